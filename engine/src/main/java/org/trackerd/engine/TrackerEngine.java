@@ -1,0 +1,190 @@
+package org.trackerd.engine;
+
+import com.lmax.disruptor.BatchEventProcessor;
+import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.EventTranslator;
+import com.lmax.disruptor.EventTranslatorOneArg;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.SleepingWaitStrategy;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
+import org.agrona.concurrent.status.CountersManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.swarm.SwarmProcessor;
+import org.trackerd.engine.swarm.SwarmStore;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Wires the request ring, the swarm processor thread, the clock ticker and one response queue per frontend
+ * thread.
+ *
+ * <p>Life cycle (launcher thread): construct, {@link #addFrontend} once per frontend thread, {@link #start},
+ * then {@link #close} after the frontends stopped publishing. Frontend threads may call
+ * {@link #tryPublish} from any thread at any time between start and close.
+ */
+public final class TrackerEngine implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(TrackerEngine.class);
+
+    private static final EventTranslatorOneArg<RequestEvent, RequestEvent> COPY = (slot, sequence, src) -> slot.copyFrom(src);
+    private static final EventTranslator<RequestEvent> TICK = (slot, sequence) ->
+    {
+        slot.kind = RequestEvent.KIND_TICK;
+        slot.scrapeCount = 0;
+    };
+
+    private final TrackerConfig config;
+    private final SwarmStore store;
+    private final CountersManager countersManager;
+    private final EngineCounters counters;
+    private final RingBuffer<RequestEvent> requestRing;
+    private final List<ResponseQueue> queues = new ArrayList<>();
+    private final long seed = new SecureRandom().nextLong();
+    private SwarmProcessor processor;
+    private BatchEventProcessor<RequestEvent> batchProcessor;
+    private Thread processorThread;
+    private Thread tickerThread;
+    private volatile boolean running;
+
+    public TrackerEngine(final TrackerConfig config, final SwarmStore store, final CountersManager countersManager)
+    {
+        this.config = config;
+        this.store = store;
+        this.countersManager = countersManager;
+        this.counters = new EngineCounters(countersManager);
+        final int maxScrape = config.tracker.maxScrapeHashes;
+        this.requestRing = RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape),
+            config.engine.requestRingSize, waitStrategy(config.engine.waitStrategy));
+    }
+
+    static WaitStrategy waitStrategy(final String name)
+    {
+        return switch (name)
+        {
+            case "busy_spin" -> new BusySpinWaitStrategy();
+            case "yielding" -> new YieldingWaitStrategy();
+            case "sleeping" -> new SleepingWaitStrategy();
+            default -> new BlockingWaitStrategy();
+        };
+    }
+
+    /** Registers a frontend thread; {@code waker} is called (from the processor) to wake it from select(). */
+    public ResponseQueue addFrontend(final Runnable waker)
+    {
+        if (processor != null)
+        {
+            throw new IllegalStateException("frontends must be added before start()");
+        }
+        final ResponseQueue queue = new ResponseQueue(queues.size(), config.engine.responseRingSize,
+            config.tracker.maxNumWant, config.tracker.maxScrapeHashes, waker);
+        queues.add(queue);
+        return queue;
+    }
+
+    /** Loads the swarms from the store and starts the processor and ticker threads. */
+    public void start()
+    {
+        processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed);
+        processor.loadFromStore();
+        batchProcessor = new BatchEventProcessorBuilder().build(requestRing, requestRing.newBarrier(), processor);
+        requestRing.addGatingSequences(batchProcessor.getSequence());
+        running = true;
+        processorThread = new Thread(batchProcessor, "trackerd-swarm-processor");
+        processorThread.start();
+        tickerThread = new Thread(this::tick, "trackerd-ticker");
+        tickerThread.setDaemon(true);
+        tickerThread.start();
+    }
+
+    private void tick()
+    {
+        final long periodNs = TimeUnit.MILLISECONDS.toNanos(config.engine.expiryTickMs);
+        while (running)
+        {
+            LockSupport.parkNanos(periodNs);
+            if (running)
+            {
+                requestRing.tryPublishEvent(TICK);
+            }
+        }
+    }
+
+    /**
+     * Copies a parsed request into the ring. Returns false, without blocking, when the ring is full: the caller
+     * answers the client with a "try again" error and counts it.
+     */
+    public boolean tryPublish(final RequestEvent parsed)
+    {
+        return requestRing.tryPublishEvent(COPY, parsed);
+    }
+
+    public int maxScrapeHashes()
+    {
+        return config.tracker.maxScrapeHashes;
+    }
+
+    public RingBuffer<RequestEvent> requestRing()
+    {
+        return requestRing;
+    }
+
+    public EngineCounters counters()
+    {
+        return counters;
+    }
+
+    public CountersManager countersManager()
+    {
+        return countersManager;
+    }
+
+    public SwarmStore store()
+    {
+        return store;
+    }
+
+    /** Waits until the processor has consumed everything published so far, then stops it and its ticker. */
+    @Override
+    public void close()
+    {
+        running = false;
+        if (tickerThread != null)
+        {
+            tickerThread.interrupt();
+            joinQuietly(tickerThread);
+        }
+        if (batchProcessor != null)
+        {
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (batchProcessor.getSequence().get() < requestRing.getCursor() && System.nanoTime() < deadlineNs)
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            batchProcessor.halt();
+            joinQuietly(processorThread);
+            LOG.info("swarm processor stopped: {} torrents, {} peers", processor.torrentCount(), processor.peerCount());
+        }
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        try
+        {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

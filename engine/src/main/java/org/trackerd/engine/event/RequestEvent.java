@@ -1,0 +1,113 @@
+package org.trackerd.engine.event;
+
+/**
+ * One slot of the request ring, preallocated and reused. A frontend thread fills it between claim and publish;
+ * the swarm processor reads it afterwards. Nothing in it is a {@code String} or allocated per request.
+ *
+ * <p>Addresses are always 16 bytes: IPv6 as is, IPv4 as an IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}),
+ * so one comparison serves both families.
+ */
+public final class RequestEvent
+{
+    public static final byte KIND_ANNOUNCE = 1;
+    public static final byte KIND_SCRAPE = 2;
+    /** A clock tick from the engine's ticker: runs an expiry slice. */
+    public static final byte KIND_TICK = 3;
+
+    /** BEP 15 event codes, used for both protocols. */
+    public static final byte EVENT_NONE = 0;
+    public static final byte EVENT_COMPLETED = 1;
+    public static final byte EVENT_STARTED = 2;
+    public static final byte EVENT_STOPPED = 3;
+
+    public static final int HASH_LENGTH = 20;
+    public static final int ADDRESS_LENGTH = 16;
+
+    public byte kind;
+    /** Which response queue gets the answer. */
+    public int frontendId;
+    /** Opaque to the engine, copied into the response (a connection slot and generation, a transaction id). */
+    public long correlationId;
+    /** Opaque to the engine, copied into the response (encoding options such as compact or no_peer_id). */
+    public int context;
+    /** {@code System.nanoTime()} when the request's bytes were read; copied into the response for latency. */
+    public long receivedNs;
+
+    /** Where the answer goes (for UDP); copied into the response. */
+    public final byte[] replyAddress = new byte[ADDRESS_LENGTH];
+    public int replyPort;
+
+    public final byte[] infoHash = new byte[HASH_LENGTH];
+    public final byte[] peerId = new byte[HASH_LENGTH];
+    /** The peer's address as it will be handed to others (16 bytes, IPv4-mapped for IPv4). */
+    public final byte[] address = new byte[ADDRESS_LENGTH];
+    public int port;
+    public long uploaded;
+    public long downloaded;
+    public long left;
+    public byte event;
+    /** Negative means "the configured default". */
+    public int numWant;
+    public boolean hasKey;
+    public int key;
+
+    public int scrapeCount;
+    public final byte[] scrapeHashes;
+
+    public RequestEvent(final int maxScrapeHashes)
+    {
+        scrapeHashes = new byte[maxScrapeHashes * HASH_LENGTH];
+    }
+
+    public int maxScrapeHashes()
+    {
+        return scrapeHashes.length / HASH_LENGTH;
+    }
+
+    /** True when the 16-byte address is IPv4-mapped. */
+    public static boolean isIpv4Mapped(final byte[] address, final int offset)
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            if (address[offset + i] != 0)
+            {
+                return false;
+            }
+        }
+        return address[offset + 10] == (byte)0xFF && address[offset + 11] == (byte)0xFF;
+    }
+
+    /** Writes an IPv4 address (4 bytes) as IPv4-mapped IPv6 into a 16-byte field. */
+    public static void putIpv4Mapped(final byte[] dst, final int dstOffset, final byte[] ipv4, final int srcOffset)
+    {
+        java.util.Arrays.fill(dst, dstOffset, dstOffset + 10, (byte)0);
+        dst[dstOffset + 10] = (byte)0xFF;
+        dst[dstOffset + 11] = (byte)0xFF;
+        System.arraycopy(ipv4, srcOffset, dst, dstOffset + 12, 4);
+    }
+
+    /** Copies a request a frontend parsed into its scratch event into a ring slot (the scratch is never shared). */
+    public void copyFrom(final RequestEvent src)
+    {
+        kind = src.kind;
+        frontendId = src.frontendId;
+        correlationId = src.correlationId;
+        context = src.context;
+        receivedNs = src.receivedNs;
+        System.arraycopy(src.replyAddress, 0, replyAddress, 0, ADDRESS_LENGTH);
+        replyPort = src.replyPort;
+        System.arraycopy(src.infoHash, 0, infoHash, 0, HASH_LENGTH);
+        System.arraycopy(src.peerId, 0, peerId, 0, HASH_LENGTH);
+        System.arraycopy(src.address, 0, address, 0, ADDRESS_LENGTH);
+        port = src.port;
+        uploaded = src.uploaded;
+        downloaded = src.downloaded;
+        left = src.left;
+        event = src.event;
+        numWant = src.numWant;
+        hasKey = src.hasKey;
+        key = src.key;
+        scrapeCount = Math.min(src.scrapeCount, maxScrapeHashes());
+        System.arraycopy(src.scrapeHashes, 0, scrapeHashes, 0, scrapeCount * HASH_LENGTH);
+    }
+}

@@ -1,0 +1,193 @@
+package org.trackerd.io;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.config.HostPort;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.swarm.SwarmStore;
+import org.trackerd.io.http.HttpCounters;
+import org.trackerd.io.http.HttpFrontend;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The whole tracker in one process: store, engine, frontends and their threads, assembled from a config.
+ * Used by {@link TrackerMain} and by the end-to-end tests, which boot it on ephemeral ports.
+ *
+ * <p>Thread: {@link #start} and {@link #close} from one controlling thread.
+ */
+public final class Tracker implements AutoCloseable
+{
+    static
+    {
+        // Before any Chronicle class loads: no analytics, no banner (see DEPENDENCIES.md).
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.announcer.disable", "true");
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
+    private static final int MAX_COUNTERS = 1024;
+
+    private final TrackerConfig config;
+    private final CountersManager counters;
+    private SwarmStore store;
+    private TrackerEngine engine;
+    private final List<HttpFrontend> httpFrontends = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<InetSocketAddress> httpAddresses = new ArrayList<>();
+    private boolean closed;
+
+    public Tracker(final TrackerConfig config)
+    {
+        this.config = config;
+        this.counters = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.COUNTER_LENGTH)));
+    }
+
+    /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
+    public Tracker start() throws IOException
+    {
+        store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers);
+        try
+        {
+            engine = new TrackerEngine(config, store, counters);
+            final List<List<ServerSocketChannel>> perThread = bindHttp();
+            for (int i = 0; i < perThread.size(); i++)
+            {
+                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, new HttpCounters(counters, i)));
+            }
+            engine.start();
+            for (int i = 0; i < httpFrontends.size(); i++)
+            {
+                final Thread t = new Thread(httpFrontends.get(i), "trackerd-http-" + i);
+                threads.add(t);
+                t.start();
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            close();
+            throw ex;
+        }
+        LOG.info("ready: http={} udp={} storage={} torrents={} peers={}",
+            httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()), List.of(),
+            config.storage.path, store.torrentCount(), store.peerCount());
+        return this;
+    }
+
+    /**
+     * Binds {@code http.threads} listening sockets per address. With several threads they share the port through
+     * {@code SO_REUSEPORT}, so the kernel spreads connections and no thread hands sockets to another.
+     */
+    private List<List<ServerSocketChannel>> bindHttp() throws IOException
+    {
+        final int threads = config.http.listen.isEmpty() ? 0 : config.http.threads;
+        final List<List<ServerSocketChannel>> perThread = new ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            perThread.add(new ArrayList<>());
+        }
+        for (int a = 0; a < config.http.listen.size(); a++)
+        {
+            InetSocketAddress address = config.http.listen.get(a);
+            for (int t = 0; t < threads; t++)
+            {
+                final ServerSocketChannel server = ServerSocketChannel.open();
+                perThread.get(t).add(server);
+                server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                if (threads > 1)
+                {
+                    server.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                }
+                try
+                {
+                    server.bind(address, 4096);
+                }
+                catch (final BindException ex)
+                {
+                    for (final List<ServerSocketChannel> list : perThread)
+                    {
+                        for (final ServerSocketChannel s : list)
+                        {
+                            s.close();
+                        }
+                    }
+                    throw new BindException("http.listen[" + a + "] " + HostPort.format(address) + ": " +
+                        ex.getMessage() + " (another process on this port? on a dual-stack host [::]:P already " +
+                        "covers 0.0.0.0:P)");
+                }
+                if (t == 0)
+                {
+                    // Port 0 asks for an ephemeral port: the other threads must join the one we got.
+                    address = (InetSocketAddress)server.getLocalAddress();
+                    httpAddresses.add(address);
+                }
+            }
+        }
+        return perThread;
+    }
+
+    public List<InetSocketAddress> httpAddresses()
+    {
+        return List.copyOf(httpAddresses);
+    }
+
+    public CountersReader counters()
+    {
+        return counters;
+    }
+
+    public TrackerEngine engine()
+    {
+        return engine;
+    }
+
+    /** Stops accepting, drains what is in flight, stops the engine and closes the store cleanly. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final HttpFrontend f : httpFrontends)
+        {
+            f.requestStop();
+        }
+        for (final Thread t : threads)
+        {
+            try
+            {
+                t.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (engine != null)
+        {
+            engine.close();
+        }
+        if (store != null)
+        {
+            store.close();
+        }
+        LOG.info("stopped");
+    }
+}

@@ -1,0 +1,90 @@
+package org.trackerd.io;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.config.ConfigException;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.swarm.SwarmStore;
+import sun.misc.Signal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Command line entry: {@code trackerd [--config FILE]}. Runs in the foreground until SIGTERM or SIGINT, then
+ * shuts down cleanly and exits 0. Exit 2 for a bad command line or config, 1 if the tracker cannot start.
+ */
+public final class TrackerMain
+{
+    private TrackerMain()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.announcer.disable", "true");
+        final Logger log = LoggerFactory.getLogger(TrackerMain.class);
+        Path configFile = Path.of("example_config.json");
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--config".equals(args[i]) && i + 1 < args.length)
+            {
+                configFile = Path.of(args[++i]);
+            }
+            else if ("--help".equals(args[i]) || "-h".equals(args[i]))
+            {
+                System.out.println("usage: trackerd [--config FILE]   (default: example_config.json)");
+                return;
+            }
+            else
+            {
+                System.err.println("unknown argument '" + args[i] + "'; usage: trackerd [--config FILE]");
+                System.exit(2);
+            }
+        }
+        final TrackerConfig config;
+        try
+        {
+            config = TrackerConfig.load(configFile);
+        }
+        catch (final ConfigException ex)
+        {
+            System.err.println("trackerd: " + ex.getMessage());
+            System.exit(2);
+            return;
+        }
+        final Tracker tracker = new Tracker(config);
+        try
+        {
+            tracker.start();
+        }
+        catch (final SwarmStore.StoreException | ConfigException ex)
+        {
+            System.err.println("trackerd: " + ex.getMessage());
+            System.exit(1);
+            return;
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("trackerd: cannot start: " + ex.getMessage());
+            System.exit(1);
+            return;
+        }
+        final CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        try
+        {
+            stop.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        log.info("shutting down");
+        tracker.close();
+        System.exit(0);
+    }
+}

@@ -1,0 +1,55 @@
+package org.trackerd.io.http;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One client connection's state, pooled by slot and reused after close (its receive buffer too). The
+ * generation changes on every reuse, so a response for a connection that has since closed is recognised and
+ * dropped.
+ *
+ * <p>Thread: owned by one HTTP frontend thread.
+ */
+final class HttpConnection
+{
+    static final int READING = 0;
+    /** A request is in the engine; nothing else is read or parsed until its answer is written. */
+    static final int AWAITING = 1;
+    /** A response is partly written; the rest waits in {@link #pending}. */
+    static final int WRITING = 2;
+
+    final int slot;
+    int generation;
+    SocketChannel channel;
+    SelectionKey key;
+    final ByteBuffer in;
+    final UnsafeBuffer inView;
+    final byte[] address = new byte[16];
+    int state;
+    boolean keepAlive;
+    boolean closeAfterWrite;
+    long lastActivityNs;
+    /** When the first byte of a not yet complete request arrived; 0 when none is pending. */
+    long partialSinceNs;
+    ByteBuffer pending;
+
+    HttpConnection(final int slot, final int maxRequestBytes)
+    {
+        this.slot = slot;
+        this.in = ByteBuffer.allocateDirect(maxRequestBytes);
+        this.inView = new UnsafeBuffer(in);
+    }
+
+    long correlationId()
+    {
+        return ((long)generation << 32) | slot;
+    }
+
+    boolean isOpen()
+    {
+        return channel != null;
+    }
+}

@@ -1,0 +1,637 @@
+package org.trackerd.io.http;
+
+import com.lmax.disruptor.EventPoller;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.engine.event.Status;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP frontend thread: accepts on its own listening sockets (several threads share a port through
+ * {@code SO_REUSEPORT}), reads and parses requests, publishes them into the request ring, drains its own
+ * response queue and writes the answers. It is the only thread that touches its sockets.
+ *
+ * <p>Each connection has at most one request in the engine at a time; pipelined requests wait in the
+ * connection's buffer and are parsed in order once the previous answer is written, so answers keep their order.
+ *
+ * <p>Thread: {@link #run} on its own thread; {@link #requestStop} from any thread.
+ */
+public final class HttpFrontend implements Runnable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(HttpFrontend.class);
+    private static final long SWEEP_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    private static final byte[] BUSY = "tracker is busy, try again shortly".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[][] PARSE_REASONS = new byte[QueryParser.Error.values().length][];
+    private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
+
+    static
+    {
+        for (final QueryParser.Error e : QueryParser.Error.values())
+        {
+            PARSE_REASONS[e.ordinal()] = e.reason.getBytes(StandardCharsets.US_ASCII);
+        }
+        for (final Status s : Status.values())
+        {
+            STATUS_REASONS[s.ordinal()] = s.reason() == null ? new byte[0] : s.reason().getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    private final int index;
+    private final Selector selector;
+    private final List<ServerSocketChannel> servers;
+    private final TrackerEngine engine;
+    private final ResponseQueue queue;
+    private final EventPoller<ResponseEvent> poller;
+    private final HttpCounters counters;
+    private final String idle;
+    private final int maxConnections;
+    private final int maxRequestBytes;
+    private final long idleTimeoutNs;
+    private final long requestTimeoutNs;
+
+    private final HttpRequestParser head;
+    private final QueryParser query;
+    private final HttpResponseEncoder encoder = new HttpResponseEncoder();
+    private final RequestEvent scratch;
+    private final ByteBuffer outBytes;
+    private final UnsafeBuffer out;
+    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponse;
+
+    private HttpConnection[] connections = new HttpConnection[64];
+    private int[] freeSlots = new int[64];
+    private int freeCount;
+    private int highWater;
+    private int open;
+    private int outstanding;
+    private long nowNs;
+    private long nextSweepNs;
+    private volatile boolean stopRequested;
+    private volatile boolean stopped;
+
+    public HttpFrontend(final int index, final List<ServerSocketChannel> servers, final TrackerEngine engine,
+        final TrackerConfig config, final HttpCounters counters) throws IOException
+    {
+        this.index = index;
+        this.selector = Selector.open();
+        this.servers = servers;
+        this.engine = engine;
+        this.queue = engine.addFrontend(selector::wakeup);
+        this.poller = queue.poller();
+        this.counters = counters;
+        this.idle = config.engine.frontendIdle;
+        this.maxConnections = Math.max(1, config.http.maxConnections / config.http.threads);
+        this.maxRequestBytes = config.http.maxRequestBytes;
+        this.idleTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.idleTimeoutMs);
+        this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.requestTimeoutMs);
+        this.head = new HttpRequestParser(config.http.maxHeaders);
+        this.query = new QueryParser(config.tracker.allowIpSpoofing);
+        this.scratch = new RequestEvent(config.tracker.maxScrapeHashes);
+        this.outBytes = ByteBuffer.allocateDirect(
+            HttpResponseEncoder.maxMessageBytes(config.tracker.maxNumWant, config.tracker.maxScrapeHashes));
+        this.out = new UnsafeBuffer(outBytes);
+        for (final ServerSocketChannel server : servers)
+        {
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT);
+        }
+    }
+
+    /** Asks the thread to stop accepting, finish what is in flight and exit. */
+    public void requestStop()
+    {
+        stopRequested = true;
+        selector.wakeup();
+    }
+
+    public boolean isStopped()
+    {
+        return stopped;
+    }
+
+    @Override
+    public void run()
+    {
+        long drainDeadlineNs = 0;
+        try
+        {
+            while (true)
+            {
+                nowNs = System.nanoTime();
+                if (stopRequested)
+                {
+                    if (drainDeadlineNs == 0)
+                    {
+                        drainDeadlineNs = nowNs + DRAIN_TIMEOUT_NS;
+                        closeServers();
+                    }
+                    if (outstanding == 0 || nowNs - drainDeadlineNs > 0)
+                    {
+                        break;
+                    }
+                }
+                final int work = doWork();
+                if (work == 0)
+                {
+                    idle();
+                }
+            }
+        }
+        catch (final Throwable t)
+        {
+            LOG.error("http frontend {} failed", index, t);
+        }
+        finally
+        {
+            closeAll();
+            stopped = true;
+        }
+    }
+
+    private int doWork() throws Exception
+    {
+        int work = 0;
+        if (selector.selectNow() > 0 || !selector.selectedKeys().isEmpty())
+        {
+            work += processSelectedKeys();
+        }
+        work += drainResponses();
+        if (nowNs - nextSweepNs >= 0)
+        {
+            nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
+            work += sweepTimeouts();
+        }
+        return work;
+    }
+
+    private void idle() throws IOException
+    {
+        switch (idle)
+        {
+            case "busy_spin" -> Thread.onSpinWait();
+            case "yield" -> Thread.yield();
+            default ->
+            {
+                queue.parked(true);
+                if (!queue.hasPending() && !stopRequested)
+                {
+                    selector.select(SWEEP_INTERVAL_NS / 1_000_000);
+                }
+                queue.parked(false);
+            }
+        }
+    }
+
+    private int drainResponses() throws Exception
+    {
+        int work = 0;
+        while (poller.poll(onResponse) == EventPoller.PollState.PROCESSING)
+        {
+            work++;
+        }
+        return work;
+    }
+
+    private int processSelectedKeys()
+    {
+        int work = 0;
+        final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext())
+        {
+            final SelectionKey key = it.next();
+            it.remove();
+            work++;
+            if (!key.isValid())
+            {
+                continue;
+            }
+            final Object attachment = key.attachment();
+            if (attachment == null)
+            {
+                accept((ServerSocketChannel)key.channel());
+                continue;
+            }
+            final HttpConnection c = (HttpConnection)attachment;
+            try
+            {
+                if (key.isWritable())
+                {
+                    flushPending(c);
+                }
+                if (c.isOpen() && key.isValid() && key.isReadable())
+                {
+                    read(c);
+                }
+            }
+            catch (final IOException ex)
+            {
+                close(c);
+            }
+        }
+        return work;
+    }
+
+    private void accept(final ServerSocketChannel server)
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            final SocketChannel channel;
+            try
+            {
+                channel = server.accept();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("accept failed: {}", ex.toString());
+                return;
+            }
+            if (channel == null)
+            {
+                return;
+            }
+            if (open >= maxConnections || stopRequested)
+            {
+                counters.connectionsRejected.incrementRelease();
+                closeQuietly(channel);
+                continue;
+            }
+            try
+            {
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
+                final HttpConnection c = takeConnection();
+                c.channel = channel;
+                toAddress16(remote.getAddress().getAddress(), c.address);
+                c.state = HttpConnection.READING;
+                c.in.clear();
+                c.keepAlive = false;
+                c.closeAfterWrite = false;
+                c.partialSinceNs = 0;
+                c.lastActivityNs = nowNs;
+                if (c.pending != null)
+                {
+                    c.pending.clear().limit(0);
+                }
+                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                open++;
+                counters.connectionsAccepted.incrementRelease();
+                counters.connectionsOpen.setRelease(open);
+            }
+            catch (final IOException ex)
+            {
+                closeQuietly(channel);
+            }
+        }
+    }
+
+    static void toAddress16(final byte[] raw, final byte[] address16)
+    {
+        if (raw.length == 4)
+        {
+            RequestEvent.putIpv4Mapped(address16, 0, raw, 0);
+        }
+        else
+        {
+            System.arraycopy(raw, 0, address16, 0, 16);
+        }
+    }
+
+    private HttpConnection takeConnection()
+    {
+        if (freeCount > 0)
+        {
+            return connections[freeSlots[--freeCount]];
+        }
+        if (highWater == connections.length)
+        {
+            connections = java.util.Arrays.copyOf(connections, highWater * 2);
+            freeSlots = java.util.Arrays.copyOf(freeSlots, highWater * 2);
+        }
+        final HttpConnection c = new HttpConnection(highWater, maxRequestBytes);
+        connections[highWater++] = c;
+        return c;
+    }
+
+    private void read(final HttpConnection c) throws IOException
+    {
+        if (c.state != HttpConnection.READING)
+        {
+            return;
+        }
+        final int n = c.channel.read(c.in);
+        if (n < 0)
+        {
+            close(c);
+            return;
+        }
+        if (n > 0)
+        {
+            counters.bytesIn.getAndAddRelease(n);
+            c.lastActivityNs = nowNs;
+            if (c.partialSinceNs == 0)
+            {
+                c.partialSinceNs = nowNs;
+            }
+        }
+        processInput(c);
+    }
+
+    /** Parses and dispatches complete requests from the connection's buffer while it is free to read. */
+    private void processInput(final HttpConnection c) throws IOException
+    {
+        while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0)
+        {
+            final int filled = c.in.position();
+            final int length = head.parse(c.inView, 0, filled);
+            if (length == HttpRequestParser.INCOMPLETE)
+            {
+                if (filled == c.in.capacity())
+                {
+                    httpError(c, 431);
+                }
+                return;
+            }
+            counters.requests.incrementRelease();
+            if (head.errorStatus != 0)
+            {
+                consume(c, length);
+                httpError(c, head.errorStatus);
+                return;
+            }
+            if (head.route == HttpRequestParser.ROUTE_NOT_FOUND)
+            {
+                consume(c, length);
+                httpError(c, 404);
+                return;
+            }
+            c.keepAlive = head.keepAlive;
+            final RequestEvent e = scratch;
+            System.arraycopy(c.address, 0, e.address, 0, 16);
+            final QueryParser.Error error = head.route == HttpRequestParser.ROUTE_ANNOUNCE ?
+                query.parseAnnounce(c.inView, head.queryOffset, head.queryLength, e) :
+                query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);
+            consume(c, length);
+            if (error != QueryParser.Error.NONE)
+            {
+                counters.clientErrors.incrementRelease();
+                encoder.failure(out, PARSE_REASONS[error.ordinal()], 0, c.keepAlive);
+                write(c);
+                continue;
+            }
+            e.frontendId = queue.id();
+            e.correlationId = c.correlationId();
+            e.receivedNs = nowNs;
+            e.replyPort = 0;
+            if (outstanding >= queue.capacity() || !engine.tryPublish(e))
+            {
+                counters.rejectedBusy.incrementRelease();
+                encoder.failure(out, BUSY, 1, c.keepAlive);
+                write(c);
+                continue;
+            }
+            if (e.kind == RequestEvent.KIND_ANNOUNCE)
+            {
+                counters.announces.incrementRelease();
+            }
+            else
+            {
+                counters.scrapes.incrementRelease();
+            }
+            outstanding++;
+            c.state = HttpConnection.AWAITING;
+            c.key.interestOps(0);
+        }
+    }
+
+    /** Drops the first {@code length} bytes of the receive buffer, keeping any pipelined rest. */
+    private static void consume(final HttpConnection c, final int length)
+    {
+        final int filled = c.in.position();
+        if (length >= filled)
+        {
+            c.in.clear();
+            c.partialSinceNs = 0;
+            return;
+        }
+        c.in.flip().position(length);
+        c.in.compact();
+    }
+
+    private boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch) throws IOException
+    {
+        outstanding--;
+        final int slot = (int)r.correlationId;
+        final int generation = (int)(r.correlationId >>> 32);
+        if (slot < 0 || slot >= highWater)
+        {
+            return true;
+        }
+        final HttpConnection c = connections[slot];
+        if (!c.isOpen() || c.generation != generation || c.state != HttpConnection.AWAITING)
+        {
+            return true; // the client went away meanwhile
+        }
+        if (r.status != Status.OK)
+        {
+            encoder.failure(out, STATUS_REASONS[r.status.ordinal()], r.status == Status.TRACKER_FULL ? 5 : 0,
+                c.keepAlive);
+        }
+        else if (r.kind == RequestEvent.KIND_ANNOUNCE)
+        {
+            encoder.announce(out, r, c.keepAlive);
+        }
+        else
+        {
+            encoder.scrape(out, r, c.keepAlive);
+        }
+        c.state = HttpConnection.READING;
+        c.partialSinceNs = c.in.position() > 0 ? nowNs : 0;
+        try
+        {
+            write(c);
+            if (c.isOpen() && c.state == HttpConnection.READING)
+            {
+                c.key.interestOps(SelectionKey.OP_READ);
+                processInput(c);
+            }
+        }
+        catch (final IOException ex)
+        {
+            close(c);
+        }
+        return true;
+    }
+
+    private void httpError(final HttpConnection c, final int status) throws IOException
+    {
+        counters.httpErrors.incrementRelease();
+        encoder.httpError(out, status);
+        c.keepAlive = false;
+        write(c);
+    }
+
+    /** Writes the encoder's message; what the socket does not take now waits in the connection. */
+    private void write(final HttpConnection c) throws IOException
+    {
+        outBytes.limit(encoder.end()).position(encoder.start());
+        final int length = outBytes.remaining();
+        final int written = c.channel.write(outBytes);
+        counters.responses.incrementRelease();
+        counters.bytesOut.getAndAddRelease(written);
+        c.lastActivityNs = nowNs;
+        c.closeAfterWrite = !c.keepAlive;
+        if (written < length)
+        {
+            final int rest = length - written;
+            if (c.pending == null || c.pending.capacity() < rest)
+            {
+                c.pending = ByteBuffer.allocate(Math.max(rest, 4096));
+            }
+            c.pending.clear();
+            c.pending.put(outBytes);
+            c.pending.flip();
+            c.state = HttpConnection.WRITING;
+            c.key.interestOps(SelectionKey.OP_WRITE);
+            return;
+        }
+        if (c.closeAfterWrite)
+        {
+            close(c);
+        }
+    }
+
+    private void flushPending(final HttpConnection c) throws IOException
+    {
+        final int written = c.channel.write(c.pending);
+        counters.bytesOut.getAndAddRelease(written);
+        if (written > 0)
+        {
+            c.lastActivityNs = nowNs;
+        }
+        if (c.pending.hasRemaining())
+        {
+            return;
+        }
+        if (c.closeAfterWrite)
+        {
+            close(c);
+            return;
+        }
+        c.state = HttpConnection.READING;
+        c.key.interestOps(SelectionKey.OP_READ);
+        processInput(c);
+    }
+
+    /** Closes connections that idle, trickle a request too slowly, or do not read their answer. */
+    private int sweepTimeouts()
+    {
+        int closed = 0;
+        for (int i = 0; i < highWater; i++)
+        {
+            final HttpConnection c = connections[i];
+            if (!c.isOpen())
+            {
+                continue;
+            }
+            final boolean expired;
+            switch (c.state)
+            {
+                case HttpConnection.READING -> expired = c.partialSinceNs != 0 ?
+                    nowNs - c.partialSinceNs > requestTimeoutNs : nowNs - c.lastActivityNs > idleTimeoutNs;
+                case HttpConnection.WRITING -> expired = nowNs - c.lastActivityNs > requestTimeoutNs;
+                default -> expired = false;
+            }
+            if (expired)
+            {
+                counters.connectionsTimedOut.incrementRelease();
+                close(c);
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    private void close(final HttpConnection c)
+    {
+        if (!c.isOpen())
+        {
+            return;
+        }
+        if (c.key != null)
+        {
+            c.key.cancel();
+        }
+        closeQuietly(c.channel);
+        c.channel = null;
+        c.key = null;
+        c.generation++;
+        c.in.clear();
+        freeSlots[freeCount++] = c.slot;
+        open--;
+        counters.connectionsClosed.incrementRelease();
+        counters.connectionsOpen.setRelease(open);
+    }
+
+    private void closeServers()
+    {
+        for (final ServerSocketChannel server : servers)
+        {
+            try
+            {
+                server.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("closing listener: {}", ex.toString());
+            }
+        }
+    }
+
+    private void closeAll()
+    {
+        closeServers();
+        for (int i = 0; i < highWater; i++)
+        {
+            close(connections[i]);
+        }
+        try
+        {
+            selector.close();
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("closing selector: {}", ex.toString());
+        }
+    }
+
+    private static void closeQuietly(final SocketChannel channel)
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignored)
+        {
+            // nothing left to do for a socket that cannot even close
+        }
+    }
+}

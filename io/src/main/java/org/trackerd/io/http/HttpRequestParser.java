@@ -1,0 +1,281 @@
+package org.trackerd.io.http;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Finds and checks the head of one HTTP/1.x request in a receive buffer: request line, route, query position,
+ * keep-alive, header limits. Reads the buffer in place; results stay in this object until the next call.
+ *
+ * <p>Thread: one instance per frontend thread; not thread-safe.
+ */
+public final class HttpRequestParser
+{
+    public static final int ROUTE_NOT_FOUND = 0;
+    public static final int ROUTE_ANNOUNCE = 1;
+    public static final int ROUTE_SCRAPE = 2;
+
+    /** {@link #parse} result: the head is not complete yet. */
+    public static final int INCOMPLETE = 0;
+
+    /** 0 when the request can be served, else the HTTP status to answer with (and then close). */
+    public int errorStatus;
+    public int route;
+    public int queryOffset;
+    public int queryLength;
+    public boolean keepAlive;
+
+    private final int maxHeaders;
+
+    public HttpRequestParser(final int maxHeaders)
+    {
+        this.maxHeaders = maxHeaders;
+    }
+
+    /**
+     * Parses the request starting at {@code offset}. Returns the length of its head (the bytes to consume), or
+     * {@link #INCOMPLETE} when no blank line ends it within {@code length} bytes.
+     */
+    public int parse(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int end = offset + length;
+        final int headEnd = findHeadEnd(buffer, offset, end);
+        if (headEnd < 0)
+        {
+            return INCOMPLETE;
+        }
+        errorStatus = 0;
+        route = ROUTE_NOT_FOUND;
+        queryOffset = 0;
+        queryLength = 0;
+        keepAlive = false;
+
+        // Request line: METHOD SP target SP HTTP/1.x
+        int lineEnd = lineEnd(buffer, offset, headEnd);
+        final int sp1 = indexOf(buffer, offset, lineEnd, (byte)' ');
+        final int sp2 = sp1 < 0 ? -1 : indexOf(buffer, sp1 + 1, lineEnd, (byte)' ');
+        if (sp1 < 0 || sp2 < 0)
+        {
+            errorStatus = 400;
+            return headEnd - offset;
+        }
+        final int versionStart = sp2 + 1;
+        final int versionLength = trimmedEnd(buffer, versionStart, lineEnd) - versionStart;
+        if (versionLength != 8 || !startsWith(buffer, versionStart, HTTP_1))
+        {
+            errorStatus = versionLength >= 5 && startsWith(buffer, versionStart, HTTP) ? 505 : 400;
+            return headEnd - offset;
+        }
+        final boolean http11 = buffer.getByte(versionStart + 7) == '1';
+        if (!http11 && buffer.getByte(versionStart + 7) != '0')
+        {
+            errorStatus = 505;
+            return headEnd - offset;
+        }
+        keepAlive = http11;
+        if (!(sp1 - offset == 3 && startsWith(buffer, offset, GET)))
+        {
+            errorStatus = 405;
+            return headEnd - offset;
+        }
+        final int targetStart = sp1 + 1;
+        final int question = indexOf(buffer, targetStart, sp2, (byte)'?');
+        final int pathEnd = question < 0 ? sp2 : question;
+        if (question >= 0)
+        {
+            final int hash = indexOf(buffer, question + 1, sp2, (byte)'#');
+            queryOffset = question + 1;
+            queryLength = (hash < 0 ? sp2 : hash) - queryOffset;
+        }
+        if (regionEquals(buffer, targetStart, pathEnd, ANNOUNCE))
+        {
+            route = ROUTE_ANNOUNCE;
+        }
+        else if (regionEquals(buffer, targetStart, pathEnd, SCRAPE))
+        {
+            route = ROUTE_SCRAPE;
+        }
+
+        // Headers.
+        int headers = 0;
+        int line = nextLine(buffer, lineEnd, headEnd);
+        while (line < headEnd)
+        {
+            lineEnd = lineEnd(buffer, line, headEnd);
+            if (lineEnd == line || (lineEnd == line + 1 && buffer.getByte(line) == '\r'))
+            {
+                break;
+            }
+            if (++headers > maxHeaders)
+            {
+                errorStatus = 431;
+                return headEnd - offset;
+            }
+            final int colon = indexOf(buffer, line, lineEnd, (byte)':');
+            if (colon <= line)
+            {
+                errorStatus = 400;
+                return headEnd - offset;
+            }
+            int valueStart = colon + 1;
+            while (valueStart < lineEnd && (buffer.getByte(valueStart) == ' ' || buffer.getByte(valueStart) == '\t'))
+            {
+                valueStart++;
+            }
+            final int valueEnd = trimmedEnd(buffer, valueStart, lineEnd);
+            if (nameEquals(buffer, line, colon, CONNECTION))
+            {
+                if (containsIgnoreCase(buffer, valueStart, valueEnd, CLOSE))
+                {
+                    keepAlive = false;
+                }
+                else if (containsIgnoreCase(buffer, valueStart, valueEnd, KEEP_ALIVE))
+                {
+                    keepAlive = true;
+                }
+            }
+            else if (nameEquals(buffer, line, colon, CONTENT_LENGTH))
+            {
+                if (!(valueEnd - valueStart == 1 && buffer.getByte(valueStart) == '0'))
+                {
+                    errorStatus = 400; // a tracker request has no body
+                    return headEnd - offset;
+                }
+            }
+            else if (nameEquals(buffer, line, colon, TRANSFER_ENCODING))
+            {
+                errorStatus = 400;
+                return headEnd - offset;
+            }
+            line = nextLine(buffer, lineEnd, headEnd);
+        }
+        return headEnd - offset;
+    }
+
+    /** Index just past the blank line that ends the head ({@code \r\n\r\n} or {@code \n\n}), or -1. */
+    private static int findHeadEnd(final DirectBuffer buffer, final int offset, final int end)
+    {
+        for (int i = offset; i < end; i++)
+        {
+            if (buffer.getByte(i) == '\n')
+            {
+                if (i + 1 < end && buffer.getByte(i + 1) == '\n')
+                {
+                    return i + 2;
+                }
+                if (i + 2 < end && buffer.getByte(i + 1) == '\r' && buffer.getByte(i + 2) == '\n')
+                {
+                    return i + 3;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Index of the {@code \n} (or \r\n) that ends the line at {@code start}, excluding the CR. */
+    private static int lineEnd(final DirectBuffer buffer, final int start, final int end)
+    {
+        int i = start;
+        while (i < end && buffer.getByte(i) != '\n')
+        {
+            i++;
+        }
+        return i > start && buffer.getByte(i - 1) == '\r' ? i - 1 : i;
+    }
+
+    private static int nextLine(final DirectBuffer buffer, final int lineEnd, final int end)
+    {
+        int i = lineEnd;
+        while (i < end && buffer.getByte(i) != '\n')
+        {
+            i++;
+        }
+        return i + 1;
+    }
+
+    private static int trimmedEnd(final DirectBuffer buffer, final int start, final int end)
+    {
+        int e = end;
+        while (e > start && (buffer.getByte(e - 1) == ' ' || buffer.getByte(e - 1) == '\t' || buffer.getByte(e - 1) == '\r'))
+        {
+            e--;
+        }
+        return e;
+    }
+
+    private static int indexOf(final DirectBuffer buffer, final int start, final int end, final byte b)
+    {
+        for (int i = start; i < end; i++)
+        {
+            if (buffer.getByte(i) == b)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(final DirectBuffer buffer, final int start, final byte[] prefix)
+    {
+        if (start + prefix.length > buffer.capacity())
+        {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++)
+        {
+            if (buffer.getByte(start + i) != prefix[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean regionEquals(final DirectBuffer buffer, final int start, final int end, final byte[] s)
+    {
+        return end - start == s.length && startsWith(buffer, start, s);
+    }
+
+    private static boolean nameEquals(final DirectBuffer buffer, final int start, final int end, final byte[] lower)
+    {
+        if (end - start != lower.length)
+        {
+            return false;
+        }
+        for (int i = 0; i < lower.length; i++)
+        {
+            if (toLower(buffer.getByte(start + i)) != lower[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean containsIgnoreCase(final DirectBuffer buffer, final int start, final int end, final byte[] lower)
+    {
+        for (int i = start; i + lower.length <= end; i++)
+        {
+            if (nameEquals(buffer, i, i + lower.length, lower))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte toLower(final byte b)
+    {
+        return b >= 'A' && b <= 'Z' ? (byte)(b + 32) : b;
+    }
+
+    private static final byte[] GET = QueryParser.ascii("GET");
+    private static final byte[] HTTP = QueryParser.ascii("HTTP/");
+    private static final byte[] HTTP_1 = QueryParser.ascii("HTTP/1.");
+    private static final byte[] ANNOUNCE = QueryParser.ascii("/announce");
+    private static final byte[] SCRAPE = QueryParser.ascii("/scrape");
+    private static final byte[] CONNECTION = QueryParser.ascii("connection");
+    private static final byte[] CONTENT_LENGTH = QueryParser.ascii("content-length");
+    private static final byte[] TRANSFER_ENCODING = QueryParser.ascii("transfer-encoding");
+    private static final byte[] CLOSE = QueryParser.ascii("close");
+    private static final byte[] KEEP_ALIVE = QueryParser.ascii("keep-alive");
+}

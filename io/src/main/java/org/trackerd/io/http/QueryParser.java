@@ -1,0 +1,539 @@
+package org.trackerd.io.http;
+
+import org.agrona.DirectBuffer;
+import org.trackerd.engine.event.RequestEvent;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Parses the query string of an announce or scrape straight from the receive buffer into a {@link RequestEvent}:
+ * percent-decoding into the event's byte arrays, numbers parsed from ASCII, no {@code String} on the way.
+ * Unknown parameters are ignored, as every tracker does.
+ *
+ * <p>Thread: one instance per frontend thread; not thread-safe.
+ */
+public final class QueryParser
+{
+    /** {@link RequestEvent#context} bits the HTTP encoder reads back from the response. */
+    public static final int CONTEXT_COMPACT = 1;
+    public static final int CONTEXT_NO_PEER_ID = 2;
+
+    /** What was wrong with a query; the text goes to the client as {@code failure reason}. */
+    public enum Error
+    {
+        NONE(""),
+        BAD_ENCODING("malformed percent-encoding in the query"),
+        MISSING_INFO_HASH("missing info_hash"),
+        BAD_INFO_HASH("info_hash must be 20 bytes"),
+        DUPLICATE_INFO_HASH("announce takes exactly one info_hash"),
+        MISSING_PEER_ID("missing peer_id"),
+        BAD_PEER_ID("peer_id must be 20 bytes"),
+        MISSING_PORT("missing port"),
+        BAD_PORT("port must be a number from 1 to 65535"),
+        BAD_UPLOADED("uploaded must be a non-negative number"),
+        BAD_DOWNLOADED("downloaded must be a non-negative number"),
+        MISSING_LEFT("missing left"),
+        BAD_LEFT("left must be a non-negative number"),
+        BAD_EVENT("event must be started, completed, stopped or empty"),
+        BAD_NUMWANT("numwant must be a non-negative number"),
+        BAD_IP("ip is not a valid IPv4 or IPv6 address"),
+        MISSING_SCRAPE_HASH("missing info_hash (full scrape is not offered)"),
+        TOO_MANY_HASHES("too many info_hash values in one scrape");
+
+        public final String reason;
+
+        Error(final String reason)
+        {
+            this.reason = reason;
+        }
+    }
+
+    private static final long NO_NUMBER = -1;
+    private static final long BAD_NUMBER = -2;
+
+    private final byte[] key = new byte[16];
+    private final byte[] value = new byte[64];
+    private final boolean allowIpSpoofing;
+
+    public QueryParser(final boolean allowIpSpoofing)
+    {
+        this.allowIpSpoofing = allowIpSpoofing;
+    }
+
+    /**
+     * Parses an announce query. On success the event holds the hash, peer id, port, counters, event, numwant,
+     * key and {@link #CONTEXT_COMPACT}/{@link #CONTEXT_NO_PEER_ID} in {@code context}; its address is left
+     * as the caller set it unless {@code ip} is honoured.
+     */
+    public Error parseAnnounce(final DirectBuffer buffer, final int offset, final int length, final RequestEvent out)
+    {
+        out.kind = RequestEvent.KIND_ANNOUNCE;
+        out.event = RequestEvent.EVENT_NONE;
+        out.numWant = -1;
+        out.hasKey = false;
+        out.key = 0;
+        out.uploaded = 0;
+        out.downloaded = 0;
+        out.scrapeCount = 0;
+        boolean haveHash = false;
+        boolean havePeerId = false;
+        long port = NO_NUMBER;
+        long left = NO_NUMBER;
+        int context = CONTEXT_COMPACT;
+
+        final int end = offset + length;
+        int start = offset;
+        while (start <= end)
+        {
+            int amp = start;
+            while (amp < end && buffer.getByte(amp) != '&')
+            {
+                amp++;
+            }
+            int eq = start;
+            while (eq < amp && buffer.getByte(eq) != '=')
+            {
+                eq++;
+            }
+            final int valueStart = eq < amp ? eq + 1 : amp;
+            final int keyLength = decode(buffer, start, eq, key, 0, key.length);
+            if (keyLength > 0)
+            {
+                final Error error;
+                switch (keyId(keyLength))
+                {
+                    case K_INFO_HASH:
+                        if (haveHash)
+                        {
+                            return Error.DUPLICATE_INFO_HASH;
+                        }
+                        if (decode(buffer, valueStart, amp, out.infoHash, 0, 20) != 20)
+                        {
+                            return Error.BAD_INFO_HASH;
+                        }
+                        haveHash = true;
+                        break;
+                    case K_PEER_ID:
+                        if (decode(buffer, valueStart, amp, out.peerId, 0, 20) != 20)
+                        {
+                            return Error.BAD_PEER_ID;
+                        }
+                        havePeerId = true;
+                        break;
+                    case K_PORT:
+                        port = number(buffer, valueStart, amp);
+                        if (port < 1 || port > 65535)
+                        {
+                            return Error.BAD_PORT;
+                        }
+                        break;
+                    case K_UPLOADED:
+                        out.uploaded = number(buffer, valueStart, amp);
+                        if (out.uploaded < 0)
+                        {
+                            return Error.BAD_UPLOADED;
+                        }
+                        break;
+                    case K_DOWNLOADED:
+                        out.downloaded = number(buffer, valueStart, amp);
+                        if (out.downloaded < 0)
+                        {
+                            return Error.BAD_DOWNLOADED;
+                        }
+                        break;
+                    case K_LEFT:
+                        left = number(buffer, valueStart, amp);
+                        if (left < 0)
+                        {
+                            return Error.BAD_LEFT;
+                        }
+                        break;
+                    case K_EVENT:
+                        error = event(buffer, valueStart, amp, out);
+                        if (error != Error.NONE)
+                        {
+                            return error;
+                        }
+                        break;
+                    case K_NUMWANT:
+                        final long numWant = number(buffer, valueStart, amp);
+                        if (numWant < 0)
+                        {
+                            return Error.BAD_NUMWANT;
+                        }
+                        out.numWant = (int)Math.min(numWant, Integer.MAX_VALUE);
+                        break;
+                    case K_COMPACT:
+                        context = isZero(buffer, valueStart, amp) ? context & ~CONTEXT_COMPACT : context | CONTEXT_COMPACT;
+                        break;
+                    case K_NO_PEER_ID:
+                        context = isZero(buffer, valueStart, amp) ? context & ~CONTEXT_NO_PEER_ID :
+                            context | CONTEXT_NO_PEER_ID;
+                        break;
+                    case K_KEY:
+                        final int n = decode(buffer, valueStart, amp, value, 0, value.length);
+                        if (n > 0)
+                        {
+                            out.hasKey = true;
+                            out.key = keyHash(value, n);
+                        }
+                        break;
+                    case K_IP:
+                        if (allowIpSpoofing && !parseIp(buffer, valueStart, amp, out.address))
+                        {
+                            return Error.BAD_IP;
+                        }
+                        break;
+                    default:
+                        break;
+                }
+            }
+            else if (keyLength == DECODE_MALFORMED)
+            {
+                return Error.BAD_ENCODING;
+            }
+            start = amp + 1;
+        }
+        if (!haveHash)
+        {
+            return Error.MISSING_INFO_HASH;
+        }
+        if (!havePeerId)
+        {
+            return Error.MISSING_PEER_ID;
+        }
+        if (port == NO_NUMBER)
+        {
+            return Error.MISSING_PORT;
+        }
+        if (left == NO_NUMBER)
+        {
+            return Error.MISSING_LEFT;
+        }
+        out.port = (int)port;
+        out.left = left;
+        out.context = context;
+        return Error.NONE;
+    }
+
+    /** Parses a scrape query: every {@code info_hash} goes into {@code scrapeHashes}, in order. */
+    public Error parseScrape(final DirectBuffer buffer, final int offset, final int length, final RequestEvent out)
+    {
+        out.kind = RequestEvent.KIND_SCRAPE;
+        out.scrapeCount = 0;
+        out.context = 0;
+        final int max = out.maxScrapeHashes();
+        final int end = offset + length;
+        int start = offset;
+        while (start <= end)
+        {
+            int amp = start;
+            while (amp < end && buffer.getByte(amp) != '&')
+            {
+                amp++;
+            }
+            int eq = start;
+            while (eq < amp && buffer.getByte(eq) != '=')
+            {
+                eq++;
+            }
+            final int keyLength = decode(buffer, start, eq, key, 0, key.length);
+            if (keyLength == DECODE_MALFORMED)
+            {
+                return Error.BAD_ENCODING;
+            }
+            if (keyLength > 0 && keyId(keyLength) == K_INFO_HASH)
+            {
+                if (out.scrapeCount == max)
+                {
+                    return Error.TOO_MANY_HASHES;
+                }
+                final int valueStart = eq < amp ? eq + 1 : amp;
+                if (decode(buffer, valueStart, amp, out.scrapeHashes, out.scrapeCount * 20, 20) != 20)
+                {
+                    return Error.BAD_INFO_HASH;
+                }
+                out.scrapeCount++;
+            }
+            start = amp + 1;
+        }
+        return out.scrapeCount == 0 ? Error.MISSING_SCRAPE_HASH : Error.NONE;
+    }
+
+    public static final int DECODE_MALFORMED = -1;
+    public static final int DECODE_TOO_LONG = -2;
+
+    /**
+     * Percent-decodes {@code [start, end)} into {@code dst}; {@code +} is a space. Returns the decoded length,
+     * {@link #DECODE_MALFORMED} for a bad escape, or {@link #DECODE_TOO_LONG} when it would exceed {@code max}.
+     */
+    public static int decode(final DirectBuffer src, final int start, final int end, final byte[] dst,
+        final int dstOffset, final int max)
+    {
+        int n = 0;
+        int i = start;
+        while (i < end)
+        {
+            byte b = src.getByte(i);
+            if (b == '%')
+            {
+                if (i + 2 >= end)
+                {
+                    return DECODE_MALFORMED;
+                }
+                final int hi = hex(src.getByte(i + 1));
+                final int lo = hex(src.getByte(i + 2));
+                if (hi < 0 || lo < 0)
+                {
+                    return DECODE_MALFORMED;
+                }
+                b = (byte)((hi << 4) | lo);
+                i += 3;
+            }
+            else
+            {
+                if (b == '+')
+                {
+                    b = ' ';
+                }
+                i++;
+            }
+            if (n == max)
+            {
+                return DECODE_TOO_LONG;
+            }
+            dst[dstOffset + n++] = b;
+        }
+        return n;
+    }
+
+    private static int hex(final byte b)
+    {
+        if (b >= '0' && b <= '9')
+        {
+            return b - '0';
+        }
+        if (b >= 'a' && b <= 'f')
+        {
+            return b - 'a' + 10;
+        }
+        if (b >= 'A' && b <= 'F')
+        {
+            return b - 'A' + 10;
+        }
+        return -1;
+    }
+
+    /** A non-negative decimal (percent-decoded first), or {@link #BAD_NUMBER} (also on overflow or empty). */
+    private long number(final DirectBuffer buffer, final int start, final int end)
+    {
+        final int n = decode(buffer, start, end, value, 0, 20);
+        if (n <= 0)
+        {
+            return BAD_NUMBER;
+        }
+        long v = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int d = value[i] - '0';
+            if (d < 0 || d > 9)
+            {
+                return BAD_NUMBER;
+            }
+            if (v > (Long.MAX_VALUE - d) / 10)
+            {
+                return BAD_NUMBER;
+            }
+            v = v * 10 + d;
+        }
+        return v;
+    }
+
+    private static boolean isZero(final DirectBuffer buffer, final int start, final int end)
+    {
+        return end - start == 1 && buffer.getByte(start) == '0';
+    }
+
+    private Error event(final DirectBuffer buffer, final int start, final int end, final RequestEvent out)
+    {
+        final int n = decode(buffer, start, end, value, 0, 16);
+        if (n == 0)
+        {
+            out.event = RequestEvent.EVENT_NONE;
+        }
+        else if (equals(value, n, STARTED))
+        {
+            out.event = RequestEvent.EVENT_STARTED;
+        }
+        else if (equals(value, n, COMPLETED))
+        {
+            out.event = RequestEvent.EVENT_COMPLETED;
+        }
+        else if (equals(value, n, STOPPED))
+        {
+            out.event = RequestEvent.EVENT_STOPPED;
+        }
+        else if (equals(value, n, PAUSED))
+        {
+            // BEP 21 partial seeds announce "paused": still in the swarm, a regular announce for us.
+            out.event = RequestEvent.EVENT_NONE;
+        }
+        else
+        {
+            return Error.BAD_EVENT;
+        }
+        return Error.NONE;
+    }
+
+    /**
+     * Reduces the client's {@code key} to 32 bits: 8 hex digits (what most clients send) as their value,
+     * anything else through FNV-1a. The same key always maps to the same value, across address families too.
+     */
+    static int keyHash(final byte[] bytes, final int length)
+    {
+        if (length <= 8)
+        {
+            int v = 0;
+            boolean hex = true;
+            for (int i = 0; i < length && hex; i++)
+            {
+                final int d = hex(bytes[i]);
+                hex = d >= 0;
+                v = (v << 4) | d;
+            }
+            if (hex)
+            {
+                return v;
+            }
+        }
+        int h = 0x811C9DC5;
+        for (int i = 0; i < length; i++)
+        {
+            h = (h ^ (bytes[i] & 0xFF)) * 0x01000193;
+        }
+        return h;
+    }
+
+    /** Parses a numeric IPv4 or IPv6 literal into a 16-byte address (IPv4-mapped); false if it is none. */
+    private boolean parseIp(final DirectBuffer buffer, final int start, final int end, final byte[] address)
+    {
+        final int n = decode(buffer, start, end, value, 0, value.length);
+        if (n <= 0)
+        {
+            return false;
+        }
+        boolean colon = false;
+        for (int i = 0; i < n; i++)
+        {
+            final byte b = value[i];
+            if (b == ':')
+            {
+                colon = true;
+            }
+            else if (!(b == '.' || hex(b) >= 0))
+            {
+                return false;
+            }
+        }
+        if (!colon)
+        {
+            int part = 0;
+            int parts = 0;
+            int digits = 0;
+            final byte[] v4 = new byte[4];
+            for (int i = 0; i <= n; i++)
+            {
+                if (i == n || value[i] == '.')
+                {
+                    if (digits == 0 || parts == 4 || part > 255)
+                    {
+                        return false;
+                    }
+                    v4[parts++] = (byte)part;
+                    part = 0;
+                    digits = 0;
+                }
+                else
+                {
+                    final int d = value[i] - '0';
+                    if (d < 0 || d > 9 || ++digits > 3)
+                    {
+                        return false;
+                    }
+                    part = part * 10 + d;
+                }
+            }
+            if (parts != 4)
+            {
+                return false;
+            }
+            RequestEvent.putIpv4Mapped(address, 0, v4, 0);
+            return true;
+        }
+        try
+        {
+            // Only numeric literals reach here (checked above), so no name lookup can happen.
+            final byte[] raw = InetAddress.getByName(new String(value, 0, n, java.nio.charset.StandardCharsets.US_ASCII))
+                .getAddress();
+            if (raw.length == 4)
+            {
+                RequestEvent.putIpv4Mapped(address, 0, raw, 0);
+            }
+            else
+            {
+                System.arraycopy(raw, 0, address, 0, 16);
+            }
+            return true;
+        }
+        catch (final UnknownHostException ex)
+        {
+            return false;
+        }
+    }
+
+    private static final int K_UNKNOWN = 0;
+    private static final int K_INFO_HASH = 1;
+    private static final int K_PEER_ID = 2;
+    private static final int K_PORT = 3;
+    private static final int K_UPLOADED = 4;
+    private static final int K_DOWNLOADED = 5;
+    private static final int K_LEFT = 6;
+    private static final int K_EVENT = 7;
+    private static final int K_NUMWANT = 8;
+    private static final int K_COMPACT = 9;
+    private static final int K_NO_PEER_ID = 10;
+    private static final int K_KEY = 11;
+    private static final int K_IP = 12;
+
+    private static final byte[][] KEYS = {
+        null, ascii("info_hash"), ascii("peer_id"), ascii("port"), ascii("uploaded"), ascii("downloaded"),
+        ascii("left"), ascii("event"), ascii("numwant"), ascii("compact"), ascii("no_peer_id"), ascii("key"),
+        ascii("ip") };
+    private static final byte[] STARTED = ascii("started");
+    private static final byte[] COMPLETED = ascii("completed");
+    private static final byte[] STOPPED = ascii("stopped");
+    private static final byte[] PAUSED = ascii("paused");
+
+    private int keyId(final int length)
+    {
+        for (int id = 1; id < KEYS.length; id++)
+        {
+            if (equals(key, length, KEYS[id]))
+            {
+                return id;
+            }
+        }
+        return K_UNKNOWN;
+    }
+
+    private static boolean equals(final byte[] a, final int length, final byte[] constant)
+    {
+        return length == constant.length && java.util.Arrays.equals(a, 0, length, constant, 0, length);
+    }
+
+    static byte[] ascii(final String s)
+    {
+        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,4 @@
+/**
+ * JMH suites for the hot paths and the end-to-end load generator.
+ */
+package org.trackerd.jmh;
