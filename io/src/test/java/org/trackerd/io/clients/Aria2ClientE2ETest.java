@@ -1,0 +1,107 @@
+package org.trackerd.io.clients;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.io.Tracker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real BitTorrent client against the tracker: one aria2c seeds a file, another finds it only through our
+ * tracker (DHT, LPD and PEX off) and downloads it. CI installs aria2 ({@code .ci/run}); on a machine without it
+ * the test is skipped, never faked.
+ */
+class Aria2ClientE2ETest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aria2DownloadsFromAnAria2SeedFoundThroughTheTracker() throws Exception
+    {
+        Assumptions.assumeTrue(new File("/usr/bin/aria2c").canExecute(), "aria2c not installed");
+        final String json = "{\"http\":{\"listen\":[\"127.0.0.1:0\"]},\"storage\":{\"path\":\"" + dir.resolve("data") +
+            "\",\"max_torrents\":100,\"max_peers\":1000},\"tracker\":{\"announce_interval_seconds\":5," +
+            "\"min_announce_interval_seconds\":1,\"peer_lifetime_seconds\":60}}";
+        try (Tracker tracker = new Tracker(TrackerConfig.parse(json)).start())
+        {
+            final int port = tracker.httpAddresses().get(0).getPort();
+            final byte[] payload = new byte[1_500_000];
+            new Random(42).nextBytes(payload);
+            final Path seedDir = Files.createDirectories(dir.resolve("seed"));
+            final Path leechDir = Files.createDirectories(dir.resolve("leech"));
+            Files.write(seedDir.resolve("payload.bin"), payload);
+            final Path torrent = dir.resolve("payload.torrent");
+            Files.write(torrent, torrent("http://127.0.0.1:" + port + "/announce", "payload.bin", payload, 262_144));
+
+            final Process seeder = aria2(seedDir, torrent, 0, "--check-integrity=true", "--seed-ratio=0.0",
+                "--seed-time=5");
+            try
+            {
+                final Process leecher = aria2(leechDir, torrent, 1, "--seed-time=0");
+                final boolean finished = leecher.waitFor(90, TimeUnit.SECONDS);
+                if (!finished)
+                {
+                    leecher.destroyForcibly();
+                }
+                assertTrue(finished, "aria2c did not finish downloading through the tracker");
+                assertArrayEquals(payload, Files.readAllBytes(leechDir.resolve("payload.bin")));
+            }
+            finally
+            {
+                seeder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private Process aria2(final Path workDir, final Path torrent, final int index, final String... extra)
+        throws IOException
+    {
+        final List<String> cmd = new ArrayList<>(List.of("/usr/bin/aria2c", "--dir=" + workDir,
+            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+            "--listen-port=" + (52000 + index + (int)(ProcessHandle.current().pid() % 500) * 2),
+            "--bt-tracker-interval=2", "--summary-interval=0", "--console-log-level=warn"));
+        cmd.addAll(Arrays.asList(extra));
+        cmd.add(torrent.toString());
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(workDir.resolve("aria2.log").toFile()).start();
+    }
+
+    /** A single-file v1 .torrent: d8:announce..4:infod6:lengthi..e4:name..12:piece lengthi..e6:pieces..ee */
+    static byte[] torrent(final String announce, final String name, final byte[] payload, final int pieceLength)
+        throws Exception
+    {
+        final MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+        final ByteArrayOutputStream pieces = new ByteArrayOutputStream();
+        for (int off = 0; off < payload.length; off += pieceLength)
+        {
+            sha1.update(payload, off, Math.min(pieceLength, payload.length - off));
+            pieces.write(sha1.digest());
+        }
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(("d8:announce" + announce.length() + ":" + announce + "4:infod6:lengthi" + payload.length + "e4:name" +
+            name.length() + ":" + name + "12:piece lengthi" + pieceLength + "e6:pieces" + pieces.size() + ":")
+            .getBytes(StandardCharsets.US_ASCII));
+        out.write(pieces.toByteArray());
+        out.write("ee".getBytes(StandardCharsets.US_ASCII));
+        return out.toByteArray();
+    }
+}
