@@ -25,18 +25,18 @@ public final class EngineCounters
 
     public EngineCounters(final CountersManager manager)
     {
-        announces = manager.newCounter("engine_announces");
-        scrapes = manager.newCounter("engine_scrapes");
-        peersAdded = manager.newCounter("engine_peers_added");
-        peersStopped = manager.newCounter("engine_peers_stopped");
-        peersExpired = manager.newCounter("engine_peers_expired");
-        torrentsCreated = manager.newCounter("engine_torrents_created");
-        torrentsRemoved = manager.newCounter("engine_torrents_removed");
-        downloadsCompleted = manager.newCounter("engine_downloads_completed");
-        rejectedFull = manager.newCounter("engine_rejected_full");
-        rejectedPeerIdConflict = manager.newCounter("engine_rejected_peer_id_conflict");
-        torrents = manager.newCounter("engine_torrents");
-        seeders = manager.newCounter("engine_seeders");
-        leechers = manager.newCounter("engine_leechers");
+        announces = Counters.counter(manager, "engine_announces", "");
+        scrapes = Counters.counter(manager, "engine_scrapes", "");
+        peersAdded = Counters.counter(manager, "engine_peers_added", "");
+        peersStopped = Counters.counter(manager, "engine_peers_stopped", "");
+        peersExpired = Counters.counter(manager, "engine_peers_expired", "");
+        torrentsCreated = Counters.counter(manager, "engine_torrents_created", "");
+        torrentsRemoved = Counters.counter(manager, "engine_torrents_removed", "");
+        downloadsCompleted = Counters.counter(manager, "engine_downloads_completed", "");
+        rejectedFull = Counters.counter(manager, "engine_rejected_full", "");
+        rejectedPeerIdConflict = Counters.counter(manager, "engine_rejected_peer_id_conflict", "");
+        torrents = Counters.gauge(manager, "torrents", "");
+        seeders = Counters.gauge(manager, "seeders", "");
+        leechers = Counters.gauge(manager, "leechers", "");
     }
 }

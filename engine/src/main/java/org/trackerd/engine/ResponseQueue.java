@@ -47,6 +47,12 @@ public final class ResponseQueue
         return ring.getBufferSize();
     }
 
+    /** Free slots; any thread (for the ring-capacity gauge). */
+    public long remainingCapacity()
+    {
+        return ring.remainingCapacity();
+    }
+
     /** Frontend thread only. */
     public EventPoller<ResponseEvent> poller()
     {

@@ -128,6 +128,23 @@ public final class TrackerEngine implements AutoCloseable
         return requestRing.tryPublishEvent(COPY, parsed);
     }
 
+    /** Last request sequence the swarm processor finished (for liveness checks); any thread. */
+    public long processedSequence()
+    {
+        return batchProcessor == null ? -1 : batchProcessor.getSequence().get();
+    }
+
+    /** Last request sequence published into the ring; any thread. */
+    public long publishedSequence()
+    {
+        return requestRing.getCursor();
+    }
+
+    public List<ResponseQueue> responseQueues()
+    {
+        return List.copyOf(queues);
+    }
+
     public int maxScrapeHashes()
     {
         return config.tracker.maxScrapeHashes;

@@ -1,7 +1,5 @@
 package org.trackerd.io;
 
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,14 +7,15 @@ import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.HostPort;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
-import org.trackerd.io.http.HttpCounters;
+import org.trackerd.engine.ResponseQueue;
 import org.trackerd.io.http.HttpFrontend;
+import org.trackerd.metrics.MetricsServer;
+import org.trackerd.metrics.TrackerMetrics;
 
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,10 +38,9 @@ public final class Tracker implements AutoCloseable
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
-    private static final int MAX_COUNTERS = 1024;
-
     private final TrackerConfig config;
-    private final CountersManager counters;
+    private final TrackerMetrics metrics = new TrackerMetrics();
+    private MetricsServer metricsServer;
     private SwarmStore store;
     private TrackerEngine engine;
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
@@ -53,9 +51,6 @@ public final class Tracker implements AutoCloseable
     public Tracker(final TrackerConfig config)
     {
         this.config = config;
-        this.counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.COUNTER_LENGTH)));
     }
 
     /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
@@ -64,12 +59,13 @@ public final class Tracker implements AutoCloseable
         store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers);
         try
         {
-            engine = new TrackerEngine(config, store, counters);
+            engine = new TrackerEngine(config, store, metrics.countersManager());
             final List<List<ServerSocketChannel>> perThread = bindHttp();
             for (int i = 0; i < perThread.size(); i++)
             {
-                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, new HttpCounters(counters, i)));
+                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics));
             }
+            registerGauges();
             engine.start();
             for (int i = 0; i < httpFrontends.size(); i++)
             {
@@ -83,8 +79,22 @@ public final class Tracker implements AutoCloseable
             close();
             throw ex;
         }
-        LOG.info("ready: http={} udp={} storage={} torrents={} peers={}",
+        if (config.metrics.listen != null)
+        {
+            try
+            {
+                metricsServer = new MetricsServer(config.metrics.listen, metrics, engine::processedSequence,
+                    engine::publishedSequence);
+            }
+            catch (final IOException ex)
+            {
+                close();
+                throw new BindException("metrics.listen " + HostPort.format(config.metrics.listen) + ": " + ex.getMessage());
+            }
+        }
+        LOG.info("ready: http={} udp={} metrics={} storage={} torrents={} peers={}",
             httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()), List.of(),
+            metricsServer == null ? "off" : HostPort.format(metricsAddress()),
             config.storage.path, store.torrentCount(), store.peerCount());
         return this;
     }
@@ -141,6 +151,30 @@ public final class Tracker implements AutoCloseable
         return perThread;
     }
 
+    private void registerGauges()
+    {
+        metrics.gauge("trackerd_ring_free_slots", "Free slots of each ring (request ring and per-frontend response rings)",
+            "ring=\"request\"", () -> engine.requestRing().remainingCapacity());
+        for (final ResponseQueue q : engine.responseQueues())
+        {
+            metrics.gauge("trackerd_ring_free_slots", "", "ring=\"response-" + q.id() + "\"", q::remainingCapacity);
+        }
+        metrics.gauge("trackerd_ring_size_slots", "Size of each ring", "ring=\"request\"",
+            () -> engine.requestRing().getBufferSize());
+        final SwarmStore s = store;
+        metrics.gauge("trackerd_store_open_seconds", "Time the last start took to open (or recover) the store", "",
+            () -> s.openMs() / 1000.0);
+        metrics.gauge("trackerd_store_recovered", "1 if the last start ran recovery after an unclean stop", "",
+            () -> s.recovered() ? 1 : 0);
+    }
+
+    /** The bound metrics address, or null when metrics are off. */
+    public InetSocketAddress metricsAddress()
+    {
+        return metricsServer == null ? null :
+            new InetSocketAddress(config.metrics.listen.getAddress(), metricsServer.port());
+    }
+
     public List<InetSocketAddress> httpAddresses()
     {
         return List.copyOf(httpAddresses);
@@ -148,7 +182,7 @@ public final class Tracker implements AutoCloseable
 
     public CountersReader counters()
     {
-        return counters;
+        return metrics.countersManager();
     }
 
     public TrackerEngine engine()
@@ -165,6 +199,10 @@ public final class Tracker implements AutoCloseable
             return;
         }
         closed = true;
+        if (metricsServer != null)
+        {
+            metricsServer.close();
+        }
         for (final HttpFrontend f : httpFrontends)
         {
             f.requestStop();

@@ -28,6 +28,8 @@ final class HttpConnection
     final ByteBuffer in;
     final UnsafeBuffer inView;
     final byte[] address = new byte[16];
+    /** {@code RequestCounters.FAMILY_*} of the client's address. */
+    int family;
     int state;
     boolean keepAlive;
     boolean closeAfterWrite;

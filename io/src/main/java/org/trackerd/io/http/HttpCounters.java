@@ -2,6 +2,7 @@ package org.trackerd.io.http;
 
 import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
+import org.trackerd.engine.Counters;
 
 /**
  * Counters of one HTTP frontend thread (its only writer). Allocated on the launcher thread.
@@ -25,20 +26,20 @@ public final class HttpCounters
 
     public HttpCounters(final CountersManager manager, final int thread)
     {
-        final String p = "http_" + thread + "_";
-        requests = manager.newCounter(p + "requests");
-        announces = manager.newCounter(p + "announces");
-        scrapes = manager.newCounter(p + "scrapes");
-        responses = manager.newCounter(p + "responses");
-        clientErrors = manager.newCounter(p + "client_errors");
-        httpErrors = manager.newCounter(p + "http_errors");
-        rejectedBusy = manager.newCounter(p + "rejected_busy");
-        connectionsAccepted = manager.newCounter(p + "connections_accepted");
-        connectionsRejected = manager.newCounter(p + "connections_rejected");
-        connectionsClosed = manager.newCounter(p + "connections_closed");
-        connectionsTimedOut = manager.newCounter(p + "connections_timed_out");
-        connectionsOpen = manager.newCounter(p + "connections_open");
-        bytesIn = manager.newCounter(p + "bytes_in");
-        bytesOut = manager.newCounter(p + "bytes_out");
+        final String t = "thread=\"" + thread + "\"";
+        requests = Counters.counter(manager, "http_requests", t);
+        announces = Counters.counter(manager, "http_announces", t);
+        scrapes = Counters.counter(manager, "http_scrapes", t);
+        responses = Counters.counter(manager, "http_responses", t);
+        clientErrors = Counters.counter(manager, "http_client_errors", t);
+        httpErrors = Counters.counter(manager, "http_http_errors", t);
+        rejectedBusy = Counters.counter(manager, "http_rejected_busy", t);
+        connectionsAccepted = Counters.counter(manager, "http_connections_accepted", t);
+        connectionsRejected = Counters.counter(manager, "http_connections_rejected", t);
+        connectionsClosed = Counters.counter(manager, "http_connections_closed", t);
+        connectionsTimedOut = Counters.counter(manager, "http_connections_timed_out", t);
+        connectionsOpen = Counters.gauge(manager, "http_connections_open", t);
+        bytesIn = Counters.counter(manager, "http_bytes_in", t);
+        bytesOut = Counters.counter(manager, "http_bytes_out", t);
     }
 }

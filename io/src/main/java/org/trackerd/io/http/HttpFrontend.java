@@ -4,12 +4,15 @@ import com.lmax.disruptor.EventPoller;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.trackerd.engine.RequestCounters;
 import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
+import org.trackerd.metrics.LatencyRecorder;
+import org.trackerd.metrics.TrackerMetrics;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,6 +65,9 @@ public final class HttpFrontend implements Runnable
     private final ResponseQueue queue;
     private final EventPoller<ResponseEvent> poller;
     private final HttpCounters counters;
+    private final RequestCounters requests;
+    private final LatencyRecorder announceLatency;
+    private final LatencyRecorder scrapeLatency;
     private final String idle;
     private final int maxConnections;
     private final int maxRequestBytes;
@@ -88,7 +94,7 @@ public final class HttpFrontend implements Runnable
     private volatile boolean stopped;
 
     public HttpFrontend(final int index, final List<ServerSocketChannel> servers, final TrackerEngine engine,
-        final TrackerConfig config, final HttpCounters counters) throws IOException
+        final TrackerConfig config, final TrackerMetrics metrics) throws IOException
     {
         this.index = index;
         this.selector = Selector.open();
@@ -96,7 +102,10 @@ public final class HttpFrontend implements Runnable
         this.engine = engine;
         this.queue = engine.addFrontend(selector::wakeup);
         this.poller = queue.poller();
-        this.counters = counters;
+        this.counters = new HttpCounters(metrics.countersManager(), index);
+        this.requests = new RequestCounters(metrics.countersManager(), "http", index);
+        this.announceLatency = metrics.latency("http", "announce", index);
+        this.scrapeLatency = metrics.latency("http", "scrape", index);
         this.idle = config.engine.frontendIdle;
         this.maxConnections = Math.max(1, config.http.maxConnections / config.http.threads);
         this.maxRequestBytes = config.http.maxRequestBytes;
@@ -281,6 +290,8 @@ public final class HttpFrontend implements Runnable
                 final HttpConnection c = takeConnection();
                 c.channel = channel;
                 toAddress16(remote.getAddress().getAddress(), c.address);
+                c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
+                    RequestCounters.FAMILY_IPV6;
                 c.state = HttpConnection.READING;
                 c.in.clear();
                 c.keepAlive = false;
@@ -366,6 +377,7 @@ public final class HttpFrontend implements Runnable
             {
                 if (filled == c.in.capacity())
                 {
+                    requests.increment(RequestCounters.ACTION_OTHER, c.family, RequestCounters.OUTCOME_MALFORMED);
                     httpError(c, 431);
                 }
                 return;
@@ -374,12 +386,14 @@ public final class HttpFrontend implements Runnable
             if (head.errorStatus != 0)
             {
                 consume(c, length);
+                requests.increment(RequestCounters.ACTION_OTHER, c.family, RequestCounters.OUTCOME_MALFORMED);
                 httpError(c, head.errorStatus);
                 return;
             }
             if (head.route == HttpRequestParser.ROUTE_NOT_FOUND)
             {
                 consume(c, length);
+                requests.increment(RequestCounters.ACTION_OTHER, c.family, RequestCounters.OUTCOME_CLIENT_ERROR);
                 httpError(c, 404);
                 return;
             }
@@ -390,9 +404,12 @@ public final class HttpFrontend implements Runnable
                 query.parseAnnounce(c.inView, head.queryOffset, head.queryLength, e) :
                 query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);
             consume(c, length);
+            final int action = head.route == HttpRequestParser.ROUTE_ANNOUNCE ? RequestCounters.ACTION_ANNOUNCE :
+                RequestCounters.ACTION_SCRAPE;
             if (error != QueryParser.Error.NONE)
             {
                 counters.clientErrors.incrementRelease();
+                requests.increment(action, c.family, RequestCounters.OUTCOME_CLIENT_ERROR);
                 encoder.failure(out, PARSE_REASONS[error.ordinal()], 0, c.keepAlive);
                 write(c);
                 continue;
@@ -404,6 +421,7 @@ public final class HttpFrontend implements Runnable
             if (outstanding >= queue.capacity() || !engine.tryPublish(e))
             {
                 counters.rejectedBusy.incrementRelease();
+                requests.increment(action, c.family, RequestCounters.OUTCOME_DROPPED);
                 encoder.failure(out, BUSY, 1, c.keepAlive);
                 write(c);
                 continue;
@@ -450,6 +468,9 @@ public final class HttpFrontend implements Runnable
         {
             return true; // the client went away meanwhile
         }
+        final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
+        requests.increment(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, c.family,
+            r.status == Status.OK ? RequestCounters.OUTCOME_OK : RequestCounters.OUTCOME_REJECTED);
         if (r.status != Status.OK)
         {
             encoder.failure(out, STATUS_REASONS[r.status.ordinal()], r.status == Status.TRACKER_FULL ? 5 : 0,
@@ -468,6 +489,7 @@ public final class HttpFrontend implements Runnable
         try
         {
             write(c);
+            (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
             if (c.isOpen() && c.state == HttpConnection.READING)
             {
                 c.key.interestOps(SelectionKey.OP_READ);

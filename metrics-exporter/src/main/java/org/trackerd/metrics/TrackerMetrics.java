@@ -1,0 +1,67 @@
+package org.trackerd.metrics;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Everything the exporter reads: the Agrona counters every thread writes, the latency recorders of the
+ * frontends, and gauges read on scrape (ring capacity, store sizes).
+ *
+ * <p>Thread: recorders, counters and gauges are created on the launcher thread before the tracker starts;
+ * the exporter reads from its own threads.
+ */
+public final class TrackerMetrics
+{
+    private static final int MAX_COUNTERS = 4096;
+
+    private final CountersManager counters = new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.METADATA_LENGTH)),
+        new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_COUNTERS * CountersReader.COUNTER_LENGTH)));
+    private final List<LatencyRecorder> recorders = new CopyOnWriteArrayList<>();
+    private final List<Gauge> gauges = new CopyOnWriteArrayList<>();
+    private final long startMs = System.currentTimeMillis();
+
+    public CountersManager countersManager()
+    {
+        return counters;
+    }
+
+    public LatencyRecorder latency(final String protocol, final String action, final int thread)
+    {
+        final LatencyRecorder r = new LatencyRecorder(protocol, action, thread);
+        recorders.add(r);
+        return r;
+    }
+
+    /** A value read when scraped; {@code labels} in Prometheus text form, e.g. {@code ring="request"}. */
+    public void gauge(final String name, final String help, final String labels, final DoubleSupplier value)
+    {
+        gauges.add(new Gauge(name, help, labels, value));
+    }
+
+    List<LatencyRecorder> recorders()
+    {
+        return new ArrayList<>(recorders);
+    }
+
+    List<Gauge> gauges()
+    {
+        return new ArrayList<>(gauges);
+    }
+
+    public long startMs()
+    {
+        return startMs;
+    }
+
+    record Gauge(String name, String help, String labels, DoubleSupplier value)
+    {
+    }
+}
