@@ -20,8 +20,10 @@ public final class EngineCounters
     public final AtomicCounter rejectedFull;
     public final AtomicCounter rejectedPeerIdConflict;
     public final AtomicCounter torrents;
-    public final AtomicCounter seeders;
-    public final AtomicCounter leechers;
+    public final AtomicCounter seedersIpv4;
+    public final AtomicCounter seedersIpv6;
+    public final AtomicCounter leechersIpv4;
+    public final AtomicCounter leechersIpv6;
 
     public EngineCounters(final CountersManager manager)
     {
@@ -36,7 +38,9 @@ public final class EngineCounters
         rejectedFull = Counters.counter(manager, "engine_rejected_full", "");
         rejectedPeerIdConflict = Counters.counter(manager, "engine_rejected_peer_id_conflict", "");
         torrents = Counters.gauge(manager, "torrents", "");
-        seeders = Counters.gauge(manager, "seeders", "");
-        leechers = Counters.gauge(manager, "leechers", "");
+        seedersIpv4 = Counters.gauge(manager, "seeders", "family=\"ipv4\"");
+        seedersIpv6 = Counters.gauge(manager, "seeders", "family=\"ipv6\"");
+        leechersIpv4 = Counters.gauge(manager, "leechers", "family=\"ipv4\"");
+        leechersIpv6 = Counters.gauge(manager, "leechers", "family=\"ipv6\"");
     }
 }

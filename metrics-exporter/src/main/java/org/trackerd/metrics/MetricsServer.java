@@ -35,6 +35,7 @@ public final class MetricsServer implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
     private static final long STUCK_AFTER_MS = 5_000;
 
+    private final long stuckAfterMs;
     private final TrackerMetrics metrics;
     private final LongSupplier processedSequence;
     private final LongSupplier publishedSequence;
@@ -49,6 +50,13 @@ public final class MetricsServer implements AutoCloseable
     public MetricsServer(final InetSocketAddress listen, final TrackerMetrics metrics,
         final LongSupplier processedSequence, final LongSupplier publishedSequence) throws IOException
     {
+        this(listen, metrics, processedSequence, publishedSequence, STUCK_AFTER_MS);
+    }
+
+    MetricsServer(final InetSocketAddress listen, final TrackerMetrics metrics, final LongSupplier processedSequence,
+        final LongSupplier publishedSequence, final long stuckAfterMs) throws IOException
+    {
+        this.stuckAfterMs = stuckAfterMs;
         this.metrics = metrics;
         this.processedSequence = processedSequence;
         this.publishedSequence = publishedSequence;
@@ -86,7 +94,7 @@ public final class MetricsServer implements AutoCloseable
             {
                 final boolean ok = progressing();
                 respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
-                    ok ? "ok\n" : "stuck: the swarm processor has not made progress for 5 s\n");
+                    ok ? "ok\n" : "stuck: the swarm processor has not made progress\n");
             }
             case "/stats" ->
             {
@@ -117,7 +125,7 @@ public final class MetricsServer implements AutoCloseable
             lastProgressMs = now;
             return true;
         }
-        return now - lastProgressMs < STUCK_AFTER_MS;
+        return now - lastProgressMs < stuckAfterMs;
     }
 
     Map<String, Object> stats()
@@ -130,6 +138,10 @@ public final class MetricsServer implements AutoCloseable
             if (label.startsWith("requests{"))
             {
                 requests[0] += value;
+            }
+            else if (label.startsWith("seeders{") || label.startsWith("leechers{"))
+            {
+                byName.merge(label.substring(0, label.indexOf('{')), value, Long::sum);
             }
             else if (label.indexOf('{') < 0)
             {

@@ -52,7 +52,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private int sweepCursor;
 
     private ResponseEvent current;
-    private long seedersTotal;
+    /** Peers by kind and family, indexed by {@link #bucket}: leechers v4, leechers v6, seeders v4, seeders v6. */
+    private final long[] population = new long[4];
     private final Swarm.SlotSink copyPeer = this::copyPeer;
 
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
@@ -142,7 +143,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             else
             {
-                seedersTotal += swarm.seeders();
+                for (int p = 0; p < swarm.size(); p++)
+                {
+                    account(swarm, swarm.memberAt(p), 1);
+                }
             }
         }
         publishGauges();
@@ -162,7 +166,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     public long seederCount()
     {
-        return seedersTotal;
+        return population[2] + population[3];
     }
 
     @Override
@@ -264,7 +268,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             return;
         }
 
-        if (slot < 0)
+        if (slot >= 0)
+        {
+            account(swarm, slot, -1);
+        }
+        else
         {
             if (registry.peers() >= maxPeers || (swarm == null && registry.size() >= maxTorrents))
             {
@@ -301,9 +309,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         swarm.flags(slot, flags);
         final boolean seeder = e.left == 0;
-        final int seedersBefore = swarm.seeders();
         swarm.seeder(slot, seeder);
-        seedersTotal += swarm.seeders() - seedersBefore;
+        account(swarm, slot, 1);
         store.putPeer(swarm.key.bytes, slots, base);
 
         final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
@@ -361,10 +368,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void removePeer(final Swarm swarm, final int slot)
     {
         store.removePeer(swarm.key.bytes, swarm.slots, Swarm.offset(slot));
-        if (swarm.isSeeder(slot))
-        {
-            seedersTotal--;
-        }
+        account(swarm, slot, -1);
         swarm.remove(slot);
         registry.peersChanged(-1);
     }
@@ -452,10 +456,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         publishGauges();
     }
 
+    private void account(final Swarm swarm, final int slot, final int delta)
+    {
+        final boolean ipv4 = RequestEvent.isIpv4Mapped(swarm.slots.byteArray(), Swarm.offset(slot) + Swarm.ADDRESS_OFFSET);
+        population[(swarm.isSeeder(slot) ? 2 : 0) + (ipv4 ? 0 : 1)] += delta;
+    }
+
     private void publishGauges()
     {
         counters.torrents.setRelease(registry.size());
-        counters.seeders.setRelease(seedersTotal);
-        counters.leechers.setRelease(registry.peers() - seedersTotal);
+        counters.leechersIpv4.setRelease(population[0]);
+        counters.leechersIpv6.setRelease(population[1]);
+        counters.seedersIpv4.setRelease(population[2]);
+        counters.seedersIpv6.setRelease(population[3]);
     }
 }
