@@ -1,0 +1,629 @@
+package org.trackerd.jmh.loadgen;
+
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Load generator for BitTorrent trackers on loopback: UDP (BEP 15 connect + announce + scrape, many sockets, a
+ * window of requests in flight per socket) and HTTP (keep-alive, or one connection per request like most real
+ * clients). Deterministic torrents and peers from a seed, an optional target rate, bounded in time; reports
+ * responses/s, errors, losses and latency percentiles from HdrHistogram.
+ *
+ * <p>Refuses any target that is not a loopback address, and any duration over 600 s.
+ *
+ * <pre>
+ * java -cp trackerd-benchmarks.jar org.trackerd.jmh.loadgen.LoadGenerator --protocol udp --target 127.0.0.1:6969 \
+ *      --torrents 1000 --peers 100000 --seeders 0.2 --numwant 50 --duration 10 --sockets 16 --window 8
+ * </pre>
+ *
+ * <p>Thread: one thread, one selector.
+ */
+public final class LoadGenerator
+{
+    private static final long PROTOCOL_ID = 0x41727101980L;
+    private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+
+    // Settings.
+    String protocol = "udp";
+    InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), 6969);
+    int torrents = 1000;
+    int peers = 100_000;
+    double seederRatio = 0.2;
+    int numWant = 50;
+    double scrapeRatio = 0.05;
+    int durationSeconds = 10;
+    int sockets = 16;
+    int window = 8;
+    long rate;
+    String httpMode = "keepalive";
+    long seed = 42;
+    Path hashesFile;
+
+    // Results.
+    final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+    long sent;
+    long responses;
+    long errors;
+    long losses;
+
+    private byte[][] hashes;
+
+    public static void main(final String[] args) throws Exception
+    {
+        final LoadGenerator g = new LoadGenerator();
+        g.parse(args);
+        g.prepare();
+        if (g.hashesFile != null)
+        {
+            g.writeHashes();
+        }
+        if (g.durationSeconds > 0)
+        {
+            final long startNs = System.nanoTime();
+            g.run();
+            g.report(System.nanoTime() - startNs);
+        }
+    }
+
+    void parse(final String[] args) throws IOException
+    {
+        for (int i = 0; i < args.length; i++)
+        {
+            final String a = args[i];
+            final String v = i + 1 < args.length ? args[i + 1] : "";
+            switch (a)
+            {
+                case "--protocol" -> protocol = v;
+                case "--target" -> target = parseTarget(v);
+                case "--torrents" -> torrents = Integer.parseInt(v);
+                case "--peers" -> peers = Integer.parseInt(v);
+                case "--seeders" -> seederRatio = Double.parseDouble(v);
+                case "--numwant" -> numWant = Integer.parseInt(v);
+                case "--scrape-ratio" -> scrapeRatio = Double.parseDouble(v);
+                case "--duration" -> durationSeconds = Integer.parseInt(v);
+                case "--sockets", "--connections" -> sockets = Integer.parseInt(v);
+                case "--window" -> window = Integer.parseInt(v);
+                case "--rate" -> rate = Long.parseLong(v);
+                case "--http-mode" -> httpMode = v;
+                case "--seed" -> seed = Long.parseLong(v);
+                case "--hashes-file" -> hashesFile = Path.of(v);
+                default -> throw new IllegalArgumentException("unknown option " + a + " (see the class comment)");
+            }
+            i++;
+        }
+        if (!target.getAddress().isLoopbackAddress())
+        {
+            throw new IllegalArgumentException("target " + target + " is not a loopback address: refusing to send load");
+        }
+        if (durationSeconds < 0 || durationSeconds > 600)
+        {
+            throw new IllegalArgumentException("--duration must be 0..600 seconds");
+        }
+        if (!protocol.equals("udp") && !protocol.equals("http"))
+        {
+            throw new IllegalArgumentException("--protocol udp|http");
+        }
+        window = Math.max(1, Math.min(window, 4096));
+        sockets = Math.max(1, Math.min(sockets, 10_000));
+    }
+
+    private static InetSocketAddress parseTarget(final String v) throws IOException
+    {
+        final int colon = v.lastIndexOf(':');
+        String host = v.substring(0, colon);
+        if (host.startsWith("["))
+        {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(v.substring(colon + 1)));
+    }
+
+    void prepare()
+    {
+        hashes = new byte[torrents][20];
+        for (int t = 0; t < torrents; t++)
+        {
+            final SplittableRandom r = new SplittableRandom(seed * 1_000_003L + t);
+            for (int i = 0; i < 20; i++)
+            {
+                hashes[t][i] = (byte)r.nextInt(256);
+            }
+        }
+    }
+
+    private void writeHashes() throws IOException
+    {
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(hashesFile)))
+        {
+            for (final byte[] h : hashes)
+            {
+                final StringBuilder sb = new StringBuilder(40);
+                for (final byte b : h)
+                {
+                    sb.append(String.format("%02x", b & 0xFF));
+                }
+                w.println(sb);
+            }
+        }
+    }
+
+    void run() throws IOException
+    {
+        if (protocol.equals("udp"))
+        {
+            new UdpLoad().run();
+        }
+        else
+        {
+            new HttpLoad().run();
+        }
+    }
+
+    void report(final long elapsedNs)
+    {
+        final double seconds = elapsedNs / 1e9;
+        System.out.printf(Locale.ROOT,
+            "protocol=%s%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d losses=%d " +
+            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f%n",
+            protocol, protocol.equals("http") ? "/" + httpMode : "", target, seconds, sent, responses,
+            responses / seconds, errors, losses,
+            latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
+            latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
+    }
+
+    /** Which torrent, peer id, port and left a request uses; deterministic in the peer index. */
+    private int peerTorrent(final int peer)
+    {
+        return peer % torrents;
+    }
+
+    private boolean peerIsSeeder(final int peer)
+    {
+        return ((peer * 0x9E3779B1L) & 0xFFFF) < seederRatio * 0x10000;
+    }
+
+    private static void peerId(final int peer, final byte[] dst)
+    {
+        final byte[] prefix = "-LG0001-".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(prefix, 0, dst, 0, 8);
+        int v = peer;
+        for (int i = 19; i >= 8; i--)
+        {
+            dst[i] = (byte)('0' + v % 10);
+            v /= 10;
+        }
+    }
+
+    /** Token bucket for {@code --rate}; unlimited when 0. */
+    private boolean mayStartRequest(final long nowNs, final long startNs)
+    {
+        return rate <= 0 || sent < (nowNs - startNs) / 1e9 * rate;
+    }
+
+    private final class UdpLoad
+    {
+        private final DatagramChannel[] channels = new DatagramChannel[sockets];
+        private final long[] connectionIds = new long[sockets];
+        private final long[] connectSentNs = new long[sockets];
+        private final long[] connectedAtNs = new long[sockets];
+        private final int[] inFlight = new int[sockets];
+        private final int[] txnOf = new int[sockets * window];
+        private final long[] sentNs = new long[sockets * window];
+        private final ByteBuffer out = ByteBuffer.allocateDirect(2048);
+        private final ByteBuffer in = ByteBuffer.allocateDirect(65536);
+        private final byte[] peerId = new byte[20];
+        private final SplittableRandom random = new SplittableRandom(seed);
+        private int nextTxn = 1;
+        private int nextPeer;
+
+        void run() throws IOException
+        {
+            try (Selector selector = Selector.open())
+            {
+                for (int s = 0; s < sockets; s++)
+                {
+                    channels[s] = DatagramChannel.open(target.getAddress() instanceof java.net.Inet6Address ?
+                        java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
+                    channels[s].setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
+                    channels[s].connect(target);
+                    channels[s].configureBlocking(false);
+                    channels[s].register(selector, SelectionKey.OP_READ, s);
+                }
+                final long startNs = System.nanoTime();
+                final long endNs = startNs + TimeUnit.SECONDS.toNanos(durationSeconds);
+                long now;
+                while ((now = System.nanoTime()) < endNs)
+                {
+                    for (int s = 0; s < sockets; s++)
+                    {
+                        if (connectionIds[s] == 0 || now - connectedAtNs[s] > TimeUnit.SECONDS.toNanos(60))
+                        {
+                            if (now - connectSentNs[s] > TIMEOUT_NS)
+                            {
+                                sendConnect(s, now);
+                            }
+                            if (connectionIds[s] == 0)
+                            {
+                                continue;
+                            }
+                        }
+                        while (inFlight[s] < window && mayStartRequest(now, startNs))
+                        {
+                            sendRequest(s, now);
+                        }
+                        expire(s, now);
+                    }
+                    if (selector.selectNow() == 0)
+                    {
+                        selector.select(1);
+                    }
+                    final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+                    while (it.hasNext())
+                    {
+                        final SelectionKey k = it.next();
+                        it.remove();
+                        final int s = (Integer)k.attachment();
+                        while (true)
+                        {
+                            in.clear();
+                            final int n = channels[s].read(in);
+                            if (n <= 0)
+                            {
+                                break;
+                            }
+                            onPacket(s, n, System.nanoTime());
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                for (final DatagramChannel c : channels)
+                {
+                    if (c != null)
+                    {
+                        c.close();
+                    }
+                }
+            }
+        }
+
+        private void sendConnect(final int s, final long now) throws IOException
+        {
+            out.clear();
+            out.putLong(PROTOCOL_ID).putInt(0).putInt(-s - 1).flip();
+            channels[s].write(out);
+            connectSentNs[s] = now;
+        }
+
+        private void sendRequest(final int s, final long now) throws IOException
+        {
+            int slot = -1;
+            for (int i = 0; i < window; i++)
+            {
+                if (txnOf[s * window + i] == 0)
+                {
+                    slot = s * window + i;
+                    break;
+                }
+            }
+            final int txn = nextTxn++ & 0x7FFF_FFFF;
+            if (nextTxn <= 0)
+            {
+                nextTxn = 1;
+            }
+            out.clear();
+            if (random.nextDouble() < scrapeRatio)
+            {
+                out.putLong(connectionIds[s]).putInt(2).putInt(txn);
+                for (int i = 0; i < 10; i++)
+                {
+                    out.put(hashes[random.nextInt(torrents)]);
+                }
+            }
+            else
+            {
+                final int peer = nextPeer;
+                nextPeer = (nextPeer + 1) % peers;
+                peerId(peer, peerId);
+                final boolean seeder = peerIsSeeder(peer);
+                out.putLong(connectionIds[s]).putInt(1).putInt(txn)
+                    .put(hashes[peerTorrent(peer)]).put(peerId)
+                    .putLong(0).putLong(seeder ? 0 : 1_000_000).putLong(0)
+                    .putInt(0).putInt(0).putInt(peer).putInt(numWant).putShort((short)(10_000 + peer % 50_000));
+            }
+            out.flip();
+            channels[s].write(out);
+            txnOf[slot] = txn;
+            sentNs[slot] = now;
+            inFlight[s]++;
+            sent++;
+        }
+
+        private void expire(final int s, final long now)
+        {
+            for (int i = s * window; i < (s + 1) * window; i++)
+            {
+                if (txnOf[i] != 0 && now - sentNs[i] > TIMEOUT_NS)
+                {
+                    txnOf[i] = 0;
+                    inFlight[s]--;
+                    losses++;
+                }
+            }
+        }
+
+        private void onPacket(final int s, final int length, final long now)
+        {
+            if (length < 8)
+            {
+                errors++;
+                return;
+            }
+            final int action = in.getInt(0);
+            final int txn = in.getInt(4);
+            if (action == 0 && length >= 16 && txn == -s - 1)
+            {
+                connectionIds[s] = in.getLong(8);
+                connectedAtNs[s] = now;
+                return;
+            }
+            for (int i = s * window; i < (s + 1) * window; i++)
+            {
+                if (txnOf[i] == txn)
+                {
+                    txnOf[i] = 0;
+                    inFlight[s]--;
+                    latency.recordValue(Math.min(now - sentNs[i], latency.getHighestTrackableValue()));
+                    responses++;
+                    if (action == 3)
+                    {
+                        errors++;
+                        connectionIds[s] = 0; // most errors here are an expired connection id: reconnect
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    private final class HttpLoad
+    {
+        private final boolean keepAlive = !"close".equals(httpMode);
+        private final SocketChannel[] channels = new SocketChannel[sockets];
+        private final long[] sentAtNs = new long[sockets];
+        private final ByteBuffer[] inbox = new ByteBuffer[sockets];
+        private final ByteBuffer out = ByteBuffer.allocateDirect(4096);
+        private final byte[] peerId = new byte[20];
+        private final SplittableRandom random = new SplittableRandom(seed);
+        private final String host = target.getAddress().getHostAddress();
+        private int nextPeer;
+        private Selector selector;
+        private long startNs;
+
+        void run() throws IOException
+        {
+            selector = Selector.open();
+            try
+            {
+                startNs = System.nanoTime();
+                final long endNs = startNs + TimeUnit.SECONDS.toNanos(durationSeconds);
+                for (int s = 0; s < sockets; s++)
+                {
+                    inbox[s] = ByteBuffer.allocate(64 * 1024);
+                }
+                long now;
+                while ((now = System.nanoTime()) < endNs)
+                {
+                    for (int s = 0; s < sockets; s++)
+                    {
+                        if (sentAtNs[s] == 0 && mayStartRequest(now, startNs))
+                        {
+                            start(s, now);
+                        }
+                        else if (sentAtNs[s] != 0 && now - sentAtNs[s] > TIMEOUT_NS)
+                        {
+                            losses++;
+                            reset(s);
+                        }
+                    }
+                    if (selector.selectNow() == 0)
+                    {
+                        selector.select(1);
+                    }
+                    final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+                    while (it.hasNext())
+                    {
+                        final SelectionKey k = it.next();
+                        it.remove();
+                        final int s = (Integer)k.attachment();
+                        try
+                        {
+                            if (k.isValid() && k.isConnectable() && channels[s].finishConnect())
+                            {
+                                k.interestOps(SelectionKey.OP_READ);
+                                send(s);
+                            }
+                            else if (k.isValid() && k.isReadable())
+                            {
+                                read(s);
+                            }
+                        }
+                        catch (final IOException ex)
+                        {
+                            errors++;
+                            reset(s);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                for (int s = 0; s < sockets; s++)
+                {
+                    reset(s);
+                }
+                selector.close();
+            }
+        }
+
+        private void start(final int s, final long now) throws IOException
+        {
+            sentAtNs[s] = now;
+            sent++;
+            if (channels[s] != null && channels[s].isConnected())
+            {
+                send(s);
+                return;
+            }
+            final SocketChannel c = SocketChannel.open();
+            c.configureBlocking(false);
+            c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channels[s] = c;
+            if (c.connect(target))
+            {
+                c.register(selector, SelectionKey.OP_READ, s);
+                send(s);
+            }
+            else
+            {
+                c.register(selector, SelectionKey.OP_CONNECT, s);
+            }
+        }
+
+        private void send(final int s) throws IOException
+        {
+            final StringBuilder q = new StringBuilder(256);
+            if (random.nextDouble() < scrapeRatio)
+            {
+                q.append("GET /scrape?");
+                for (int i = 0; i < 10; i++)
+                {
+                    q.append(i == 0 ? "" : "&").append("info_hash=");
+                    escape(q, hashes[random.nextInt(torrents)]);
+                }
+            }
+            else
+            {
+                final int peer = nextPeer;
+                nextPeer = (nextPeer + 1) % peers;
+                peerId(peer, peerId);
+                q.append("GET /announce?info_hash=");
+                escape(q, hashes[peerTorrent(peer)]);
+                q.append("&peer_id=");
+                escape(q, peerId);
+                q.append("&port=").append(10_000 + peer % 50_000).append("&uploaded=0&downloaded=0&left=")
+                    .append(peerIsSeeder(peer) ? 0 : 1_000_000).append("&numwant=").append(numWant)
+                    .append("&compact=1&key=").append(Integer.toHexString(peer));
+            }
+            q.append(" HTTP/1.1\r\nHost: ").append(host).append("\r\nUser-Agent: trackerd-loadgen\r\n")
+                .append(keepAlive ? "" : "Connection: close\r\n").append("\r\n");
+            out.clear();
+            out.put(q.toString().getBytes(StandardCharsets.US_ASCII)).flip();
+            while (out.hasRemaining())
+            {
+                channels[s].write(out);
+            }
+        }
+
+        private void read(final int s) throws IOException
+        {
+            final ByteBuffer b = inbox[s];
+            final int n = channels[s].read(b);
+            final boolean eof = n < 0;
+            final int bodyEnd = complete(b);
+            if (bodyEnd < 0 && !eof)
+            {
+                return;
+            }
+            if (bodyEnd < 0)
+            {
+                errors++;
+                reset(s);
+                return;
+            }
+            final String text = new String(b.array(), 0, Math.min(bodyEnd, b.position()), StandardCharsets.ISO_8859_1);
+            latency.recordValue(Math.min(System.nanoTime() - sentAtNs[s], latency.getHighestTrackableValue()));
+            responses++;
+            if (!text.startsWith("HTTP/1.1 200") || text.contains("failure reason"))
+            {
+                errors++;
+            }
+            b.clear();
+            sentAtNs[s] = 0;
+            if (!keepAlive || eof)
+            {
+                reset(s);
+            }
+        }
+
+        /** End of a complete response (head + Content-Length body) in the buffer, or -1. */
+        private int complete(final ByteBuffer b)
+        {
+            final byte[] a = b.array();
+            final int len = b.position();
+            for (int i = 3; i < len; i++)
+            {
+                if (a[i] == '\n' && a[i - 1] == '\r' && a[i - 2] == '\n' && a[i - 3] == '\r')
+                {
+                    final String head = new String(a, 0, i, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+                    final int cl = head.indexOf("content-length:");
+                    if (cl < 0)
+                    {
+                        return -1;
+                    }
+                    int e = head.indexOf('\r', cl);
+                    final int bodyLength = Integer.parseInt(head.substring(cl + 15, e < 0 ? head.length() : e).trim());
+                    return i + 1 + bodyLength <= len ? i + 1 + bodyLength : -1;
+                }
+            }
+            return -1;
+        }
+
+        private void reset(final int s)
+        {
+            sentAtNs[s] = 0;
+            if (inbox[s] != null)
+            {
+                inbox[s].clear();
+            }
+            if (channels[s] != null)
+            {
+                try
+                {
+                    channels[s].close();
+                }
+                catch (final IOException ignored)
+                {
+                    // closing a broken socket
+                }
+                channels[s] = null;
+            }
+        }
+
+        private void escape(final StringBuilder sb, final byte[] bytes)
+        {
+            for (final byte b : bytes)
+            {
+                sb.append('%').append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+            }
+        }
+    }
+}
