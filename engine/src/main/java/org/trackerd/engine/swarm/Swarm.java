@@ -18,11 +18,14 @@ import java.util.Arrays;
  *
  * <pre>
  * Slot (64 bytes):
- *  0                   20                  36     38     39     40     44         48             56     60   64
- *  +-------------------+-------------------+------+------+------+------+----------+--------------+------+----+
- *  | peer id (20)      | address (16)      | port | flags| pad  | key  | position | last seen ms | hash | pad|
- *  +-------------------+-------------------+------+------+------+------+----------+--------------+------+----+
+ *  0                   20                  36     38     39     40     44         48             56     60     64
+ *  +-------------------+-------------------+------+------+------+------+----------+--------------+------+------+
+ *  | peer id (20)      | address (16)      | port | flags| pad  | key  | position | last seen ms | hash |origin|
+ *  +-------------------+-------------------+------+------+------+------+----------+--------------+------+------+
  * </pre>
+ *
+ * <p>{@code origin} is scratch for {@link #sample}: the position a picked member was swapped from, so the shuffle
+ * can be undone and the seeder|leecher partition survives a sample that spans both ranges.
  *
  * <p>Thread: owned by the swarm processor; never touched by any other thread.
  */
@@ -37,6 +40,7 @@ final class Swarm
     static final int POSITION_OFFSET = 44;
     static final int LAST_SEEN_OFFSET = 48;
     static final int HASH_OFFSET = 56;
+    static final int SAMPLE_ORIGIN_OFFSET = 60;
 
     static final byte FLAG_SEEDER = 1;
     /** This peer's {@code completed} has been counted: count it once per peer. */
@@ -211,12 +215,14 @@ final class Swarm
 
     /**
      * Picks up to {@code want} distinct random members from {@code [from, to)}, skipping {@code exclude}
-     * (a slot, or -1), and hands each slot to {@code sink}. Returns how many were picked.
+     * (a slot, or -1), and hands each slot to {@code sink}. Returns how many were picked. Leaves {@code members}
+     * in the order it found it, so a range spanning seeders and leechers keeps the partition.
      */
     int sample(final int from, final int to, final int exclude, final int want, final java.util.SplittableRandom random,
         final SlotSink sink)
     {
         int end = to;
+        int parkedFrom = -1;
         if (exclude >= 0)
         {
             final int p = position(exclude);
@@ -225,6 +231,7 @@ final class Swarm
                 // Park the requester at the end of the range, then sample the rest of it.
                 swap(p, to - 1);
                 end = to - 1;
+                parkedFrom = p;
             }
         }
         final int available = end - from;
@@ -235,13 +242,26 @@ final class Swarm
             {
                 sink.accept(this, members[i]);
             }
-            return n;
         }
-        for (int i = 0; i < n; i++)
+        else
         {
-            final int pick = from + i + random.nextInt(available - i);
-            swap(from + i, pick);
-            sink.accept(this, members[from + i]);
+            for (int i = 0; i < n; i++)
+            {
+                final int pick = from + i + random.nextInt(available - i);
+                swap(from + i, pick);
+                final int slot = members[from + i];
+                slots.putInt(offset(slot) + SAMPLE_ORIGIN_OFFSET, pick);
+                sink.accept(this, slot);
+            }
+            // Undo the swaps in reverse: a range spanning seeders and leechers would otherwise lose its partition.
+            for (int i = n - 1; i >= 0; i--)
+            {
+                swap(from + i, slots.getInt(offset(members[from + i]) + SAMPLE_ORIGIN_OFFSET));
+            }
+        }
+        if (parkedFrom >= 0)
+        {
+            swap(parkedFrom, to - 1);
         }
         return n;
     }

@@ -101,7 +101,13 @@ public final class QueryParser
             if (keyLength > 0)
             {
                 final Error error;
-                switch (keyId(keyLength))
+                final int id = keyId(keyLength);
+                if (id != K_UNKNOWN && !wellFormed(buffer, valueStart, amp))
+                {
+                    // Report the client's real mistake, not "info_hash must be 20 bytes" or a silently dropped key.
+                    return Error.BAD_ENCODING;
+                }
+                switch (id)
                 {
                     case K_INFO_HASH:
                         if (haveHash)
@@ -250,6 +256,10 @@ public final class QueryParser
                     return Error.TOO_MANY_HASHES;
                 }
                 final int valueStart = eq < amp ? eq + 1 : amp;
+                if (!wellFormed(buffer, valueStart, amp))
+                {
+                    return Error.BAD_ENCODING;
+                }
                 if (decode(buffer, valueStart, amp, out.scrapeHashes, out.scrapeCount * 20, 20) != 20)
                 {
                     return Error.BAD_INFO_HASH;
@@ -306,6 +316,23 @@ public final class QueryParser
             dst[dstOffset + n++] = b;
         }
         return n;
+    }
+
+    /** True when every {@code %} in {@code [start, end)} starts a complete escape of two hex digits. */
+    static boolean wellFormed(final DirectBuffer src, final int start, final int end)
+    {
+        for (int i = start; i < end; i++)
+        {
+            if (src.getByte(i) == '%')
+            {
+                if (i + 2 >= end || hex(src.getByte(i + 1)) < 0 || hex(src.getByte(i + 2)) < 0)
+                {
+                    return false;
+                }
+                i += 2;
+            }
+        }
+        return true;
     }
 
     private static int hex(final byte b)

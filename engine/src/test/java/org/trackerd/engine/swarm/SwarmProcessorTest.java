@@ -1,0 +1,842 @@
+package org.trackerd.engine.swarm;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.engine.EngineCounters;
+import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.engine.event.Status;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Drives a {@link SwarmProcessor} directly on the test thread: no ring threads, responses read back from the
+ * frontend's response queue after each request.
+ */
+class SwarmProcessorTest
+{
+    private static final String DEFAULT_TRACKER =
+        "\"announce_interval_seconds\": 1800, \"min_announce_interval_seconds\": 900, \"peer_lifetime_seconds\": 2100";
+
+    @TempDir
+    Path dir;
+
+    private final List<Harness> harnesses = new ArrayList<>();
+
+    @AfterEach
+    void closeStores()
+    {
+        for (final Harness h : harnesses)
+        {
+            h.store.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- membership and counts
+
+    @Test
+    void newPeerIsCountedAsLeecher()
+    {
+        final Harness h = harness("{}");
+        final Reply r = h.announce(peer(1, 1).left(500));
+        assertEquals(Status.OK, r.status);
+        assertEquals(0, r.complete);
+        assertEquals(1, r.incomplete);
+        assertEquals(0, r.peers.size());
+        assertEquals(1800, r.interval);
+        assertEquals(900, r.minInterval);
+        assertEquals(1, h.processor.torrentCount());
+        assertEquals(1, h.processor.peerCount());
+        assertEquals(0, h.processor.seederCount());
+        // Gauges are published on clock ticks, not per announce.
+        h.tick();
+        assertEquals(1, h.counters.leechers.get());
+        assertEquals(0, h.counters.seeders.get());
+        assertEquals(1, h.counters.torrents.get());
+    }
+
+    @Test
+    void peerWithNothingLeftIsSeeder()
+    {
+        final Harness h = harness("{}");
+        final Reply r = h.announce(peer(1, 1).left(0));
+        assertEquals(1, r.complete);
+        assertEquals(0, r.incomplete);
+        assertEquals(1, h.processor.seederCount());
+    }
+
+    @Test
+    void leecherThatFinishesBecomesSeederAndBack()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(10));
+        h.announce(peer(1, 2).left(10));
+        Reply r = h.announce(peer(1, 1).left(0));
+        assertEquals(1, r.complete);
+        assertEquals(1, r.incomplete);
+        r = h.announce(peer(1, 1).left(5));
+        assertEquals(0, r.complete);
+        assertEquals(2, r.incomplete);
+        assertEquals(0, h.processor.seederCount());
+        assertEquals(2, h.processor.peerCount());
+    }
+
+    @Test
+    void seederGetsOnlyLeechers()
+    {
+        final Harness h = harness("{}");
+        final Set<String> leechers = new HashSet<>();
+        for (int i = 0; i < 6; i++)
+        {
+            h.announce(peer(1, 100 + i).left(0));
+        }
+        for (int i = 0; i < 8; i++)
+        {
+            h.announce(peer(1, 200 + i).left(99));
+            leechers.add(peerIdHex(200 + i));
+        }
+        for (int round = 0; round < 20; round++)
+        {
+            final Reply all = h.announce(peer(1, 100 + round % 6).left(0));
+            assertEquals(leechers, new HashSet<>(all.peerIds()));
+            assertEquals(8, all.peers.size());
+
+            final Reply some = h.announce(peer(1, 100 + round % 6).left(0).numWant(3));
+            assertEquals(3, some.peers.size());
+            assertEquals(3, new HashSet<>(some.peerIds()).size());
+            assertTrue(leechers.containsAll(some.peerIds()), "seeder got " + some.peerIds());
+            assertEquals(6, some.complete);
+            assertEquals(8, some.incomplete);
+        }
+    }
+
+    @Test
+    void leecherGetsSeedersAndLeechersButNeverItself()
+    {
+        final Harness h = harness("{}");
+        final Set<String> everyone = new HashSet<>();
+        for (int i = 0; i < 5; i++)
+        {
+            h.announce(peer(1, 100 + i).left(0));
+            everyone.add(peerIdHex(100 + i));
+        }
+        for (int i = 0; i < 10; i++)
+        {
+            h.announce(peer(1, 200 + i).left(1));
+            everyone.add(peerIdHex(200 + i));
+        }
+        for (int round = 0; round < 30; round++)
+        {
+            final int me = 200 + round % 10;
+            final Reply all = h.announce(peer(1, me).left(1));
+            final Set<String> expected = new HashSet<>(everyone);
+            expected.remove(peerIdHex(me));
+            assertEquals(14, all.peers.size());
+            assertEquals(expected, new HashSet<>(all.peerIds()));
+
+            final Reply some = h.announce(peer(1, me).left(1).numWant(6));
+            assertEquals(6, some.peers.size());
+            assertEquals(6, new HashSet<>(some.peerIds()).size(), "duplicates: " + some.peerIds());
+            assertFalse(some.peerIds().contains(peerIdHex(me)));
+            assertTrue(everyone.containsAll(some.peerIds()));
+
+            // A leecher's sample must not disturb which peers are seeders.
+            final Reply seederView = h.announce(peer(1, 100).left(0));
+            assertEquals(10, seederView.peers.size());
+            for (final String id : seederView.peerIds())
+            {
+                assertTrue(id.startsWith("c8") || id.startsWith("c9") || id.startsWith("ca") || id.startsWith("cb") ||
+                    id.startsWith("cc") || id.startsWith("cd") || id.startsWith("ce") || id.startsWith("cf") ||
+                    id.startsWith("d0") || id.startsWith("d1"), "seeder got non-leecher " + id);
+            }
+            assertEquals(5, seederView.complete);
+            assertEquals(10, seederView.incomplete);
+        }
+    }
+
+    @Test
+    void peersCarryAddressAndPort()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 7).port(51413));
+        final byte[] v6 = new byte[16];
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[15] = 9;
+        h.announce(peer(1, 2).left(0).address(v6).port(6881));
+        final Reply r = h.announce(peer(1, 3).left(1));
+        assertEquals(2, r.peers.size());
+        for (final Peer p : r.peers)
+        {
+            if (p.id.equals(peerIdHex(1)))
+            {
+                assertArrayEquals(mapped(10, 0, 0, 7), p.address);
+                assertEquals(51413, p.port);
+            }
+            else
+            {
+                assertArrayEquals(v6, p.address);
+                assertEquals(6881, p.port);
+            }
+        }
+    }
+
+    @Test
+    void numWantIsRespectedAndCapped()
+    {
+        final Harness h = harness("{\"tracker\": {" + DEFAULT_TRACKER + ", \"default_numwant\": 4, \"max_numwant\": 7}}");
+        for (int i = 0; i < 20; i++)
+        {
+            h.announce(peer(1, 100 + i).left(1));
+        }
+        assertEquals(5, h.announce(peer(1, 1).left(1).numWant(5)).peers.size());
+        assertEquals(7, h.announce(peer(1, 1).left(1).numWant(7)).peers.size());
+        assertEquals(7, h.announce(peer(1, 1).left(1).numWant(1000)).peers.size());
+        assertEquals(7, h.announce(peer(1, 1).left(1).numWant(Integer.MAX_VALUE)).peers.size());
+        assertEquals(4, h.announce(peer(1, 1).left(1).numWant(-1)).peers.size());
+        assertEquals(0, h.announce(peer(1, 1).left(1).numWant(0)).peers.size());
+    }
+
+    // ---------------------------------------------------------------- events
+
+    @Test
+    void stoppedRemovesThePeerAndReturnsNoPeers()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(5));
+        h.announce(peer(1, 3).left(5));
+        final Reply r = h.announce(peer(1, 2).left(5).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Status.OK, r.status);
+        assertEquals(0, r.peers.size());
+        assertEquals(1, r.complete);
+        assertEquals(1, r.incomplete);
+        assertEquals(2, h.processor.peerCount());
+        assertFalse(h.announce(peer(1, 3).left(5)).peerIds().contains(peerIdHex(2)));
+        assertEquals(1, h.counters.peersStopped.get());
+        assertEquals(2, h.store.peerCount());
+    }
+
+    @Test
+    void stoppingTheLastPeerDropsTheTorrent()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        final Reply r = h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Status.OK, r.status);
+        assertEquals(0, r.complete);
+        assertEquals(0, r.incomplete);
+        assertEquals(0, h.processor.torrentCount());
+        assertEquals(0, h.processor.peerCount());
+        assertEquals(0, h.processor.seederCount());
+        assertEquals(0, h.store.torrentCount());
+        assertEquals(0, h.store.peerCount());
+        assertEquals(1, h.counters.torrentsRemoved.get());
+    }
+
+    @Test
+    void stoppedFromUnknownPeerChangesNothing()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        Reply r = h.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Status.OK, r.status);
+        assertEquals(1, r.complete);
+        r = h.announce(peer(2, 2).left(0).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Status.OK, r.status);
+        assertEquals(0, r.complete);
+        assertEquals(1, h.processor.torrentCount());
+        assertEquals(1, h.processor.peerCount());
+    }
+
+    @Test
+    void completedCountsOncePerPeer()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(10).event(RequestEvent.EVENT_STARTED));
+        Reply r = h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        assertEquals(1, r.downloaded);
+        assertEquals(1, r.complete);
+        r = h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        assertEquals(1, r.downloaded, "a second completed from the same peer must not count");
+        r = h.announce(peer(1, 1).left(0));
+        assertEquals(1, r.downloaded);
+        r = h.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
+        assertEquals(2, r.downloaded);
+        assertEquals(2, h.counters.downloadsCompleted.get());
+        assertEquals(2, h.scrape(hash(1)).downloaded[0]);
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    @Test
+    void reannounceFromSameAddressUpdatesTheOneEntry()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).port(1000).key(0x1111));
+        final Reply r = h.announce(peer(1, 1).left(3).port(2000).key(0x2222));
+        assertEquals(Status.OK, r.status);
+        assertEquals(1, r.incomplete);
+        assertEquals(0, r.complete);
+        assertEquals(1, h.processor.peerCount());
+        final Reply other = h.announce(peer(1, 2).left(3));
+        assertEquals(1, other.peers.size());
+        assertEquals(2000, other.peers.get(0).port);
+        assertEquals(2, other.incomplete);
+        // The new key is what proves identity from now on.
+        final Reply moved = h.announce(peer(1, 1).left(3).ipv4(10, 9, 9, 9).key(0x2222));
+        assertEquals(Status.OK, moved.status);
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 1).left(3).ipv4(10, 8, 8, 8).key(0x1111)).status);
+    }
+
+    @Test
+    void samePeerIdFromAnotherAddressWithoutKeyIsRefused()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).port(1000).ipv4(10, 0, 0, 1));
+        final Reply r = h.announce(peer(1, 1).left(0).port(6666).ipv4(10, 0, 0, 2));
+        assertEquals(Status.PEER_ID_CONFLICT, r.status);
+        assertEquals(0, r.peers.size());
+        assertEquals(1, h.counters.rejectedPeerIdConflict.get());
+        // A stranger can neither take it over nor remove it.
+        assertEquals(Status.PEER_ID_CONFLICT,
+            h.announce(peer(1, 1).left(3).ipv4(10, 0, 0, 2).event(RequestEvent.EVENT_STOPPED)).status);
+        assertEquals(Status.PEER_ID_CONFLICT,
+            h.announce(peer(1, 1).left(3).ipv4(10, 0, 0, 2).key(0x1234)).status);
+        assertOriginalUntouched(h);
+    }
+
+    @Test
+    void samePeerIdWithWrongKeyIsRefused()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).port(1000).ipv4(10, 0, 0, 1).key(0xCAFE));
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 2).key(0xBEEF)).status);
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 2)).status);
+        assertEquals(Status.PEER_ID_CONFLICT,
+            h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 2).event(RequestEvent.EVENT_STOPPED).key(0xBEEF)).status);
+        assertOriginalUntouched(h);
+    }
+
+    @Test
+    void samePeerIdWithMatchingKeyFromNewAddressIsAccepted()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).port(1000).ipv4(10, 0, 0, 1).key(0xCAFE));
+        final Reply r = h.announce(peer(1, 1).left(0).port(7000).ipv4(10, 0, 0, 2).key(0xCAFE));
+        assertEquals(Status.OK, r.status);
+        assertEquals(1, r.complete);
+        assertEquals(0, r.incomplete);
+        assertEquals(1, h.processor.peerCount());
+        final Reply other = h.announce(peer(1, 2).left(3));
+        assertEquals(1, other.peers.size());
+        assertArrayEquals(mapped(10, 0, 0, 2), other.peers.get(0).address);
+        assertEquals(7000, other.peers.get(0).port);
+        // And the key lets it leave from either address.
+        final Reply stopped = h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 3).key(0xCAFE)
+            .event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Status.OK, stopped.status);
+        assertEquals(0, stopped.complete);
+    }
+
+    @Test
+    void samePeerIdInAnotherTorrentIsAnotherPeer()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).ipv4(10, 0, 0, 1));
+        final Reply r = h.announce(peer(2, 1).left(3).ipv4(10, 0, 0, 2));
+        assertEquals(Status.OK, r.status);
+        assertEquals(2, h.processor.torrentCount());
+        assertEquals(2, h.processor.peerCount());
+    }
+
+    private void assertOriginalUntouched(final Harness h)
+    {
+        final Reply view = h.announce(peer(1, 2).left(3).ipv4(10, 0, 0, 9));
+        assertEquals(Status.OK, view.status);
+        assertEquals(0, view.complete);
+        assertEquals(2, view.incomplete);
+        assertEquals(1, view.peers.size());
+        assertEquals(peerIdHex(1), view.peers.get(0).id);
+        assertArrayEquals(mapped(10, 0, 0, 1), view.peers.get(0).address);
+        assertEquals(1000, view.peers.get(0).port);
+    }
+
+    // ---------------------------------------------------------------- scrape and limits
+
+    @Test
+    void scrapeReturnsCountsAndZerosForUnknownHashes()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 3).left(7));
+        h.announce(peer(2, 1).left(7));
+        final long peersBefore = h.processor.peerCount();
+        final ScrapeReply s = h.scrape(hash(1), hash(3), hash(2), hash(1));
+        assertEquals(Status.OK, s.status);
+        assertEquals(4, s.count);
+        assertArrayEquals(hash(1), Arrays.copyOfRange(s.hashes, 0, 20));
+        assertArrayEquals(hash(3), Arrays.copyOfRange(s.hashes, 20, 40));
+        assertArrayEquals(new int[] { 2, 0, 0, 2 }, s.complete);
+        assertArrayEquals(new int[] { 1, 0, 1, 1 }, s.incomplete);
+        assertArrayEquals(new long[] { 1, 0, 0, 1 }, s.downloaded);
+        assertEquals(peersBefore, h.processor.peerCount(), "a scrape never changes membership");
+        assertEquals(2, h.processor.torrentCount());
+        assertEquals(1, h.counters.scrapes.get());
+    }
+
+    @Test
+    void trackerFullRefusesNewPeersButServesKnownOnes()
+    {
+        final Harness h = harness("{\"storage\": {\"max_peers\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
+        for (int i = 0; i < 16; i++)
+        {
+            assertEquals(Status.OK, h.announce(peer(1 + i % 3, i).left(1)).status);
+        }
+        final Reply full = h.announce(peer(1, 99).left(1));
+        assertEquals(Status.TRACKER_FULL, full.status);
+        assertEquals(0, full.peers.size());
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(9, 99).left(1)).status);
+        assertEquals(2, h.counters.rejectedFull.get());
+        assertEquals(16, h.processor.peerCount());
+        assertEquals(3, h.processor.torrentCount());
+        // Known peers still announce, and a departure makes room.
+        assertEquals(Status.OK, h.announce(peer(1, 0).left(0)).status);
+        assertEquals(Status.OK, h.announce(peer(1, 0).left(0).event(RequestEvent.EVENT_STOPPED)).status);
+        assertEquals(Status.OK, h.announce(peer(1, 99).left(1)).status);
+    }
+
+    @Test
+    void trackerFullRefusesNewTorrents()
+    {
+        final Harness h = harness("{\"storage\": {\"max_torrents\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
+        for (int i = 0; i < 16; i++)
+        {
+            assertEquals(Status.OK, h.announce(peer(i, 1).left(1)).status);
+        }
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(16, 1).left(1)).status);
+        assertEquals(Status.OK, h.announce(peer(3, 2).left(1)).status);
+        assertEquals(16, h.processor.torrentCount());
+    }
+
+    // ---------------------------------------------------------------- expiry and persistence
+
+    @Test
+    void expiredPeersAreDroppedByTicksAndAtRestart() throws InterruptedException
+    {
+        final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
+            "\"peer_lifetime_seconds\": 1}}";
+        final Harness ticked = harness(config, dir.resolve("ticked"));
+        final Harness restarted = harness(config, dir.resolve("restarted"));
+        for (final Harness h : List.of(ticked, restarted))
+        {
+            h.announce(peer(1, 1).left(0));
+            h.announce(peer(1, 2).left(5));
+            h.announce(peer(2, 1).left(5));
+            h.announce(peer(2, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
+        }
+        // The one wait of this suite: the processor reads the wall clock, and the lifetime is at least 1 s.
+        Thread.sleep(1_150);
+        for (final Harness h : List.of(ticked, restarted))
+        {
+            h.announce(peer(1, 3).left(5));
+        }
+
+        ticked.tick();
+        assertEquals(1, ticked.processor.torrentCount());
+        assertEquals(1, ticked.processor.peerCount());
+        assertEquals(0, ticked.processor.seederCount());
+        assertEquals(4, ticked.counters.peersExpired.get());
+        assertEquals(1, ticked.counters.torrents.get());
+        assertEquals(1, ticked.store.peerCount());
+        assertEquals(1, ticked.store.torrentCount());
+        final ScrapeReply s = ticked.scrape(hash(1), hash(2));
+        assertArrayEquals(new int[] { 0, 0 }, s.complete);
+        assertArrayEquals(new int[] { 1, 0 }, s.incomplete);
+
+        final Harness reopened = restarted.reopen();
+        assertEquals(1, reopened.processor.torrentCount());
+        assertEquals(1, reopened.processor.peerCount());
+        assertEquals(1, reopened.store.peerCount());
+        assertEquals(1, reopened.store.torrentCount());
+        final Reply r = reopened.announce(peer(1, 4).left(5));
+        assertEquals(List.of(peerIdHex(3)), r.peerIds());
+    }
+
+    @Test
+    void tickWithNothingExpiredKeepsEverything()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(2, 1).left(3));
+        h.tick();
+        assertEquals(2, h.processor.torrentCount());
+        assertEquals(2, h.processor.peerCount());
+        assertEquals(0, h.counters.peersExpired.get());
+        assertEquals(1, h.counters.seeders.get());
+        assertEquals(1, h.counters.leechers.get());
+    }
+
+    @Test
+    void swarmsSurviveARestart()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).port(1111).ipv4(10, 0, 0, 1));
+        h.announce(peer(1, 2).left(0).port(2222).event(RequestEvent.EVENT_COMPLETED).key(0xABCD));
+        h.announce(peer(1, 3).left(9).port(3333));
+        h.announce(peer(2, 1).left(9).port(4444).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(3, 1).left(9));
+        h.announce(peer(3, 1).left(9).event(RequestEvent.EVENT_STOPPED));
+
+        final Harness r = h.reopen();
+        assertEquals(2, r.processor.torrentCount());
+        assertEquals(4, r.processor.peerCount());
+        assertEquals(2, r.processor.seederCount());
+        assertEquals(2, r.counters.seeders.get());
+        assertEquals(2, r.counters.leechers.get());
+        final ScrapeReply s = r.scrape(hash(1), hash(2), hash(3));
+        assertArrayEquals(new int[] { 2, 0, 0 }, s.complete);
+        assertArrayEquals(new int[] { 1, 1, 0 }, s.incomplete);
+        assertArrayEquals(new long[] { 1, 1, 0 }, s.downloaded);
+
+        final Reply view = r.announce(peer(1, 9).left(9));
+        assertEquals(3, view.peers.size());
+        for (final Peer p : view.peers)
+        {
+            final int n = Integer.parseInt(p.id.substring(2, 4), 16);
+            assertEquals(1111 * n, p.port);
+        }
+        assertArrayEquals(mapped(10, 0, 0, 1), view.peers.stream().filter(p -> p.id.equals(peerIdHex(1)))
+            .findFirst().orElseThrow().address);
+
+        // Restored peers are found again (no double count), keep their completed flag and their key.
+        Reply again = r.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_COMPLETED).key(0xABCD));
+        assertEquals(1, again.downloaded);
+        assertEquals(2, again.complete);
+        assertEquals(2, again.incomplete);
+        again = r.announce(peer(1, 2).left(0).ipv4(10, 7, 7, 7).key(0xABCD));
+        assertEquals(Status.OK, again.status);
+        assertEquals(Status.PEER_ID_CONFLICT, r.announce(peer(1, 1).left(0).ipv4(10, 7, 7, 7)).status);
+        assertEquals(5, r.processor.peerCount());
+    }
+
+    // ---------------------------------------------------------------- harness
+
+    private Harness harness(final String json)
+    {
+        return harness(json, dir.resolve("store"));
+    }
+
+    private Harness harness(final String json, final Path storeDir)
+    {
+        final Harness h = new Harness(TrackerConfig.parse(json), storeDir);
+        harnesses.add(h);
+        return h;
+    }
+
+    private final class Harness
+    {
+        final TrackerConfig config;
+        final Path storeDir;
+        final SwarmStore store;
+        final ResponseQueue queue;
+        final EngineCounters counters;
+        final SwarmProcessor processor;
+        final RequestEvent request;
+        long sequence;
+
+        Harness(final TrackerConfig config, final Path storeDir)
+        {
+            this.config = config;
+            this.storeDir = storeDir;
+            store = SwarmStore.open(storeDir, 1000, 10_000);
+            final CountersManager countersManager = new CountersManager(
+                new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
+                new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+            final TrackerEngine engine = new TrackerEngine(config, store, countersManager);
+            queue = engine.addFrontend(() ->
+            {
+            });
+            counters = engine.counters();
+            processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED);
+            processor.loadFromStore();
+            request = new RequestEvent(config.tracker.maxScrapeHashes);
+        }
+
+        /** Closes this store cleanly and opens a new store and processor over the same directory. */
+        Harness reopen()
+        {
+            store.close();
+            harnesses.remove(this);
+            final Harness h = new Harness(config, storeDir);
+            harnesses.add(h);
+            return h;
+        }
+
+        Reply announce(final PeerSpec spec)
+        {
+            spec.fill(request);
+            final ResponseEvent r = process();
+            assertEquals(RequestEvent.KIND_ANNOUNCE, r.kind);
+            assertEquals(request.correlationId, r.correlationId);
+            return new Reply(r);
+        }
+
+        ScrapeReply scrape(final byte[]... hashes)
+        {
+            request.kind = RequestEvent.KIND_SCRAPE;
+            request.frontendId = queue.id();
+            request.correlationId++;
+            request.scrapeCount = hashes.length;
+            for (int i = 0; i < hashes.length; i++)
+            {
+                System.arraycopy(hashes[i], 0, request.scrapeHashes, i * 20, 20);
+            }
+            final ResponseEvent r = process();
+            assertEquals(RequestEvent.KIND_SCRAPE, r.kind);
+            return new ScrapeReply(r);
+        }
+
+        void tick()
+        {
+            request.kind = RequestEvent.KIND_TICK;
+            request.scrapeCount = 0;
+            processor.onBatchStart(1, 0);
+            processor.onEvent(request, sequence++, true);
+            assertFalse(queue.hasPending(), "a tick answers nobody");
+        }
+
+        private ResponseEvent process()
+        {
+            processor.onBatchStart(1, 0);
+            processor.onEvent(request, sequence++, true);
+            final ResponseEvent[] taken = new ResponseEvent[1];
+            try
+            {
+                queue.poller().poll((event, seq, endOfBatch) ->
+                {
+                    assertTrue(taken[0] == null, "one request, one response");
+                    taken[0] = event;
+                    return true;
+                });
+            }
+            catch (final Exception ex)
+            {
+                throw new AssertionError(ex);
+            }
+            assertTrue(taken[0] != null, "no response published");
+            // The slot stays readable until the ring wraps around, long after the copy the caller makes.
+            return taken[0];
+        }
+    }
+
+    private static PeerSpec peer(final int torrent, final int peer)
+    {
+        return new PeerSpec(torrent, peer);
+    }
+
+    private static final class PeerSpec
+    {
+        private final int torrent;
+        private final int peer;
+        private byte[] address = mapped(192, 168, 1, 1);
+        private int port = 6881;
+        private long left;
+        private byte event = RequestEvent.EVENT_NONE;
+        private int numWant = 50;
+        private boolean hasKey;
+        private int key;
+
+        PeerSpec(final int torrent, final int peer)
+        {
+            this.torrent = torrent;
+            this.peer = peer;
+            this.address = mapped(192, 168, peer >> 8 & 0xFF, peer & 0xFF);
+        }
+
+        PeerSpec left(final long left)
+        {
+            this.left = left;
+            return this;
+        }
+
+        PeerSpec port(final int port)
+        {
+            this.port = port;
+            return this;
+        }
+
+        PeerSpec event(final byte event)
+        {
+            this.event = event;
+            return this;
+        }
+
+        PeerSpec numWant(final int numWant)
+        {
+            this.numWant = numWant;
+            return this;
+        }
+
+        PeerSpec key(final int key)
+        {
+            this.hasKey = true;
+            this.key = key;
+            return this;
+        }
+
+        PeerSpec ipv4(final int a, final int b, final int c, final int d)
+        {
+            this.address = mapped(a, b, c, d);
+            return this;
+        }
+
+        PeerSpec address(final byte[] address)
+        {
+            this.address = address.clone();
+            return this;
+        }
+
+        void fill(final RequestEvent e)
+        {
+            e.kind = RequestEvent.KIND_ANNOUNCE;
+            e.frontendId = 0;
+            e.correlationId++;
+            e.context = 3;
+            System.arraycopy(hash(torrent), 0, e.infoHash, 0, 20);
+            System.arraycopy(peerId(peer), 0, e.peerId, 0, 20);
+            System.arraycopy(address, 0, e.address, 0, 16);
+            e.port = port;
+            e.uploaded = 0;
+            e.downloaded = 0;
+            e.left = left;
+            e.event = event;
+            e.numWant = numWant;
+            e.hasKey = hasKey;
+            e.key = key;
+            e.scrapeCount = 0;
+        }
+    }
+
+    private static byte[] hash(final int n)
+    {
+        final byte[] h = new byte[20];
+        Arrays.fill(h, (byte)0x11);
+        h[0] = (byte)n;
+        h[19] = (byte)(n >> 8);
+        return h;
+    }
+
+    /** Peer ids whose first byte is the peer number, so a hex id starts with it. */
+    private static byte[] peerId(final int n)
+    {
+        final byte[] id = new byte[20];
+        Arrays.fill(id, (byte)'-');
+        id[0] = (byte)n;
+        id[1] = (byte)n;
+        id[19] = (byte)(n >> 8);
+        return id;
+    }
+
+    private static String peerIdHex(final int n)
+    {
+        return hex(peerId(n));
+    }
+
+    private static String hex(final byte[] bytes)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final byte b : bytes)
+        {
+            sb.append(String.format("%02x", b & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    private static byte[] mapped(final int a, final int b, final int c, final int d)
+    {
+        final byte[] address = new byte[16];
+        RequestEvent.putIpv4Mapped(address, 0, new byte[] { (byte)a, (byte)b, (byte)c, (byte)d }, 0);
+        return address;
+    }
+
+    private record Peer(String id, byte[] address, int port)
+    {
+    }
+
+    /** A copy of an announce response, taken before the ring slot is reused. */
+    private static final class Reply
+    {
+        final Status status;
+        final int complete;
+        final int incomplete;
+        final long downloaded;
+        final int interval;
+        final int minInterval;
+        final List<Peer> peers = new ArrayList<>();
+
+        Reply(final ResponseEvent r)
+        {
+            status = r.status;
+            complete = r.complete;
+            incomplete = r.incomplete;
+            downloaded = r.downloaded;
+            interval = r.intervalSeconds;
+            minInterval = r.minIntervalSeconds;
+            for (int i = 0; i < r.peerCount; i++)
+            {
+                peers.add(new Peer(hex(Arrays.copyOfRange(r.peerIds, i * 20, i * 20 + 20)),
+                    Arrays.copyOfRange(r.peerAddrs, i * 16, i * 16 + 16), r.peerPorts[i]));
+            }
+        }
+
+        List<String> peerIds()
+        {
+            final List<String> ids = new ArrayList<>();
+            for (final Peer p : peers)
+            {
+                ids.add(p.id);
+            }
+            return ids;
+        }
+    }
+
+    private static final class ScrapeReply
+    {
+        final Status status;
+        final int count;
+        final byte[] hashes;
+        final int[] complete;
+        final int[] incomplete;
+        final long[] downloaded;
+
+        ScrapeReply(final ResponseEvent r)
+        {
+            status = r.status;
+            count = r.scrapeCount;
+            hashes = Arrays.copyOf(r.scrapeHashes, count * 20);
+            complete = Arrays.copyOf(r.scrapeComplete, count);
+            incomplete = Arrays.copyOf(r.scrapeIncomplete, count);
+            downloaded = Arrays.copyOf(r.scrapeDownloaded, count);
+        }
+    }
+}
