@@ -68,8 +68,8 @@ class SwarmProcessorTest
         assertEquals(0, h.processor.seederCount());
         // Gauges are published on clock ticks, not per announce.
         h.tick();
-        assertEquals(1, h.counters.leechers.get());
-        assertEquals(0, h.counters.seeders.get());
+        assertEquals(1, h.counters.leechersIpv4.get());
+        assertEquals(0, h.counters.seedersIpv4.get());
         assertEquals(1, h.counters.torrents.get());
     }
 
@@ -492,8 +492,8 @@ class SwarmProcessorTest
         assertEquals(2, h.processor.torrentCount());
         assertEquals(2, h.processor.peerCount());
         assertEquals(0, h.counters.peersExpired.get());
-        assertEquals(1, h.counters.seeders.get());
-        assertEquals(1, h.counters.leechers.get());
+        assertEquals(1, h.counters.seedersIpv4.get());
+        assertEquals(1, h.counters.leechersIpv4.get());
     }
 
     @Test
@@ -511,8 +511,8 @@ class SwarmProcessorTest
         assertEquals(2, r.processor.torrentCount());
         assertEquals(4, r.processor.peerCount());
         assertEquals(2, r.processor.seederCount());
-        assertEquals(2, r.counters.seeders.get());
-        assertEquals(2, r.counters.leechers.get());
+        assertEquals(2, r.counters.seedersIpv4.get());
+        assertEquals(2, r.counters.leechersIpv4.get());
         final ScrapeReply s = r.scrape(hash(1), hash(2), hash(3));
         assertArrayEquals(new int[] { 2, 0, 0 }, s.complete);
         assertArrayEquals(new int[] { 1, 1, 0 }, s.incomplete);
