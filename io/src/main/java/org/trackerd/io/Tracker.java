@@ -11,11 +11,14 @@ import org.trackerd.engine.ResponseQueue;
 import org.trackerd.io.http.HttpFrontend;
 import org.trackerd.metrics.MetricsServer;
 import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.io.udp.ConnectionIds;
+import org.trackerd.io.udp.UdpFrontend;
 
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +47,10 @@ public final class Tracker implements AutoCloseable
     private SwarmStore store;
     private TrackerEngine engine;
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
+    private final List<UdpFrontend> udpFrontends = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final List<InetSocketAddress> httpAddresses = new ArrayList<>();
+    private final List<InetSocketAddress> udpAddresses = new ArrayList<>();
     private boolean closed;
 
     public Tracker(final TrackerConfig config)
@@ -61,15 +66,46 @@ public final class Tracker implements AutoCloseable
         {
             engine = new TrackerEngine(config, store, metrics.countersManager());
             final List<List<ServerSocketChannel>> perThread = bindHttp();
+            final List<List<DatagramChannel>> udpPerThread;
+            try
+            {
+                udpPerThread = bindUdp();
+            }
+            catch (final IOException ex)
+            {
+                for (final List<ServerSocketChannel> list : perThread)
+                {
+                    for (final ServerSocketChannel s : list)
+                    {
+                        s.close();
+                    }
+                }
+                throw ex;
+            }
             for (int i = 0; i < perThread.size(); i++)
             {
                 httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics));
+            }
+            if (!udpPerThread.isEmpty())
+            {
+                final byte[] key = connectionIdKey();
+                for (int i = 0; i < udpPerThread.size(); i++)
+                {
+                    udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
+                        metrics, key));
+                }
             }
             registerGauges();
             engine.start();
             for (int i = 0; i < httpFrontends.size(); i++)
             {
                 final Thread t = new Thread(httpFrontends.get(i), "trackerd-http-" + i);
+                threads.add(t);
+                t.start();
+            }
+            for (int i = 0; i < udpFrontends.size(); i++)
+            {
+                final Thread t = new Thread(udpFrontends.get(i), "trackerd-udp-" + i);
                 threads.add(t);
                 t.start();
             }
@@ -93,7 +129,8 @@ public final class Tracker implements AutoCloseable
             }
         }
         LOG.info("ready: http={} udp={} metrics={} storage={} torrents={} peers={}",
-            httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()), List.of(),
+            httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
+            udpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
             metricsServer == null ? "off" : HostPort.format(metricsAddress()),
             config.storage.path, store.torrentCount(), store.peerCount());
         return this;
@@ -175,6 +212,72 @@ public final class Tracker implements AutoCloseable
             new InetSocketAddress(config.metrics.listen.getAddress(), metricsServer.port());
     }
 
+    private byte[] connectionIdKey()
+    {
+        if (config.udp.connectionIdSecret.isEmpty())
+        {
+            LOG.info("udp.connection_id_secret is empty: using a random secret, so UDP connection ids will not " +
+                "survive a restart (clients simply connect again)");
+            return ConnectionIds.randomKey();
+        }
+        return ConnectionIds.keyFromSecret(config.udp.connectionIdSecret);
+    }
+
+    /**
+     * Binds {@code udp.threads} channels per address, sharing the port through {@code SO_REUSEPORT} when there are
+     * several, so the kernel spreads datagrams (by source address and port) over the threads.
+     */
+    private List<List<DatagramChannel>> bindUdp() throws IOException
+    {
+        final int threads = config.udp.listen.isEmpty() ? 0 : config.udp.threads;
+        final List<List<DatagramChannel>> perThread = new ArrayList<>();
+        for (int t = 0; t < threads; t++)
+        {
+            perThread.add(new ArrayList<>());
+        }
+        for (int a = 0; a < config.udp.listen.size(); a++)
+        {
+            InetSocketAddress address = config.udp.listen.get(a);
+            for (int t = 0; t < threads; t++)
+            {
+                final DatagramChannel channel = DatagramChannel.open();
+                perThread.get(t).add(channel);
+                if (threads > 1)
+                {
+                    channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                }
+                try
+                {
+                    channel.bind(address);
+                }
+                catch (final BindException ex)
+                {
+                    for (final List<DatagramChannel> list : perThread)
+                    {
+                        for (final DatagramChannel c : list)
+                        {
+                            c.close();
+                        }
+                    }
+                    throw new BindException("udp.listen[" + a + "] " + HostPort.format(address) + ": " +
+                        ex.getMessage() + " (another process on this port? on a dual-stack host [::]:P already " +
+                        "covers 0.0.0.0:P)");
+                }
+                if (t == 0)
+                {
+                    address = (InetSocketAddress)channel.getLocalAddress();
+                    udpAddresses.add(address);
+                }
+            }
+        }
+        return perThread;
+    }
+
+    public List<InetSocketAddress> udpAddresses()
+    {
+        return List.copyOf(udpAddresses);
+    }
+
     public List<InetSocketAddress> httpAddresses()
     {
         return List.copyOf(httpAddresses);
@@ -204,6 +307,10 @@ public final class Tracker implements AutoCloseable
             metricsServer.close();
         }
         for (final HttpFrontend f : httpFrontends)
+        {
+            f.requestStop();
+        }
+        for (final UdpFrontend f : udpFrontends)
         {
             f.requestStop();
         }

@@ -132,11 +132,28 @@ public final class TrackerConfig
     /** The UDP (BEP 15) frontend. */
     public static final class Udp
     {
+        /** BEP 15: a client may use a connection id for a minute, the tracker should accept it for two. */
+        public static final int MIN_CONNECTION_ID_LIFETIME_SECONDS = 120;
+
         public final List<InetSocketAddress> listen;
+        public final int threads;
+        /** Key material for connection ids; empty means a random secret chosen at start. */
+        public final String connectionIdSecret;
+        /** One time window: an id is accepted in its window and the next, so it lives 1 to 2 windows. */
+        public final int connectionIdLifetimeSeconds;
 
         Udp(final ConfigReader r)
         {
             listen = addresses(r, "listen", List.of());
+            threads = r.intValue("threads", 1, 1, 64);
+            connectionIdSecret = r.stringValue("connection_id_secret", "");
+            final int lifetime = r.intValue("connection_id_lifetime_seconds", 300, 1, 86_400);
+            if (lifetime < MIN_CONNECTION_ID_LIFETIME_SECONDS)
+            {
+                throw new ConfigException("config key '" + r.key("connection_id_lifetime_seconds") + "': " + lifetime +
+                    " is below " + MIN_CONNECTION_ID_LIFETIME_SECONDS + " (BEP 15: ids must be accepted for 2 minutes)");
+            }
+            connectionIdLifetimeSeconds = lifetime;
             r.rejectUnknownKeys();
         }
     }

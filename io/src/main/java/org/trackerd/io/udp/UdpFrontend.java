@@ -1,0 +1,459 @@
+package org.trackerd.io.udp;
+
+import com.lmax.disruptor.EventPoller;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.RequestCounters;
+import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.engine.event.Status;
+import org.trackerd.metrics.LatencyRecorder;
+import org.trackerd.metrics.TrackerMetrics;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One UDP frontend thread (BEP 15): receives datagrams on its own channels (several threads share a port through
+ * {@code SO_REUSEPORT}), answers connects itself, publishes announces and scrapes into the request ring, drains
+ * its own response queue and sends the answers from the channel the request came in on. It is the only thread
+ * that touches its channels.
+ *
+ * <p>Duty cycle: read the clock once, receive a bounded batch from each channel, drain responses; idle through
+ * {@code engine.frontend_idle} when there was nothing to do. Datagrams are received into one reused direct buffer
+ * and answers encoded into another, so steady state allocates nothing of its own; the JDK still allocates the
+ * sender's {@link InetSocketAddress} in every {@link DatagramChannel#receive} (and the address bytes of an IPv6
+ * sender), accepted for now: a recvmmsg-style path would remove it.
+ *
+ * <p>Thread: {@link #run} on its own thread; {@link #requestStop} from any thread.
+ */
+public final class UdpFrontend implements Runnable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(UdpFrontend.class);
+    private static final int MAX_RECEIVES_PER_CHANNEL = 64;
+    private static final long SELECT_TIMEOUT_MS = 250;
+    private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
+
+    static
+    {
+        for (final Status s : Status.values())
+        {
+            STATUS_REASONS[s.ordinal()] = s.reason() == null ? new byte[0] : s.reason().getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
+    private final int index;
+    private final Selector selector;
+    private final DatagramChannel[] channels;
+    private final TrackerEngine engine;
+    private final ResponseQueue queue;
+    private final EventPoller<ResponseEvent> poller;
+    private final UdpCounters counters;
+    private final RequestCounters requests;
+    private final LatencyRecorder announceLatency;
+    private final LatencyRecorder scrapeLatency;
+    /** Address family ({@code RequestCounters.FAMILY_*}) of each in-flight slot's client. */
+    private final int[] slotFamily;
+    private final String idle;
+
+    private final UdpRequestDecoder decoder;
+    private final UdpResponseEncoder encoder = new UdpResponseEncoder();
+    private final RequestEvent scratch;
+    private final ByteBuffer receiveBytes = ByteBuffer.allocateDirect(UdpProtocol.MAX_DATAGRAM_LENGTH);
+    private final UnsafeBuffer receive = new UnsafeBuffer(receiveBytes);
+    private final ByteBuffer sendBytes;
+    private final UnsafeBuffer send;
+    private final byte[] sender16 = new byte[RequestEvent.ADDRESS_LENGTH];
+    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponse;
+
+    /** In-flight requests: where each answer goes. The slot rides in the high half of the correlation id. */
+    private final SocketAddress[] slotAddress;
+    private final int[] slotChannel;
+    private final int[] freeSlots;
+    private int freeCount;
+    private int outstanding;
+
+    private long nowNs;
+    private long epochSeconds;
+    private volatile boolean stopRequested;
+    private volatile boolean stopped;
+
+    public UdpFrontend(final int index, final List<DatagramChannel> channels, final TrackerEngine engine,
+        final TrackerConfig config, final TrackerMetrics metrics, final byte[] connectionIdKey) throws IOException
+    {
+        this.index = index;
+        this.selector = Selector.open();
+        this.channels = channels.toArray(new DatagramChannel[0]);
+        this.engine = engine;
+        this.queue = engine.addFrontend(selector::wakeup);
+        this.poller = queue.poller();
+        this.counters = new UdpCounters(metrics.countersManager(), index);
+        this.requests = new RequestCounters(metrics.countersManager(), "udp", index);
+        this.announceLatency = metrics.latency("udp", "announce", index);
+        this.scrapeLatency = metrics.latency("udp", "scrape", index);
+        this.idle = config.engine.frontendIdle;
+        this.decoder = new UdpRequestDecoder(
+            new ConnectionIds(connectionIdKey, config.udp.connectionIdLifetimeSeconds), config.tracker.allowIpSpoofing);
+        this.scratch = new RequestEvent(config.tracker.maxScrapeHashes);
+        this.sendBytes = ByteBuffer.allocateDirect(
+            UdpResponseEncoder.maxMessageBytes(config.tracker.maxNumWant, config.tracker.maxScrapeHashes));
+        this.send = new UnsafeBuffer(sendBytes);
+        final int capacity = queue.capacity();
+        this.slotAddress = new SocketAddress[capacity];
+        this.slotChannel = new int[capacity];
+        this.slotFamily = new int[capacity];
+        this.freeSlots = new int[capacity];
+        for (int i = capacity - 1; i >= 0; i--)
+        {
+            freeSlots[freeCount++] = i;
+        }
+        for (final DatagramChannel channel : this.channels)
+        {
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_READ);
+        }
+    }
+
+    /** Asks the thread to stop receiving, send what is in flight and exit. */
+    public void requestStop()
+    {
+        stopRequested = true;
+        selector.wakeup();
+    }
+
+    public boolean isStopped()
+    {
+        return stopped;
+    }
+
+    @Override
+    public void run()
+    {
+        long drainDeadlineNs = 0;
+        try
+        {
+            while (true)
+            {
+                nowNs = System.nanoTime();
+                epochSeconds = System.currentTimeMillis() / 1000;
+                int work;
+                if (stopRequested)
+                {
+                    if (drainDeadlineNs == 0)
+                    {
+                        drainDeadlineNs = nowNs + DRAIN_TIMEOUT_NS;
+                    }
+                    if (outstanding == 0 || nowNs - drainDeadlineNs > 0)
+                    {
+                        break;
+                    }
+                    work = drainResponses();
+                    if (work == 0)
+                    {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                    }
+                    continue;
+                }
+                work = receiveAll() + drainResponses();
+                if (work == 0)
+                {
+                    idle();
+                }
+            }
+        }
+        catch (final Throwable t)
+        {
+            LOG.error("udp frontend {} failed", index, t);
+        }
+        finally
+        {
+            closeAll();
+            stopped = true;
+        }
+    }
+
+    private void idle() throws IOException
+    {
+        switch (idle)
+        {
+            case "busy_spin" -> Thread.onSpinWait();
+            case "yield" -> Thread.yield();
+            default ->
+            {
+                queue.parked(true);
+                if (!queue.hasPending() && !stopRequested)
+                {
+                    selector.select(SELECT_TIMEOUT_MS);
+                    // Readiness is only a wake-up call: every cycle tries every channel anyway.
+                    selector.selectedKeys().clear();
+                }
+                queue.parked(false);
+            }
+        }
+    }
+
+    private int receiveAll()
+    {
+        int work = 0;
+        for (int c = 0; c < channels.length; c++)
+        {
+            work += receive(c);
+        }
+        return work;
+    }
+
+    private int receive(final int channelIndex)
+    {
+        final DatagramChannel channel = channels[channelIndex];
+        int work = 0;
+        while (work < MAX_RECEIVES_PER_CHANNEL)
+        {
+            receiveBytes.clear();
+            final SocketAddress from;
+            try
+            {
+                from = channel.receive(receiveBytes);
+            }
+            catch (final IOException ex)
+            {
+                counters.dropped.incrementRelease();
+                break;
+            }
+            if (from == null)
+            {
+                break;
+            }
+            work++;
+            final int length = receiveBytes.position();
+            counters.received.incrementRelease();
+            counters.bytesIn.getAndAddRelease(length);
+            try
+            {
+                onDatagram(channelIndex, (InetSocketAddress)from, length);
+            }
+            catch (final RuntimeException ex)
+            {
+                // A bug must not take the thread down with it; the datagram is lost, the tracker keeps serving.
+                counters.dropped.incrementRelease();
+                LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
+            }
+        }
+        return work;
+    }
+
+    private void onDatagram(final int channelIndex, final InetSocketAddress from, final int length)
+    {
+        toAddress16(from.getAddress(), sender16);
+        final int outcome = decoder.decode(receive, length, sender16, from.getPort(), epochSeconds, scratch);
+        if (decoder.badConnectionId())
+        {
+            counters.badConnectionId.incrementRelease();
+        }
+        final int family = RequestEvent.isIpv4Mapped(sender16, 0) ? RequestCounters.FAMILY_IPV4 :
+            RequestCounters.FAMILY_IPV6;
+        final int action = switch (decoder.action())
+        {
+            case UdpProtocol.ACTION_CONNECT -> RequestCounters.ACTION_CONNECT;
+            case UdpProtocol.ACTION_ANNOUNCE -> RequestCounters.ACTION_ANNOUNCE;
+            case UdpProtocol.ACTION_SCRAPE -> RequestCounters.ACTION_SCRAPE;
+            default -> RequestCounters.ACTION_OTHER;
+        };
+        switch (outcome)
+        {
+            case UdpRequestDecoder.CONNECT ->
+            {
+                counters.connects.incrementRelease();
+                requests.increment(action, family, RequestCounters.OUTCOME_OK);
+                send(channels[channelIndex], from, encoder.connect(send, decoder.transactionId(), decoder.connectionId()));
+            }
+            case UdpRequestDecoder.PUBLISH -> publish(channelIndex, from, action, family);
+            case UdpRequestDecoder.ERROR ->
+            {
+                counters.errorsSent.incrementRelease();
+                requests.increment(action, family, decoder.badConnectionId() || action == RequestCounters.ACTION_OTHER ?
+                    RequestCounters.OUTCOME_MALFORMED : RequestCounters.OUTCOME_CLIENT_ERROR);
+                send(channels[channelIndex], from,
+                    encoder.error(send, decoder.transactionId(), decoder.error().message));
+            }
+            default ->
+            {
+                counters.dropped.incrementRelease();
+                requests.increment(action, family, RequestCounters.OUTCOME_MALFORMED);
+            }
+        }
+    }
+
+    private void publish(final int channelIndex, final SocketAddress from, final int action, final int family)
+    {
+        final RequestEvent e = scratch;
+        if (freeCount == 0)
+        {
+            counters.droppedBusy.incrementRelease();
+            requests.increment(action, family, RequestCounters.OUTCOME_DROPPED);
+            return;
+        }
+        final int slot = freeSlots[--freeCount];
+        e.correlationId |= (long)slot << 32;
+        e.frontendId = queue.id();
+        e.receivedNs = nowNs;
+        if (!engine.tryPublish(e))
+        {
+            // Ring full: drop; the client retries after 15 s, which costs it time, not correctness.
+            freeSlots[freeCount++] = slot;
+            counters.droppedBusy.incrementRelease();
+            requests.increment(action, family, RequestCounters.OUTCOME_DROPPED);
+            return;
+        }
+        slotAddress[slot] = from;
+        slotChannel[slot] = channelIndex;
+        slotFamily[slot] = family;
+        outstanding++;
+        if (e.kind == RequestEvent.KIND_ANNOUNCE)
+        {
+            counters.announces.incrementRelease();
+            if (decoder.announce().optionsTruncated())
+            {
+                counters.optionsTruncated.incrementRelease();
+            }
+        }
+        else
+        {
+            counters.scrapes.incrementRelease();
+        }
+    }
+
+    private int drainResponses()
+    {
+        int work = 0;
+        try
+        {
+            while (poller.poll(onResponse) == EventPoller.PollState.PROCESSING)
+            {
+                work++;
+            }
+        }
+        catch (final Exception ex)
+        {
+            LOG.warn("udp frontend {}: response failed: {}", index, ex.toString());
+        }
+        return work;
+    }
+
+    private boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    {
+        final int slot = (int)(r.correlationId >>> 32);
+        final int transactionId = (int)r.correlationId;
+        if (slot < 0 || slot >= slotAddress.length || slotAddress[slot] == null)
+        {
+            return true;
+        }
+        final SocketAddress to = slotAddress[slot];
+        final DatagramChannel channel = channels[slotChannel[slot]];
+        slotAddress[slot] = null;
+        freeSlots[freeCount++] = slot;
+        outstanding--;
+        final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
+        requests.increment(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, slotFamily[slot],
+            r.status == Status.OK ? RequestCounters.OUTCOME_OK : RequestCounters.OUTCOME_REJECTED);
+        final int length;
+        if (r.status != Status.OK)
+        {
+            counters.errorsSent.incrementRelease();
+            length = encoder.error(send, transactionId, STATUS_REASONS[r.status.ordinal()]);
+        }
+        else if (r.kind == RequestEvent.KIND_ANNOUNCE)
+        {
+            counters.responses.incrementRelease();
+            length = encoder.announce(send, transactionId, r, (r.context & UdpRequestDecoder.CONTEXT_IPV6) != 0);
+        }
+        else
+        {
+            counters.responses.incrementRelease();
+            length = encoder.scrape(send, transactionId, r);
+        }
+        send(channel, to, length);
+        (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
+        return true;
+    }
+
+    private void send(final DatagramChannel channel, final SocketAddress to, final int length)
+    {
+        sendBytes.clear().limit(length);
+        try
+        {
+            final int sent = channel.send(sendBytes, to);
+            if (sent == 0)
+            {
+                counters.sendFailed.incrementRelease();
+            }
+            else
+            {
+                counters.bytesOut.getAndAddRelease(sent);
+            }
+        }
+        catch (final IOException ex)
+        {
+            counters.sendFailed.incrementRelease();
+        }
+    }
+
+    /** The 16-byte form of an address: IPv4 (the JDK reports IPv4-mapped senders as IPv4) becomes ::ffff:a.b.c.d. */
+    static void toAddress16(final InetAddress address, final byte[] address16)
+    {
+        if (address instanceof Inet4Address)
+        {
+            // Inet4Address's hash code is its address: read without the copy getAddress() makes.
+            final int v4 = address.hashCode();
+            java.util.Arrays.fill(address16, 0, 10, (byte)0);
+            address16[10] = (byte)0xFF;
+            address16[11] = (byte)0xFF;
+            address16[12] = (byte)(v4 >>> 24);
+            address16[13] = (byte)(v4 >>> 16);
+            address16[14] = (byte)(v4 >>> 8);
+            address16[15] = (byte)v4;
+        }
+        else
+        {
+            System.arraycopy(address.getAddress(), 0, address16, 0, RequestEvent.ADDRESS_LENGTH);
+        }
+    }
+
+    private void closeAll()
+    {
+        for (final DatagramChannel channel : channels)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("closing udp channel: {}", ex.toString());
+            }
+        }
+        try
+        {
+            selector.close();
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("closing selector: {}", ex.toString());
+        }
+    }
+}
