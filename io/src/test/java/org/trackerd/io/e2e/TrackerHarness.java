@@ -107,7 +107,24 @@ public final class TrackerHarness implements AutoCloseable
     /** One request on a fresh connection; the answer must be HTTP 200 with a bencoded dictionary. */
     public Map<String, Object> get(final String target) throws IOException
     {
-        try (RawHttpClient client = connect())
+        return get(port, target);
+    }
+
+    public Map<String, Object> announce(final Announce announce) throws IOException
+    {
+        return get(port, announce.target());
+    }
+
+    /** The scrape entry of one hash ({@code complete}, {@code incomplete}, {@code downloaded}). */
+    public Map<String, Object> scrape(final byte[] infoHash) throws IOException
+    {
+        return scrape(port, infoHash);
+    }
+
+    /** One request to a tracker on {@code port} (in this JVM or a child) on a fresh connection. */
+    public static Map<String, Object> get(final int port, final String target) throws IOException
+    {
+        try (RawHttpClient client = new RawHttpClient(port))
         {
             final RawHttpClient.Response response = client.exchange(target);
             if (response.status != 200)
@@ -118,16 +135,10 @@ public final class TrackerHarness implements AutoCloseable
         }
     }
 
-    public Map<String, Object> announce(final Announce announce) throws IOException
-    {
-        return get(announce.target());
-    }
-
-    /** The scrape entry of one hash ({@code complete}, {@code incomplete}, {@code downloaded}). */
     @SuppressWarnings("unchecked")
-    public Map<String, Object> scrape(final byte[] infoHash) throws IOException
+    public static Map<String, Object> scrape(final int port, final byte[] infoHash) throws IOException
     {
-        final Map<String, Object> response = get(Announce.scrapeTarget(infoHash));
+        final Map<String, Object> response = get(port, Announce.scrapeTarget(infoHash));
         final Map<String, Object> files = (Map<String, Object>)response.get("files");
         if (files == null)
         {
