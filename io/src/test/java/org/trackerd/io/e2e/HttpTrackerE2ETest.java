@@ -419,6 +419,31 @@ class HttpTrackerE2ETest
     }
 
     @Test
+    void pipelinedBurstLargerThanTheReceiveBufferIsAnsweredInOrder() throws IOException
+    {
+        final byte[] h = hash("pipelined-burst");
+        final int n = 12;
+        final StringBuilder burst = new StringBuilder();
+        for (int i = 1; i <= n; i++)
+        {
+            burst.append(RawHttpClient.get(leecher(h, peerId(i), 7000 + i).target()));
+        }
+        assertTrue(burst.length() > 2 * MAX_REQUEST_BYTES, "the burst must not fit the receive buffer");
+        try (RawHttpClient client = tracker.connect())
+        {
+            client.send(burst.toString());
+            for (int i = 1; i <= n; i++)
+            {
+                final RawHttpClient.Response r = client.readResponse();
+                assertEquals(200, r.status);
+                assertCounts(r.bencoded(), 0, i, 0);
+                assertEquals(i - 1, compactPorts(r.bencoded()).size());
+            }
+            assertEquals(200, client.exchange(Announce.scrapeTarget(h)).status, "the connection still serves");
+        }
+    }
+
+    @Test
     void http10WithoutKeepAliveGetsConnectionCloseAndIsClosed() throws IOException
     {
         final byte[] h = hash("http10");
@@ -611,6 +636,36 @@ class HttpTrackerE2ETest
         final Map<String, Object> other = tracker.announce(leecher(h, peerId(2), 7100));
         assertEquals(List.of(7003), compactPorts(other), "the one entry carries the latest port");
         assertCounts(tracker.scrape(h), 0, 2, 0);
+    }
+
+    @Test
+    void peerIdFromAnotherAddressIsRefusedUnlessItProvesItsKey() throws IOException
+    {
+        final byte[] h = hash("identity-conflict");
+        tracker.announce(leecher(h, peerId(1), 7001).key("aaaa1111"));
+        tracker.announce(leecher(h, peerId(2), 7002));
+        // A stranger at another address reusing the peer id: refused, and cannot stop the peer either.
+        try (RawHttpClient stranger = new RawHttpClient(tracker.port(), "127.0.0.2"))
+        {
+            assertFailure(stranger.exchange(leecher(h, peerId(1), 9001).target()).bencoded(), "peer_id");
+            assertFailure(stranger.exchange(leecher(h, peerId(1), 9001).key("bbbb2222").target()).bencoded(),
+                "peer_id");
+            assertFailure(stranger.exchange(leecher(h, peerId(1), 9001).event("stopped").target()).bencoded(),
+                "peer_id");
+        }
+        assertCounts(tracker.scrape(h), 0, 2, 0);
+        assertEquals(List.of(7001), compactPorts(tracker.announce(leecher(h, peerId(2), 7002))));
+
+        // The same client after an address change proves itself with its key: the one entry moves.
+        try (RawHttpClient moved = new RawHttpClient(tracker.port(), "127.0.0.2"))
+        {
+            final Map<String, Object> r = moved.exchange(leecher(h, peerId(1), 9001).key("aaaa1111").target())
+                .bencoded();
+            assertCounts(r, 0, 2, 0);
+        }
+        final byte[] peers = (byte[])tracker.announce(leecher(h, peerId(2), 7002)).get("peers");
+        assertArrayEquals(new byte[] { 127, 0, 0, 2, (byte)(9001 >> 8), (byte)(9001 & 0xFF) }, peers,
+            "the moved peer is handed out at its new address and port");
     }
 
     // ---------------------------------------------------------------- helpers

@@ -30,7 +30,17 @@ public final class RawHttpClient implements AutoCloseable
 
     public RawHttpClient(final int port) throws IOException
     {
+        this(port, null);
+    }
+
+    /** Connects from {@code localAddress} (e.g. 127.0.0.2, another loopback address on Linux), or any if null. */
+    public RawHttpClient(final int port, final String localAddress) throws IOException
+    {
         socket = new Socket();
+        if (localAddress != null)
+        {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), READ_TIMEOUT_MS);
         socket.setSoTimeout(READ_TIMEOUT_MS);
         socket.setTcpNoDelay(true);
