@@ -61,7 +61,10 @@ class HttpTrackerE2ETest
     @AfterEach
     void stop()
     {
-        tracker.close();
+        if (tracker != null)
+        {
+            tracker.close();
+        }
     }
 
     // ---------------------------------------------------------------- announce and scrape
