@@ -1,0 +1,159 @@
+package org.trackerd.io.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code TrackerMain} as a child JVM, for tests that need a real process to kill. Its stderr is drained on a
+ * thread the whole time (so the child never blocks on a full pipe) and watched for the {@code ready:} line.
+ */
+public final class TrackerProcess implements AutoCloseable
+{
+    /** The parent pom's {@code trackerd.jvm.flags}. */
+    static final List<String> JVM_FLAGS = List.of(
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+        "--add-exports=java.base/jdk.internal.util=ALL-UNNAMED",
+        "-Dchronicle.analytics.disable=true",
+        "-Dchronicle.announcer.disable=true");
+
+    private static final Pattern READY = Pattern.compile("ready: http=\\[([^\\]]*)\\]");
+
+    private final Process process;
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final StringBuffer log = new StringBuffer();
+    private final Thread reader;
+
+    private TrackerProcess(final Process process)
+    {
+        this.process = process;
+        this.reader = new Thread(this::drain, "trackerd-child-stderr");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code TrackerMain --config configFile} with {@code workDir} as its working directory. */
+    public static TrackerProcess start(final Path configFile, final Path workDir) throws IOException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx256m");
+        command.add("-XX:+UseSerialGC");
+        command.addAll(JVM_FLAGS);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("org.trackerd.io.TrackerMain");
+        command.add("--config");
+        command.add(configFile.toString());
+        final ProcessBuilder builder = new ProcessBuilder(command)
+            .directory(workDir.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
+        return new TrackerProcess(builder.start());
+    }
+
+    private void drain()
+    {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getErrorStream(),
+            StandardCharsets.UTF_8)))
+        {
+            String line;
+            while ((line = in.readLine()) != null)
+            {
+                log.append(line).append('\n');
+                final Matcher m = READY.matcher(line);
+                if (!port.isDone() && m.find())
+                {
+                    final String address = m.group(1).split(",")[0].trim();
+                    port.complete(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            port.completeExceptionally(ex);
+        }
+        port.completeExceptionally(new IllegalStateException("child stderr ended before 'ready:'"));
+    }
+
+    /** Waits for the {@code ready:} line and returns the bound HTTP port. */
+    public int awaitReady(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        try
+        {
+            return port.get(timeout, unit);
+        }
+        catch (final ExecutionException | TimeoutException ex)
+        {
+            throw new AssertionError("tracker child not ready (" + ex + "); alive=" + process.isAlive() + "; log:\n" +
+                log, ex);
+        }
+    }
+
+    /** SIGKILL, then waits for the process to be gone; returns its exit code. */
+    public int kill9(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        process.destroyForcibly();
+        return awaitExit(timeout, unit);
+    }
+
+    /**
+     * SIGTERM, then waits for the process to exit on its own; returns its exit code. Sent through the
+     * {@link ProcessHandle}: {@link Process#destroy()} sends the same SIGTERM but also closes our end of the
+     * child's pipes at once, which would lose everything it logs while shutting down.
+     */
+    public int terminate(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        if (!process.toHandle().destroy())
+        {
+            throw new AssertionError("could not send SIGTERM to " + process.pid());
+        }
+        return awaitExit(timeout, unit);
+    }
+
+    private int awaitExit(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        if (!process.waitFor(timeout, unit))
+        {
+            throw new AssertionError("tracker child did not exit within " + timeout + " " + unit + "; log:\n" + log);
+        }
+        reader.join(TimeUnit.SECONDS.toMillis(5));
+        return process.exitValue();
+    }
+
+    public String log()
+    {
+        return log.toString();
+    }
+
+    public long pid()
+    {
+        return process.pid();
+    }
+
+    @Override
+    public void close() throws InterruptedException
+    {
+        if (process.isAlive())
+        {
+            process.destroyForcibly();
+            process.waitFor(15, TimeUnit.SECONDS);
+        }
+    }
+}
