@@ -167,8 +167,9 @@ public final class UdpRequestDecoder
             System.arraycopy(sender16, 0, out.address, 0, RequestEvent.ADDRESS_LENGTH);
         }
         out.port = port;
-        out.hasKey = true;
+        // A key of 0 is what a client sends when it has none: it must not prove identity from another address.
         out.key = a.key();
+        out.hasKey = out.key != 0;
         final int numWant = a.numWant();
         out.numWant = numWant < 0 ? -1 : numWant;
         out.scrapeCount = 0;
