@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tracker if needed and runs it in the foreground.
 #   scripts/run-tracker.sh [--config FILE]     (default: example_config.json)
-# Extra JVM options: TRACKERD_JAVA_OPTS (e.g. "$(cat tuning/jvm-dedicated.options)").
+# Extra JVM options: TRACKERD_JAVA_OPTS (e.g. TRACKERD_JAVA_OPTS=@tuning/jvm-dedicated.options, a java argument file).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

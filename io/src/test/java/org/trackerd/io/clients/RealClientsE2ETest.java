@@ -24,11 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A real BitTorrent client against the tracker: one aria2c seeds a file, another finds it only through our
- * tracker (DHT, LPD and PEX off) and downloads it. CI installs aria2 ({@code .ci/run}); on a machine without it
- * the test is skipped, never faked.
+ * Real BitTorrent clients against the tracker: an aria2c seeds a file, and another client finds it only through
+ * our tracker (DHT, LPD and PEX off) and downloads it: aria2c over HTTP, and Transmission over UDP (aria2 speaks
+ * UDP trackers only with DHT on) while the seed announces over HTTP, so one swarm spans both protocols.
+ * CI installs both clients ({@code .ci/run}); on a machine without them the tests are skipped, never faked.
  */
-class Aria2ClientE2ETest
+class RealClientsE2ETest
 {
     @TempDir
     Path dir;
@@ -67,6 +68,60 @@ class Aria2ClientE2ETest
             }
             finally
             {
+                seeder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void transmissionOverUdpDownloadsFromAnAria2SeedAnnouncingOverHttp() throws Exception
+    {
+        Assumptions.assumeTrue(new File("/usr/bin/aria2c").canExecute(), "aria2c not installed");
+        Assumptions.assumeTrue(new File("/usr/bin/transmission-cli").canExecute(), "transmission-cli not installed");
+        final String json = "{\"http\":{\"listen\":[\"127.0.0.1:0\"]},\"udp\":{\"listen\":[\"127.0.0.1:0\"]}," +
+            "\"storage\":{\"path\":\"" + dir.resolve("data") + "\",\"max_torrents\":100,\"max_peers\":1000}," +
+            "\"tracker\":{\"announce_interval_seconds\":5,\"min_announce_interval_seconds\":1,\"peer_lifetime_seconds\":60}}";
+        try (Tracker tracker = new Tracker(TrackerConfig.parse(json)).start())
+        {
+            final byte[] payload = new byte[1_200_000];
+            new Random(7).nextBytes(payload);
+            final Path seedDir = Files.createDirectories(dir.resolve("seed"));
+            final Path leechDir = Files.createDirectories(dir.resolve("leech"));
+            Files.write(seedDir.resolve("payload.bin"), payload);
+            // Same info dictionary, so the same infohash, under two announce URLs.
+            final Path httpTorrent = dir.resolve("http.torrent");
+            final Path udpTorrent = dir.resolve("udp.torrent");
+            Files.write(httpTorrent, torrent("http://127.0.0.1:" + tracker.httpAddresses().get(0).getPort() + "/announce",
+                "payload.bin", payload, 262_144));
+            Files.write(udpTorrent, torrent("udp://127.0.0.1:" + tracker.udpAddresses().get(0).getPort() + "/announce",
+                "payload.bin", payload, 262_144));
+
+            final Process seeder = aria2(seedDir, httpTorrent, 2, "--check-integrity=true", "--seed-ratio=0.0",
+                "--seed-time=5");
+            final Process leecher = new ProcessBuilder("/usr/bin/transmission-cli", "-g", dir.resolve("tr-config").toString(),
+                "-w", leechDir.toString(), "-p", String.valueOf(53000 + (int)(ProcessHandle.current().pid() % 900)),
+                udpTorrent.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("transmission.log").toFile())
+                .start();
+            try
+            {
+                final Path file = leechDir.resolve("payload.bin");
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                boolean done = false;
+                while (!done && System.nanoTime() < deadline)
+                {
+                    done = Files.exists(file) && Files.size(file) == payload.length &&
+                        Arrays.equals(payload, Files.readAllBytes(file));
+                    if (!done)
+                    {
+                        Thread.sleep(200);
+                    }
+                }
+                assertTrue(done, "transmission did not download through the UDP tracker");
+            }
+            finally
+            {
+                leecher.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 seeder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
