@@ -1,5 +1,6 @@
 package org.trackerd.engine.swarm;
 
+import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -151,6 +152,8 @@ public final class SwarmStore implements AutoCloseable
     {
         final var builder = ChronicleMap.of(byte[].class, byte[].class)
             .name(name)
+            .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
+            .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .constantKeySizeBySample(new byte[keyLength])
             .constantValueSizeBySample(new byte[valueLength])
             .entries(entries + entries / 8L + 64)
