@@ -283,7 +283,16 @@ public final class LoadGenerator
                         while (true)
                         {
                             in.clear();
-                            final int n = channels[s].read(in);
+                            final int n;
+                            try
+                            {
+                                n = channels[s].read(in);
+                            }
+                            catch (final java.net.PortUnreachableException ex)
+                            {
+                                errors++; // nothing listens (yet): ICMP port unreachable
+                                break;
+                            }
                             if (n <= 0)
                             {
                                 break;
@@ -305,11 +314,23 @@ public final class LoadGenerator
             }
         }
 
+        private void write(final int s) throws IOException
+        {
+            try
+            {
+                channels[s].write(out);
+            }
+            catch (final java.net.PortUnreachableException ex)
+            {
+                errors++; // an earlier datagram bounced: nothing listens (yet)
+            }
+        }
+
         private void sendConnect(final int s, final long now) throws IOException
         {
             out.clear();
             out.putLong(PROTOCOL_ID).putInt(0).putInt(-s - 1).flip();
-            channels[s].write(out);
+            write(s);
             connectSentNs[s] = now;
         }
 
@@ -350,7 +371,7 @@ public final class LoadGenerator
                     .putInt(0).putInt(0).putInt(peer).putInt(numWant).putShort((short)(10_000 + peer % 50_000));
             }
             out.flip();
-            channels[s].write(out);
+            write(s);
             txnOf[slot] = txn;
             sentNs[slot] = now;
             inFlight[s]++;
@@ -409,6 +430,7 @@ public final class LoadGenerator
         private final boolean keepAlive = !"close".equals(httpMode);
         private final SocketChannel[] channels = new SocketChannel[sockets];
         private final long[] sentAtNs = new long[sockets];
+        private final boolean[] reused = new boolean[sockets];
         private final ByteBuffer[] inbox = new ByteBuffer[sockets];
         private final ByteBuffer out = ByteBuffer.allocateDirect(4096);
         private final byte[] peerId = new byte[20];
@@ -490,9 +512,19 @@ public final class LoadGenerator
             sent++;
             if (channels[s] != null && channels[s].isConnected())
             {
-                send(s);
-                return;
+                reused[s] = true;
+                try
+                {
+                    send(s);
+                    return;
+                }
+                catch (final IOException ex)
+                {
+                    reset(s); // closed by the server since its last answer: reconnect below
+                    sentAtNs[s] = now;
+                }
             }
+            reused[s] = false;
             final SocketChannel c = SocketChannel.open();
             c.configureBlocking(false);
             c.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -548,6 +580,15 @@ public final class LoadGenerator
             final ByteBuffer b = inbox[s];
             final int n = channels[s].read(b);
             final boolean eof = n < 0;
+            if (eof && b.position() == 0 && reused[s])
+            {
+                // The server closed a kept-alive connection without answering (opentracker closes after every
+                // answer without saying so): retry on a new connection, as HTTP clients do.
+                sent--;
+                reset(s);
+                start(s, System.nanoTime());
+                return;
+            }
             final int bodyEnd = complete(b);
             if (bodyEnd < 0 && !eof)
             {
@@ -568,9 +609,10 @@ public final class LoadGenerator
             }
             b.clear();
             sentAtNs[s] = 0;
-            if (!keepAlive || eof)
+            final String head = text.substring(0, Math.max(0, text.indexOf("\r\n\r\n"))).toLowerCase(Locale.ROOT);
+            if (!keepAlive || eof || head.startsWith("http/1.0") || head.contains("connection: close"))
             {
-                reset(s);
+                reset(s); // the server closes after this answer: the next request opens a new connection
             }
         }
 
