@@ -3,6 +3,7 @@ package org.trackerd.engine;
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventTranslator;
 import com.lmax.disruptor.EventTranslatorOneArg;
@@ -74,6 +75,9 @@ public final class TrackerEngine implements AutoCloseable
             case "busy_spin" -> new BusySpinWaitStrategy();
             case "yielding" -> new YieldingWaitStrategy();
             case "sleeping" -> new SleepingWaitStrategy();
+            // Producers signal only when the processor is actually waiting (no lock per publish, unlike
+            // BlockingWaitStrategy); the 1 ms timeout bounds the cost of any missed signal.
+            case "lite_blocking" -> new LiteTimeoutBlockingWaitStrategy(1, TimeUnit.MILLISECONDS);
             default -> new BlockingWaitStrategy();
         };
     }

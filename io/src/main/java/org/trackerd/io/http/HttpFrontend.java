@@ -23,7 +23,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -81,6 +80,7 @@ public final class HttpFrontend implements Runnable
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
     private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponse;
+    private final java.util.function.Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
 
     private HttpConnection[] connections = new HttpConnection[64];
     private int[] freeSlots = new int[64];
@@ -178,10 +178,7 @@ public final class HttpFrontend implements Runnable
     private int doWork() throws Exception
     {
         int work = 0;
-        if (selector.selectNow() > 0 || !selector.selectedKeys().isEmpty())
-        {
-            work += processSelectedKeys();
-        }
+        work += selector.selectNow(onSelectedKey);
         work += drainResponses();
         if (nowNs - nextSweepNs >= 0)
         {
@@ -202,7 +199,7 @@ public final class HttpFrontend implements Runnable
                 queue.parked(true);
                 if (!queue.hasPending() && !stopRequested)
                 {
-                    selector.select(SWEEP_INTERVAL_NS / 1_000_000);
+                    selector.select(onSelectedKey, SWEEP_INTERVAL_NS / 1_000_000);
                 }
                 queue.parked(false);
             }
@@ -219,43 +216,35 @@ public final class HttpFrontend implements Runnable
         return work;
     }
 
-    private int processSelectedKeys()
+    /** Handles one ready key; the action form of select() hands keys over without an iterator per call. */
+    private void onSelectedKey(final SelectionKey key)
     {
-        int work = 0;
-        final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-        while (it.hasNext())
+        if (!key.isValid())
         {
-            final SelectionKey key = it.next();
-            it.remove();
-            work++;
-            if (!key.isValid())
+            return;
+        }
+        final Object attachment = key.attachment();
+        if (attachment == null)
+        {
+            accept((ServerSocketChannel)key.channel());
+            return;
+        }
+        final HttpConnection c = (HttpConnection)attachment;
+        try
+        {
+            if (key.isWritable())
             {
-                continue;
+                flushPending(c);
             }
-            final Object attachment = key.attachment();
-            if (attachment == null)
+            if (c.isOpen() && key.isValid() && key.isReadable())
             {
-                accept((ServerSocketChannel)key.channel());
-                continue;
-            }
-            final HttpConnection c = (HttpConnection)attachment;
-            try
-            {
-                if (key.isWritable())
-                {
-                    flushPending(c);
-                }
-                if (c.isOpen() && key.isValid() && key.isReadable())
-                {
-                    read(c);
-                }
-            }
-            catch (final IOException ex)
-            {
-                close(c);
+                read(c);
             }
         }
-        return work;
+        catch (final IOException ex)
+        {
+            close(c);
+        }
     }
 
     private void accept(final ServerSocketChannel server)
