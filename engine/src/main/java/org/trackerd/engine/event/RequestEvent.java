@@ -64,17 +64,21 @@ public final class RequestEvent
         return scrapeHashes.length / HASH_LENGTH;
     }
 
-    /** True when the 16-byte address is IPv4-mapped. */
+    private static final java.lang.invoke.VarHandle LONG_BE =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.invoke.VarHandle INT_BE =
+        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    /** True when the 16-byte address is IPv4-mapped ({@code ::ffff:0:0/96}): two word compares, no loop. */
     public static boolean isIpv4Mapped(final byte[] address, final int offset)
     {
-        for (int i = 0; i < 10; i++)
-        {
-            if (address[offset + i] != 0)
-            {
-                return false;
-            }
-        }
-        return address[offset + 10] == (byte)0xFF && address[offset + 11] == (byte)0xFF;
+        return (long)LONG_BE.get(address, offset) == 0 && (int)INT_BE.get(address, offset + 8) == 0x0000_FFFF;
+    }
+
+    /** The IPv4 address of an IPv4-mapped 16-byte address, as a big-endian int (network order when written BE). */
+    public static int ipv4(final byte[] address, final int offset)
+    {
+        return (int)INT_BE.get(address, offset + 12);
     }
 
     /** Writes an IPv4 address (4 bytes) as IPv4-mapped IPv6 into a 16-byte field. */

@@ -88,8 +88,15 @@ public final class BencodeWriter
 
     public BencodeWriter putShortBigEndian(final int value)
     {
-        buffer.putByte(position++, (byte)(value >>> 8));
-        buffer.putByte(position++, (byte)value);
+        buffer.putShort(position, (short)value, java.nio.ByteOrder.BIG_ENDIAN);
+        position += 2;
+        return this;
+    }
+
+    public BencodeWriter putIntBigEndian(final int value)
+    {
+        buffer.putInt(position, value, java.nio.ByteOrder.BIG_ENDIAN);
+        position += 4;
         return this;
     }
 

@@ -84,7 +84,8 @@ public final class HttpResponseEncoder
             {
                 if (r.isPeerIpv4(i))
                 {
-                    w.put(r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH + 12, 4).putShortBigEndian(r.peerPorts[i]);
+                    w.putIntBigEndian(RequestEvent.ipv4(r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH))
+                        .putShortBigEndian(r.peerPorts[i]);
                 }
             }
             final int v6 = r.peerCount - v4;

@@ -111,7 +111,7 @@ public final class AnnounceResponseFlyweight
         final int port)
     {
         final int at = offset + PEERS_OFFSET + index * UdpProtocol.IPV4_PEER_LENGTH;
-        buffer.putBytes(at, address16, addressOffset + 12, 4);
+        buffer.putInt(at, org.trackerd.engine.event.RequestEvent.ipv4(address16, addressOffset), ByteOrder.BIG_ENDIAN);
         buffer.putShort(at + 4, (short)port, ByteOrder.BIG_ENDIAN);
         return this;
     }
