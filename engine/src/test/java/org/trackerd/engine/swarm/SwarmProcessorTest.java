@@ -175,7 +175,7 @@ class SwarmProcessorTest
     @Test
     void peersCarryAddressAndPort()
     {
-        final Harness h = harness("{}");
+        final Harness h = harness("{\"tracker\": {\"peer_family\": \"both\"}}");
         h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 7).port(51413));
         final byte[] v6 = new byte[16];
         v6[0] = 0x20;
