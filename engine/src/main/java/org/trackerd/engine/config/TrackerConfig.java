@@ -3,6 +3,7 @@ package org.trackerd.engine.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.trackerd.engine.address.CidrList;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -115,6 +116,7 @@ public final class TrackerConfig
         public final int maxHeaders;
         public final long idleTimeoutMs;
         public final long requestTimeoutMs;
+        public final Proxy proxy;
 
         Http(final ConfigReader r)
         {
@@ -125,7 +127,53 @@ public final class TrackerConfig
             maxHeaders = r.intValue("max_headers", 64, 4, 1024);
             idleTimeoutMs = r.longValue("idle_timeout_ms", 30_000, 100, 3_600_000);
             requestTimeoutMs = r.longValue("request_timeout_ms", 10_000, 100, 3_600_000);
+            proxy = new Proxy(r.section("proxy"));
             r.rejectUnknownKeys();
+        }
+    }
+
+    /**
+     * A reverse proxy in front of the HTTP frontend: the client address comes from {@link #header} only when
+     * the socket peer lies in {@link #trusted}.
+     */
+    public static final class Proxy
+    {
+        /** Lower-case header name ({@code x-forwarded-for}, {@code x-real-ip}, ...); empty means off. */
+        public final String header;
+        public final CidrList trusted;
+
+        Proxy(final ConfigReader r)
+        {
+            final String name = r.stringValue("header", "").trim();
+            for (int i = 0; i < name.length(); i++)
+            {
+                final char ch = name.charAt(i);
+                if (!(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_'))
+                {
+                    throw new ConfigException("config key '" + r.key("header") + "': '" + name +
+                        "' is not a header name");
+                }
+            }
+            header = name.toLowerCase(java.util.Locale.ROOT);
+            try
+            {
+                trusted = CidrList.parse(r.stringList("trusted", List.of()));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ConfigException("config key '" + r.key("trusted") + "': " + ex.getMessage());
+            }
+            if (!header.isEmpty() && trusted.isEmpty())
+            {
+                throw new ConfigException("config key '" + r.key("header") + "': needs " + r.key("trusted") +
+                    " (the proxies allowed to set it); without them nobody's header would be believed");
+            }
+            r.rejectUnknownKeys();
+        }
+
+        public boolean enabled()
+        {
+            return !header.isEmpty();
         }
     }
 
@@ -202,6 +250,16 @@ public final class TrackerConfig
         public final int maxNumWant;
         public final int maxScrapeHashes;
         public final boolean allowIpSpoofing;
+        /** May {@code ip}/{@code ipv4}/{@code ipv6} name an address of the family the request did not arrive on. */
+        public final boolean allowCrossFamilyIp;
+        /** Which families a client is given: {@link #PEER_FAMILY_SAME} or {@link #PEER_FAMILY_BOTH}. */
+        public final String peerFamily;
+        /** Preferred-subnet prefix lengths; 0 turns preference off for that family. */
+        public final int preferredIpv4Prefix;
+        public final int preferredIpv6Prefix;
+
+        public static final String PEER_FAMILY_SAME = "same";
+        public static final String PEER_FAMILY_BOTH = "both";
 
         Tracker(final ConfigReader r)
         {
@@ -212,6 +270,12 @@ public final class TrackerConfig
             maxNumWant = r.intValue("max_numwant", 200, 1, 1000);
             maxScrapeHashes = r.intValue("max_scrape_hashes", 74, 1, 1000);
             allowIpSpoofing = r.boolValue("allow_ip_spoofing", false);
+            allowCrossFamilyIp = r.boolValue("allow_cross_family_ip", false);
+            peerFamily = r.choice("peer_family", PEER_FAMILY_SAME, PEER_FAMILY_SAME, PEER_FAMILY_BOTH);
+            final ConfigReader subnet = r.section("preferred_subnet");
+            preferredIpv4Prefix = subnet.intValue("ipv4_prefix", 0, 0, 32);
+            preferredIpv6Prefix = subnet.intValue("ipv6_prefix", 0, 0, 128);
+            subnet.rejectUnknownKeys();
             r.rejectUnknownKeys();
         }
     }

@@ -54,6 +54,16 @@ public final class RequestEvent
     public int scrapeCount;
     public final byte[] scrapeHashes;
 
+    /**
+     * The peer's address in the other family, when the request named one the tracker chose to honour (BEP 7
+     * {@code ipv4=}/{@code ipv6=}); the engine keeps it beside {@link #address}: one peer reachable two ways.
+     */
+    public final byte[] altAddress = new byte[ADDRESS_LENGTH];
+    public boolean hasAltAddress;
+    public int altPort;
+    /** The transport carries peers of the requester's family only (UDP), whatever the family policy says. */
+    public boolean oneFamily;
+
     public RequestEvent(final int maxScrapeHashes)
     {
         scrapeHashes = new byte[maxScrapeHashes * HASH_LENGTH];
@@ -111,6 +121,10 @@ public final class RequestEvent
         numWant = src.numWant;
         hasKey = src.hasKey;
         key = src.key;
+        System.arraycopy(src.altAddress, 0, altAddress, 0, ADDRESS_LENGTH);
+        hasAltAddress = src.hasAltAddress;
+        altPort = src.altPort;
+        oneFamily = src.oneFamily;
         scrapeCount = Math.min(src.scrapeCount, maxScrapeHashes());
         System.arraycopy(src.scrapeHashes, 0, scrapeHashes, 0, scrapeCount * HASH_LENGTH);
     }

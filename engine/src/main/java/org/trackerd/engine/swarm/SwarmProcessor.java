@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.EngineCounters;
 import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.address.IpAddresses;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
@@ -35,7 +36,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
     private final SwarmRegistry registry = new SwarmRegistry();
-    private final InfoHashKey probe = new InfoHashKey();
+    private final InfoHashKey hashProbe = new InfoHashKey();
     private final CachedEpochClock clock = new CachedEpochClock();
     private final long seed;
     private final SplittableRandom random;
@@ -49,7 +50,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final int maxPeers;
     private final long tickMs;
     private final long sweepMs;
+    private final boolean bothFamilies;
+    /** Preferred-subnet prefix over the 16-byte form (IPv4 as 96 + bits); 0 = off for that family. */
+    private final int preferredBitsIpv4;
+    private final int preferredBitsIpv6;
     private int sweepCursor;
+
+    /** The requester's address family while peers are copied: 0 IPv4, 1 IPv6. */
+    private int currentFamily;
+    /**
+     * Preferred-subnet selection probes a bounded random sample of the eligible members instead of indexing
+     * swarms by prefix: a prefix index would have to be kept for every prefix length and family and updated
+     * on every address change, while local peers are a small share of a big swarm and the client re-announces
+     * every interval, so a bounded probe finds every local peer in swarms up to the probe size and a fair share
+     * of them beyond, at a fixed cost per announce.
+     */
+    private final int[] probe;
+    private int probeCount;
+    private final Swarm.SlotSink collect = this::collect;
 
     private ResponseEvent current;
     /** Peers by kind and family, indexed by {@link #bucket}: leechers v4, leechers v6, seeders v4, seeders v6. */
@@ -73,6 +91,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.maxPeers = config.storage.maxPeers;
         this.tickMs = config.engine.expiryTickMs;
         this.sweepMs = config.engine.expirySweepSeconds * 1000L;
+        this.bothFamilies = TrackerConfig.Tracker.PEER_FAMILY_BOTH.equals(config.tracker.peerFamily);
+        this.preferredBitsIpv4 = config.tracker.preferredIpv4Prefix == 0 ? 0 : 96 + config.tracker.preferredIpv4Prefix;
+        this.preferredBitsIpv6 = config.tracker.preferredIpv6Prefix;
+        this.probe = new int[probeSize(config.tracker.maxNumWant)];
         clock.update(System.currentTimeMillis());
     }
 
@@ -86,20 +108,38 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         clock.update(nowMs);
         final long[] expired = new long[1];
         final java.util.List<byte[]> stale = new java.util.ArrayList<>();
-        store.forEachTorrent((infoHash, downloaded) -> registry.create(probe.set(infoHash, 0, seed)).downloaded = downloaded);
+        store.forEachTorrent((infoHash, downloaded) -> registry.create(hashProbe.set(infoHash, 0, seed)).downloaded = downloaded);
         final byte[] peerId = new byte[20];
         final byte[] infoHash = new byte[20];
         store.forEachPeer((key40, value) ->
         {
             System.arraycopy(key40, 0, infoHash, 0, 20);
             System.arraycopy(key40, 20, peerId, 0, 20);
-            final long lastSeenMs = value.getLong(SwarmStore.V_LAST_SEEN_OFFSET);
-            Swarm swarm = registry.get(probe.set(infoHash, 0, seed));
-            if (lastSeenMs + peerLifetimeMs < nowMs || registry.peers() >= maxPeers)
+            final long deadlineMs = nowMs - peerLifetimeMs;
+            long lastSeenMs = value.getLong(SwarmStore.V_LAST_SEEN_OFFSET);
+            byte flags = value.getByte(SwarmStore.V_FLAGS_OFFSET);
+            final boolean altAlive = (flags & Swarm.FLAG_DUAL) != 0 &&
+                value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET) >= deadlineMs;
+            int addressOffset = SwarmStore.V_ADDRESS_OFFSET;
+            int portOffset = SwarmStore.V_PORT_OFFSET;
+            if (lastSeenMs < deadlineMs && altAlive)
+            {
+                // Its first address went quiet while the tracker was down: it lives on through the other one.
+                addressOffset = SwarmStore.V_ALT_ADDRESS_OFFSET;
+                portOffset = SwarmStore.V_ALT_PORT_OFFSET;
+                lastSeenMs = value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET);
+                flags &= ~Swarm.FLAG_DUAL;
+            }
+            else if (!altAlive)
+            {
+                flags &= ~Swarm.FLAG_DUAL;
+            }
+            Swarm swarm = registry.get(hashProbe.set(infoHash, 0, seed));
+            if (lastSeenMs < deadlineMs || registry.peers() >= maxPeers)
             {
                 if (swarm == null)
                 {
-                    swarm = registry.create(probe);
+                    swarm = registry.create(hashProbe);
                     store.putTorrent(infoHash, 0);
                 }
                 expired[0]++;
@@ -108,7 +148,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (swarm == null)
             {
-                swarm = registry.create(probe);
+                swarm = registry.create(hashProbe);
                 store.putTorrent(infoHash, 0);
             }
             final int hash = PeerHash.hash(peerId, 0, seed);
@@ -120,11 +160,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             registry.peersChanged(1);
             final int base = Swarm.offset(slot);
             final UnsafeBuffer slots = swarm.slots;
-            slots.putBytes(base + Swarm.ADDRESS_OFFSET, value, SwarmStore.V_ADDRESS_OFFSET, 16);
-            slots.putShort(base + Swarm.PORT_OFFSET, value.getShort(SwarmStore.V_PORT_OFFSET));
+            slots.putBytes(base + Swarm.ADDRESS_OFFSET, value, addressOffset, 16);
+            slots.putShort(base + Swarm.PORT_OFFSET, value.getShort(portOffset));
             slots.putInt(base + Swarm.KEY_OFFSET, value.getInt(SwarmStore.V_KEY_OFFSET));
             slots.putLong(base + Swarm.LAST_SEEN_OFFSET, lastSeenMs);
-            final byte flags = value.getByte(SwarmStore.V_FLAGS_OFFSET);
+            slots.putBytes(base + Swarm.ALT_ADDRESS_OFFSET, value, SwarmStore.V_ALT_ADDRESS_OFFSET, 16);
+            slots.putShort(base + Swarm.ALT_PORT_OFFSET, value.getShort(SwarmStore.V_ALT_PORT_OFFSET));
+            slots.putLong(base + Swarm.ALT_LAST_SEEN_OFFSET, value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET));
             swarm.flags(slot, (byte)(flags & ~Swarm.FLAG_SEEDER));
             swarm.seeder(slot, (flags & Swarm.FLAG_SEEDER) != 0);
         });
@@ -245,7 +287,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
-        Swarm swarm = registry.get(probe.set(e.infoHash, 0, seed));
+        Swarm swarm = registry.get(hashProbe.set(e.infoHash, 0, seed));
         final int peerHash = PeerHash.hash(e.peerId, 0, seed);
         int slot = swarm == null ? -1 : swarm.find(e.peerId, peerHash);
 
@@ -258,6 +300,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
         if (e.event == RequestEvent.EVENT_STOPPED)
         {
+            // A client stops as a whole, whichever of its addresses says so.
             if (slot >= 0)
             {
                 removePeer(swarm, slot);
@@ -268,9 +311,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             return;
         }
 
+        final long nowMs = clock.time();
         if (slot >= 0)
         {
             account(swarm, slot, -1);
+            placeAddress(swarm, slot, e.address, 0, e.port, nowMs);
         }
         else
         {
@@ -283,21 +328,26 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (swarm == null)
             {
-                swarm = registry.create(probe);
+                swarm = registry.create(hashProbe);
                 store.putTorrent(swarm.key.bytes, 0);
                 counters.torrentsCreated.incrementRelease();
             }
             slot = swarm.add(e.peerId, peerHash);
             registry.peersChanged(1);
             counters.peersAdded.incrementRelease();
+            final int base = Swarm.offset(slot);
+            swarm.slots.putBytes(base + Swarm.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
+            swarm.slots.putShort(base + Swarm.PORT_OFFSET, (short)e.port);
+            swarm.slots.putLong(base + Swarm.LAST_SEEN_OFFSET, nowMs);
+        }
+        if (e.hasAltAddress)
+        {
+            placeAddress(swarm, slot, e.altAddress, 0, e.altPort, nowMs);
         }
 
         final UnsafeBuffer slots = swarm.slots;
         final int base = Swarm.offset(slot);
-        slots.putBytes(base + Swarm.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
-        slots.putShort(base + Swarm.PORT_OFFSET, (short)e.port);
         slots.putInt(base + Swarm.KEY_OFFSET, e.key);
-        slots.putLong(base + Swarm.LAST_SEEN_OFFSET, clock.time());
         byte flags = swarm.flags(slot);
         flags = (byte)(e.hasKey ? flags | Swarm.FLAG_HAS_KEY : flags & ~Swarm.FLAG_HAS_KEY);
         if (e.event == RequestEvent.EVENT_COMPLETED && (flags & Swarm.FLAG_COMPLETED) == 0)
@@ -314,23 +364,115 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         store.putPeer(swarm.key.bytes, slots, base);
 
         final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
-        current = r;
-        if (seeder)
-        {
-            swarm.sample(swarm.seeders(), swarm.size(), -1, want, random, copyPeer);
-        }
-        else
-        {
-            swarm.sample(0, swarm.size(), slot, want, random, copyPeer);
-        }
-        current = null;
+        selectPeers(swarm, slot, seeder, e, want, r);
         fillCounts(swarm, r);
     }
 
     /**
-     * The same client re-announcing: from the address it used before (it may change key or port), or from a
-     * new address while proving itself with the key it announced before. Anyone else reusing the peer id is
-     * refused, so a peer can be neither removed nor taken over by a stranger.
+     * Records an address the peer announced from: its first address when of the same family (it moved, or
+     * re-announced), else its address in the other family, which makes it dual-stacked.
+     */
+    private static void placeAddress(final Swarm swarm, final int slot, final byte[] address, final int offset,
+        final int port, final long nowMs)
+    {
+        final UnsafeBuffer slots = swarm.slots;
+        final int base = Swarm.offset(slot);
+        final boolean ipv4 = RequestEvent.isIpv4Mapped(address, offset);
+        if (ipv4 == RequestEvent.isIpv4Mapped(slots.byteArray(), base + Swarm.ADDRESS_OFFSET))
+        {
+            slots.putBytes(base + Swarm.ADDRESS_OFFSET, address, offset, RequestEvent.ADDRESS_LENGTH);
+            slots.putShort(base + Swarm.PORT_OFFSET, (short)port);
+            slots.putLong(base + Swarm.LAST_SEEN_OFFSET, nowMs);
+        }
+        else
+        {
+            slots.putBytes(base + Swarm.ALT_ADDRESS_OFFSET, address, offset, RequestEvent.ADDRESS_LENGTH);
+            slots.putShort(base + Swarm.ALT_PORT_OFFSET, (short)port);
+            slots.putLong(base + Swarm.ALT_LAST_SEEN_OFFSET, nowMs);
+            swarm.flags(slot, (byte)(swarm.flags(slot) | Swarm.FLAG_DUAL));
+        }
+    }
+
+    /**
+     * Picks peers for the requester: leechers for a seeder, everyone for a leecher, restricted to the members
+     * the requester's family can reach unless the policy hands out both families, and its own subnet first
+     * when preference is on. Every choice is one or two contiguous bucket ranges of the swarm: no scan.
+     */
+    private void selectPeers(final Swarm swarm, final int slot, final boolean seeder, final RequestEvent e,
+        final int want, final ResponseEvent r)
+    {
+        final int family = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
+        final int fromA;
+        final int toA;
+        int fromB = 0;
+        int toB = 0;
+        if (bothFamilies && !e.oneFamily)
+        {
+            fromA = seeder ? swarm.seeders() : 0;
+            toA = swarm.size();
+        }
+        else if (seeder)
+        {
+            // Leechers reachable over the family: its single-family bucket and the dual bucket.
+            fromA = swarm.bound(Swarm.LEECHERS_V4 + family);
+            toA = swarm.bound(Swarm.LEECHERS_V4 + family + 2);
+        }
+        else
+        {
+            fromA = swarm.bound(Swarm.SEEDERS_V4 + family);
+            toA = swarm.bound(Swarm.SEEDERS_V4 + family + 2);
+            fromB = swarm.bound(Swarm.LEECHERS_V4 + family);
+            toB = swarm.bound(Swarm.LEECHERS_V4 + family + 2);
+        }
+        current = r;
+        currentFamily = family;
+        final int preferredBits = family == 0 ? preferredBitsIpv4 : preferredBitsIpv6;
+        if (preferredBits == 0)
+        {
+            swarm.sample(fromA, toA, fromB, toB, slot, want, random, copyPeer);
+        }
+        else
+        {
+            probeCount = 0;
+            swarm.sample(fromA, toA, fromB, toB, slot, Math.max(want, probe.length), random, collect);
+            final byte[] raw = swarm.slots.byteArray();
+            // Local peers first, in their random order, then the rest, until the client has what it wants.
+            for (int i = 0; i < probeCount && r.peerCount < want; i++)
+            {
+                if (IpAddresses.samePrefix(raw, addressFor(swarm, probe[i]), e.address, 0, preferredBits))
+                {
+                    copyPeer(swarm, probe[i]);
+                    probe[i] = -1;
+                }
+            }
+            for (int i = 0; i < probeCount && r.peerCount < want; i++)
+            {
+                if (probe[i] >= 0)
+                {
+                    copyPeer(swarm, probe[i]);
+                }
+            }
+        }
+        current = null;
+    }
+
+    private void collect(final Swarm swarm, final int slot)
+    {
+        probe[probeCount++] = slot;
+    }
+
+    /** Members probed per announce when preferring the requester's subnet. */
+    static int probeSize(final int maxNumWant)
+    {
+        return Math.max(256, 4 * maxNumWant);
+    }
+
+    /**
+     * The same client re-announcing: from an address it used before (it may change key or port), or from a
+     * new address while proving itself with the key it announced before; a new address of the other family
+     * with the key makes it dual-stacked. Without a key, a new address is refused even from the other family:
+     * peer ids are public (dict responses carry them) and BEP 7 makes the key what recognises one client behind
+     * two addresses, so anyone else reusing the peer id can neither take the peer over, attach to it, nor stop it.
      */
     private static boolean sameClient(final Swarm swarm, final int slot, final RequestEvent e)
     {
@@ -340,8 +482,28 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             return true;
         }
+        if ((swarm.flags(slot) & Swarm.FLAG_DUAL) != 0 &&
+            Arrays.equals(raw, base + Swarm.ALT_ADDRESS_OFFSET, base + Swarm.ALT_ADDRESS_OFFSET + 16, e.address, 0, 16))
+        {
+            return true;
+        }
         return e.hasKey && (swarm.flags(slot) & Swarm.FLAG_HAS_KEY) != 0 &&
             swarm.slots.getInt(base + Swarm.KEY_OFFSET) == e.key;
+    }
+
+    /**
+     * Offset in the swarm's slab of the address to hand to a requester of {@link #currentFamily}: the one of
+     * its family when the peer has it, else the peer's first address.
+     */
+    private int addressFor(final Swarm swarm, final int slot)
+    {
+        final int base = Swarm.offset(slot);
+        final boolean firstIsIpv4 = RequestEvent.isIpv4Mapped(swarm.slots.byteArray(), base + Swarm.ADDRESS_OFFSET);
+        if ((firstIsIpv4 ? 0 : 1) != currentFamily && (swarm.flags(slot) & Swarm.FLAG_DUAL) != 0)
+        {
+            return base + Swarm.ALT_ADDRESS_OFFSET;
+        }
+        return base + Swarm.ADDRESS_OFFSET;
     }
 
     private void copyPeer(final Swarm swarm, final int slot)
@@ -349,10 +511,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final ResponseEvent r = current;
         final int i = r.peerCount++;
         final int base = Swarm.offset(slot);
+        final int address = addressFor(swarm, slot);
         swarm.slots.getBytes(base + Swarm.PEER_ID_OFFSET, r.peerIds, i * RequestEvent.HASH_LENGTH, RequestEvent.HASH_LENGTH);
-        swarm.slots.getBytes(base + Swarm.ADDRESS_OFFSET, r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH,
-            RequestEvent.ADDRESS_LENGTH);
-        r.peerPorts[i] = swarm.slots.getShort(base + Swarm.PORT_OFFSET) & 0xFFFF;
+        swarm.slots.getBytes(address, r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH, RequestEvent.ADDRESS_LENGTH);
+        // The port sits right after either address (PORT_OFFSET, ALT_PORT_OFFSET).
+        r.peerPorts[i] = swarm.slots.getShort(address + RequestEvent.ADDRESS_LENGTH) & 0xFFFF;
     }
 
     private static void fillCounts(final Swarm swarm, final ResponseEvent r)
@@ -404,7 +567,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 final int offset = i * RequestEvent.HASH_LENGTH;
                 System.arraycopy(e.scrapeHashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
-                final Swarm swarm = registry.get(probe.set(e.scrapeHashes, offset, seed));
+                final Swarm swarm = registry.get(hashProbe.set(e.scrapeHashes, offset, seed));
                 r.scrapeComplete[i] = swarm == null ? 0 : swarm.seeders();
                 r.scrapeIncomplete[i] = swarm == null ? 0 : swarm.leechers();
                 r.scrapeDownloaded[i] = swarm == null ? 0 : swarm.downloaded;
@@ -440,11 +603,30 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 // Walk down from the end: a removal only moves already-visited members into the hole.
                 for (int p = swarm.size() - 1; p >= 0; p--)
                 {
+                    if (p >= swarm.size())
+                    {
+                        continue; // a promotion below moved members around; they are checked next sweep
+                    }
                     final int slot = swarm.memberAt(p);
+                    final boolean dual = (swarm.flags(slot) & Swarm.FLAG_DUAL) != 0;
+                    final boolean altAlive = dual && swarm.slots.getLong(Swarm.offset(slot) + Swarm.ALT_LAST_SEEN_OFFSET) >= deadlineMs;
                     if (swarm.lastSeenMs(slot) < deadlineMs)
                     {
-                        removePeer(swarm, slot);
-                        counters.peersExpired.incrementRelease();
+                        if (altAlive)
+                        {
+                            promoteAlt(swarm, slot);
+                        }
+                        else
+                        {
+                            removePeer(swarm, slot);
+                            counters.peersExpired.incrementRelease();
+                        }
+                    }
+                    else if (dual && !altAlive)
+                    {
+                        swarm.flags(slot, (byte)(swarm.flags(slot) & ~Swarm.FLAG_DUAL));
+                        swarm.reindex(slot);
+                        store.putPeer(swarm.key.bytes, swarm.slots, Swarm.offset(slot));
                     }
                 }
                 if (removeIfEmpty(swarm) != null)
@@ -454,6 +636,21 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
         }
         publishGauges();
+    }
+
+    /** A dual-stacked peer whose first address expired lives on through its other one. */
+    private void promoteAlt(final Swarm swarm, final int slot)
+    {
+        account(swarm, slot, -1);
+        final UnsafeBuffer slots = swarm.slots;
+        final int base = Swarm.offset(slot);
+        slots.putBytes(base + Swarm.ADDRESS_OFFSET, slots, base + Swarm.ALT_ADDRESS_OFFSET, RequestEvent.ADDRESS_LENGTH);
+        slots.putShort(base + Swarm.PORT_OFFSET, slots.getShort(base + Swarm.ALT_PORT_OFFSET));
+        slots.putLong(base + Swarm.LAST_SEEN_OFFSET, slots.getLong(base + Swarm.ALT_LAST_SEEN_OFFSET));
+        swarm.flags(slot, (byte)(swarm.flags(slot) & ~Swarm.FLAG_DUAL));
+        swarm.reindex(slot);
+        account(swarm, slot, 1);
+        store.putPeer(swarm.key.bytes, slots, base);
     }
 
     private void account(final Swarm swarm, final int slot, final int delta)

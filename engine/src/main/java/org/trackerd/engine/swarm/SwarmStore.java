@@ -24,7 +24,14 @@ import java.nio.file.StandardOpenOption;
  *   +-----------------+------+------+-----+------+--------------+
  *   | address (16)    | port | flags| pad | key  | last seen ms |
  *   +-----------------+------+------+-----+------+--------------+
+ *   32                48     50           56             64
+ *   +-----------------+------+------------+--------------+
+ *   | alt address (16)| port | pad (6)    | alt last seen|
+ *   +-----------------+------+------------+--------------+
  * </pre>
+ *
+ * <p>The alt fields are the peer's address in the other family (valid when {@code flags} has
+ * {@code Swarm.FLAG_DUAL}). Format 1 had 32-byte peer values without them.
  *
  * <p>Opening: no files gives new maps; a {@code clean-shutdown} marker means the last process closed the maps
  * and they are opened as they are; otherwise the last process died holding them and Chronicle's recovery runs
@@ -34,15 +41,18 @@ import java.nio.file.StandardOpenOption;
  */
 public final class SwarmStore implements AutoCloseable
 {
-    static final String FORMAT = "trackerd-store 1";
+    static final String FORMAT = "trackerd-store 2";
     static final int TORRENT_VALUE_LENGTH = 8;
     static final int PEER_KEY_LENGTH = 40;
-    static final int PEER_VALUE_LENGTH = 32;
+    static final int PEER_VALUE_LENGTH = 64;
     static final int V_ADDRESS_OFFSET = 0;
     static final int V_PORT_OFFSET = 16;
     static final int V_FLAGS_OFFSET = 18;
     static final int V_KEY_OFFSET = 20;
     static final int V_LAST_SEEN_OFFSET = 24;
+    static final int V_ALT_ADDRESS_OFFSET = 32;
+    static final int V_ALT_PORT_OFFSET = 48;
+    static final int V_ALT_LAST_SEEN_OFFSET = 56;
 
     private static final Logger LOG = LoggerFactory.getLogger(SwarmStore.class);
 
@@ -204,6 +214,9 @@ public final class SwarmStore implements AutoCloseable
         peerValueBuffer.putByte(V_FLAGS_OFFSET, slots.getByte(slotOffset + Swarm.FLAGS_OFFSET));
         peerValueBuffer.putInt(V_KEY_OFFSET, slots.getInt(slotOffset + Swarm.KEY_OFFSET));
         peerValueBuffer.putLong(V_LAST_SEEN_OFFSET, slots.getLong(slotOffset + Swarm.LAST_SEEN_OFFSET));
+        slots.getBytes(slotOffset + Swarm.ALT_ADDRESS_OFFSET, peerValue, V_ALT_ADDRESS_OFFSET, 16);
+        peerValueBuffer.putShort(V_ALT_PORT_OFFSET, slots.getShort(slotOffset + Swarm.ALT_PORT_OFFSET));
+        peerValueBuffer.putLong(V_ALT_LAST_SEEN_OFFSET, slots.getLong(slotOffset + Swarm.ALT_LAST_SEEN_OFFSET));
         peers.put(peerKey, peerValue);
     }
 

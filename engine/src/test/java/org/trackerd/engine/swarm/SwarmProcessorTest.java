@@ -175,7 +175,7 @@ class SwarmProcessorTest
     @Test
     void peersCarryAddressAndPort()
     {
-        final Harness h = harness("{}");
+        final Harness h = harness("{\"tracker\": {\"peer_family\": \"both\"}}");
         h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 7).port(51413));
         final byte[] v6 = new byte[16];
         v6[0] = 0x20;
@@ -438,6 +438,252 @@ class SwarmProcessorTest
         assertEquals(16, h.processor.torrentCount());
     }
 
+    // ---------------------------------------------------------------- address families and dual stack
+
+    @Test
+    void sameFamilyPolicyHandsOutOnlyReachablePeers()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 1));
+        h.announce(peer(1, 2).left(5).ipv4(10, 0, 0, 2));
+        h.announce(peer(1, 3).left(0).address(v6(3)));
+        h.announce(peer(1, 4).left(5).address(v6(4)));
+        assertEquals(Set.of(peerIdHex(1), peerIdHex(2)), Set.copyOf(h.announce(peer(1, 5).left(5)).peerIds()));
+        assertEquals(Set.of(peerIdHex(3), peerIdHex(4)),
+            Set.copyOf(h.announce(peer(1, 6).left(5).address(v6(6))).peerIds()));
+        // A seeder gets leechers of its family only.
+        assertEquals(Set.of(peerIdHex(4), peerIdHex(6)),
+            Set.copyOf(h.announce(peer(1, 7).left(0).address(v6(7))).peerIds()));
+        assertEquals(Set.of(peerIdHex(2), peerIdHex(5)), Set.copyOf(h.announce(peer(1, 8).left(0)).peerIds()));
+        final Reply counts = h.announce(peer(1, 5).left(5));
+        assertEquals(4, counts.complete);
+        assertEquals(4, counts.incomplete);
+    }
+
+    @Test
+    void bothPolicyHandsOutBothFamiliesExceptToOneFamilyTransports()
+    {
+        final Harness h = harness("{\"tracker\": {\"peer_family\": \"both\"}}");
+        h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 1));
+        h.announce(peer(1, 2).left(5).address(v6(2)));
+        assertEquals(Set.of(peerIdHex(1), peerIdHex(2)), Set.copyOf(h.announce(peer(1, 3).left(5)).peerIds()));
+        assertEquals(Set.of(peerIdHex(2), peerIdHex(3)),
+            Set.copyOf(h.announce(peer(1, 4).left(0).address(v6(4))).peerIds()));
+        // UDP carries one family: the engine fills the list with reachable peers instead of wasting it.
+        assertEquals(Set.of(peerIdHex(1), peerIdHex(3)),
+            Set.copyOf(h.announce(peer(1, 5).left(5).oneFamily()).peerIds()));
+    }
+
+    @Test
+    void dualStackedPeerIsOneClientReachableTwoWays()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).port(4000).ipv4(10, 0, 0, 1).key(0xD0A1));
+        final Reply second = h.announce(peer(1, 1).left(0).port(6000).address(v6(1)).key(0xD0A1));
+        assertEquals(Status.OK, second.status);
+        assertEquals(1, second.complete);
+        assertEquals(0, second.incomplete);
+        assertEquals(1, h.processor.peerCount());
+        assertEquals(1, h.store.peerCount());
+
+        final Reply v4 = h.announce(peer(1, 2).left(5).ipv4(10, 0, 0, 2));
+        assertEquals(1, v4.peers.size());
+        assertArrayEquals(mapped(10, 0, 0, 1), v4.peers.get(0).address);
+        assertEquals(4000, v4.peers.get(0).port);
+        final Reply v6 = h.announce(peer(1, 3).left(5).address(v6(3)));
+        assertEquals(1, v6.peers.size());
+        assertArrayEquals(v6(1), v6.peers.get(0).address);
+        assertEquals(6000, v6.peers.get(0).port);
+        assertEquals(1, v6.complete);
+        assertEquals(2, v6.incomplete);
+        final ScrapeReply s = h.scrape(hash(1));
+        assertEquals(1, s.complete[0]);
+        assertEquals(2, s.incomplete[0]);
+
+        // Either address may re-announce without the key (it is a known address), and stop the client as a whole.
+        assertEquals(Status.OK, h.announce(peer(1, 1).left(0).port(6000).address(v6(1))).status);
+        assertEquals(3, h.processor.peerCount());
+        final Reply stopped = h.announce(peer(1, 1).left(0).address(v6(1)).key(0xD0A1).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(0, stopped.complete);
+        assertEquals(2, h.processor.peerCount());
+        h.tick();
+        assertEquals(0, h.counters.seedersIpv4.get());
+        assertEquals(1, h.counters.leechersIpv4.get());
+        assertEquals(1, h.counters.leechersIpv6.get());
+    }
+
+    @Test
+    void otherFamilyWithoutMatchingKeyIsRefused()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(3).ipv4(10, 0, 0, 1).key(0xCAFE));
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 1).left(3).address(v6(1))).status);
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 1).left(3).address(v6(1)).key(0xBEEF)).status);
+        h.announce(peer(1, 2).left(3).ipv4(10, 0, 0, 2));
+        assertEquals(Status.PEER_ID_CONFLICT, h.announce(peer(1, 2).left(3).address(v6(2))).status);
+        assertEquals(0, h.announce(peer(1, 3).left(3).address(v6(3))).peers.size());
+    }
+
+    @Test
+    void alternateAddressFromTheRequestMakesAPeerDualStacked()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 1).port(1000).alt(v6(1), 2000));
+        final Reply v6 = h.announce(peer(1, 2).left(5).address(v6(2)));
+        assertEquals(1, v6.peers.size());
+        assertArrayEquals(v6(1), v6.peers.get(0).address);
+        assertEquals(2000, v6.peers.get(0).port);
+        assertArrayEquals(mapped(10, 0, 0, 1), h.announce(peer(1, 3).left(5)).peers.stream()
+            .filter(p -> p.id.equals(peerIdHex(1))).findFirst().orElseThrow().address);
+    }
+
+    @Test
+    void dualStackedPeersSurviveARestart()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).port(4000).ipv4(10, 0, 0, 1).key(7));
+        h.announce(peer(1, 1).left(0).port(6000).address(v6(1)).key(7));
+        final Harness r = h.reopen();
+        assertEquals(1, r.processor.peerCount());
+        final Reply v6 = r.announce(peer(1, 3).left(5).address(v6(3)));
+        assertArrayEquals(v6(1), v6.peers.get(0).address);
+        assertEquals(6000, v6.peers.get(0).port);
+        final Reply v4 = r.announce(peer(1, 4).left(5));
+        assertEquals(Set.of(peerIdHex(1)), Set.copyOf(v4.peerIds()));
+        assertEquals(Status.OK, r.announce(peer(1, 1).left(0).address(v6(1))).status);
+    }
+
+    @Test
+    void eachAddressOfADualStackedPeerExpiresOnItsOwn() throws InterruptedException
+    {
+        final Harness h = harness("{\"tracker\": {\"announce_interval_seconds\": 1, " +
+            "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
+        h.announce(peer(1, 1).left(0).ipv4(10, 0, 0, 1).key(7));
+        h.announce(peer(1, 1).left(0).address(v6(1)).key(7));
+        h.announce(peer(2, 1).left(0).ipv4(10, 0, 0, 1).key(7));
+        h.announce(peer(2, 1).left(0).address(v6(1)).key(7));
+        Thread.sleep(1_150);
+        // Torrent 1 hears only from its IPv6 address (the second one), torrent 2 only from its IPv4 address.
+        h.announce(peer(1, 1).left(0).address(v6(1)));
+        h.announce(peer(2, 1).left(0).ipv4(10, 0, 0, 1));
+        h.tick();
+        assertEquals(2, h.processor.peerCount());
+        assertEquals(0, h.counters.peersExpired.get());
+        assertEquals(0, h.announce(peer(1, 2).left(5).ipv4(10, 0, 0, 2)).peers.size());
+        assertEquals(1, h.announce(peer(1, 3).left(5).address(v6(3))).peers.size());
+        assertEquals(1, h.announce(peer(2, 2).left(5).ipv4(10, 0, 0, 2)).peers.size());
+        assertEquals(0, h.announce(peer(2, 3).left(5).address(v6(3))).peers.size());
+        h.tick();
+        assertEquals(1, h.counters.seedersIpv6.get());
+        assertEquals(1, h.counters.seedersIpv4.get());
+    }
+
+    @Test
+    void preferredSubnetPeersComeFirst()
+    {
+        final String config = "{\"tracker\": {\"preferred_subnet\": {\"ipv4_prefix\": 24, \"ipv6_prefix\": 64}}}";
+        final Harness h = harness(config);
+        final Harness off = harness("{}", dir.resolve("off"));
+        for (final Harness x : List.of(h, off))
+        {
+            for (int i = 1; i <= 60; i++)
+            {
+                x.announce(peer(1, i).left(0).ipv4(10, 0, i, 1));
+            }
+            for (int i = 61; i <= 65; i++)
+            {
+                x.announce(peer(1, i).left(0).ipv4(192, 168, 7, i));
+            }
+            for (int i = 66; i <= 90; i++)
+            {
+                x.announce(peer(1, i).left(0).address(v6(i)));
+            }
+            for (int i = 91; i <= 93; i++)
+            {
+                final byte[] local = v6(i);
+                local[7] = 0x77;
+                x.announce(peer(1, i).left(0).address(local));
+            }
+        }
+        final Set<String> local4 = Set.of(peerIdHex(61), peerIdHex(62), peerIdHex(63), peerIdHex(64), peerIdHex(65));
+        final Reply r = h.announce(peer(1, 100).left(5).ipv4(192, 168, 7, 200).numWant(7));
+        assertEquals(7, r.peers.size());
+        assertEquals(local4, Set.copyOf(r.peerIds().subList(0, 5)));
+        final byte[] me = v6(100);
+        me[7] = 0x77;
+        final Reply r6 = h.announce(peer(1, 101).left(5).address(me).numWant(3));
+        assertEquals(Set.of(peerIdHex(91), peerIdHex(92), peerIdHex(93)), Set.copyOf(r6.peerIds()));
+        int allLocal = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            if (Set.copyOf(off.announce(peer(1, 102).left(5).ipv4(192, 168, 7, 201).numWant(5)).peerIds()).equals(local4))
+            {
+                allLocal++;
+            }
+        }
+        assertTrue(allLocal < 2, "without preference the local peers are not singled out");
+    }
+
+    @Test
+    void familySamplesStayWithinTheirBucketsUnderChurn()
+    {
+        final Harness h = harness("{}");
+        final java.util.Random random = new java.util.Random(42);
+        final java.util.Map<Integer, int[]> state = new java.util.HashMap<>(); // peer -> {family bits, seeder}
+        for (int step = 0; step < 1500; step++)
+        {
+            final int n = 1 + random.nextInt(40);
+            final int action = random.nextInt(10);
+            final boolean seeder = random.nextBoolean();
+            if (action == 0)
+            {
+                h.announce(peer(1, n).left(0).key(n).event(RequestEvent.EVENT_STOPPED));
+                h.announce(peer(1, n).left(0).key(n).address(v6(n)).event(RequestEvent.EVENT_STOPPED));
+                state.remove(n);
+                continue;
+            }
+            final boolean ipv6 = action < 5;
+            final PeerSpec spec = peer(1, n).left(seeder ? 0 : 5).key(n);
+            final Reply r = h.announce(ipv6 ? spec.address(v6(n)) : spec.ipv4(10, 0, n >> 8, n));
+            assertEquals(Status.OK, r.status);
+            final int[] s = state.computeIfAbsent(n, k -> new int[2]);
+            s[0] |= ipv6 ? 2 : 1;
+            s[1] = seeder ? 1 : 0;
+            // Wanting everything must give exactly the reachable peers, each once.
+            final Set<String> expected = new HashSet<>();
+            for (final java.util.Map.Entry<Integer, int[]> e : state.entrySet())
+            {
+                if (e.getKey() != n && (e.getValue()[0] & (ipv6 ? 2 : 1)) != 0 && !(seeder && e.getValue()[1] == 1))
+                {
+                    expected.add(peerIdHex(e.getKey()));
+                }
+            }
+            final Reply all = h.announce((ipv6 ? peer(1, n).address(v6(n)) : peer(1, n).ipv4(10, 0, n >> 8, n))
+                .left(seeder ? 0 : 5).key(n).numWant(200));
+            assertEquals(expected.size(), all.peers.size());
+            assertEquals(expected, Set.copyOf(all.peerIds()));
+            int seeders = 0;
+            for (final int[] v : state.values())
+            {
+                seeders += v[1];
+            }
+            assertEquals(seeders, all.complete);
+            assertEquals(state.size() - seeders, all.incomplete);
+        }
+    }
+
+    private static byte[] v6(final int n)
+    {
+        final byte[] address = new byte[16];
+        address[0] = 0x20;
+        address[1] = 0x01;
+        address[2] = 0x0d;
+        address[3] = (byte)0xb8;
+        address[14] = (byte)(n >> 8);
+        address[15] = (byte)n;
+        return address;
+    }
+
     // ---------------------------------------------------------------- expiry and persistence
 
     @Test
@@ -665,6 +911,9 @@ class SwarmProcessorTest
         private int numWant = 50;
         private boolean hasKey;
         private int key;
+        private byte[] alt;
+        private int altPort;
+        private boolean oneFamily;
 
         PeerSpec(final int torrent, final int peer)
         {
@@ -710,6 +959,19 @@ class SwarmProcessorTest
             return this;
         }
 
+        PeerSpec alt(final byte[] address, final int port)
+        {
+            this.alt = address.clone();
+            this.altPort = port;
+            return this;
+        }
+
+        PeerSpec oneFamily()
+        {
+            this.oneFamily = true;
+            return this;
+        }
+
         PeerSpec address(final byte[] address)
         {
             this.address = address.clone();
@@ -733,6 +995,13 @@ class SwarmProcessorTest
             e.numWant = numWant;
             e.hasKey = hasKey;
             e.key = key;
+            e.hasAltAddress = alt != null;
+            if (alt != null)
+            {
+                System.arraycopy(alt, 0, e.altAddress, 0, 16);
+            }
+            e.altPort = altPort;
+            e.oneFamily = oneFamily;
             e.scrapeCount = 0;
         }
     }

@@ -75,6 +75,8 @@ public final class HttpFrontend implements Runnable
 
     private final HttpRequestParser head;
     private final QueryParser query;
+    /** Null unless a reverse proxy's header is configured. */
+    private final ClientAddressResolver clientAddress;
     private final HttpResponseEncoder encoder = new HttpResponseEncoder();
     private final RequestEvent scratch;
     private final ByteBuffer outBytes;
@@ -111,8 +113,9 @@ public final class HttpFrontend implements Runnable
         this.maxRequestBytes = config.http.maxRequestBytes;
         this.idleTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.idleTimeoutMs);
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.requestTimeoutMs);
-        this.head = new HttpRequestParser(config.http.maxHeaders);
-        this.query = new QueryParser(config.tracker.allowIpSpoofing);
+        this.head = new HttpRequestParser(config.http.maxHeaders, config.http.proxy.header);
+        this.query = new QueryParser(config.tracker.allowIpSpoofing, config.tracker.allowCrossFamilyIp);
+        this.clientAddress = config.http.proxy.enabled() ? new ClientAddressResolver(config.http.proxy.trusted) : null;
         this.scratch = new RequestEvent(config.tracker.maxScrapeHashes);
         this.outBytes = ByteBuffer.allocateDirect(
             HttpResponseEncoder.maxMessageBytes(config.tracker.maxNumWant, config.tracker.maxScrapeHashes));
@@ -388,7 +391,14 @@ public final class HttpFrontend implements Runnable
             }
             c.keepAlive = head.keepAlive;
             final RequestEvent e = scratch;
-            System.arraycopy(c.address, 0, e.address, 0, 16);
+            if (clientAddress == null)
+            {
+                System.arraycopy(c.address, 0, e.address, 0, 16);
+            }
+            else
+            {
+                clientAddress.resolve(c.address, c.inView, head.addressHeaderOffset, head.addressHeaderLength, e.address);
+            }
             final QueryParser.Error error = head.route == HttpRequestParser.ROUTE_ANNOUNCE ?
                 query.parseAnnounce(c.inView, head.queryOffset, head.queryLength, e) :
                 query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);

@@ -23,12 +23,25 @@ public final class HttpRequestParser
     public int queryOffset;
     public int queryLength;
     public boolean keepAlive;
+    /** Where the value of the client-address header (last occurrence, trimmed) sits, or -1 when absent. */
+    public int addressHeaderOffset;
+    public int addressHeaderLength;
 
     private final int maxHeaders;
+    /** Lower-case name of the header a reverse proxy puts the client address in; null when off. */
+    private final byte[] addressHeader;
 
     public HttpRequestParser(final int maxHeaders)
     {
+        this(maxHeaders, null);
+    }
+
+    /** @param addressHeader header carrying the client address behind a proxy (any case), or null/empty */
+    public HttpRequestParser(final int maxHeaders, final String addressHeader)
+    {
         this.maxHeaders = maxHeaders;
+        this.addressHeader = addressHeader == null || addressHeader.isEmpty() ? null :
+            QueryParser.ascii(addressHeader.toLowerCase(java.util.Locale.ROOT));
     }
 
     /**
@@ -48,6 +61,8 @@ public final class HttpRequestParser
         queryOffset = 0;
         queryLength = 0;
         keepAlive = false;
+        addressHeaderOffset = -1;
+        addressHeaderLength = 0;
 
         // Request line: METHOD SP target SP HTTP/1.x
         int lineEnd = lineEnd(buffer, offset, headEnd);
@@ -140,6 +155,12 @@ public final class HttpRequestParser
                     errorStatus = 400; // a tracker request has no body
                     return headEnd - offset;
                 }
+            }
+            else if (addressHeader != null && nameEquals(buffer, line, colon, addressHeader))
+            {
+                // The last occurrence wins: the proxy nearest to us appends its line last.
+                addressHeaderOffset = valueStart;
+                addressHeaderLength = valueEnd - valueStart;
             }
             else if (nameEquals(buffer, line, colon, TRANSFER_ENCODING))
             {

@@ -3,8 +3,8 @@ package org.trackerd.io.http;
 import org.agrona.DirectBuffer;
 import org.trackerd.engine.event.RequestEvent;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.trackerd.engine.address.IpAddresses;
 
 /**
  * Parses the query string of an announce or scrape straight from the receive buffer into a {@link RequestEvent}:
@@ -37,7 +37,7 @@ public final class QueryParser
         BAD_LEFT("left must be a non-negative number"),
         BAD_EVENT("event must be started, completed, stopped or empty"),
         BAD_NUMWANT("numwant must be a non-negative number"),
-        BAD_IP("ip is not a valid IPv4 or IPv6 address"),
+        BAD_IP("ip, ipv4 or ipv6 is not a valid IPv4 or IPv6 address"),
         MISSING_SCRAPE_HASH("missing info_hash (full scrape is not offered)"),
         TOO_MANY_HASHES("too many info_hash values in one scrape");
 
@@ -54,11 +54,27 @@ public final class QueryParser
 
     private final byte[] key = new byte[16];
     private final byte[] value = new byte[64];
+    private final UnsafeBuffer valueBuffer = new UnsafeBuffer(value);
     private final boolean allowIpSpoofing;
+    private final boolean allowCrossFamilyIp;
+    /** Addresses named by {@code ip}, {@code ipv4}, {@code ipv6} (16 bytes each), their ports, whether present. */
+    private final byte[] named = new byte[3 * 16];
+    private final int[] namedPort = new int[3];
+    private final boolean[] haveNamed = new boolean[3];
 
     public QueryParser(final boolean allowIpSpoofing)
     {
+        this(allowIpSpoofing, false);
+    }
+
+    /**
+     * @param allowIpSpoofing    honour {@code ip}/{@code ipv4}/{@code ipv6} for the family the request arrived on
+     * @param allowCrossFamilyIp also honour an address of the other family, kept as the peer's second address
+     */
+    public QueryParser(final boolean allowIpSpoofing, final boolean allowCrossFamilyIp)
+    {
         this.allowIpSpoofing = allowIpSpoofing;
+        this.allowCrossFamilyIp = allowCrossFamilyIp;
     }
 
     /**
@@ -76,6 +92,11 @@ public final class QueryParser
         out.uploaded = 0;
         out.downloaded = 0;
         out.scrapeCount = 0;
+        out.hasAltAddress = false;
+        out.oneFamily = false;
+        haveNamed[0] = false;
+        haveNamed[1] = false;
+        haveNamed[2] = false;
         boolean haveHash = false;
         boolean havePeerId = false;
         long port = NO_NUMBER;
@@ -186,9 +207,20 @@ public final class QueryParser
                         }
                         break;
                     case K_IP:
-                        if (allowIpSpoofing && !parseIp(buffer, valueStart, amp, out.address))
+                    case K_IPV4:
+                    case K_IPV6:
+                        if (allowIpSpoofing)
                         {
-                            return Error.BAD_IP;
+                            final int which = id - K_IP;
+                            final int decoded = decode(buffer, valueStart, amp, value, 0, value.length);
+                            final int p = decoded <= 0 ? IpAddresses.INVALID :
+                                IpAddresses.parse(valueBuffer, 0, decoded, named, which * 16);
+                            if (p == IpAddresses.INVALID)
+                            {
+                                return Error.BAD_IP;
+                            }
+                            namedPort[which] = p;
+                            haveNamed[which] = true;
                         }
                         break;
                     default:
@@ -220,7 +252,40 @@ public final class QueryParser
         out.port = (int)port;
         out.left = left;
         out.context = context;
+        if (allowIpSpoofing)
+        {
+            applyNamedAddresses(out);
+        }
         return Error.NONE;
+    }
+
+    private void applyNamedAddresses(final RequestEvent out)
+    {
+        final boolean arrivedIpv4 = IpAddresses.isIpv4(out.address, 0);
+        for (int which = 0; which < 3; which++)
+        {
+            if (!haveNamed[which])
+            {
+                continue;
+            }
+            final int offset = which * 16;
+            final int port = namedPort[which] == IpAddresses.NO_PORT ? out.port : namedPort[which];
+            if (port == 0)
+            {
+                continue;
+            }
+            if (IpAddresses.isIpv4(named, offset) == arrivedIpv4)
+            {
+                System.arraycopy(named, offset, out.address, 0, 16);
+                out.port = port;
+            }
+            else if (allowCrossFamilyIp)
+            {
+                System.arraycopy(named, offset, out.altAddress, 0, 16);
+                out.altPort = port;
+                out.hasAltAddress = true;
+            }
+        }
     }
 
     /** Parses a scrape query: every {@code info_hash} goes into {@code scrapeHashes}, in order. */
@@ -442,83 +507,6 @@ public final class QueryParser
         return h;
     }
 
-    /** Parses a numeric IPv4 or IPv6 literal into a 16-byte address (IPv4-mapped); false if it is none. */
-    private boolean parseIp(final DirectBuffer buffer, final int start, final int end, final byte[] address)
-    {
-        final int n = decode(buffer, start, end, value, 0, value.length);
-        if (n <= 0)
-        {
-            return false;
-        }
-        boolean colon = false;
-        for (int i = 0; i < n; i++)
-        {
-            final byte b = value[i];
-            if (b == ':')
-            {
-                colon = true;
-            }
-            else if (!(b == '.' || hex(b) >= 0))
-            {
-                return false;
-            }
-        }
-        if (!colon)
-        {
-            int part = 0;
-            int parts = 0;
-            int digits = 0;
-            final byte[] v4 = new byte[4];
-            for (int i = 0; i <= n; i++)
-            {
-                if (i == n || value[i] == '.')
-                {
-                    if (digits == 0 || parts == 4 || part > 255)
-                    {
-                        return false;
-                    }
-                    v4[parts++] = (byte)part;
-                    part = 0;
-                    digits = 0;
-                }
-                else
-                {
-                    final int d = value[i] - '0';
-                    if (d < 0 || d > 9 || ++digits > 3)
-                    {
-                        return false;
-                    }
-                    part = part * 10 + d;
-                }
-            }
-            if (parts != 4)
-            {
-                return false;
-            }
-            RequestEvent.putIpv4Mapped(address, 0, v4, 0);
-            return true;
-        }
-        try
-        {
-            // Only numeric literals reach here (checked above), so no name lookup can happen.
-            final byte[] raw = InetAddress.getByName(new String(value, 0, n, java.nio.charset.StandardCharsets.US_ASCII))
-                .getAddress();
-            if (raw.length == 4)
-            {
-                RequestEvent.putIpv4Mapped(address, 0, raw, 0);
-            }
-            else
-            {
-                System.arraycopy(raw, 0, address, 0, 16);
-            }
-            return true;
-        }
-        catch (final UnknownHostException ex)
-        {
-            return false;
-        }
-    }
-
     private static final int K_UNKNOWN = 0;
     private static final int K_INFO_HASH = 1;
     private static final int K_PEER_ID = 2;
@@ -532,11 +520,13 @@ public final class QueryParser
     private static final int K_NO_PEER_ID = 10;
     private static final int K_KEY = 11;
     private static final int K_IP = 12;
+    private static final int K_IPV4 = 13;
+    private static final int K_IPV6 = 14;
 
     private static final byte[][] KEYS = {
         null, ascii("info_hash"), ascii("peer_id"), ascii("port"), ascii("uploaded"), ascii("downloaded"),
         ascii("left"), ascii("event"), ascii("numwant"), ascii("compact"), ascii("no_peer_id"), ascii("key"),
-        ascii("ip") };
+        ascii("ip"), ascii("ipv4"), ascii("ipv6") };
     private static final byte[] STARTED = ascii("started");
     private static final byte[] COMPLETED = ascii("completed");
     private static final byte[] STOPPED = ascii("stopped");

@@ -109,7 +109,8 @@ public final class UdpFrontend implements Runnable
         this.scrapeLatency = metrics.latency("udp", "scrape", index);
         this.idle = config.engine.frontendIdle;
         this.decoder = new UdpRequestDecoder(
-            new ConnectionIds(connectionIdKey, config.udp.connectionIdLifetimeSeconds), config.tracker.allowIpSpoofing);
+            new ConnectionIds(connectionIdKey, config.udp.connectionIdLifetimeSeconds), config.tracker.allowIpSpoofing,
+            config.tracker.allowCrossFamilyIp);
         this.scratch = new RequestEvent(config.tracker.maxScrapeHashes);
         this.sendBytes = ByteBuffer.allocateDirect(
             UdpResponseEncoder.maxMessageBytes(config.tracker.maxNumWant, config.tracker.maxScrapeHashes));

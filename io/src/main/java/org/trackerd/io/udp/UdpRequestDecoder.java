@@ -59,6 +59,7 @@ public final class UdpRequestDecoder
     private final ScrapeRequestFlyweight scrape = new ScrapeRequestFlyweight();
     private final ConnectionIds connectionIds;
     private final boolean allowIpSpoofing;
+    private final boolean allowCrossFamilyIp;
     private final UnsafeBuffer urlData = new UnsafeBuffer(new byte[UdpProtocol.MAX_DATAGRAM_LENGTH]);
 
     private int transactionId;
@@ -68,6 +69,13 @@ public final class UdpRequestDecoder
 
     public UdpRequestDecoder(final ConnectionIds connectionIds, final boolean allowIpSpoofing)
     {
+        this(connectionIds, allowIpSpoofing, false);
+    }
+
+    public UdpRequestDecoder(final ConnectionIds connectionIds, final boolean allowIpSpoofing,
+        final boolean allowCrossFamilyIp)
+    {
+        this.allowCrossFamilyIp = allowCrossFamilyIp;
         this.connectionIds = connectionIds;
         this.allowIpSpoofing = allowIpSpoofing;
     }
@@ -155,16 +163,25 @@ public final class UdpRequestDecoder
         out.left = a.left();
         out.uploaded = a.uploaded();
         out.event = (byte)event;
+        System.arraycopy(sender16, 0, out.address, 0, RequestEvent.ADDRESS_LENGTH);
+        out.hasAltAddress = false;
+        // UDP answers carry the sender's family only: the engine picks from that family whatever the policy.
+        out.oneFamily = true;
         if (allowIpSpoofing && a.ip() != 0)
         {
-            java.util.Arrays.fill(out.address, 0, 10, (byte)0);
-            out.address[10] = (byte)0xFF;
-            out.address[11] = (byte)0xFF;
-            a.getIp(out.address, 12);
-        }
-        else
-        {
-            System.arraycopy(sender16, 0, out.address, 0, RequestEvent.ADDRESS_LENGTH);
+            // The field is IPv4: it replaces an IPv4 sender's address; from an IPv6 sender it is the peer's
+            // other address, and only when cross-family addresses are allowed.
+            final boolean ipv4Sender = RequestEvent.isIpv4Mapped(sender16, 0);
+            if (ipv4Sender || allowCrossFamilyIp)
+            {
+                final byte[] target = ipv4Sender ? out.address : out.altAddress;
+                java.util.Arrays.fill(target, 0, 10, (byte)0);
+                target[10] = (byte)0xFF;
+                target[11] = (byte)0xFF;
+                a.getIp(target, 12);
+                out.hasAltAddress = !ipv4Sender;
+                out.altPort = port;
+            }
         }
         out.port = port;
         // A key of 0 is what a client sends when it has none: it must not prove identity from another address.

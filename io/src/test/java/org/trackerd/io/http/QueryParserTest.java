@@ -295,22 +295,60 @@ class QueryParserTest
     @Test
     void ipIsHonouredWhenSpoofingIsAllowed()
     {
+        System.arraycopy(v4(198, 51, 100, 7), 0, event.address, 0, 16);
         assertEquals(Error.NONE, spoofed(VALID + "&ip=1.2.3.4"));
         assertArrayEquals(v4(1, 2, 3, 4), event.address);
+        // An IPv6 ip only for a request that arrived over IPv6.
+        final byte[] arrived6 = v6(0x99);
+        System.arraycopy(arrived6, 0, event.address, 0, 16);
         final String v6 = VALID + "&ip=2001%3Adb8%3A%3A1";
         assertEquals(Error.NONE, spoofed(v6));
-        final byte[] expected = new byte[16];
-        expected[0] = 0x20;
-        expected[1] = 0x01;
-        expected[2] = 0x0D;
-        expected[3] = (byte)0xB8;
-        expected[15] = 1;
-        assertArrayEquals(expected, event.address);
+        assertArrayEquals(v6(1), event.address);
+        assertFalse(event.hasAltAddress);
         for (final String bad : new String[] { "1.2.3.256", "1.2.3", "1.2.3.4.5", "example.com", "", "1..2.3",
             "1234.1.1.1", "::g" })
         {
             assertEquals(Error.BAD_IP, spoofed(VALID + "&ip=" + bad), bad);
         }
+    }
+
+    @Test
+    void namedAddressesOfTheOtherFamilyAreIgnoredUnlessAllowed()
+    {
+        final byte[] caller = v4(198, 51, 100, 7);
+        System.arraycopy(caller, 0, event.address, 0, 16);
+        assertEquals(Error.NONE, spoofed(VALID + "&ipv6=2001:db8::1&ip=2001:db8::2"));
+        assertArrayEquals(caller, event.address);
+        assertFalse(event.hasAltAddress);
+        assertEquals(51413, event.port);
+
+        final QueryParser cross = new QueryParser(true, true);
+        final String query = VALID + "&ipv6=%5B2001:db8::1%5D:7000&ipv4=10.0.0.9";
+        assertEquals(Error.NONE, cross.parseAnnounce(buffer(query), 3, query.length(), event));
+        assertArrayEquals(v4(10, 0, 0, 9), event.address);
+        assertEquals(51413, event.port);
+        assertTrue(event.hasAltAddress);
+        assertArrayEquals(v6(1), event.altAddress);
+        assertEquals(7000, event.altPort);
+        // The next request starts clean.
+        System.arraycopy(caller, 0, event.address, 0, 16);
+        assertEquals(Error.NONE, cross.parseAnnounce(buffer(VALID), 3, VALID.length(), event));
+        assertFalse(event.hasAltAddress);
+        assertArrayEquals(caller, event.address);
+    }
+
+    @Test
+    void ipv4AndIpv6WinOverIpAndAreCheckedOnlyWhenSpoofingIsAllowed()
+    {
+        final byte[] caller = v4(198, 51, 100, 7);
+        System.arraycopy(caller, 0, event.address, 0, 16);
+        assertEquals(Error.NONE, spoofed(VALID + "&ipv4=10.1.1.1:6000&ip=10.2.2.2"));
+        assertArrayEquals(v4(10, 1, 1, 1), event.address);
+        assertEquals(6000, event.port);
+        assertEquals(Error.BAD_IP, spoofed(VALID + "&ipv6=nope"));
+        System.arraycopy(caller, 0, event.address, 0, 16);
+        assertEquals(Error.NONE, announce(VALID + "&ipv4=10.1.1.1&ipv6=nope"));
+        assertArrayEquals(caller, event.address);
     }
 
     @Test
@@ -377,6 +415,17 @@ class QueryParserTest
     {
         final byte[] address = new byte[16];
         RequestEvent.putIpv4Mapped(address, 0, new byte[] { (byte)a, (byte)b, (byte)c, (byte)d }, 0);
+        return address;
+    }
+
+    private static byte[] v6(final int last)
+    {
+        final byte[] address = new byte[16];
+        address[0] = 0x20;
+        address[1] = 0x01;
+        address[2] = 0x0D;
+        address[3] = (byte)0xB8;
+        address[15] = (byte)last;
         return address;
     }
 
