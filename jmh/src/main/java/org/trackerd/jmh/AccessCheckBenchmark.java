@@ -33,12 +33,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The access check a frontend thread runs before publishing an announce:
  * <ul>
- * <li>{@code listsOnly}: torrent allow-list (100k hashes) and client deny-list; expect tens of ns and 0 B/op.</li>
- * <li>{@code jwtCached}: lists plus an RS256 token already approved (a re-announce): a hash and a byte compare of
- * the token; expect well under a microsecond and 0 B/op.</li>
+ * <li>{@code listsOnly}: torrent allow-list (100k hashes) and client deny-list.</li>
+ * <li>{@code jwtCached}: lists plus an RS256 token already approved (a re-announce): percent-decode, hash and
+ * byte-compare the ~600-byte token.</li>
  * <li>{@code jwtColdRs256} / {@code jwtColdHs256}: a full java-jwt verification as on a cache miss (decode, signature,
- * claims); RS256 costs tens of microseconds and allocates, which is why it is cached.</li>
+ * claims), which is why approvals are cached.</li>
  * </ul>
+ * First figures (2 shared cores, short run, {@code -prof gc}): listsOnly 30 ns 0 B/op; jwtCached 1.6 us 0 B/op
+ * (byte-at-a-time decode and FNV hash of the token dominate: room to go wider); jwtColdHs256 24 us 5.5 KB/op;
+ * jwtColdRs256 94 us 12 KB/op.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
