@@ -8,6 +8,9 @@ import org.trackerd.engine.config.HostPort;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.policy.AccessChecker;
+import org.trackerd.engine.policy.PolicyHolder;
+import org.trackerd.engine.policy.PolicyReloader;
 import org.trackerd.io.http.HttpFrontend;
 import org.trackerd.metrics.MetricsServer;
 import org.trackerd.metrics.TrackerMetrics;
@@ -46,6 +49,7 @@ public final class Tracker implements AutoCloseable
     private MetricsServer metricsServer;
     private SwarmStore store;
     private TrackerEngine engine;
+    private PolicyReloader access;
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
     private final List<UdpFrontend> udpFrontends = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -95,6 +99,7 @@ public final class Tracker implements AutoCloseable
                         metrics, key));
                 }
             }
+            installAccessControl();
             registerGauges();
             engine.start();
             for (int i = 0; i < httpFrontends.size(); i++)
@@ -186,6 +191,41 @@ public final class Tracker implements AutoCloseable
             }
         }
         return perThread;
+    }
+
+    /** Loads the access policy (lists, JWT keys) and gives every frontend thread its own checker and cache. */
+    private void installAccessControl()
+    {
+        access = PolicyReloader.start(config.access);
+        final PolicyHolder holder = access.holder();
+        final int cacheEntries = config.access.jwt.cacheEntries;
+        for (int i = 0; i < httpFrontends.size(); i++)
+        {
+            httpFrontends.get(i).accessChecker(
+                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "http", i));
+        }
+        for (int i = 0; i < udpFrontends.size(); i++)
+        {
+            udpFrontends.get(i).accessChecker(
+                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "udp", i));
+        }
+    }
+
+    /**
+     * Re-reads the access lists and JWT keys (SIGHUP, or a test) and swaps the new policy in atomically; swarm state
+     * is untouched. A failing reload keeps the old policy and logs why.
+     *
+     * @return true when the new policy is in force
+     */
+    public boolean reloadPolicy()
+    {
+        return access != null && access.reload();
+    }
+
+    /** As {@link #reloadPolicy()}, with a new {@code access} section (the config file was edited). */
+    public boolean reloadPolicy(final TrackerConfig.Access next)
+    {
+        return access != null && access.reload(next);
     }
 
     private void registerGauges()
@@ -324,6 +364,10 @@ public final class Tracker implements AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (access != null)
+        {
+            access.close();
         }
         if (engine != null)
         {

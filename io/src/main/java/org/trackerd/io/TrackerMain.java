@@ -75,6 +75,8 @@ public final class TrackerMain
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
+        final Path reloadFrom = configFile;
+        Signal.handle(new Signal("HUP"), s -> reload(tracker, reloadFrom, log));
         try
         {
             stop.await();
@@ -86,5 +88,25 @@ public final class TrackerMain
         log.info("shutting down");
         tracker.close();
         System.exit(0);
+    }
+
+    /**
+     * SIGHUP: re-read the config file's {@code access} section and every list and key file, and swap the policy.
+     * Other sections need a restart. A config that no longer parses keeps the old policy.
+     */
+    private static void reload(final Tracker tracker, final Path configFile, final Logger log)
+    {
+        log.info("SIGHUP: reloading access policy from {}", configFile);
+        final TrackerConfig next;
+        try
+        {
+            next = TrackerConfig.load(configFile);
+        }
+        catch (final ConfigException ex)
+        {
+            log.error("SIGHUP: config not reloaded, keeping the access policy in force: {}", ex.getMessage());
+            return;
+        }
+        tracker.reloadPolicy(next.access);
     }
 }

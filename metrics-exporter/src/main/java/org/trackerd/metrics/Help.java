@@ -26,7 +26,10 @@ final class Help
         Map.entry("trackerd_http_connections_closed", "HTTP connections closed"),
         Map.entry("trackerd_http_connections_timed_out", "HTTP connections closed for idling, trickling or not reading"),
         Map.entry("trackerd_http_bytes_in", "Bytes read from HTTP clients"),
-        Map.entry("trackerd_http_bytes_out", "Bytes written to HTTP clients"));
+        Map.entry("trackerd_http_bytes_out", "Bytes written to HTTP clients"),
+        Map.entry("trackerd_access_rejected", "Requests refused by the access policy, by reason"),
+        Map.entry("trackerd_access_jwt_cache_hits", "JWT approvals served from a frontend thread's cache"),
+        Map.entry("trackerd_access_jwt_verifications", "Full JWT verifications (cache misses)"));
 
     private Help()
     {

@@ -25,6 +25,7 @@ public final class TrackerConfig
     public final Storage storage;
     public final Tracker tracker;
     public final Engine engine;
+    public final Access access;
 
     private TrackerConfig(final ConfigReader root)
     {
@@ -34,6 +35,7 @@ public final class TrackerConfig
         storage = new Storage(root.section("storage"));
         tracker = new Tracker(root.section("tracker"));
         engine = new Engine(root.section("engine"));
+        access = new Access(root.section("access"));
         root.rejectUnknownKeys();
         if (tracker.defaultNumWant > tracker.maxNumWant)
         {
@@ -310,6 +312,118 @@ public final class TrackerConfig
                 throw new ConfigException("config key '" + r.key(name) + "': " + v + " is not a power of two");
             }
             return v;
+        }
+    }
+
+    /**
+     * Access control: torrent and client lists and JWT approval (see CONFIGURATION.md). The lists and keys are read
+     * from files at start and on every reload; this section itself is re-read from the config file on SIGHUP.
+     */
+    public static final class Access
+    {
+        public final String torrentListMode;
+        public final Path torrentListFile;
+        public final String clientListMode;
+        public final Path clientListFile;
+        public final int reloadCheckSeconds;
+        public final Jwt jwt;
+
+        Access(final ConfigReader r)
+        {
+            torrentListMode = r.choice("torrent_list_mode", "off", "off", "allow", "deny");
+            torrentListFile = listFile(r, "torrent_list_file", torrentListMode, "torrent_list_mode");
+            clientListMode = r.choice("client_list_mode", "off", "off", "allow", "deny");
+            clientListFile = listFile(r, "client_list_file", clientListMode, "client_list_mode");
+            reloadCheckSeconds = r.intValue("reload_check_seconds", 5, 0, 86_400);
+            jwt = new Jwt(r.section("jwt"));
+            r.rejectUnknownKeys();
+        }
+
+        private static Path listFile(final ConfigReader r, final String name, final String mode, final String modeKey)
+        {
+            final String text = r.stringValue(name, "");
+            if (!"off".equals(mode) && text.isBlank())
+            {
+                throw new ConfigException("config key '" + r.key(name) + "': required when " + r.key(modeKey) +
+                    " is '" + mode + "'");
+            }
+            return text.isBlank() ? null : Path.of(text);
+        }
+
+        /** True when any check is on: the frontends skip the policy entirely otherwise. */
+        public boolean anyEnabled()
+        {
+            return !"off".equals(torrentListMode) || !"off".equals(clientListMode) || jwt.enabled;
+        }
+    }
+
+    /** JWT approval of infohashes. */
+    public static final class Jwt
+    {
+        /** HS256 keys shorter than the hash output (32 bytes) are brute-forceable; RFC 7518 3.2 forbids them. */
+        public static final int MIN_HS256_SECRET_BYTES = 32;
+
+        public final boolean enabled;
+        public final String hs256Secret;
+        public final Path jwksFile;
+        public final String jwksUrl;
+        public final int jwksRefreshSeconds;
+        public final String issuer;
+        public final String audience;
+        public final int leewaySeconds;
+        public final boolean requireForScrape;
+        public final int cacheEntries;
+
+        Jwt(final ConfigReader r)
+        {
+            enabled = r.boolValue("enabled", false);
+            hs256Secret = r.stringValue("hs256_secret", "");
+            if (!hs256Secret.isEmpty() &&
+                hs256Secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_HS256_SECRET_BYTES)
+            {
+                throw new ConfigException("config key '" + r.key("hs256_secret") + "': must be at least " +
+                    MIN_HS256_SECRET_BYTES + " bytes");
+            }
+            final String file = r.stringValue("jwks_file", "");
+            jwksFile = file.isBlank() ? null : Path.of(file);
+            jwksUrl = r.stringValue("jwks_url", "");
+            if (!jwksUrl.isEmpty())
+            {
+                try
+                {
+                    final java.net.URI uri = new java.net.URI(jwksUrl);
+                    if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null)
+                    {
+                        throw new java.net.URISyntaxException(jwksUrl, "expected an http:// or https:// URL");
+                    }
+                }
+                catch (final java.net.URISyntaxException ex)
+                {
+                    throw new ConfigException("config key '" + r.key("jwks_url") + "': " + ex.getMessage());
+                }
+            }
+            jwksRefreshSeconds = r.intValue("jwks_refresh_seconds", 300, 1, 86_400);
+            issuer = r.stringValue("issuer", "");
+            audience = r.stringValue("audience", "");
+            leewaySeconds = r.intValue("leeway_seconds", 30, 0, 3600);
+            requireForScrape = r.boolValue("require_for_scrape", false);
+            cacheEntries = r.intValue("cache_entries", 4096, 16, 1 << 20);
+            if (Integer.bitCount(cacheEntries) != 1)
+            {
+                throw new ConfigException("config key '" + r.key("cache_entries") + "': " + cacheEntries +
+                    " is not a power of two");
+            }
+            if (enabled && hs256Secret.isEmpty() && jwksFile == null && jwksUrl.isEmpty())
+            {
+                throw new ConfigException("config key '" + r.key("enabled") + "': JWT needs a key: set " +
+                    r.key("hs256_secret") + ", " + r.key("jwks_file") + " or " + r.key("jwks_url"));
+            }
+            if (jwksFile != null && !jwksUrl.isEmpty())
+            {
+                throw new ConfigException("config key '" + r.key("jwks_url") + "': set " + r.key("jwks_file") +
+                    " or " + r.key("jwks_url") + ", not both");
+            }
+            r.rejectUnknownKeys();
         }
     }
 }

@@ -11,6 +11,9 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
+import org.trackerd.engine.policy.AccessChecker;
+import org.trackerd.engine.policy.AccessPolicy;
+import org.trackerd.engine.policy.Reason;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
@@ -92,6 +95,8 @@ public final class HttpFrontend implements Runnable
     private int outstanding;
     private long nowNs;
     private long nextSweepNs;
+    /** Null: no access control at all (set before the thread starts). */
+    private AccessChecker access;
     private volatile boolean stopRequested;
     private volatile boolean stopped;
 
@@ -125,6 +130,12 @@ public final class HttpFrontend implements Runnable
             server.configureBlocking(false);
             server.register(selector, SelectionKey.OP_ACCEPT);
         }
+    }
+
+    /** Installs the access check (torrent/client lists, JWT); call before the thread starts. */
+    public void accessChecker(final AccessChecker checker)
+    {
+        this.access = checker;
     }
 
     /** Asks the thread to stop accepting, finish what is in flight and exit. */
@@ -402,6 +413,8 @@ public final class HttpFrontend implements Runnable
             final QueryParser.Error error = head.route == HttpRequestParser.ROUTE_ANNOUNCE ?
                 query.parseAnnounce(c.inView, head.queryOffset, head.queryLength, e) :
                 query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);
+            // Before consume(): the token is read in place from the receive buffer.
+            final Reason refused = error == QueryParser.Error.NONE ? checkAccess(c, e) : Reason.ALLOWED;
             consume(c, length);
             final int action = head.route == HttpRequestParser.ROUTE_ANNOUNCE ? RequestCounters.ACTION_ANNOUNCE :
                 RequestCounters.ACTION_SCRAPE;
@@ -410,6 +423,13 @@ public final class HttpFrontend implements Runnable
                 counters.clientErrors.incrementRelease();
                 requests.increment(action, c.family, RequestCounters.OUTCOME_CLIENT_ERROR);
                 encoder.failure(out, PARSE_REASONS[error.ordinal()], 0, c.keepAlive);
+                write(c);
+                continue;
+            }
+            if (refused != Reason.ALLOWED)
+            {
+                requests.increment(action, c.family, RequestCounters.OUTCOME_REJECTED);
+                encoder.failure(out, refused.message, 0, c.keepAlive);
                 write(c);
                 continue;
             }
@@ -437,6 +457,21 @@ public final class HttpFrontend implements Runnable
             c.state = HttpConnection.AWAITING;
             c.key.interestOps(0);
         }
+    }
+
+    /** The access policy's verdict on a parsed request; refused requests never reach the ring. */
+    private Reason checkAccess(final HttpConnection c, final RequestEvent e)
+    {
+        if (access == null)
+        {
+            return Reason.ALLOWED;
+        }
+        final AccessPolicy policy = access.policy();
+        if (!policy.enabled())
+        {
+            return Reason.ALLOWED;
+        }
+        return access.check(policy, e, c.inView, query.jwtOffset(), query.jwtLength(), System.currentTimeMillis());
     }
 
     /** Drops the first {@code length} bytes of the receive buffer, keeping any pipelined rest. */

@@ -61,6 +61,9 @@ public final class QueryParser
     private final byte[] named = new byte[3 * 16];
     private final int[] namedPort = new int[3];
     private final boolean[] haveNamed = new boolean[3];
+    /** Where the raw (still percent-encoded) {@code jwt} value lies in the parsed buffer; length -1 when absent. */
+    private int jwtOffset;
+    private int jwtLength = -1;
 
     public QueryParser(final boolean allowIpSpoofing)
     {
@@ -97,6 +100,7 @@ public final class QueryParser
         haveNamed[0] = false;
         haveNamed[1] = false;
         haveNamed[2] = false;
+        jwtLength = -1;
         boolean haveHash = false;
         boolean havePeerId = false;
         long port = NO_NUMBER;
@@ -223,6 +227,10 @@ public final class QueryParser
                             haveNamed[which] = true;
                         }
                         break;
+                    case K_JWT:
+                        jwtOffset = valueStart;
+                        jwtLength = amp - valueStart;
+                        break;
                     default:
                         break;
                 }
@@ -294,6 +302,7 @@ public final class QueryParser
         out.kind = RequestEvent.KIND_SCRAPE;
         out.scrapeCount = 0;
         out.context = 0;
+        jwtLength = -1;
         final int max = out.maxScrapeHashes();
         final int end = offset + length;
         int start = offset;
@@ -314,7 +323,13 @@ public final class QueryParser
             {
                 return Error.BAD_ENCODING;
             }
-            if (keyLength > 0 && keyId(keyLength) == K_INFO_HASH)
+            final int id = keyLength > 0 ? keyId(keyLength) : K_UNKNOWN;
+            if (id == K_JWT)
+            {
+                jwtOffset = eq < amp ? eq + 1 : amp;
+                jwtLength = amp - jwtOffset;
+            }
+            else if (id == K_INFO_HASH)
             {
                 if (out.scrapeCount == max)
                 {
@@ -334,6 +349,21 @@ public final class QueryParser
             start = amp + 1;
         }
         return out.scrapeCount == 0 ? Error.MISSING_SCRAPE_HASH : Error.NONE;
+    }
+
+    /**
+     * After a parse: offset in the parsed buffer of the raw, still percent-encoded {@code jwt} value (only
+     * recorded, never copied, so a tracker without JWT pays nothing for it).
+     */
+    public int jwtOffset()
+    {
+        return jwtOffset;
+    }
+
+    /** After a parse: length of the raw {@code jwt} value, -1 when the query had none. */
+    public int jwtLength()
+    {
+        return jwtLength;
     }
 
     public static final int DECODE_MALFORMED = -1;
@@ -522,11 +552,12 @@ public final class QueryParser
     private static final int K_IP = 12;
     private static final int K_IPV4 = 13;
     private static final int K_IPV6 = 14;
+    private static final int K_JWT = 15;
 
     private static final byte[][] KEYS = {
         null, ascii("info_hash"), ascii("peer_id"), ascii("port"), ascii("uploaded"), ascii("downloaded"),
         ascii("left"), ascii("event"), ascii("numwant"), ascii("compact"), ascii("no_peer_id"), ascii("key"),
-        ascii("ip"), ascii("ipv4"), ascii("ipv6") };
+        ascii("ip"), ascii("ipv4"), ascii("ipv6"), ascii("jwt") };
     private static final byte[] STARTED = ascii("started");
     private static final byte[] COMPLETED = ascii("completed");
     private static final byte[] STOPPED = ascii("stopped");

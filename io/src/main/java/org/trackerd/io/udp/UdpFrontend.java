@@ -11,6 +11,9 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
+import org.trackerd.engine.policy.AccessChecker;
+import org.trackerd.engine.policy.AccessPolicy;
+import org.trackerd.engine.policy.Reason;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
@@ -58,6 +61,8 @@ public final class UdpFrontend implements Runnable
         }
     }
 
+    private static final byte[] JWT_PARAMETER = "jwt".getBytes(StandardCharsets.US_ASCII);
+
     private final int index;
     private final Selector selector;
     private final DatagramChannel[] channels;
@@ -91,6 +96,8 @@ public final class UdpFrontend implements Runnable
 
     private long nowNs;
     private long epochSeconds;
+    /** Null: no access control at all (set before the thread starts). */
+    private AccessChecker access;
     private volatile boolean stopRequested;
     private volatile boolean stopped;
 
@@ -129,6 +136,12 @@ public final class UdpFrontend implements Runnable
             channel.configureBlocking(false);
             channel.register(selector, SelectionKey.OP_READ);
         }
+    }
+
+    /** Installs the access check (torrent/client lists, JWT from BEP 41 URLData); call before the thread starts. */
+    public void accessChecker(final AccessChecker checker)
+    {
+        this.access = checker;
     }
 
     /** Asks the thread to stop receiving, send what is in flight and exit. */
@@ -303,6 +316,15 @@ public final class UdpFrontend implements Runnable
     private void publish(final int channelIndex, final SocketAddress from, final int action, final int family)
     {
         final RequestEvent e = scratch;
+        final Reason refused = checkAccess(e);
+        if (refused != Reason.ALLOWED)
+        {
+            // The sender proved its address with a valid connection id, so an error packet amplifies nothing.
+            counters.errorsSent.incrementRelease();
+            requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
+            send(channels[channelIndex], from, encoder.error(send, decoder.transactionId(), refused.message));
+            return;
+        }
         if (freeCount == 0)
         {
             counters.droppedBusy.incrementRelease();
@@ -337,6 +359,29 @@ public final class UdpFrontend implements Runnable
         {
             counters.scrapes.incrementRelease();
         }
+    }
+
+    /** The access policy's verdict on the decoded request; the JWT comes from the announce's URLData. */
+    private Reason checkAccess(final RequestEvent e)
+    {
+        if (access == null)
+        {
+            return Reason.ALLOWED;
+        }
+        final AccessPolicy policy = access.policy();
+        if (!policy.enabled())
+        {
+            return Reason.ALLOWED;
+        }
+        long token = UrlDataQuery.ABSENT;
+        if (e.kind == RequestEvent.KIND_ANNOUNCE)
+        {
+            token = UrlDataQuery.find(decoder.urlData(), decoder.announce().urlDataLength(), JWT_PARAMETER);
+        }
+        return token == UrlDataQuery.ABSENT ?
+            access.check(policy, e, null, 0, AccessChecker.NO_TOKEN, System.currentTimeMillis()) :
+            access.check(policy, e, decoder.urlData(), UrlDataQuery.offset(token), UrlDataQuery.length(token),
+                System.currentTimeMillis());
     }
 
     private int drainResponses()
