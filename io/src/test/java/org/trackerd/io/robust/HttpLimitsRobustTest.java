@@ -8,6 +8,7 @@ import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -265,9 +266,80 @@ class HttpLimitsRobustTest
     }
 
     /**
-     * An error answer to a client that is still sending must arrive intact: a plain close with unread input
-     * would make the kernel answer with RST and destroy it.
+     * A pipelining client whose earlier answers are still queued in the tracker's socket when a bad request ends
+     * the connection: with unread input left, a plain close sends RST and the kernel drops the queued answers.
      */
+    @Test
+    void queuedAnswersSurviveTheErrorThatEndsAPipelinedConnection() throws Exception
+    {
+        harness = new TrackerHarness(dir).set("http", "request_timeout_ms", "5000").start();
+        final byte[] hash = Announce.hash("pipelined-big");
+        try (RawHttpClient populate = harness.connect())
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                assertEquals(200, populate.exchange(Announce.leecher(hash, Announce.peerId(i), 10_000 + i).target()).status);
+            }
+        }
+        final String good = RawHttpClient.get(
+            Announce.leecher(hash, Announce.peerId(999), 9999).compact(false).numWant(200).target());
+        final StringBuilder burst = new StringBuilder();
+        for (int i = 0; i < 20; i++)
+        {
+            burst.append(good);
+        }
+        burst.append("BROKEN / HTTP/1.1\r\n\r\n").append("x".repeat(32 * 1024));
+        for (int round = 0; round < 3; round++)
+        {
+            final Socket s = new Socket();
+            sockets.add(s);
+            s.setReceiveBufferSize(4096);
+            s.connect(new InetSocketAddress("127.0.0.1", harness.port()), 5000);
+            s.setSoTimeout(10_000);
+            final byte[] bytes = burst.toString().getBytes(StandardCharsets.ISO_8859_1);
+            final Thread writer = new Thread(() ->
+            {
+                try
+                {
+                    s.getOutputStream().write(bytes);
+                }
+                catch (final IOException ignored)
+                {
+                    // the tracker closed: the reader below judges
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(300);
+            final InputStream in = s.getInputStream();
+            final ByteArrayOutputStream got = new ByteArrayOutputStream();
+            final byte[] buffer = new byte[4096];
+            try
+            {
+                int n;
+                while ((n = in.read(buffer)) > 0)
+                {
+                    got.write(buffer, 0, n);
+                }
+            }
+            catch (final SocketException reset)
+            {
+                // judged below by what arrived
+            }
+            final String text = got.toString(StandardCharsets.ISO_8859_1);
+            int ok = 0;
+            for (int from = 0; (from = text.indexOf("HTTP/1.1 200", from)) >= 0; from++)
+            {
+                ok++;
+            }
+            assertEquals(20, ok, "every pipelined answer arrived (got " + got.size() + " bytes)");
+            assertTrue(text.matches("(?s).*HTTP/1.1 4[0-9][0-9] .*"), "and the error answer after them");
+            s.close();
+        }
+        assertServes();
+    }
+
+    /** An oversized request with much more behind it gets its 431 intact, then the close; many times over. */
     @Test
     void errorAnswerSurvivesUnreadInput() throws Exception
     {
