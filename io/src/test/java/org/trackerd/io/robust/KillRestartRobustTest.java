@@ -34,9 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KillRestartRobustTest
 {
     private static final long SEED = Long.getLong("trackerd.kill.seed", 0x6b111L);
+    /** SIGKILL cycles before the final SIGTERM; scripts/soak-robust.sh raises it. */
+    private static final int KILLS = Integer.getInteger("trackerd.kill.cycles", 3);
     private static final int HASHES = 8;
     private static final int LOADERS = 2;
-    private static final int MAX_ANNOUNCES_PER_LOADER = 150;
+    private static final int MAX_ANNOUNCES_PER_LOADER = Math.min(150, 3000 / (KILLS + 1));
     private static final int VERIFIER_PORT = 1;
 
     @TempDir
@@ -69,7 +71,7 @@ class KillRestartRobustTest
         final TrackerHarness config = new TrackerHarness(dir).set("tracker", "max_numwant", "1000");
         final Path configFile = config.writeConfig();
         final Random random = new Random(SEED);
-        for (int cycle = 0; cycle < 4; cycle++)
+        for (int cycle = 0; cycle <= KILLS; cycle++)
         {
             child = TrackerProcess.start(configFile, dir);
             final int port = child.awaitReady(60, TimeUnit.SECONDS);
@@ -82,7 +84,7 @@ class KillRestartRobustTest
                 loaders[l].start();
             }
             Thread.sleep(200 + random.nextInt(600));
-            final boolean last = cycle == 3;
+            final boolean last = cycle == KILLS;
             if (last)
             {
                 final int exit = child.terminate(30, TimeUnit.SECONDS);
@@ -106,8 +108,10 @@ class KillRestartRobustTest
             verify(restarted.port());
         }
         final int total = acknowledged.values().stream().mapToInt(Set::size).sum();
-        System.out.println("KillRestartRobustTest: " + total + " acknowledged peers verified after 3 kills and a SIGTERM");
+        System.out.println("KillRestartRobustTest: " + total + " acknowledged peers verified after " + KILLS +
+            " kills and a SIGTERM");
         assertTrue(total > 50, "the load actually ran: " + total);
+        assertTrue(total <= 1000 * HASHES, "numwant 1000 sees every peer of a swarm");
     }
 
     /** Announces new leechers on one keep-alive connection until stopped, the tracker dies, or the cap. */
