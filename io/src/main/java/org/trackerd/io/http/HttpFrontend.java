@@ -245,7 +245,15 @@ public final class HttpFrontend implements Runnable
             final Object attachment = key.attachment();
             if (attachment == null)
             {
-                accept((ServerSocketChannel)key.channel());
+                try
+                {
+                    accept((ServerSocketChannel)key.channel());
+                }
+                catch (final RuntimeException ex)
+                {
+                    counters.internalErrors.incrementRelease();
+                    LOG.warn("http frontend {}: accept failed", index, ex);
+                }
                 continue;
             }
             final HttpConnection c = (HttpConnection)attachment;
@@ -304,51 +312,44 @@ public final class HttpFrontend implements Runnable
                 closeQuietly(channel);
                 continue;
             }
-            final InetSocketAddress remote;
-            final SelectionKey key;
             try
             {
-                // Everything that can fail comes first, so a failure leaks neither a slot nor a count.
-                remote = (InetSocketAddress)channel.getRemoteAddress();
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                key = channel.register(selector, SelectionKey.OP_READ);
+                final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
+                final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
+                if (sameIp[0] >= maxConnectionsPerIp)
+                {
+                    counters.connectionsRejectedPerIp.incrementRelease();
+                    closeQuietly(channel);
+                    continue;
+                }
+                final HttpConnection c = takeConnection();
+                c.channel = channel;
+                toAddress16(remote.getAddress().getAddress(), c.address);
+                c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
+                    RequestCounters.FAMILY_IPV6;
+                c.state = HttpConnection.READING;
+                c.in.clear();
+                c.keepAlive = false;
+                c.closeAfterWrite = false;
+                c.partialSinceNs = 0;
+                c.lastActivityNs = nowNs;
+                if (c.pending != null)
+                {
+                    c.pending.clear().limit(0);
+                }
+                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                sameIp[0]++;
+                c.remote = remote.getAddress();
+                open++;
+                counters.connectionsAccepted.incrementRelease();
+                counters.connectionsOpen.setRelease(open);
             }
-            catch (final IOException | RuntimeException ex)
+            catch (final IOException ex)
             {
                 closeQuietly(channel);
-                continue;
             }
-            final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
-            if (sameIp[0] >= maxConnectionsPerIp)
-            {
-                counters.connectionsRejectedPerIp.incrementRelease();
-                key.cancel();
-                closeQuietly(channel);
-                continue;
-            }
-            sameIp[0]++;
-            final HttpConnection c = takeConnection();
-            c.remote = remote.getAddress();
-            c.channel = channel;
-            toAddress16(remote.getAddress().getAddress(), c.address);
-            c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
-                RequestCounters.FAMILY_IPV6;
-            c.state = HttpConnection.READING;
-            c.in.clear();
-            c.keepAlive = false;
-            c.closeAfterWrite = false;
-            c.partialSinceNs = 0;
-            c.lastActivityNs = nowNs;
-            if (c.pending != null)
-            {
-                c.pending.clear().limit(0);
-            }
-            c.key = key;
-            key.attach(c);
-            open++;
-            counters.connectionsAccepted.incrementRelease();
-            counters.connectionsOpen.setRelease(open);
         }
     }
 
