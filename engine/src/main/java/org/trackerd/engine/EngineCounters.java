@@ -19,6 +19,8 @@ public final class EngineCounters
     public final AtomicCounter downloadsCompleted;
     public final AtomicCounter rejectedFull;
     public final AtomicCounter rejectedPeerIdConflict;
+    /** Requests skipped because their frontend's response ring was full (that frontend stopped draining it). */
+    public final AtomicCounter responsesDropped;
     public final AtomicCounter torrents;
     public final AtomicCounter seedersIpv4;
     public final AtomicCounter seedersIpv6;
@@ -37,6 +39,7 @@ public final class EngineCounters
         downloadsCompleted = Counters.counter(manager, "engine_downloads_completed", "");
         rejectedFull = Counters.counter(manager, "engine_rejected_full", "");
         rejectedPeerIdConflict = Counters.counter(manager, "engine_rejected_peer_id_conflict", "");
+        responsesDropped = Counters.counter(manager, "engine_responses_dropped", "");
         torrents = Counters.gauge(manager, "torrents", "");
         seedersIpv4 = Counters.gauge(manager, "seeders", "family=\"ipv4\"");
         seedersIpv6 = Counters.gauge(manager, "seeders", "family=\"ipv6\"");

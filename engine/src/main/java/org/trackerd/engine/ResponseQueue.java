@@ -14,7 +14,9 @@ import org.trackerd.engine.event.ResponseEvent;
  * end of a batch if it published to it. Both sides use volatile accesses, so either the frontend sees the new
  * response before sleeping or the processor sees it parked and wakes it.
  *
- * <p>The processor never blocks on this ring: a frontend keeps at most {@link #capacity()} requests in flight.
+ * <p>The processor never blocks on this ring: a frontend keeps at most {@link #capacity()} requests in flight, and
+ * should one stop draining anyway (its thread died), the processor skips that frontend's requests once the ring is
+ * full and counts them ({@code engine_responses_dropped}) instead of waiting for a slot.
  */
 public final class ResponseQueue
 {

@@ -72,6 +72,13 @@ public final class TrackerMain
             System.exit(1);
             return;
         }
+        catch (final RuntimeException ex)
+        {
+            log.error("cannot start", ex);
+            System.err.println("trackerd: cannot start: " + ex);
+            System.exit(1);
+            return;
+        }
         final CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());

@@ -114,6 +114,8 @@ public final class TrackerConfig
         public final List<InetSocketAddress> listen;
         public final int threads;
         public final int maxConnections;
+        /** Open connections one client address may hold (per selector thread). */
+        public final int maxConnectionsPerIp;
         public final int maxRequestBytes;
         public final int maxHeaders;
         public final long idleTimeoutMs;
@@ -125,6 +127,7 @@ public final class TrackerConfig
             listen = addresses(r, "listen", List.of("[::]:6969"));
             threads = r.intValue("threads", 1, 1, 64);
             maxConnections = r.intValue("max_connections", 10_000, 1, 10_000_000);
+            maxConnectionsPerIp = r.intValue("max_connections_per_ip", 1000, 1, 10_000_000);
             maxRequestBytes = r.intValue("max_request_bytes", 8192, 512, 1 << 20);
             maxHeaders = r.intValue("max_headers", 64, 4, 1024);
             idleTimeoutMs = r.longValue("idle_timeout_ms", 30_000, 100, 3_600_000);

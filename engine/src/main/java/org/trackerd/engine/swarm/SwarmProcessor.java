@@ -247,6 +247,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
+    /**
+     * A response slot, or -1 when the frontend's ring is full. Frontends keep at most the ring's size in flight,
+     * so a full ring means a frontend that stopped draining (died or hangs): its request is skipped, unapplied
+     * (never acknowledged), and counted, rather than blocking the one writer of swarm state for every client.
+     */
+    private long claim(final RingBuffer<ResponseEvent> ring)
+    {
+        try
+        {
+            return ring.tryNext();
+        }
+        catch (final com.lmax.disruptor.InsufficientCapacityException ex)
+        {
+            counters.responsesDropped.incrementRelease();
+            return -1;
+        }
+    }
+
     private ResponseEvent begin(final RequestEvent request, final RingBuffer<ResponseEvent> ring, final long sequence)
     {
         final ResponseEvent r = ring.get(sequence);
@@ -272,7 +290,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         counters.announces.incrementRelease();
         final ResponseQueue queue = queues[e.frontendId];
         final RingBuffer<ResponseEvent> ring = queue.ring();
-        final long sequence = ring.next();
+        final long sequence = claim(ring);
+        if (sequence < 0)
+        {
+            return;
+        }
         try
         {
             final ResponseEvent r = begin(e, ring, sequence);
@@ -558,7 +580,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         counters.scrapes.incrementRelease();
         final ResponseQueue queue = queues[e.frontendId];
         final RingBuffer<ResponseEvent> ring = queue.ring();
-        final long sequence = ring.next();
+        final long sequence = claim(ring);
+        if (sequence < 0)
+        {
+            return;
+        }
         try
         {
             final ResponseEvent r = begin(e, ring, sequence);

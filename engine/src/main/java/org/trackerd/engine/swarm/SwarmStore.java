@@ -42,6 +42,8 @@ import java.nio.file.StandardOpenOption;
 public final class SwarmStore implements AutoCloseable
 {
     static final String FORMAT = "trackerd-store 2";
+    /** Lengths of the map files at the last open, one {@code name length} a line: a truncation check. */
+    static final String LENGTHS = "map-lengths";
     static final int TORRENT_VALUE_LENGTH = 8;
     static final int PEER_KEY_LENGTH = 40;
     static final int PEER_VALUE_LENGTH = 64;
@@ -84,26 +86,28 @@ public final class SwarmStore implements AutoCloseable
     public static SwarmStore open(final Path directory, final int maxTorrents, final int maxPeers)
     {
         final long start = System.nanoTime();
+        if (Files.exists(directory) && !Files.isDirectory(directory))
+        {
+            throw new StoreException("storage.path '" + directory + "' is a file, not a directory");
+        }
         try
         {
             Files.createDirectories(directory);
         }
         catch (final IOException ex)
         {
-            throw new StoreException("storage.path '" + directory + "': cannot create directory: " + ex.getMessage());
+            throw new StoreException("storage.path '" + directory + "': cannot create the directory (" + ex + ")");
         }
         if (!Files.isDirectory(directory))
         {
             throw new StoreException("storage.path '" + directory + "' is not a directory");
         }
-        if (!Files.isWritable(directory))
-        {
-            throw new StoreException("storage.path '" + directory + "' is not writable");
-        }
+        checkWritable(directory);
         final Path formatFile = directory.resolve("FORMAT");
         final Path torrentsFile = directory.resolve("torrents.dat");
         final Path peersFile = directory.resolve("peers.dat");
         final Path marker = directory.resolve("clean-shutdown");
+        final Path lengthsFile = directory.resolve(LENGTHS);
         try
         {
             final boolean exists = Files.exists(torrentsFile) || Files.exists(peersFile);
@@ -121,6 +125,14 @@ public final class SwarmStore implements AutoCloseable
                 throw new StoreException("storage.path '" + directory + "' holds map files without a FORMAT file: " +
                     "not a store of this tracker");
             }
+            if (exists)
+            {
+                checkComplete(directory, torrentsFile, peersFile, lengthsFile);
+            }
+            else
+            {
+                checkSpace(directory, maxTorrents, maxPeers);
+            }
             final boolean clean = Files.exists(marker);
             final boolean recover = exists && !clean;
             final ChronicleMap<byte[], byte[]> torrents = openMap(torrentsFile.toFile(), "torrents", 20,
@@ -136,6 +148,8 @@ public final class SwarmStore implements AutoCloseable
                 throw ex;
             }
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
+            Files.writeString(lengthsFile, "torrents.dat " + Files.size(torrentsFile) + "\npeers.dat " +
+                Files.size(peersFile) + "\n", StandardCharsets.UTF_8);
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
             LOG.info("store {} at {} in {} ms: {} torrents, {} peers", !exists ? "created" : recover ? "recovered" : "opened",
@@ -144,7 +158,8 @@ public final class SwarmStore implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new StoreException("storage.path '" + directory + "': cannot open the store: " + ex);
+            throw new StoreException("storage.path '" + directory + "': cannot open the store (" + ex + "); if a " +
+                "map file is damaged, restore it or move the directory away to start empty");
         }
         catch (final StoreException ex)
         {
@@ -155,6 +170,99 @@ public final class SwarmStore implements AutoCloseable
             throw new StoreException("storage.path '" + directory + "': the store cannot be opened (" + ex +
                 "); it may be damaged or from another version");
         }
+    }
+
+    /** A probe file, not the permission bits: root ignores those, a read-only mount or immutable flag does not. */
+    private static void checkWritable(final Path directory)
+    {
+        final Path probe = directory.resolve(".write-probe");
+        try
+        {
+            Files.deleteIfExists(probe);
+            Files.writeString(probe, "probe\n", StandardCharsets.UTF_8);
+            Files.delete(probe);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreException("storage.path '" + directory + "' is not writable (" + ex + ")");
+        }
+    }
+
+    /**
+     * Refuses a store that lost a file or had one cut short (a copy that ran out of space, a bad restore): opened
+     * as it is, Chronicle would re-create or "recover" it into an empty map and the swarms would be lost for good.
+     * Map files never shrink, so each must be at least as long as at the last open.
+     */
+    private static void checkComplete(final Path directory, final Path torrentsFile, final Path peersFile,
+        final Path lengthsFile) throws IOException
+    {
+        for (final Path file : new Path[]{torrentsFile, peersFile})
+        {
+            if (!Files.exists(file))
+            {
+                throw new StoreException("storage.path '" + directory + "': " + file.getFileName() + " is missing " +
+                    "beside the other map file; restore it, or move the directory away to start empty");
+            }
+            if (Files.size(file) == 0)
+            {
+                throw new StoreException("storage.path '" + directory + "': " + file.getFileName() + " is empty " +
+                    "(truncated); restore it, or move the directory away to start empty");
+            }
+        }
+        if (!Files.exists(lengthsFile))
+        {
+            return;
+        }
+        for (final String line : Files.readAllLines(lengthsFile, StandardCharsets.UTF_8))
+        {
+            final String[] parts = line.trim().split(" ");
+            if (parts.length != 2)
+            {
+                continue;
+            }
+            final Path file = directory.resolve(parts[0]);
+            final long expected;
+            try
+            {
+                expected = Long.parseLong(parts[1]);
+            }
+            catch (final NumberFormatException ex)
+            {
+                continue;
+            }
+            final long actual = Files.exists(file) ? Files.size(file) : 0;
+            if ((file.equals(torrentsFile) || file.equals(peersFile)) && actual < expected)
+            {
+                throw new StoreException("storage.path '" + directory + "': " + parts[0] + " is " + actual +
+                    " bytes but was " + expected + " (truncated, e.g. by a full disk or an incomplete copy); " +
+                    "restore it, or move the directory away to start empty");
+            }
+        }
+    }
+
+    /** New map files are allocated in full at once: fail clearly now rather than with SIGBUS or ENOSPC later. */
+    private static void checkSpace(final Path directory, final int maxTorrents, final int maxPeers) throws IOException
+    {
+        final long needed = estimatedBytes(maxTorrents, maxPeers);
+        final long usable = Files.getFileStore(directory).getUsableSpace();
+        if (usable < needed)
+        {
+            throw new StoreException("storage.path '" + directory + "': new map files need about " +
+                (needed >> 20) + " MiB (storage.max_torrents " + maxTorrents + ", storage.max_peers " + maxPeers +
+                ") but the file system has " + (usable >> 20) + " MiB free");
+        }
+    }
+
+    /**
+     * About what Chronicle allocates for the two maps: key and value plus about 32 bytes of entry and segment
+     * overhead per entry (measured), for the entries the maps are sized with, plus headers.
+     */
+    public static long estimatedBytes(final int maxTorrents, final int maxPeers)
+    {
+        final long torrentEntry = 20 + TORRENT_VALUE_LENGTH + 32;
+        final long peerEntry = PEER_KEY_LENGTH + PEER_VALUE_LENGTH + 32;
+        return (maxTorrents + maxTorrents / 8L + 64) * torrentEntry + (maxPeers + maxPeers / 8L + 64) * peerEntry +
+            (1 << 20);
     }
 
     private static ChronicleMap<byte[], byte[]> openMap(final File file, final String name, final int keyLength,

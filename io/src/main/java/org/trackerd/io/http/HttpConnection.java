@@ -20,6 +20,8 @@ final class HttpConnection
     static final int AWAITING = 1;
     /** A response is partly written; the rest waits in {@link #pending}. */
     static final int WRITING = 2;
+    /** The last answer is written and FIN sent; input is read and discarded until the client's FIN or a bound. */
+    static final int CLOSING = 3;
 
     final int slot;
     int generation;
@@ -37,6 +39,10 @@ final class HttpConnection
     /** When the first byte of a not yet complete request arrived; 0 when none is pending. */
     long partialSinceNs;
     ByteBuffer pending;
+    /** The client's address, the key of the per-address connection count; null once closed. */
+    java.net.InetAddress remote;
+    /** Bytes discarded while {@link #CLOSING}. */
+    int lingerBytes;
 
     HttpConnection(final int slot, final int maxRequestBytes)
     {

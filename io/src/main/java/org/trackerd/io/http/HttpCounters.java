@@ -18,6 +18,10 @@ public final class HttpCounters
     public final AtomicCounter rejectedBusy;
     public final AtomicCounter connectionsAccepted;
     public final AtomicCounter connectionsRejected;
+    /** Connections closed at once because their address already had {@code http.max_connections_per_ip}. */
+    public final AtomicCounter connectionsRejectedPerIp;
+    /** Connections closed because serving them hit an unexpected exception (a bug); the thread carries on. */
+    public final AtomicCounter internalErrors;
     public final AtomicCounter connectionsClosed;
     public final AtomicCounter connectionsTimedOut;
     public final AtomicCounter connectionsOpen;
@@ -36,6 +40,8 @@ public final class HttpCounters
         rejectedBusy = Counters.counter(manager, "http_rejected_busy", t);
         connectionsAccepted = Counters.counter(manager, "http_connections_accepted", t);
         connectionsRejected = Counters.counter(manager, "http_connections_rejected", t);
+        connectionsRejectedPerIp = Counters.counter(manager, "http_connections_rejected_per_ip", t);
+        internalErrors = Counters.counter(manager, "http_internal_errors", t);
         connectionsClosed = Counters.counter(manager, "http_connections_closed", t);
         connectionsTimedOut = Counters.counter(manager, "http_connections_timed_out", t);
         connectionsOpen = Counters.gauge(manager, "http_connections_open", t);

@@ -44,6 +44,10 @@ public final class HttpFrontend implements Runnable
     private static final Logger LOG = LoggerFactory.getLogger(HttpFrontend.class);
     private static final long SWEEP_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** Longest a closing connection's unread input is discarded before the socket is closed anyway. */
+    private static final long LINGER_MAX_NS = TimeUnit.SECONDS.toNanos(2);
+    /** Most bytes a closing connection may still send us; past it the socket is closed (and may be reset). */
+    private static final int LINGER_MAX_BYTES = 64 * 1024;
     private static final byte[] BUSY = "tracker is busy, try again shortly".getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] PARSE_REASONS = new byte[QueryParser.Error.values().length][];
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
@@ -72,6 +76,10 @@ public final class HttpFrontend implements Runnable
     private final LatencyRecorder scrapeLatency;
     private final String idle;
     private final int maxConnections;
+    private final int maxConnectionsPerIp;
+    /** Open connections per client address on this thread; touched only on accept and close. */
+    private final java.util.HashMap<java.net.InetAddress, int[]> perIp = new java.util.HashMap<>();
+    private final long lingerNs;
     private final int maxRequestBytes;
     private final long idleTimeoutNs;
     private final long requestTimeoutNs;
@@ -84,7 +92,7 @@ public final class HttpFrontend implements Runnable
     private final RequestEvent scratch;
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
-    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponse;
+    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponseSafely;
     private final java.util.function.Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
 
     private HttpConnection[] connections = new HttpConnection[64];
@@ -115,9 +123,11 @@ public final class HttpFrontend implements Runnable
         this.scrapeLatency = metrics.latency("http", "scrape", index);
         this.idle = config.engine.frontendIdle;
         this.maxConnections = Math.max(1, config.http.maxConnections / config.http.threads);
+        this.maxConnectionsPerIp = config.http.maxConnectionsPerIp;
         this.maxRequestBytes = config.http.maxRequestBytes;
         this.idleTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.idleTimeoutMs);
         this.requestTimeoutNs = TimeUnit.MILLISECONDS.toNanos(config.http.requestTimeoutMs);
+        this.lingerNs = Math.min(LINGER_MAX_NS, requestTimeoutNs);
         this.head = new HttpRequestParser(config.http.maxHeaders, config.http.proxy.header);
         this.query = new QueryParser(config.tracker.allowIpSpoofing, config.tracker.allowCrossFamilyIp);
         this.clientAddress = config.http.proxy.enabled() ? new ClientAddressResolver(config.http.proxy.trusted) : null;
@@ -240,7 +250,15 @@ public final class HttpFrontend implements Runnable
         final Object attachment = key.attachment();
         if (attachment == null)
         {
-            accept((ServerSocketChannel)key.channel());
+            try
+            {
+                accept((ServerSocketChannel)key.channel());
+            }
+            catch (final RuntimeException ex)
+            {
+                counters.internalErrors.incrementRelease();
+                LOG.warn("http frontend {}: accept failed", index, ex);
+            }
             return;
         }
         final HttpConnection c = (HttpConnection)attachment;
@@ -259,6 +277,18 @@ public final class HttpFrontend implements Runnable
         {
             close(c);
         }
+        catch (final RuntimeException ex)
+        {
+            internalError(c, ex);
+        }
+    }
+
+    /** A bug met while serving one connection costs that connection, never the thread. */
+    private void internalError(final HttpConnection c, final RuntimeException ex)
+    {
+        counters.internalErrors.incrementRelease();
+        LOG.warn("http frontend {}: connection closed after an internal error", index, ex);
+        close(c);
     }
 
     private void accept(final ServerSocketChannel server)
@@ -290,6 +320,13 @@ public final class HttpFrontend implements Runnable
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
+                final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
+                if (sameIp[0] >= maxConnectionsPerIp)
+                {
+                    counters.connectionsRejectedPerIp.incrementRelease();
+                    closeQuietly(channel);
+                    continue;
+                }
                 final HttpConnection c = takeConnection();
                 c.channel = channel;
                 toAddress16(remote.getAddress().getAddress(), c.address);
@@ -306,6 +343,8 @@ public final class HttpFrontend implements Runnable
                     c.pending.clear().limit(0);
                 }
                 c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                sameIp[0]++;
+                c.remote = remote.getAddress();
                 open++;
                 counters.connectionsAccepted.incrementRelease();
                 counters.connectionsOpen.setRelease(open);
@@ -347,6 +386,11 @@ public final class HttpFrontend implements Runnable
 
     private void read(final HttpConnection c) throws IOException
     {
+        if (c.state == HttpConnection.CLOSING)
+        {
+            discardInput(c);
+            return;
+        }
         if (c.state != HttpConnection.READING)
         {
             return;
@@ -372,7 +416,7 @@ public final class HttpFrontend implements Runnable
     /** Parses and dispatches complete requests from the connection's buffer while it is free to read. */
     private void processInput(final HttpConnection c) throws IOException
     {
-        while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0)
+        while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0 && !stopRequested)
         {
             final int filled = c.in.position();
             final int length = head.parse(c.inView, 0, filled);
@@ -537,6 +581,26 @@ public final class HttpFrontend implements Runnable
         return true;
     }
 
+    /** Answers one response event; a bug in it costs the connection, and the poller still moves past the event. */
+    private boolean onResponseSafely(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    {
+        try
+        {
+            return onResponse(r, sequence, endOfBatch);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            counters.internalErrors.incrementRelease();
+            LOG.warn("http frontend {}: response failed", index, ex);
+            final int slot = (int)r.correlationId;
+            if (slot >= 0 && slot < highWater && connections[slot].generation == (int)(r.correlationId >>> 32))
+            {
+                close(connections[slot]);
+            }
+            return true;
+        }
+    }
+
     private void httpError(final HttpConnection c, final int status) throws IOException
     {
         counters.httpErrors.incrementRelease();
@@ -571,7 +635,7 @@ public final class HttpFrontend implements Runnable
         }
         if (c.closeAfterWrite)
         {
-            close(c);
+            closeGracefully(c);
         }
     }
 
@@ -589,7 +653,7 @@ public final class HttpFrontend implements Runnable
         }
         if (c.closeAfterWrite)
         {
-            close(c);
+            closeGracefully(c);
             return;
         }
         c.state = HttpConnection.READING;
@@ -614,11 +678,15 @@ public final class HttpFrontend implements Runnable
                 case HttpConnection.READING -> expired = c.partialSinceNs != 0 ?
                     nowNs - c.partialSinceNs > requestTimeoutNs : nowNs - c.lastActivityNs > idleTimeoutNs;
                 case HttpConnection.WRITING -> expired = nowNs - c.lastActivityNs > requestTimeoutNs;
+                case HttpConnection.CLOSING -> expired = nowNs - c.partialSinceNs > lingerNs;
                 default -> expired = false;
             }
             if (expired)
             {
-                counters.connectionsTimedOut.incrementRelease();
+                if (c.state != HttpConnection.CLOSING)
+                {
+                    counters.connectionsTimedOut.incrementRelease();
+                }
                 close(c);
                 closed++;
             }
@@ -626,11 +694,74 @@ public final class HttpFrontend implements Runnable
         return closed;
     }
 
+    /**
+     * Ends a connection after its last answer without destroying that answer: closing a socket with unread input
+     * makes the kernel send RST, which can overtake the answer still in flight. So: send FIN, then read and
+     * discard what the client still sends (bounded in bytes and by {@link #lingerNs}) until its own FIN, then close.
+     */
+    private void closeGracefully(final HttpConnection c) throws IOException
+    {
+        try
+        {
+            c.channel.shutdownOutput();
+        }
+        catch (final IOException ex)
+        {
+            close(c);
+            return;
+        }
+        c.state = HttpConnection.CLOSING;
+        c.partialSinceNs = nowNs;
+        c.lingerBytes = 0;
+        c.key.interestOps(SelectionKey.OP_READ);
+        discardInput(c);
+    }
+
+    private void discardInput(final HttpConnection c) throws IOException
+    {
+        while (true)
+        {
+            c.in.clear();
+            final int n = c.channel.read(c.in);
+            if (n < 0)
+            {
+                close(c);
+                return;
+            }
+            if (n == 0)
+            {
+                c.in.clear();
+                return;
+            }
+            counters.bytesIn.getAndAddRelease(n);
+            c.lingerBytes += n;
+            if (c.lingerBytes > LINGER_MAX_BYTES)
+            {
+                close(c);
+                return;
+            }
+        }
+    }
+
+    private void releaseIp(final java.net.InetAddress address)
+    {
+        final int[] count = perIp.get(address);
+        if (count != null && --count[0] <= 0)
+        {
+            perIp.remove(address);
+        }
+    }
+
     private void close(final HttpConnection c)
     {
         if (!c.isOpen())
         {
             return;
+        }
+        if (c.remote != null)
+        {
+            releaseIp(c.remote);
+            c.remote = null;
         }
         if (c.key != null)
         {

@@ -27,6 +27,8 @@ public final class UdpCounters
     public final AtomicCounter badConnectionId;
     /** Announces whose BEP 41 option list ran past the end of the datagram (served anyway). */
     public final AtomicCounter optionsTruncated;
+    /** Datagrams or answers lost to an unexpected exception (a bug); the thread carries on. */
+    public final AtomicCounter internalErrors;
     public final AtomicCounter bytesIn;
     public final AtomicCounter bytesOut;
 
@@ -44,6 +46,7 @@ public final class UdpCounters
         sendFailed = Counters.counter(manager, "udp_send_failed", t);
         badConnectionId = Counters.counter(manager, "udp_bad_connection_id", t);
         optionsTruncated = Counters.counter(manager, "udp_options_truncated", t);
+        internalErrors = Counters.counter(manager, "udp_internal_errors", t);
         bytesIn = Counters.counter(manager, "udp_bytes_in", t);
         bytesOut = Counters.counter(manager, "udp_bytes_out", t);
     }

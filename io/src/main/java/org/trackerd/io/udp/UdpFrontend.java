@@ -85,7 +85,7 @@ public final class UdpFrontend implements Runnable
     private final ByteBuffer sendBytes;
     private final UnsafeBuffer send;
     private final byte[] sender16 = new byte[RequestEvent.ADDRESS_LENGTH];
-    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponse;
+    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponseSafely;
 
     /** In-flight requests: where each answer goes. The slot rides in the high half of the correlation id. */
     private final SocketAddress[] slotAddress;
@@ -265,6 +265,7 @@ public final class UdpFrontend implements Runnable
             {
                 // A bug must not take the thread down with it; the datagram is lost, the tracker keeps serving.
                 counters.dropped.incrementRelease();
+                counters.internalErrors.incrementRelease();
                 LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
             }
         }
@@ -399,6 +400,21 @@ public final class UdpFrontend implements Runnable
             LOG.warn("udp frontend {}: response failed: {}", index, ex.toString());
         }
         return work;
+    }
+
+    /** A bug in one answer loses that answer only: the poller still moves past the event, the thread lives on. */
+    private boolean onResponseSafely(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    {
+        try
+        {
+            return onResponse(r, sequence, endOfBatch);
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.internalErrors.incrementRelease();
+            LOG.warn("udp frontend {}: response failed", index, ex);
+            return true;
+        }
     }
 
     private boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch)

@@ -127,7 +127,8 @@ public final class TrackerProcess implements AutoCloseable
         return awaitExit(timeout, unit);
     }
 
-    private int awaitExit(final long timeout, final TimeUnit unit) throws InterruptedException
+    /** Waits for the process to exit on its own (e.g. a start-up failure); returns its exit code. */
+    public int awaitExit(final long timeout, final TimeUnit unit) throws InterruptedException
     {
         if (!process.waitFor(timeout, unit))
         {
