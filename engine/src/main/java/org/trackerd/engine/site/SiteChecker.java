@@ -28,7 +28,7 @@ public final class SiteChecker
             if (reason != SiteReason.ALLOWED)
             {
                 rejected[reason.ordinal()] = Counters.counter(counters, "private_rejected",
-                    "reason=\"" + reason.label + "\",frontend=\"" + frontend + "\",thread=\"" + thread + "\"");
+                    "reason=\"" + reason.label + "\",protocol=\"" + frontend + "\",thread=\"" + thread + "\"");
             }
         }
     }

@@ -312,8 +312,8 @@ class PrivateTrackerE2ETest
         assertNull(failure(scrape));
         assertEquals("passkey not found", failure(harness.get("/" + "y".repeat(32) + "/scrape?info_hash=" +
             Announce.encode(NORMAL))));
-        assertEquals(2, counter("private_rejected{reason=\"unknown_passkey\",frontend=\"http\",thread=\"0\"}"));
-        assertEquals(1, counter("private_rejected{reason=\"leeching_forbidden\",frontend=\"http\",thread=\"0\"}"));
+        assertEquals(2, counter("private_rejected{reason=\"unknown_passkey\",protocol=\"http\",thread=\"0\"}"));
+        assertEquals(1, counter("private_rejected{reason=\"leeching_forbidden\",protocol=\"http\",thread=\"0\"}"));
     }
 
     @Test
