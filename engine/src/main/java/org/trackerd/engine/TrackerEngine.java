@@ -95,10 +95,19 @@ public final class TrackerEngine implements AutoCloseable
         return queue;
     }
 
+    private org.trackerd.engine.site.DeltaRecorder deltaRecorder;
+
+    /** Private mode: where the swarm processor records accounting deltas; call before {@link #start()}. */
+    public void deltaRecorder(final org.trackerd.engine.site.DeltaRecorder recorder)
+    {
+        this.deltaRecorder = recorder;
+    }
+
     /** Loads the swarms from the store and starts the processor and ticker threads. */
     public void start()
     {
         processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed);
+        processor.deltaRecorder(deltaRecorder);
         processor.loadFromStore();
         batchProcessor = new BatchEventProcessorBuilder().build(requestRing, requestRing.newBarrier(), processor);
         requestRing.addGatingSequences(batchProcessor.getSequence());

@@ -50,6 +50,8 @@ public final class Tracker implements AutoCloseable
     private SwarmStore store;
     private TrackerEngine engine;
     private PolicyReloader access;
+    /** Null in public mode. */
+    private org.trackerd.engine.site.PrivateTracker privateTracker;
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
     private final List<UdpFrontend> udpFrontends = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -100,6 +102,7 @@ public final class Tracker implements AutoCloseable
                 }
             }
             installAccessControl();
+            installPrivateMode();
             registerGauges();
             engine.start();
             for (int i = 0; i < httpFrontends.size(); i++)
@@ -209,6 +212,44 @@ public final class Tracker implements AutoCloseable
             udpFrontends.get(i).accessChecker(
                 new AccessChecker(holder, cacheEntries, metrics.countersManager(), "udp", i));
         }
+    }
+
+    /**
+     * Private mode: loads the site from its database (the tracker does not serve until it has), hands the swarm
+     * processor its delta recorder and gives every HTTP frontend thread its passkey checker and site control.
+     */
+    private void installPrivateMode() throws IOException
+    {
+        if (!config.tracker.isPrivate())
+        {
+            return;
+        }
+        privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker, metrics.countersManager());
+        try
+        {
+            privateTracker.start();
+        }
+        catch (final Exception ex)
+        {
+            throw new IOException(ex.getMessage(), ex);
+        }
+        engine.deltaRecorder(privateTracker.recorder());
+        for (int i = 0; i < httpFrontends.size(); i++)
+        {
+            httpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
+                metrics.countersManager(), "http", i), privateTracker.control(), config.privateTracker.siteSecret);
+        }
+        for (int i = 0; i < udpFrontends.size(); i++)
+        {
+            udpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
+                metrics.countersManager(), "udp", i));
+        }
+    }
+
+    /** Private mode's site, deltas and control, or null in public mode. */
+    public org.trackerd.engine.site.PrivateTracker privateTracker()
+    {
+        return privateTracker;
     }
 
     /**
@@ -372,6 +413,10 @@ public final class Tracker implements AutoCloseable
         if (engine != null)
         {
             engine.close();
+        }
+        if (privateTracker != null)
+        {
+            privateTracker.close(); // after the engine: every delta the swarm processor recorded is in its ring
         }
         if (store != null)
         {

@@ -26,6 +26,8 @@ public final class TrackerConfig
     public final Tracker tracker;
     public final Engine engine;
     public final Access access;
+    /** Private-tracker (Gazelle/Ocelot) settings; read only when {@code tracker.mode} is {@code private}. */
+    public final Private privateTracker;
 
     private TrackerConfig(final ConfigReader root)
     {
@@ -36,6 +38,7 @@ public final class TrackerConfig
         tracker = new Tracker(root.section("tracker"));
         engine = new Engine(root.section("engine"));
         access = new Access(root.section("access"));
+        privateTracker = new Private(root.section("private"), tracker.isPrivate());
         root.rejectUnknownKeys();
         if (tracker.defaultNumWant > tracker.maxNumWant)
         {
@@ -263,11 +266,17 @@ public final class TrackerConfig
         public final int preferredIpv4Prefix;
         public final int preferredIpv6Prefix;
 
+        /** {@link #MODE_PUBLIC} (anyone, any torrent) or {@link #MODE_PRIVATE} (passkeys, Gazelle database). */
+        public final String mode;
+
+        public static final String MODE_PUBLIC = "public";
+        public static final String MODE_PRIVATE = "private";
         public static final String PEER_FAMILY_SAME = "same";
         public static final String PEER_FAMILY_BOTH = "both";
 
         Tracker(final ConfigReader r)
         {
+            mode = r.choice("mode", MODE_PUBLIC, MODE_PUBLIC, MODE_PRIVATE);
             announceIntervalSeconds = r.intValue("announce_interval_seconds", 1800, 1, 86_400);
             minAnnounceIntervalSeconds = r.intValue("min_announce_interval_seconds", 900, 1, 86_400);
             peerLifetimeSeconds = r.intValue("peer_lifetime_seconds", 2100, 1, 7 * 86_400);
@@ -282,6 +291,11 @@ public final class TrackerConfig
             preferredIpv6Prefix = subnet.intValue("ipv6_prefix", 0, 0, 128);
             subnet.rejectUnknownKeys();
             r.rejectUnknownKeys();
+        }
+
+        public boolean isPrivate()
+        {
+            return MODE_PRIVATE.equals(mode);
         }
     }
 
@@ -427,6 +441,78 @@ public final class TrackerConfig
                     " or " + r.key("jwks_url") + ", not both");
             }
             r.rejectUnknownKeys();
+        }
+    }
+
+    /**
+     * Private-tracker mode: the Gazelle database the users, torrents, whitelist and freeleech tokens come from
+     * and the accounting deltas go to, how often and in what batches, the site-control secret and the journal.
+     */
+    public static final class Private
+    {
+        /** Passkeys are 32 characters, as Gazelle makes them. */
+        public static final int PASSKEY_LENGTH = 32;
+        public static final int MIN_SITE_SECRET_LENGTH = 16;
+
+        /** JDBC URL, e.g. {@code jdbc:mariadb://127.0.0.1:3306/gazelle} or with {@code ?localSocket=/run/mysqld/mysqld.sock}. */
+        public final String databaseUrl;
+        public final String databaseUser;
+        public final String databasePassword;
+        public final int connectTimeoutMs;
+        public final long flushIntervalMs;
+        /** Rows per multi-row INSERT statement. */
+        public final int batchSize;
+        public final int reloadIntervalSeconds;
+        /** The path segment of site-control requests ({@code /<secret>/update?action=...}); empty turns them off. */
+        public final String siteSecret;
+        /** Where unflushed deltas are kept across restarts; null keeps them in memory only. */
+        public final Path journalPath;
+        /** Capacity of the queue from the swarm processor to the backend thread, in announces. */
+        public final int queueCapacity;
+        /** Most distinct pending rows (users + torrents + peers + snatches) held while the database is away. */
+        public final int maxPendingRows;
+
+        Private(final ConfigReader r, final boolean enabled)
+        {
+            databaseUrl = r.stringValue("database_url", "");
+            databaseUser = r.stringValue("database_user", "");
+            databasePassword = r.stringValue("database_password", "");
+            connectTimeoutMs = r.intValue("connect_timeout_ms", 2000, 100, 60_000);
+            flushIntervalMs = r.longValue("flush_interval_ms", 3000, 10, 3_600_000);
+            batchSize = r.intValue("batch_size", 1000, 1, 100_000);
+            reloadIntervalSeconds = r.intValue("reload_interval_seconds", 600, 0, 86_400);
+            siteSecret = r.stringValue("site_secret", "");
+            final String journal = r.stringValue("journal_path", "");
+            journalPath = journal.isBlank() ? null : Path.of(journal);
+            queueCapacity = r.intValue("queue_capacity", 65_536, 64, 1 << 22);
+            maxPendingRows = r.intValue("max_pending_rows", 5_000_000, 1000, 500_000_000);
+            if (enabled)
+            {
+                if (!databaseUrl.startsWith("jdbc:mariadb:") && !databaseUrl.startsWith("jdbc:mysql:"))
+                {
+                    throw new ConfigException("config key '" + r.key("database_url") + "': required in private mode, " +
+                        "a jdbc:mariadb:// URL (got '" + databaseUrl + "')");
+                }
+                if (!siteSecret.isEmpty() && (siteSecret.length() < MIN_SITE_SECRET_LENGTH || !urlSafe(siteSecret)))
+                {
+                    throw new ConfigException("config key '" + r.key("site_secret") + "': must be at least " +
+                        MIN_SITE_SECRET_LENGTH + " characters of [A-Za-z0-9_-]");
+                }
+            }
+            r.rejectUnknownKeys();
+        }
+
+        private static boolean urlSafe(final String s)
+        {
+            for (int i = 0; i < s.length(); i++)
+            {
+                final char ch = s.charAt(i);
+                if (!(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_'))
+                {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

@@ -64,6 +64,12 @@ public final class RequestEvent
     /** The transport carries peers of the requester's family only (UDP), whatever the family policy says. */
     public boolean oneFamily;
 
+    /** Private mode: the announcing user and torrent (site ids) and what the announce counts towards; 0 in public mode. */
+    public int userId;
+    public int torrentId;
+    /** {@code org.trackerd.engine.site.Accounting} flags. */
+    public byte accounting;
+
     public RequestEvent(final int maxScrapeHashes)
     {
         scrapeHashes = new byte[maxScrapeHashes * HASH_LENGTH];
@@ -125,6 +131,9 @@ public final class RequestEvent
         hasAltAddress = src.hasAltAddress;
         altPort = src.altPort;
         oneFamily = src.oneFamily;
+        userId = src.userId;
+        torrentId = src.torrentId;
+        accounting = src.accounting;
         scrapeCount = Math.min(src.scrapeCount, maxScrapeHashes());
         System.arraycopy(src.scrapeHashes, 0, scrapeHashes, 0, scrapeCount * HASH_LENGTH);
     }

@@ -69,6 +69,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private int probeCount;
     private final Swarm.SlotSink collect = this::collect;
 
+    /** Private mode's accounting, or null (public mode). */
+    private org.trackerd.engine.site.DeltaRecorder deltas;
+
     private ResponseEvent current;
     /** Peers by kind and family, indexed by {@link #bucket}: leechers v4, leechers v6, seeders v4, seeders v6. */
     private final long[] population = new long[4];
@@ -96,6 +99,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.preferredBitsIpv6 = config.tracker.preferredIpv6Prefix;
         this.probe = new int[probeSize(config.tracker.maxNumWant)];
         clock.update(System.currentTimeMillis());
+    }
+
+    /** Private mode: records each accepted announce's accounting deltas; call before the thread starts. */
+    public void deltaRecorder(final org.trackerd.engine.site.DeltaRecorder recorder)
+    {
+        this.deltas = recorder;
     }
 
     /**
@@ -330,6 +339,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 swarm = removeIfEmpty(swarm);
             }
             fillCounts(swarm, r);
+            if (deltas != null)
+            {
+                deltas.announce(e, r.complete, r.incomplete, false, clock.time());
+            }
             return;
         }
 
@@ -372,7 +385,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         slots.putInt(base + Swarm.KEY_OFFSET, e.key);
         byte flags = swarm.flags(slot);
         flags = (byte)(e.hasKey ? flags | Swarm.FLAG_HAS_KEY : flags & ~Swarm.FLAG_HAS_KEY);
-        if (e.event == RequestEvent.EVENT_COMPLETED && (flags & Swarm.FLAG_COMPLETED) == 0)
+        final boolean completedNow = e.event == RequestEvent.EVENT_COMPLETED && (flags & Swarm.FLAG_COMPLETED) == 0;
+        if (completedNow)
         {
             flags |= Swarm.FLAG_COMPLETED;
             swarm.downloaded++;
@@ -388,6 +402,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
         selectPeers(swarm, slot, seeder, e, want, r);
         fillCounts(swarm, r);
+        if (deltas != null)
+        {
+            deltas.announce(e, r.complete, r.incomplete, completedNow, nowMs);
+        }
     }
 
     /**
@@ -550,8 +568,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
+    /** Peer id (0..20) and address (20..36) of the last peer removed, for the expiry record. */
+    private final byte[] expiredPeer = new byte[36];
+
     private void removePeer(final Swarm swarm, final int slot)
     {
+        if (deltas != null)
+        {
+            swarm.slots.getBytes(Swarm.offset(slot) + Swarm.PEER_ID_OFFSET, expiredPeer, 0, 20);
+            swarm.slots.getBytes(Swarm.offset(slot) + Swarm.ADDRESS_OFFSET, expiredPeer, 20, 16);
+        }
         store.removePeer(swarm.key.bytes, swarm.slots, Swarm.offset(slot));
         account(swarm, slot, -1);
         swarm.remove(slot);
@@ -646,6 +672,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                         {
                             removePeer(swarm, slot);
                             counters.peersExpired.incrementRelease();
+                            if (deltas != null)
+                            {
+                                deltas.expired(swarm.key.bytes, expiredPeer, 0, 20, swarm.seeders(), swarm.leechers(),
+                                    nowMs);
+                            }
                         }
                     }
                     else if (dual && !altAlive)

@@ -142,6 +142,22 @@ public final class HttpFrontend implements Runnable
         }
     }
 
+    /** Null in public mode. */
+    private org.trackerd.engine.site.SiteChecker site;
+    private org.trackerd.engine.site.SiteControl siteControl;
+
+    /**
+     * Private mode: passkey routes checked against the site, and site control on {@code /<secret>/update} when a
+     * secret is set; call before the thread starts.
+     */
+    public void privateMode(final org.trackerd.engine.site.SiteChecker checker,
+        final org.trackerd.engine.site.SiteControl control, final String siteSecret)
+    {
+        this.site = checker;
+        this.siteControl = control;
+        head.privateRoutes(siteSecret);
+    }
+
     /** Installs the access check (torrent/client lists, JWT); call before the thread starts. */
     public void accessChecker(final AccessChecker checker)
     {
@@ -445,6 +461,16 @@ public final class HttpFrontend implements Runnable
                 return;
             }
             c.keepAlive = head.keepAlive;
+            if (head.route == HttpRequestParser.ROUTE_SITE_UPDATE)
+            {
+                final String answer = siteControl.apply(
+                    SiteControlQuery.parse(c.inView, head.queryOffset, head.queryLength));
+                consume(c, length);
+                requests.increment(RequestCounters.ACTION_OTHER, c.family, RequestCounters.OUTCOME_OK);
+                encoder.body(out, answer.getBytes(StandardCharsets.US_ASCII), c.keepAlive);
+                write(c);
+                continue;
+            }
             final RequestEvent e = scratch;
             if (clientAddress == null)
             {
@@ -459,6 +485,8 @@ public final class HttpFrontend implements Runnable
                 query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);
             // Before consume(): the token is read in place from the receive buffer.
             final Reason refused = error == QueryParser.Error.NONE ? checkAccess(c, e) : Reason.ALLOWED;
+            final org.trackerd.engine.site.SiteReason denied = error == QueryParser.Error.NONE && site != null ?
+                checkSite(c, e) : org.trackerd.engine.site.SiteReason.ALLOWED;
             consume(c, length);
             final int action = head.route == HttpRequestParser.ROUTE_ANNOUNCE ? RequestCounters.ACTION_ANNOUNCE :
                 RequestCounters.ACTION_SCRAPE;
@@ -467,6 +495,13 @@ public final class HttpFrontend implements Runnable
                 counters.clientErrors.incrementRelease();
                 requests.increment(action, c.family, RequestCounters.OUTCOME_CLIENT_ERROR);
                 encoder.failure(out, PARSE_REASONS[error.ordinal()], 0, c.keepAlive);
+                write(c);
+                continue;
+            }
+            if (denied != org.trackerd.engine.site.SiteReason.ALLOWED)
+            {
+                requests.increment(action, c.family, RequestCounters.OUTCOME_REJECTED);
+                encoder.failure(out, denied.message, 0, c.keepAlive);
                 write(c);
                 continue;
             }
@@ -501,6 +536,17 @@ public final class HttpFrontend implements Runnable
             c.state = HttpConnection.AWAITING;
             c.key.interestOps(0);
         }
+    }
+
+    /** Private mode's verdict: passkey, user, torrent, client, leech right; read before the buffer moves on. */
+    private org.trackerd.engine.site.SiteReason checkSite(final HttpConnection c, final RequestEvent e)
+    {
+        if (head.passkeyOffset < 0)
+        {
+            return org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY;
+        }
+        return head.route == HttpRequestParser.ROUTE_ANNOUNCE ? site.announce(c.inView, head.passkeyOffset, e) :
+            site.scrape(c.inView, head.passkeyOffset, e);
     }
 
     /** The access policy's verdict on a parsed request; refused requests never reach the ring. */

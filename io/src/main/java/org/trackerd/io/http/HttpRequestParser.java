@@ -13,6 +13,10 @@ public final class HttpRequestParser
     public static final int ROUTE_NOT_FOUND = 0;
     public static final int ROUTE_ANNOUNCE = 1;
     public static final int ROUTE_SCRAPE = 2;
+    /** Private mode's site control: {@code /<site secret>/update?action=...}. */
+    public static final int ROUTE_SITE_UPDATE = 3;
+    /** Length of the passkey path segment in private mode. */
+    public static final int PASSKEY_LENGTH = 32;
 
     /** {@link #parse} result: the head is not complete yet. */
     public static final int INCOMPLETE = 0;
@@ -26,10 +30,15 @@ public final class HttpRequestParser
     /** Where the value of the client-address header (last occurrence, trimmed) sits, or -1 when absent. */
     public int addressHeaderOffset;
     public int addressHeaderLength;
+    /** Private mode: where the 32-byte passkey of {@code /<passkey>/announce} lies, or -1 when the path has none. */
+    public int passkeyOffset = -1;
 
     private final int maxHeaders;
     /** Lower-case name of the header a reverse proxy puts the client address in; null when off. */
     private final byte[] addressHeader;
+    private boolean privateRoutes;
+    /** Null: no site-control route. */
+    private byte[] siteSecret;
 
     public HttpRequestParser(final int maxHeaders)
     {
@@ -42,6 +51,16 @@ public final class HttpRequestParser
         this.maxHeaders = maxHeaders;
         this.addressHeader = addressHeader == null || addressHeader.isEmpty() ? null :
             QueryParser.ascii(addressHeader.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Private mode: announce and scrape carry the passkey ({@code /<passkey>/announce}), and, with a secret,
+     * {@code /<secret>/update} is the site-control route. Call before the first parse.
+     */
+    public void privateRoutes(final String siteSecret)
+    {
+        this.privateRoutes = true;
+        this.siteSecret = siteSecret == null || siteSecret.isEmpty() ? null : QueryParser.ascii(siteSecret);
     }
 
     /**
@@ -63,6 +82,7 @@ public final class HttpRequestParser
         keepAlive = false;
         addressHeaderOffset = -1;
         addressHeaderLength = 0;
+        passkeyOffset = -1;
 
         // Request line: METHOD SP target SP HTTP/1.x
         int lineEnd = lineEnd(buffer, offset, headEnd);
@@ -101,7 +121,11 @@ public final class HttpRequestParser
             queryOffset = question + 1;
             queryLength = (hash < 0 ? sp2 : hash) - queryOffset;
         }
-        if (regionEquals(buffer, targetStart, pathEnd, ANNOUNCE))
+        if (privateRoutes)
+        {
+            privateRoute(buffer, targetStart, pathEnd);
+        }
+        else if (regionEquals(buffer, targetStart, pathEnd, ANNOUNCE))
         {
             route = ROUTE_ANNOUNCE;
         }
@@ -170,6 +194,60 @@ public final class HttpRequestParser
             line = nextLine(buffer, lineEnd, headEnd);
         }
         return headEnd - offset;
+    }
+
+    /**
+     * {@code /<32-byte passkey>/announce} or {@code /scrape}; a bare {@code /announce} is routed without a passkey
+     * (so the client is told the passkey is missing); {@code /<secret>/update} when the secret matches.
+     */
+    private void privateRoute(final DirectBuffer buffer, final int start, final int end)
+    {
+        if (regionEquals(buffer, start, end, ANNOUNCE))
+        {
+            route = ROUTE_ANNOUNCE;
+            return;
+        }
+        if (regionEquals(buffer, start, end, SCRAPE))
+        {
+            route = ROUTE_SCRAPE;
+            return;
+        }
+        if (end - start < 2 || buffer.getByte(start) != '/')
+        {
+            return;
+        }
+        final int slash = indexOf(buffer, start + 1, end, (byte)'/');
+        if (slash < 0)
+        {
+            return;
+        }
+        final int segmentLength = slash - start - 1;
+        if (segmentLength == PASSKEY_LENGTH)
+        {
+            if (regionEquals(buffer, slash, end, ANNOUNCE))
+            {
+                route = ROUTE_ANNOUNCE;
+                passkeyOffset = start + 1;
+            }
+            else if (regionEquals(buffer, slash, end, SCRAPE))
+            {
+                route = ROUTE_SCRAPE;
+                passkeyOffset = start + 1;
+            }
+        }
+        if (route == ROUTE_NOT_FOUND && siteSecret != null && regionEquals(buffer, slash, end, UPDATE) &&
+            segmentLength == siteSecret.length)
+        {
+            int diff = 0; // constant time: the secret is the only credential of site control
+            for (int i = 0; i < segmentLength; i++)
+            {
+                diff |= buffer.getByte(start + 1 + i) ^ siteSecret[i];
+            }
+            if (diff == 0)
+            {
+                route = ROUTE_SITE_UPDATE;
+            }
+        }
     }
 
     /** Index just past the blank line that ends the head ({@code \r\n\r\n} or {@code \n\n}), or -1. */
@@ -294,6 +372,7 @@ public final class HttpRequestParser
     private static final byte[] HTTP_1 = QueryParser.ascii("HTTP/1.");
     private static final byte[] ANNOUNCE = QueryParser.ascii("/announce");
     private static final byte[] SCRAPE = QueryParser.ascii("/scrape");
+    private static final byte[] UPDATE = QueryParser.ascii("/update");
     private static final byte[] CONNECTION = QueryParser.ascii("connection");
     private static final byte[] CONTENT_LENGTH = QueryParser.ascii("content-length");
     private static final byte[] TRANSFER_ENCODING = QueryParser.ascii("transfer-encoding");

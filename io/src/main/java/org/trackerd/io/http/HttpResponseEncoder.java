@@ -186,6 +186,13 @@ public final class HttpResponseEncoder
         finish(out, w.position(), keepAlive);
     }
 
+    /** HTTP 200 with {@code body} as it is (site control's plain-text answers). */
+    public void body(final MutableDirectBuffer out, final byte[] body, final boolean keepAlive)
+    {
+        out.putBytes(BODY_OFFSET, body);
+        finish(out, BODY_OFFSET + body.length, keepAlive);
+    }
+
     /** A plain HTTP error (bad request line, unknown path, oversized request): always closes. */
     public void httpError(final MutableDirectBuffer out, final int status)
     {

@@ -138,6 +138,15 @@ public final class UdpFrontend implements Runnable
         }
     }
 
+    /** Null in public mode. */
+    private org.trackerd.engine.site.SiteChecker site;
+
+    /** Private mode: announces carry {@code /<passkey>/announce} in BEP 41 URLData; call before the thread starts. */
+    public void privateMode(final org.trackerd.engine.site.SiteChecker checker)
+    {
+        this.site = checker;
+    }
+
     /** Installs the access check (torrent/client lists, JWT from BEP 41 URLData); call before the thread starts. */
     public void accessChecker(final AccessChecker checker)
     {
@@ -317,6 +326,15 @@ public final class UdpFrontend implements Runnable
     private void publish(final int channelIndex, final SocketAddress from, final int action, final int family)
     {
         final RequestEvent e = scratch;
+        final org.trackerd.engine.site.SiteReason denied = site == null ? org.trackerd.engine.site.SiteReason.ALLOWED :
+            checkSite(e);
+        if (denied != org.trackerd.engine.site.SiteReason.ALLOWED)
+        {
+            counters.errorsSent.incrementRelease();
+            requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
+            send(channels[channelIndex], from, encoder.error(send, decoder.transactionId(), denied.message));
+            return;
+        }
         final Reason refused = checkAccess(e);
         if (refused != Reason.ALLOWED)
         {
@@ -360,6 +378,21 @@ public final class UdpFrontend implements Runnable
         {
             counters.scrapes.incrementRelease();
         }
+    }
+
+    /**
+     * Private mode's verdict; the passkey comes from the announce's URLData path. A UDP scrape has no URLData to
+     * carry one, so it is refused.
+     */
+    private org.trackerd.engine.site.SiteReason checkSite(final RequestEvent e)
+    {
+        if (e.kind != RequestEvent.KIND_ANNOUNCE)
+        {
+            return org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY;
+        }
+        final int passkey = UrlDataQuery.passkeyOffset(decoder.urlData(), decoder.announce().urlDataLength());
+        return passkey < 0 ? org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY :
+            site.announce(decoder.urlData(), passkey, e);
     }
 
     /** The access policy's verdict on the decoded request; the JWT comes from the announce's URLData. */

@@ -53,6 +53,44 @@ public final class UrlDataQuery
         return ABSENT;
     }
 
+    /**
+     * Private mode: where the passkey of a {@code /<32-byte passkey>/announce[?...]} path lies, or -1 when the
+     * URLData is not such a path.
+     */
+    public static int passkeyOffset(final DirectBuffer buffer, final int length)
+    {
+        final int passkeyLength = 32;
+        final int pathEnd = 1 + passkeyLength + ANNOUNCE_SUFFIX.length;
+        if (length < pathEnd || buffer.getByte(0) != '/' || !matchesAt(buffer, 1 + passkeyLength, ANNOUNCE_SUFFIX) ||
+            (length > pathEnd && buffer.getByte(pathEnd) != '?'))
+        {
+            return -1;
+        }
+        for (int i = 1; i <= passkeyLength; i++)
+        {
+            final byte b = buffer.getByte(i);
+            if (b == '/' || b == '?')
+            {
+                return -1;
+            }
+        }
+        return 1;
+    }
+
+    private static final byte[] ANNOUNCE_SUFFIX = "/announce".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static boolean matchesAt(final DirectBuffer buffer, final int offset, final byte[] s)
+    {
+        for (int i = 0; i < s.length; i++)
+        {
+            if (buffer.getByte(offset + i) != s[i])
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static int offset(final long found)
     {
         return (int)(found >>> 32);

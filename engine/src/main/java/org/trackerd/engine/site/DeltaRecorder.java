@@ -1,0 +1,152 @@
+package org.trackerd.engine.site;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.trackerd.engine.event.RequestEvent;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+
+/**
+ * Turns private announces into accounting records on the swarm processor thread, without I/O: it remembers what
+ * each peer last reported, computes {@code max(0, new - last)} for uploaded and downloaded, applies the
+ * announce's {@link Accounting} (freeleech, neutral leech, token) and hands one fixed-size record to the backend
+ * thread through a bounded single-producer ring. A full ring is counted ({@link SiteCounters#deltasDropped}),
+ * never waited on.
+ *
+ * <p>As in Ocelot, a peer the tracker has not seen yet, or one announcing {@code started}, sets the baseline:
+ * its first announce credits nothing.
+ *
+ * <p>Thread: {@link #announce} and {@link #expired} on the swarm processor thread; {@link #ring()} is read by
+ * the backend thread.
+ */
+public final class DeltaRecorder
+{
+    private static final class Totals
+    {
+        int userId;
+        int torrentId;
+        long uploaded;
+        long downloaded;
+    }
+
+    private final OneToOneRingBuffer ring;
+    private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(DeltaMessage.LENGTH));
+    private final HashMap<ByteKey, Totals> peers = new HashMap<>();
+    private final ByteKey probe = ByteKey.probe(40);
+    private final SiteCounters counters;
+
+    public DeltaRecorder(final int capacityMessages, final SiteCounters counters)
+    {
+        final int recordBytes = 128; // 112-byte message + 8-byte header, aligned
+        final int capacity = Integer.highestOneBit(Math.max(64, capacityMessages) * recordBytes - 1) << 1;
+        this.ring = new OneToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.counters = counters;
+    }
+
+    public OneToOneRingBuffer ring()
+    {
+        return ring;
+    }
+
+    /**
+     * Records an accepted announce after the swarm took it.
+     *
+     * @param completed the announce completed the download for the first time for this peer
+     */
+    public void announce(final RequestEvent e, final int seeders, final int leechers, final boolean completed,
+        final long nowMs)
+    {
+        if (e.userId == 0)
+        {
+            return;
+        }
+        probe.set(e.infoHash, 0, e.peerId, 0);
+        final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
+        Totals totals = stopped ? peers.remove(probe) : peers.get(probe);
+        long up = 0;
+        long down = 0;
+        if (totals == null || e.event == RequestEvent.EVENT_STARTED)
+        {
+            if (totals == null && !stopped)
+            {
+                totals = new Totals();
+                peers.put(probe.copy(), totals);
+            }
+        }
+        else
+        {
+            up = Math.max(0, e.uploaded - totals.uploaded);
+            down = Math.max(0, e.downloaded - totals.downloaded);
+        }
+        if (totals != null)
+        {
+            totals.userId = e.userId;
+            totals.torrentId = e.torrentId;
+            totals.uploaded = e.uploaded;
+            totals.downloaded = e.downloaded;
+        }
+        final byte accounting = e.accounting;
+        final UnsafeBuffer m = message;
+        m.putInt(DeltaMessage.USER_ID_OFFSET, e.userId);
+        m.putInt(DeltaMessage.TORRENT_ID_OFFSET, e.torrentId);
+        m.putLong(DeltaMessage.UP_DELTA_OFFSET, (accounting & Accounting.COUNT_UP) != 0 ? up : 0);
+        m.putLong(DeltaMessage.DOWN_DELTA_OFFSET, (accounting & Accounting.COUNT_DOWN) != 0 ? down : 0);
+        m.putLong(DeltaMessage.TOKEN_DOWN_OFFSET, (accounting & Accounting.TOKEN) != 0 ? down : 0);
+        m.putLong(DeltaMessage.UPLOADED_OFFSET, e.uploaded);
+        m.putLong(DeltaMessage.DOWNLOADED_OFFSET, e.downloaded);
+        m.putLong(DeltaMessage.LEFT_OFFSET, e.left);
+        m.putLong(DeltaMessage.TIME_MS_OFFSET, nowMs);
+        m.putInt(DeltaMessage.SEEDERS_OFFSET, seeders);
+        m.putInt(DeltaMessage.LEECHERS_OFFSET, leechers);
+        m.putInt(DeltaMessage.FLAGS_OFFSET, (completed ? DeltaMessage.FLAG_COMPLETED : 0) |
+            (stopped ? DeltaMessage.FLAG_INACTIVE : 0));
+        m.putBytes(DeltaMessage.PEER_ID_OFFSET, e.peerId, 0, RequestEvent.HASH_LENGTH);
+        m.putBytes(DeltaMessage.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
+        publish();
+    }
+
+    /** A peer left by expiry: its row goes inactive and the torrent's counts are refreshed. */
+    public void expired(final byte[] infoHash, final byte[] slots, final int peerIdOffset, final int addressOffset,
+        final int seeders, final int leechers, final long nowMs)
+    {
+        final Totals totals = peers.remove(probe.set(infoHash, 0, slots, peerIdOffset));
+        if (totals == null)
+        {
+            return;
+        }
+        final UnsafeBuffer m = message;
+        m.setMemory(0, DeltaMessage.LENGTH, (byte)0);
+        m.putInt(DeltaMessage.USER_ID_OFFSET, totals.userId);
+        m.putInt(DeltaMessage.TORRENT_ID_OFFSET, totals.torrentId);
+        m.putLong(DeltaMessage.UPLOADED_OFFSET, totals.uploaded);
+        m.putLong(DeltaMessage.DOWNLOADED_OFFSET, totals.downloaded);
+        m.putLong(DeltaMessage.TIME_MS_OFFSET, nowMs);
+        m.putInt(DeltaMessage.SEEDERS_OFFSET, seeders);
+        m.putInt(DeltaMessage.LEECHERS_OFFSET, leechers);
+        m.putInt(DeltaMessage.FLAGS_OFFSET, DeltaMessage.FLAG_INACTIVE);
+        m.putBytes(DeltaMessage.PEER_ID_OFFSET, slots, peerIdOffset, RequestEvent.HASH_LENGTH);
+        m.putBytes(DeltaMessage.ADDRESS_OFFSET, slots, addressOffset, RequestEvent.ADDRESS_LENGTH);
+        publish();
+    }
+
+    private void publish()
+    {
+        if (ring.write(DeltaMessage.TYPE_ANNOUNCE, message, 0, DeltaMessage.LENGTH))
+        {
+            counters.deltasQueued.incrementRelease();
+        }
+        else
+        {
+            counters.deltasDropped.incrementRelease();
+        }
+    }
+
+    /** Peers whose last report is remembered (a gauge). */
+    public int trackedPeers()
+    {
+        return peers.size();
+    }
+}

@@ -1,0 +1,387 @@
+package org.trackerd.engine.site;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.config.TrackerConfig;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The MariaDB (and MySQL) driver over MariaDB Connector/J, on the tables Gazelle and Ocelot share (see
+ * {@code schema/gazelle-tracker.sql}). Reads with plain selects; writes each batch in one transaction of
+ * multi-row statements of at most {@code private.batch_size} rows each. Users and torrents are changed with
+ * {@code UPDATE ... JOIN} over the batch's rows, so a row the site deleted meanwhile is skipped instead of failing
+ * the whole batch; peers, tokens and snatches are upserted or inserted as Ocelot does.
+ *
+ * <p>Each instance holds one connection, opened on first use and dropped on any error (the next call reconnects),
+ * so it needs no pool: the tracker uses one instance per thread (loader, flusher).
+ *
+ * <p>Thread: one thread at a time.
+ */
+public final class MariaDbBackend implements SiteBackend
+{
+    private static final Logger LOG = LoggerFactory.getLogger(MariaDbBackend.class);
+
+    private final String url;
+    private final Properties properties = new Properties();
+    private final int batchSize;
+    private Connection connection;
+    private long writes;
+
+    public MariaDbBackend(final TrackerConfig.Private config)
+    {
+        this.url = config.databaseUrl;
+        if (!config.databaseUser.isEmpty())
+        {
+            properties.setProperty("user", config.databaseUser);
+        }
+        if (!config.databasePassword.isEmpty())
+        {
+            properties.setProperty("password", config.databasePassword);
+        }
+        properties.setProperty("connectTimeout", Integer.toString(config.connectTimeoutMs));
+        properties.setProperty("socketTimeout", Integer.toString(Math.max(10_000, 5 * config.connectTimeoutMs)));
+        this.batchSize = config.batchSize;
+    }
+
+    private Connection connection() throws SQLException
+    {
+        if (connection == null)
+        {
+            connection = DriverManager.getConnection(url, properties);
+        }
+        return connection;
+    }
+
+    private void drop()
+    {
+        if (connection != null)
+        {
+            try
+            {
+                connection.close();
+            }
+            catch (final SQLException ignored)
+            {
+                // already broken
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public SiteData load() throws SQLException
+    {
+        try
+        {
+            final Connection c = connection();
+            c.setAutoCommit(true);
+            final List<SiteData.User> users = new ArrayList<>();
+            final List<SiteData.Torrent> torrents = new ArrayList<>();
+            final List<byte[]> whitelist = new ArrayList<>();
+            final List<SiteData.Token> tokens = new ArrayList<>();
+            try (Statement s = c.createStatement())
+            {
+                try (ResultSet r = s.executeQuery(
+                    "SELECT ID, torrent_pass, can_leech, Enabled FROM users_main WHERE torrent_pass <> ''"))
+                {
+                    while (r.next())
+                    {
+                        users.add(new SiteData.User(r.getInt(1), r.getString(2), r.getInt(3) != 0,
+                            "1".equals(r.getString(4))));
+                    }
+                }
+                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent FROM torrents"))
+                {
+                    while (r.next())
+                    {
+                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3))));
+                    }
+                }
+                try (ResultSet r = s.executeQuery("SELECT peer_id FROM xbt_client_whitelist"))
+                {
+                    while (r.next())
+                    {
+                        final String prefix = r.getString(1);
+                        if (prefix != null && !prefix.isEmpty())
+                        {
+                            whitelist.add(prefix.getBytes(StandardCharsets.ISO_8859_1));
+                        }
+                    }
+                }
+                try (ResultSet r = s.executeQuery("SELECT UserID, TorrentID FROM users_freeleeches WHERE Expired = 0"))
+                {
+                    while (r.next())
+                    {
+                        tokens.add(new SiteData.Token(r.getInt(1), r.getInt(2)));
+                    }
+                }
+            }
+            return new SiteData(users, torrents, whitelist, tokens);
+        }
+        catch (final SQLException ex)
+        {
+            drop();
+            throw ex;
+        }
+    }
+
+    private static int freeTorrent(final String value)
+    {
+        return value == null || value.isEmpty() ? 0 : value.charAt(0) - '0';
+    }
+
+    @Override
+    public boolean write(final DeltaBatch batch) throws SQLException
+    {
+        try
+        {
+            final Connection c = connection();
+            c.setAutoCommit(false);
+            try
+            {
+                try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+                {
+                    s.setLong(1, batch.id);
+                    try (ResultSet r = s.executeQuery())
+                    {
+                        if (r.next())
+                        {
+                            c.rollback();
+                            return false;
+                        }
+                    }
+                }
+                writeUsers(c, batch);
+                writeTokens(c, batch);
+                writeTorrents(c, batch);
+                writePeers(c, batch);
+                writeSnatches(c, batch);
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
+                {
+                    s.setLong(1, batch.id);
+                    s.executeUpdate();
+                }
+                if (++writes % 1000 == 0)
+                {
+                    try (Statement s = c.createStatement())
+                    {
+                        s.executeUpdate("DELETE FROM trackerd_batches WHERE flushed_at < NOW() - INTERVAL 7 DAY");
+                    }
+                }
+                c.commit();
+                return true;
+            }
+            catch (final SQLException ex)
+            {
+                try
+                {
+                    c.rollback();
+                }
+                catch (final SQLException ignored)
+                {
+                    // the connection is gone; the transaction with it
+                }
+                throw ex;
+            }
+        }
+        catch (final SQLException ex)
+        {
+            drop();
+            throw ex;
+        }
+    }
+
+    private void writeUsers(final Connection c, final DeltaBatch batch) throws SQLException
+    {
+        final Iterator<Map.Entry<Integer, long[]>> it = batch.users.entrySet().iterator();
+        while (it.hasNext())
+        {
+            final List<Map.Entry<Integer, long[]>> chunk = take(it, batchSize);
+            final StringBuilder sql = new StringBuilder("UPDATE users_main u JOIN (");
+            unionRows(sql, chunk.size(), "SELECT ? AS ID, ? AS up, ? AS down");
+            sql.append(") d ON u.ID = d.ID SET u.Uploaded = u.Uploaded + d.up, u.Downloaded = u.Downloaded + d.down");
+            try (PreparedStatement s = c.prepareStatement(sql.toString()))
+            {
+                int p = 1;
+                for (final Map.Entry<Integer, long[]> e : chunk)
+                {
+                    s.setInt(p++, e.getKey());
+                    s.setLong(p++, e.getValue()[0]);
+                    s.setLong(p++, e.getValue()[1]);
+                }
+                s.executeUpdate();
+            }
+        }
+    }
+
+    private void writeTorrents(final Connection c, final DeltaBatch batch) throws SQLException
+    {
+        final Iterator<Map.Entry<Integer, long[]>> it = batch.torrents.entrySet().iterator();
+        while (it.hasNext())
+        {
+            final List<Map.Entry<Integer, long[]>> chunk = take(it, batchSize);
+            final StringBuilder sql = new StringBuilder("UPDATE torrents t JOIN (");
+            unionRows(sql, chunk.size(), "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched, ? AS seen");
+            sql.append(") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, ")
+                .append("t.Snatched = t.Snatched + d.snatched, ")
+                .append("t.last_action = IF(d.seen > 0, FROM_UNIXTIME(d.seen / 1000), t.last_action)");
+            try (PreparedStatement s = c.prepareStatement(sql.toString()))
+            {
+                int p = 1;
+                for (final Map.Entry<Integer, long[]> e : chunk)
+                {
+                    s.setInt(p++, e.getKey());
+                    s.setLong(p++, e.getValue()[0]);
+                    s.setLong(p++, e.getValue()[1]);
+                    s.setLong(p++, e.getValue()[2]);
+                    s.setLong(p++, e.getValue()[3]);
+                }
+                s.executeUpdate();
+            }
+        }
+    }
+
+    private void writeTokens(final Connection c, final DeltaBatch batch) throws SQLException
+    {
+        final Iterator<Map.Entry<Long, long[]>> it = batch.tokens.entrySet().iterator();
+        while (it.hasNext())
+        {
+            final List<Map.Entry<Long, long[]>> chunk = take(it, batchSize);
+            final StringBuilder sql = new StringBuilder("INSERT INTO users_freeleeches (UserID, TorrentID, Downloaded) VALUES ");
+            values(sql, chunk.size(), "(?, ?, ?)");
+            sql.append(" ON DUPLICATE KEY UPDATE Downloaded = Downloaded + VALUES(Downloaded)");
+            try (PreparedStatement s = c.prepareStatement(sql.toString()))
+            {
+                int p = 1;
+                for (final Map.Entry<Long, long[]> e : chunk)
+                {
+                    s.setInt(p++, (int)(e.getKey() >>> 32));
+                    s.setInt(p++, (int)(long)e.getKey());
+                    s.setLong(p++, e.getValue()[0]);
+                }
+                s.executeUpdate();
+            }
+        }
+    }
+
+    private void writePeers(final Connection c, final DeltaBatch batch) throws SQLException
+    {
+        final Iterator<Map.Entry<DeltaBatch.PeerKey, DeltaBatch.Peer>> it = batch.peers.entrySet().iterator();
+        while (it.hasNext())
+        {
+            final List<Map.Entry<DeltaBatch.PeerKey, DeltaBatch.Peer>> chunk = take(it, batchSize);
+            final StringBuilder sql = new StringBuilder("INSERT INTO xbt_files_users " +
+                "(uid, fid, peer_id, active, announced, completed, uploaded, downloaded, remaining, ip, mtime) VALUES ");
+            values(sql, chunk.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            sql.append(" ON DUPLICATE KEY UPDATE uid = VALUES(uid), active = VALUES(active), ")
+                .append("announced = announced + VALUES(announced), completed = completed OR VALUES(completed), ")
+                .append("uploaded = VALUES(uploaded), downloaded = VALUES(downloaded), remaining = VALUES(remaining), ")
+                .append("ip = VALUES(ip), mtime = VALUES(mtime)");
+            try (PreparedStatement s = c.prepareStatement(sql.toString()))
+            {
+                int p = 1;
+                for (final Map.Entry<DeltaBatch.PeerKey, DeltaBatch.Peer> e : chunk)
+                {
+                    final DeltaBatch.Peer peer = e.getValue();
+                    s.setInt(p++, peer.userId);
+                    s.setInt(p++, e.getKey().torrentId());
+                    s.setBytes(p++, e.getKey().peerId().getBytes(StandardCharsets.ISO_8859_1));
+                    s.setInt(p++, peer.active ? 1 : 0);
+                    s.setLong(p++, peer.announces);
+                    s.setInt(p++, peer.completed ? 1 : 0);
+                    s.setLong(p++, peer.uploaded);
+                    s.setLong(p++, peer.downloaded);
+                    s.setLong(p++, peer.left);
+                    s.setString(p++, peer.ip);
+                    s.setLong(p++, peer.timeMs / 1000);
+                }
+                s.executeUpdate();
+            }
+        }
+    }
+
+    private void writeSnatches(final Connection c, final DeltaBatch batch) throws SQLException
+    {
+        final Iterator<DeltaBatch.Snatch> it = batch.snatches.iterator();
+        while (it.hasNext())
+        {
+            final List<DeltaBatch.Snatch> chunk = take(it, batchSize);
+            final StringBuilder sql = new StringBuilder("INSERT INTO xbt_snatched (uid, fid, tstamp, IP) VALUES ");
+            values(sql, chunk.size(), "(?, ?, ?, ?)");
+            try (PreparedStatement s = c.prepareStatement(sql.toString()))
+            {
+                int p = 1;
+                for (final DeltaBatch.Snatch snatch : chunk)
+                {
+                    s.setInt(p++, snatch.userId());
+                    s.setInt(p++, snatch.torrentId());
+                    s.setLong(p++, snatch.timeMs() / 1000);
+                    s.setString(p++, snatch.ip());
+                }
+                s.executeUpdate();
+            }
+        }
+    }
+
+    private static <T> List<T> take(final Iterator<T> it, final int n)
+    {
+        final List<T> chunk = new ArrayList<>(Math.min(n, 1024));
+        while (chunk.size() < n && it.hasNext())
+        {
+            chunk.add(it.next());
+        }
+        return chunk;
+    }
+
+    private static void values(final StringBuilder sql, final int rows, final String row)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            sql.append(i == 0 ? "" : ", ").append(row);
+        }
+    }
+
+    private static void unionRows(final StringBuilder sql, final int rows, final String firstRow)
+    {
+        sql.append(firstRow);
+        final int columns = (int)firstRow.chars().filter(ch -> ch == '?').count();
+        final String row = " UNION ALL SELECT " + String.join(", ", java.util.Collections.nCopies(columns, "?"));
+        for (int i = 1; i < rows; i++)
+        {
+            sql.append(row);
+        }
+    }
+
+    @Override
+    public boolean ping()
+    {
+        try
+        {
+            return connection().isValid(2);
+        }
+        catch (final SQLException ex)
+        {
+            LOG.debug("database ping failed: {}", ex.toString());
+            drop();
+            return false;
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        drop();
+    }
+}

@@ -1,0 +1,140 @@
+package org.trackerd.engine.site;
+
+import org.agrona.concurrent.status.CountersManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.trackerd.engine.config.TrackerConfig;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Private mode assembled: the site state (loaded from the database before the tracker serves), the delta recorder
+ * the swarm processor writes to, the flusher thread that writes deltas back, the periodic full reload and the
+ * site-control entry point.
+ *
+ * <p>Thread: {@link #start} and {@link #close} from the controlling thread; {@link #control()} from frontends.
+ */
+public final class PrivateTracker implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(PrivateTracker.class);
+
+    private final TrackerConfig.Private config;
+    private final SiteState state = new SiteState();
+    private final SiteCounters counters;
+    private final DeltaRecorder recorder;
+    private final SiteBackend loader;
+    private final DeltaFlusher flusher;
+    private final SiteControl control;
+    private final ScheduledExecutorService reloader;
+
+    /** @param backends makes one backend per using thread (loader, flusher) */
+    public PrivateTracker(final TrackerConfig.Private config, final CountersManager countersManager,
+        final Function<TrackerConfig.Private, SiteBackend> backends)
+    {
+        this.config = config;
+        this.counters = new SiteCounters(countersManager);
+        this.recorder = new DeltaRecorder(config.queueCapacity, counters);
+        this.loader = backends.apply(config);
+        this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),
+            config.journalPath == null ? null : new DeltaJournal(config.journalPath), counters,
+            config.flushIntervalMs, config.maxPendingRows);
+        this.reloader = Executors.newSingleThreadScheduledExecutor(r ->
+        {
+            final Thread t = new Thread(r, "trackerd-private-reload");
+            t.setDaemon(true);
+            return t;
+        });
+        this.control = new SiteControl(state, () -> reloader.execute(this::reloadQuietly));
+    }
+
+    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final CountersManager countersManager)
+    {
+        return new PrivateTracker(config, countersManager, MariaDbBackend::new);
+    }
+
+    /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
+    public PrivateTracker start() throws Exception
+    {
+        try
+        {
+            reload();
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("private mode: cannot load users and torrents from " +
+                config.databaseUrl + ": " + ex.getMessage(), ex);
+        }
+        flusher.recover();
+        flusher.start();
+        if (config.reloadIntervalSeconds > 0)
+        {
+            reloader.scheduleWithFixedDelay(this::reloadQuietly, config.reloadIntervalSeconds,
+                config.reloadIntervalSeconds, TimeUnit.SECONDS);
+        }
+        return this;
+    }
+
+    /** A full reload from the database, swapped in at once. */
+    public synchronized void reload() throws Exception
+    {
+        final SiteData data = loader.load();
+        state.replace(data);
+        counters.reloads.incrementRelease();
+        LOG.info("private mode: loaded {} users, {} torrents, {} whitelisted clients, {} freeleech tokens",
+            data.users().size(), data.torrents().size(), data.whitelist().size(), data.tokens().size());
+    }
+
+    private void reloadQuietly()
+    {
+        try
+        {
+            reload();
+        }
+        catch (final Exception ex)
+        {
+            counters.reloadErrors.incrementRelease();
+            LOG.warn("private mode: reload failed, keeping what was loaded before: {}", ex.toString());
+        }
+    }
+
+    public SiteState state()
+    {
+        return state;
+    }
+
+    public DeltaRecorder recorder()
+    {
+        return recorder;
+    }
+
+    public SiteControl control()
+    {
+        return control;
+    }
+
+    public SiteCounters counters()
+    {
+        return counters;
+    }
+
+    /** True when every recorded delta is in the database. */
+    public boolean flushed()
+    {
+        return flusher.isIdle() && recorder.ring().size() == 0;
+    }
+
+    /** Call after the swarm processor has stopped: flushes what it can and journals the rest. */
+    @Override
+    public void close()
+    {
+        reloader.shutdownNow();
+        flusher.close();
+        synchronized (this)
+        {
+            loader.close();
+        }
+    }
+}

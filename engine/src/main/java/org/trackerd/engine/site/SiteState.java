@@ -1,0 +1,235 @@
+package org.trackerd.engine.site;
+
+import org.agrona.collections.IntHashSet;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What the tracker knows of the site: users by passkey, torrents by infohash, the client whitelist and the
+ * freeleech tokens. Frontend threads read it without locks on every private announce; site-control requests and
+ * the periodic full reload change it. Entries are small objects whose mutable fields are volatile, token sets and
+ * the whitelist are replaced whole (copy on write), so a reader sees either the old or the new value, never a mix.
+ *
+ * <p>Thread: reads from any thread; writes from the site-control (frontend) threads and the reload thread, each
+ * a single map operation or a synchronized copy-on-write.
+ */
+public final class SiteState
+{
+    /** One user. */
+    public static final class User
+    {
+        public final int id;
+        public volatile boolean canLeech;
+        public volatile boolean enabled;
+
+        public User(final int id, final boolean canLeech, final boolean enabled)
+        {
+            this.id = id;
+            this.canLeech = canLeech;
+            this.enabled = enabled;
+        }
+    }
+
+    /** One registered torrent. */
+    public static final class Torrent
+    {
+        public static final int NORMAL = 0;
+        public static final int FREELEECH = 1;
+        public static final int NEUTRAL = 2;
+
+        public final int id;
+        public volatile int freeTorrent;
+        /** Users holding a freeleech token on it; never changed once published, replaced on change. */
+        volatile IntHashSet tokenUsers = EMPTY;
+
+        public Torrent(final int id, final int freeTorrent)
+        {
+            this.id = id;
+            this.freeTorrent = freeTorrent;
+        }
+
+        public boolean hasToken(final int userId)
+        {
+            return tokenUsers.contains(userId);
+        }
+    }
+
+    private static final IntHashSet EMPTY = new IntHashSet();
+
+    private volatile ConcurrentHashMap<ByteKey, User> users = new ConcurrentHashMap<>();
+    private volatile ConcurrentHashMap<ByteKey, Torrent> torrents = new ConcurrentHashMap<>();
+    /** Peer-id prefixes of allowed clients; empty allows every client. */
+    private volatile byte[][] whitelist = new byte[0][];
+
+    public User user(final ByteKey passkey)
+    {
+        return users.get(passkey);
+    }
+
+    public Torrent torrent(final ByteKey infoHash)
+    {
+        return torrents.get(infoHash);
+    }
+
+    public int userCount()
+    {
+        return users.size();
+    }
+
+    public int torrentCount()
+    {
+        return torrents.size();
+    }
+
+    /** True when the whitelist is empty or a prefix of it starts {@code peerId}. */
+    public boolean clientAllowed(final byte[] peerId)
+    {
+        final byte[][] list = whitelist;
+        if (list.length == 0)
+        {
+            return true;
+        }
+        for (final byte[] prefix : list)
+        {
+            if (prefix.length <= peerId.length &&
+                java.util.Arrays.equals(prefix, 0, prefix.length, peerId, 0, prefix.length))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Replaces everything with a fresh load (the periodic reload); readers switch over at once. */
+    public synchronized void replace(final SiteData data)
+    {
+        final ConcurrentHashMap<ByteKey, User> u = new ConcurrentHashMap<>(data.users().size() * 2);
+        for (final SiteData.User user : data.users())
+        {
+            if (user.passkey() != null && user.passkey().length() == 32)
+            {
+                u.put(passkey(user.passkey()), new User(user.id(), user.canLeech(), user.enabled()));
+            }
+        }
+        final ConcurrentHashMap<ByteKey, Torrent> t = new ConcurrentHashMap<>(data.torrents().size() * 2);
+        final org.agrona.collections.Int2ObjectHashMap<Torrent> byId = new org.agrona.collections.Int2ObjectHashMap<>();
+        for (final SiteData.Torrent torrent : data.torrents())
+        {
+            if (torrent.infoHash() != null && torrent.infoHash().length == 20)
+            {
+                final Torrent entry = new Torrent(torrent.id(), torrent.freeTorrent());
+                t.put(new ByteKey(torrent.infoHash()), entry);
+                byId.put(torrent.id(), entry);
+            }
+        }
+        for (final SiteData.Token token : data.tokens())
+        {
+            final Torrent entry = byId.get(token.torrentId());
+            if (entry != null)
+            {
+                if (entry.tokenUsers == EMPTY)
+                {
+                    entry.tokenUsers = new IntHashSet();
+                }
+                entry.tokenUsers.add(token.userId());
+            }
+        }
+        users = u;
+        torrents = t;
+        whitelist = data.whitelist().toArray(new byte[0][]);
+    }
+
+    // ---- site-control changes: each takes effect for the next request ----
+
+    public synchronized void putUser(final String passkey, final int id, final boolean canLeech, final boolean enabled)
+    {
+        users.put(passkey(passkey), new User(id, canLeech, enabled));
+    }
+
+    public synchronized boolean removeUser(final String passkey)
+    {
+        return users.remove(passkey(passkey)) != null;
+    }
+
+    public synchronized boolean changePasskey(final String oldPasskey, final String newPasskey)
+    {
+        final User user = users.remove(passkey(oldPasskey));
+        if (user == null)
+        {
+            return false;
+        }
+        users.put(passkey(newPasskey), user);
+        return true;
+    }
+
+    public User userByPasskey(final String passkey)
+    {
+        return users.get(passkey(passkey));
+    }
+
+    public synchronized void putTorrent(final byte[] infoHash, final int id, final int freeTorrent)
+    {
+        final ByteKey key = new ByteKey(infoHash);
+        final Torrent old = torrents.get(key);
+        if (old != null && old.id == id)
+        {
+            old.freeTorrent = freeTorrent;
+            return;
+        }
+        torrents.put(key, new Torrent(id, freeTorrent));
+    }
+
+    public Torrent torrentByHash(final byte[] infoHash)
+    {
+        return torrents.get(new ByteKey(infoHash));
+    }
+
+    public synchronized boolean removeTorrent(final byte[] infoHash)
+    {
+        return torrents.remove(new ByteKey(infoHash)) != null;
+    }
+
+    public synchronized boolean setToken(final byte[] infoHash, final int userId, final boolean present)
+    {
+        final Torrent torrent = torrents.get(new ByteKey(infoHash));
+        if (torrent == null)
+        {
+            return false;
+        }
+        final IntHashSet next = new IntHashSet();
+        next.addAll(torrent.tokenUsers);
+        if (present)
+        {
+            next.add(userId);
+        }
+        else
+        {
+            next.remove(userId);
+        }
+        torrent.tokenUsers = next;
+        return true;
+    }
+
+    public synchronized void addWhitelist(final byte[] prefix)
+    {
+        final List<byte[]> next = new ArrayList<>(List.of(whitelist));
+        next.add(prefix.clone());
+        whitelist = next.toArray(new byte[0][]);
+    }
+
+    public synchronized boolean removeWhitelist(final byte[] prefix)
+    {
+        final List<byte[]> next = new ArrayList<>(List.of(whitelist));
+        final boolean removed = next.removeIf(p -> java.util.Arrays.equals(p, prefix));
+        whitelist = next.toArray(new byte[0][]);
+        return removed;
+    }
+
+    public static ByteKey passkey(final String passkey)
+    {
+        return new ByteKey(passkey.getBytes(StandardCharsets.ISO_8859_1));
+    }
+}

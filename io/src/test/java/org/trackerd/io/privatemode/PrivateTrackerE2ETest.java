@@ -1,0 +1,412 @@
+package org.trackerd.io.privatemode;
+
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.engine.site.SiteCounters;
+import org.trackerd.io.e2e.Announce;
+import org.trackerd.io.e2e.RawHttpClient;
+import org.trackerd.io.e2e.TrackerHarness;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Private mode end to end against a real MariaDB: users and torrents in Gazelle's tables, announces by passkey
+ * over HTTP, and the exact rows that land in users_main, torrents, xbt_files_users, xbt_snatched and
+ * users_freeleeches; every refusal; site control; the database going away mid-run; a tracker restart with
+ * deltas still unflushed.
+ */
+class PrivateTrackerE2ETest
+{
+    static final String ALICE = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static final String BOB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    static final String CAROL = "cccccccccccccccccccccccccccccccc";
+    static final String SECRET = "site-secret-0123456789";
+    static final byte[] NORMAL = Announce.hash("normal");
+    static final byte[] FREE = Announce.hash("free");
+    static final byte[] NEUTRAL = Announce.hash("neutral");
+    static final byte[] TOKENED = Announce.hash("tokened");
+    static final byte[] UNKNOWN = Announce.hash("unknown");
+
+    static Path dbDirectory;
+    static MariaDbServer db;
+
+    @TempDir
+    Path directory;
+    TrackerHarness harness;
+
+    @BeforeAll
+    static void startDatabase() throws Exception
+    {
+        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
+        db = MariaDbServer.create(dbDirectory);
+    }
+
+    @AfterAll
+    static void stopDatabase() throws Exception
+    {
+        if (db != null)
+        {
+            db.close();
+        }
+        if (dbDirectory != null)
+        {
+            try (var paths = Files.walk(dbDirectory))
+            {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @BeforeEach
+    void seed() throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            for (final String table : new String[] {"users_main", "torrents", "xbt_client_whitelist",
+                "users_freeleeches", "xbt_files_users", "xbt_snatched", "trackerd_batches"})
+            {
+                s.execute("TRUNCATE " + table);
+            }
+            s.execute("INSERT INTO users_main (ID, Username, Enabled, can_leech, torrent_pass) VALUES " +
+                "(1, 'alice', '1', 1, '" + ALICE + "'), (2, 'bob', '1', 0, '" + BOB + "'), " +
+                "(3, 'carol', '2', 1, '" + CAROL + "')");
+            try (PreparedStatement p = c.prepareStatement(
+                "INSERT INTO torrents (ID, info_hash, FreeTorrent) VALUES (?, ?, ?)"))
+            {
+                insertTorrent(p, 10, NORMAL, "0");
+                insertTorrent(p, 11, FREE, "1");
+                insertTorrent(p, 12, NEUTRAL, "2");
+                insertTorrent(p, 13, TOKENED, "0");
+            }
+            s.execute("INSERT INTO users_freeleeches (UserID, TorrentID) VALUES (1, 13)");
+        }
+        harness = new TrackerHarness(directory)
+            .set("tracker", "mode", "\"private\"")
+            .set("private", "database_url", "\"" + db.url() + "\"")
+            .set("private", "database_user", "\"root\"")
+            .set("private", "flush_interval_ms", "50")
+            .set("private", "reload_interval_seconds", "0")
+            .set("private", "connect_timeout_ms", "500")
+            .set("private", "site_secret", "\"" + SECRET + "\"")
+            .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
+            .start();
+    }
+
+    private static void insertTorrent(final PreparedStatement p, final int id, final byte[] hash, final String free)
+        throws Exception
+    {
+        p.setInt(1, id);
+        p.setBytes(2, hash);
+        p.setString(3, free);
+        p.executeUpdate();
+    }
+
+    @AfterEach
+    void stop() throws Exception
+    {
+        if (harness != null)
+        {
+            harness.close();
+        }
+        if (db != null)
+        {
+            db.start(); // a test that stopped it must not leave it down (start() on a running server is harmless)
+        }
+    }
+
+    // ---- helpers ----
+
+    static String target(final String passkey, final byte[] hash, final int peer, final long up, final long down,
+        final long left, final String event)
+    {
+        return "/" + passkey + "/announce?info_hash=" + Announce.encode(hash) + "&peer_id=" +
+            Announce.encode(Announce.peerId(peer)) + "&port=" + (6000 + peer) + "&uploaded=" + up + "&downloaded=" +
+            down + "&left=" + left + (event == null ? "" : "&event=" + event);
+    }
+
+    Map<String, Object> announce(final String passkey, final byte[] hash, final int peer, final long up,
+        final long down, final long left, final String event) throws Exception
+    {
+        return harness.get(target(passkey, hash, peer, up, down, left, event));
+    }
+
+    static String failure(final Map<String, Object> response)
+    {
+        final Object reason = response.get("failure reason");
+        return reason == null ? null : reason instanceof byte[] ?
+            new String((byte[])reason, StandardCharsets.ISO_8859_1) : reason.toString();
+    }
+
+    String control(final String query) throws Exception
+    {
+        try (RawHttpClient client = harness.connect())
+        {
+            final RawHttpClient.Response r = client.exchange("/" + SECRET + "/update?" + query);
+            assertEquals(200, r.status, r.toString());
+            return new String(r.body, StandardCharsets.US_ASCII);
+        }
+    }
+
+    long counter(final String name)
+    {
+        final CountersReader reader = harness.tracker().counters();
+        final long[] value = {0};
+        reader.forEach((id, type, key, label) ->
+        {
+            if (label.equals(name))
+            {
+                value[0] = reader.getCounterValue(id);
+            }
+        });
+        return value[0];
+    }
+
+    /** Waits (bounded) until every queued delta is in the database. */
+    void awaitFlushed()
+    {
+        final SiteCounters c = harness.tracker().privateTracker().counters();
+        await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
+            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
+    }
+
+    static void await(final BooleanSupplier condition, final String what)
+    {
+        final long deadline = System.currentTimeMillis() + 20_000;
+        while (!condition.getAsBoolean())
+        {
+            if (System.currentTimeMillis() > deadline)
+            {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try
+            {
+                Thread.sleep(20);
+            }
+            catch (final InterruptedException ex)
+            {
+                throw new AssertionError(ex);
+            }
+        }
+    }
+
+    static long[] longs(final String sql) throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        {
+            if (!r.next())
+            {
+                return null;
+            }
+            final long[] values = new long[r.getMetaData().getColumnCount()];
+            for (int i = 0; i < values.length; i++)
+            {
+                values[i] = r.getLong(i + 1);
+            }
+            return values;
+        }
+    }
+
+    static long[] user(final int id) throws Exception
+    {
+        return longs("SELECT Uploaded, Downloaded FROM users_main WHERE ID = " + id);
+    }
+
+    // ---- tests ----
+
+    @Test
+    void deltasSnatchesAndCountsLandExactly() throws Exception
+    {
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 100, 500, 500, null)));
+        final Map<String, Object> done = announce(ALICE, NORMAL, 1, 300, 1000, 0, "completed");
+        assertNull(failure(done));
+        assertEquals(1L, done.get("complete"));
+        awaitFlushed();
+        assertEquals(300, user(1)[0]);
+        assertEquals(1000, user(1)[1]);
+        final long[] torrent = longs("SELECT Seeders, Leechers, Snatched, last_action IS NOT NULL FROM torrents WHERE ID = 10");
+        assertEquals(1, torrent[0]);
+        assertEquals(0, torrent[1]);
+        assertEquals(1, torrent[2]);
+        assertEquals(1, torrent[3]);
+        final long[] peer = longs("SELECT uid, active, announced, completed, uploaded, downloaded, remaining " +
+            "FROM xbt_files_users WHERE fid = 10");
+        assertEquals(1, peer[0]);
+        assertEquals(1, peer[1]);
+        assertEquals(3, peer[2]);
+        assertEquals(1, peer[3]);
+        assertEquals(300, peer[4]);
+        assertEquals(1000, peer[5]);
+        assertEquals(0, peer[6]);
+        assertEquals(1, longs("SELECT COUNT(*) FROM xbt_snatched WHERE uid = 1 AND fid = 10 AND IP = '127.0.0.1'")[0]);
+
+        // A client whose counters went backwards restarts the baseline: max(0, new - last).
+        assertNull(failure(announce(ALICE, NORMAL, 1, 50, 1000, 0, null)));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 80, 1000, 0, null)));
+        // A second completed from the same peer is not a second snatch.
+        assertNull(failure(announce(ALICE, NORMAL, 1, 80, 1000, 0, "completed")));
+        // A second peer of another user leeching: counts change.
+        assertNull(failure(announce(BOB, NORMAL, 2, 0, 0, 0, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 90, 1000, 0, "stopped")));
+        awaitFlushed();
+        assertEquals(330 + 10, user(1)[0]);
+        assertEquals(1000, user(1)[1]);
+        assertEquals(1, longs("SELECT Snatched FROM torrents WHERE ID = 10")[0]);
+        assertEquals(1, longs("SELECT Seeders FROM torrents WHERE ID = 10")[0]);
+        assertEquals(0, longs("SELECT active FROM xbt_files_users WHERE fid = 10 AND uid = 1")[0]);
+        assertEquals(1, longs("SELECT COUNT(*) FROM xbt_snatched")[0]);
+        assertEquals(0, counter("private_db_errors"));
+        assertTrue(counter("private_batches_flushed") >= 2);
+    }
+
+    @Test
+    void freeleechNeutralLeechAndTokens() throws Exception
+    {
+        for (final byte[] hash : new byte[][] {FREE, NEUTRAL, TOKENED})
+        {
+            assertNull(failure(announce(ALICE, hash, 1, 0, 0, 5000, "started")));
+            assertNull(failure(announce(ALICE, hash, 1, 200, 700, 4300, null)));
+        }
+        awaitFlushed();
+        // Freeleech: upload 200 counts, download not; neutral: neither; token: upload counts, download to the token.
+        assertEquals(400, user(1)[0]);
+        assertEquals(0, user(1)[1]);
+        assertEquals(700, longs("SELECT Downloaded FROM users_freeleeches WHERE UserID = 1 AND TorrentID = 13")[0]);
+        assertEquals(1, longs("SELECT COUNT(*) FROM users_freeleeches")[0]);
+        assertEquals(700, longs("SELECT downloaded FROM xbt_files_users WHERE fid = 12")[0]);
+    }
+
+    @Test
+    void everyRefusalHasItsReason() throws Exception
+    {
+        assertEquals("passkey not found", failure(announce("x".repeat(32), NORMAL, 1, 0, 0, 10, null)));
+        assertEquals("passkey not found", failure(harness.get(Announce.leecher(NORMAL, Announce.peerId(1), 7000).target())));
+        assertEquals("your account is disabled", failure(announce(CAROL, NORMAL, 1, 0, 0, 10, null)));
+        assertEquals("unregistered torrent", failure(announce(ALICE, UNKNOWN, 1, 0, 0, 10, null)));
+        assertEquals("access denied, leeching forbidden", failure(announce(BOB, NORMAL, 2, 0, 0, 10, null)));
+        assertNull(failure(announce(BOB, NORMAL, 2, 0, 0, 0, null)), "a seeder may seed without the right to leech");
+        assertEquals("success", control("action=add_whitelist&peer_id=-TR"));
+        assertEquals("your client is not on the whitelist", failure(announce(ALICE, NORMAL, 1, 0, 0, 10, null)));
+        assertEquals("success", control("action=add_whitelist&peer_id=-E2E"));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 10, null)));
+        // Scrape by passkey.
+        final Map<String, Object> scrape = harness.get("/" + ALICE + "/scrape?info_hash=" + Announce.encode(NORMAL));
+        assertNull(failure(scrape));
+        assertEquals("passkey not found", failure(harness.get("/" + "y".repeat(32) + "/scrape?info_hash=" +
+            Announce.encode(NORMAL))));
+        assertEquals(2, counter("private_rejected{reason=\"unknown_passkey\",protocol=\"http\",thread=\"0\"}"));
+        assertEquals(1, counter("private_rejected{reason=\"leeching_forbidden\",protocol=\"http\",thread=\"0\"}"));
+    }
+
+    @Test
+    void siteControlTakesEffectAtOnce() throws Exception
+    {
+        try (RawHttpClient client = harness.connect())
+        {
+            assertEquals(404, client.exchange("/wrong-secret-0123456789/update?action=reload").status);
+        }
+        final String dave = "dddddddddddddddddddddddddddddddd";
+        assertEquals("passkey not found", failure(announce(dave, NORMAL, 4, 0, 0, 10, null)));
+        assertEquals("success", control("action=add_user&id=4&passkey=" + dave));
+        assertNull(failure(announce(dave, NORMAL, 4, 0, 0, 10, null)));
+        assertEquals("success", control("action=update_user&passkey=" + dave + "&can_leech=0"));
+        assertEquals("access denied, leeching forbidden", failure(announce(dave, NORMAL, 4, 0, 0, 10, null)));
+        final String dave2 = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+        assertEquals("success", control("action=change_passkey&oldpasskey=" + dave + "&newpasskey=" + dave2));
+        assertEquals("passkey not found", failure(announce(dave, NORMAL, 4, 0, 0, 0, null)));
+        assertNull(failure(announce(dave2, NORMAL, 4, 0, 0, 0, null)));
+        assertEquals("success", control("action=remove_user&passkey=" + dave2));
+        assertEquals("passkey not found", failure(announce(dave2, NORMAL, 4, 0, 0, 0, null)));
+        assertEquals("unknown passkey", control("action=remove_user&passkey=" + dave2));
+
+        // Torrents: add, make freeleech, tokens, delete.
+        final byte[] fresh = Announce.hash("fresh");
+        assertEquals("unregistered torrent", failure(announce(ALICE, fresh, 1, 0, 0, 10, null)));
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            s.execute("INSERT INTO torrents (ID, info_hash) VALUES (20, x'" + hex(fresh) + "')");
+        }
+        assertEquals("success", control("action=add_torrent&id=20&info_hash=" + Announce.encode(fresh) + "&freetorrent=0"));
+        assertNull(failure(announce(ALICE, fresh, 1, 0, 0, 1000, "started")));
+        assertEquals("success", control("action=update_torrent&info_hash=" + Announce.encode(fresh) + "&freetorrent=1"));
+        assertNull(failure(announce(ALICE, fresh, 1, 0, 100, 900, null)));
+        assertEquals("success", control("action=update_torrent&info_hash=" + Announce.encode(fresh) + "&freetorrent=0"));
+        assertEquals("success", control("action=add_token&info_hash=" + Announce.encode(fresh) + "&userid=1"));
+        assertNull(failure(announce(ALICE, fresh, 1, 0, 150, 850, null)));
+        assertEquals("success", control("action=remove_token&info_hash=" + Announce.encode(fresh) + "&userid=1"));
+        assertNull(failure(announce(ALICE, fresh, 1, 0, 170, 830, null)));
+        awaitFlushed();
+        assertEquals(20, user(1)[1], "only the download after the token went counts");
+        assertEquals(50, longs("SELECT Downloaded FROM users_freeleeches WHERE UserID = 1 AND TorrentID = 20")[0]);
+        assertEquals("success", control("action=delete_torrent&info_hash=" + Announce.encode(fresh)));
+        assertEquals("unregistered torrent", failure(announce(ALICE, fresh, 1, 0, 170, 830, null)));
+        assertEquals("unknown action", control("action=frobnicate"));
+    }
+
+    @Test
+    void deltasSurviveTheDatabaseGoingAwayAndLandExactlyOnce() throws Exception
+    {
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 100, 100, 900, null)));
+        awaitFlushed();
+        db.stop();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 250, 400, 600, null)), "announces go on without the database");
+        assertNull(failure(announce(ALICE, NORMAL, 1, 300, 1000, 0, "completed")));
+        await(() -> counter("private_db_errors") > 0, "a failed flush");
+        assertTrue(harness.tracker().privateTracker().counters().pendingRows.get() > 0);
+        db.start();
+        awaitFlushed();
+        assertEquals(300, user(1)[0]);
+        assertEquals(1000, user(1)[1]);
+        assertEquals(1, longs("SELECT Snatched FROM torrents WHERE ID = 10")[0]);
+        assertEquals(1, longs("SELECT COUNT(*) FROM xbt_snatched")[0]);
+    }
+
+    @Test
+    void aRestartWithUnflushedDeltasLosesNone() throws Exception
+    {
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        awaitFlushed();
+        db.stop();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 700, 1000, 0, "completed")));
+        await(() -> counter("private_db_errors") > 0, "a failed flush");
+        harness.close();
+        assertTrue(Files.exists(directory.resolve("journal.bin")), "unflushed deltas are journaled");
+        db.start();
+        harness.start();
+        awaitFlushed();
+        await(() -> !Files.exists(directory.resolve("journal.bin")), "the journal emptied");
+        assertEquals(700, user(1)[0]);
+        assertEquals(1000, user(1)[1]);
+        assertEquals(1, longs("SELECT COUNT(*) FROM xbt_snatched")[0]);
+        assertFalse(longs("SELECT COUNT(*) FROM trackerd_batches")[0] == 0);
+    }
+
+    static String hex(final byte[] bytes)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final byte b : bytes)
+        {
+            sb.append(String.format("%02x", b));
+        }
+        return sb.toString();
+    }
+}
