@@ -5,7 +5,7 @@
 # ratio trackerd/opentracker for each (higher is better for responses/s, lower for the others).
 #
 #   scripts/compare-trackers.sh [DURATION_S] [TORRENTS] [PEERS]        (defaults 10 1000 100000)
-#   env: SERVER_CPU=0 LOAD_CPU=1 SOCKETS=16 WINDOW=8 NUMWANT=50 WARMUP_S=5 HTTP_CONNECTIONS=32
+#   env: SERVER_CPU=0 LOAD_CPU=1 SOCKETS=16 WINDOW=8 NUMWANT=50 WARMUP_S=10 HTTP_CONNECTIONS=32
 #
 # opentracker as Debian packages it is IPv4-only and serves only whitelisted torrents: it is fed the load's
 # infohashes as its whitelist. Only loopback addresses are used; every load is bounded by DURATION_S.
@@ -13,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration=${1:-10}; torrents=${2:-1000}; peers=${3:-100000}
 server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
-sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-5}
+sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-10}
 http_connections=${HTTP_CONNECTIONS:-32}
 ot_port=16969; our_port=26969
 

@@ -77,8 +77,8 @@ public final class TrackerEngine implements AutoCloseable
             case "sleeping" -> new SleepingWaitStrategy();
             // Producers signal only when the processor is actually waiting (no lock per publish, unlike
             // BlockingWaitStrategy); the 1 ms timeout bounds the cost of any missed signal.
-            case "lite_blocking" -> new LiteTimeoutBlockingWaitStrategy(1, TimeUnit.MILLISECONDS);
-            default -> new BlockingWaitStrategy();
+            case "blocking" -> new BlockingWaitStrategy();
+            default -> new LiteTimeoutBlockingWaitStrategy(1, TimeUnit.MILLISECONDS);
         };
     }
 

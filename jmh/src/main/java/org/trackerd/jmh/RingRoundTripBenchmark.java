@@ -85,7 +85,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
     @State(Scope.Thread)
     public abstract static class ConsumerState
     {
-        @Param({"blocking", "yielding"})
+        @Param({"lite_blocking", "blocking", "yielding"})
         public String waitStrategy;
 
         TrackerEngine engine;

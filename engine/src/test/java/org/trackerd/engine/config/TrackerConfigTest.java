@@ -42,7 +42,7 @@ class TrackerConfigTest
         assertFalse(c.tracker.allowIpSpoofing);
         assertEquals(16_384, c.engine.requestRingSize);
         assertEquals(1024, c.engine.responseRingSize);
-        assertEquals("blocking", c.engine.waitStrategy);
+        assertEquals("lite_blocking", c.engine.waitStrategy);
         assertEquals("block", c.engine.frontendIdle);
         assertEquals(100, c.engine.expiryTickMs);
         assertEquals(60, c.engine.expirySweepSeconds);
@@ -54,7 +54,7 @@ class TrackerConfigTest
         final TrackerConfig c = TrackerConfig.parse("{\"http\": null, \"tracker\": {}, \"engine\": {\"wait_strategy\": null}}");
         assertEquals(1, c.http.threads);
         assertEquals(1800, c.tracker.announceIntervalSeconds);
-        assertEquals("blocking", c.engine.waitStrategy);
+        assertEquals("lite_blocking", c.engine.waitStrategy);
     }
 
     @Test
