@@ -48,6 +48,8 @@ public final class RequestEvent
     public byte event;
     /** Negative means "the configured default". */
     public int numWant;
+    /** The answer will carry peer ids (HTTP dictionary form without no_peer_id); otherwise they are not copied. */
+    public boolean wantPeerIds = true;
     public boolean hasKey;
     public int key;
 
@@ -125,6 +127,7 @@ public final class RequestEvent
         left = src.left;
         event = src.event;
         numWant = src.numWant;
+        wantPeerIds = src.wantPeerIds;
         hasKey = src.hasKey;
         key = src.key;
         System.arraycopy(src.altAddress, 0, altAddress, 0, ADDRESS_LENGTH);

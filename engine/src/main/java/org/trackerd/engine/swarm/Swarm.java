@@ -345,6 +345,50 @@ final class Swarm
         return n;
     }
 
+    /**
+     * Picks up to {@code want} members from the union of {@code [fromA, toA)} and {@code [fromB, toB)} as one
+     * window of consecutive members starting at a random position (wrapping), skipping {@code exclude}; all of
+     * them when there are no more than {@code want}. Distinct, never the requester, and read-only: no swaps, so
+     * the cost is the copying of the picked peers, read in memory order. The window is random per request and
+     * the member order churns as peers come and go, which is the selection opentracker makes too.
+     */
+    int sampleWindow(final int fromA, final int toA, final int fromB, final int toB, final int exclude,
+        final int want, final SplittableRandom random, final SlotSink sink)
+    {
+        final int lengthA = Math.max(0, toA - fromA);
+        final int available = lengthA + Math.max(0, toB - fromB);
+        int candidates = available;
+        if (exclude >= 0)
+        {
+            final int p = position(exclude);
+            if ((p >= fromA && p < toA) || (p >= fromB && p < toB))
+            {
+                candidates--;
+            }
+        }
+        final int n = Math.min(want, candidates);
+        if (n <= 0)
+        {
+            return 0;
+        }
+        int i = n == candidates ? 0 : random.nextInt(available);
+        int taken = 0;
+        while (taken < n)
+        {
+            final int slot = members[at(i, fromA, lengthA, fromB)];
+            if (slot != exclude)
+            {
+                sink.accept(this, slot);
+                taken++;
+            }
+            if (++i == available)
+            {
+                i = 0;
+            }
+        }
+        return n;
+    }
+
     /** Position of the {@code i}-th member of the two ranges seen as one. */
     private static int at(final int i, final int fromA, final int lengthA, final int fromB)
     {

@@ -73,6 +73,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private org.trackerd.engine.site.DeltaRecorder deltas;
 
     private ResponseEvent current;
+    /** Whether the current answer carries peer ids (only the HTTP dictionary form without no_peer_id does). */
+    private boolean currentWantsPeerIds;
     /** Peers by kind and family, indexed by {@link #bucket}: leechers v4, leechers v6, seeders v4, seeders v6. */
     private final long[] population = new long[4];
     private final Swarm.SlotSink copyPeer = this::copyPeer;
@@ -466,10 +468,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         current = r;
         currentFamily = family;
+        currentWantsPeerIds = e.wantPeerIds;
         final int preferredBits = family == 0 ? preferredBitsIpv4 : preferredBitsIpv6;
         if (preferredBits == 0)
         {
-            swarm.sample(fromA, toA, fromB, toB, slot, want, random, copyPeer);
+            swarm.sampleWindow(fromA, toA, fromB, toB, slot, want, random, copyPeer);
         }
         else
         {
@@ -552,7 +555,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int i = r.peerCount++;
         final int base = Swarm.offset(slot);
         final int address = addressFor(swarm, slot);
-        swarm.slots.getBytes(base + Swarm.PEER_ID_OFFSET, r.peerIds, i * RequestEvent.HASH_LENGTH, RequestEvent.HASH_LENGTH);
+        if (currentWantsPeerIds)
+        {
+            swarm.slots.getBytes(base + Swarm.PEER_ID_OFFSET, r.peerIds, i * RequestEvent.HASH_LENGTH,
+                RequestEvent.HASH_LENGTH);
+        }
         swarm.slots.getBytes(address, r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH, RequestEvent.ADDRESS_LENGTH);
         // The port sits right after either address (PORT_OFFSET, ALT_PORT_OFFSET).
         r.peerPorts[i] = swarm.slots.getShort(address + RequestEvent.ADDRESS_LENGTH) & 0xFFFF;

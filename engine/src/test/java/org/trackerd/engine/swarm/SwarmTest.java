@@ -191,6 +191,40 @@ class SwarmTest
     }
 
     @Test
+    void windowSampleIsDistinctWithinItsRangesNeverTheRequesterAndWritesNothing()
+    {
+        final List<Integer> slots = addPeers(100);
+        for (int i = 0; i < 30; i++)
+        {
+            swarm.seeder(slots.get(i), true);
+        }
+        final SplittableRandom rnd = new SplittableRandom(11);
+        final int[] before = members();
+        final java.util.Set<Integer> seen = new HashSet<>();
+        for (int round = 0; round < 500; round++)
+        {
+            final int exclude = slots.get(30 + rnd.nextInt(70));
+            final int want = rnd.nextInt(120);
+            final List<Integer> picked = new java.util.ArrayList<>();
+            // Seeders and leechers given as two ranges, as a leecher's selection does.
+            swarm.sampleWindow(0, swarm.seeders(), swarm.seeders(), swarm.size(), exclude, want, rnd,
+                (s, slot) -> picked.add(slot));
+            assertEquals(Math.min(want, 99), picked.size());
+            assertEquals(picked.size(), new HashSet<>(picked).size(), "duplicates in " + picked);
+            assertFalse(picked.contains(exclude));
+            seen.addAll(picked);
+            final List<Integer> leechersOnly = new java.util.ArrayList<>();
+            swarm.sampleWindow(swarm.seeders(), swarm.size(), 0, 0, -1, 10, rnd, (s, slot) -> leechersOnly.add(slot));
+            for (final int slot : leechersOnly)
+            {
+                assertFalse(swarm.isSeeder(slot));
+            }
+        }
+        assertArrayEquals(before, members());
+        assertEquals(100, seen.size(), "random windows reach every member over many requests");
+    }
+
+    @Test
     void sampleLeavesMembersInTheOrderItFoundThem()
     {
         final List<Integer> slots = addPeers(50);

@@ -260,6 +260,7 @@ public final class QueryParser
         out.port = (int)port;
         out.left = left;
         out.context = context;
+        out.wantPeerIds = (context & (CONTEXT_COMPACT | CONTEXT_NO_PEER_ID)) == 0;
         if (allowIpSpoofing)
         {
             applyNamedAddresses(out);

@@ -187,6 +187,7 @@ public final class UdpRequestDecoder
         // A key of 0 is what a client sends when it has none: it must not prove identity from another address.
         out.key = a.key();
         out.hasKey = out.key != 0;
+        out.wantPeerIds = false; // BEP 15 answers carry addresses and ports only
         final int numWant = a.numWant();
         out.numWant = numWant < 0 ? -1 : numWant;
         out.scrapeCount = 0;
