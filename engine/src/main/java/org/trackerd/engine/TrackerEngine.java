@@ -147,6 +147,13 @@ public final class TrackerEngine implements AutoCloseable
         return batchProcessor == null ? -1 : batchProcessor.getSequence().get();
     }
 
+    /** The largest swarms as of the last expiry sweep; any thread. */
+    public List<SwarmProcessor.TopSwarm> topSwarms()
+    {
+        final SwarmProcessor p = processor;
+        return p == null ? List.of() : p.topSwarms();
+    }
+
     /** Last request sequence published into the ring; any thread. */
     public long publishedSequence()
     {

@@ -271,6 +271,7 @@ public final class Tracker implements AutoCloseable
 
     private void registerGauges()
     {
+        metrics.topSwarms(engine::topSwarms);
         metrics.gauge("trackerd_ring_free_slots", "Free slots of each ring (request ring and per-frontend response rings)",
             "ring=\"request\"", () -> engine.requestRing().remainingCapacity());
         for (final ResponseQueue q : engine.responseQueues())

@@ -159,13 +159,34 @@ public final class MetricsServer implements AutoCloseable
         stats.put("requests_total", requests[0]);
         stats.put("requests_per_second_average", Math.round(requests[0] / uptimeSeconds * 10) / 10.0);
         stats.put("engine_progressing", progressing());
+        stats.put("top_swarms", metrics.topSwarms());
         return stats;
     }
 
     private static String json(final Map<String, Object> stats)
     {
         final StringBuilder sb = new StringBuilder("{");
-        stats.forEach((k, v) -> sb.append(sb.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+        stats.forEach((k, v) ->
+        {
+            sb.append(sb.length() > 1 ? "," : "").append('"').append(k).append("\":");
+            if (v instanceof List<?> list)
+            {
+                sb.append('[');
+                for (int i = 0; i < list.size(); i++)
+                {
+                    final org.trackerd.engine.swarm.SwarmProcessor.TopSwarm t =
+                        (org.trackerd.engine.swarm.SwarmProcessor.TopSwarm)list.get(i);
+                    sb.append(i > 0 ? "," : "").append("{\"info_hash\":\"").append(t.infoHashHex())
+                        .append("\",\"seeders\":").append(t.seeders()).append(",\"leechers\":").append(t.leechers())
+                        .append(",\"downloaded\":").append(t.downloaded()).append('}');
+                }
+                sb.append(']');
+            }
+            else
+            {
+                sb.append(v);
+            }
+        });
         return sb.append("}\n").toString();
     }
 
@@ -174,8 +195,22 @@ public final class MetricsServer implements AutoCloseable
         final StringBuilder sb = new StringBuilder(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>trackerd stats</title></head><body>" +
             "<h1>trackerd</h1><table>");
-        stats.forEach((k, v) -> sb.append("<tr><th align=\"left\">").append(k.replace('_', ' '))
-            .append("</th><td>").append(v).append("</td></tr>"));
+        stats.forEach((k, v) ->
+        {
+            if (!(v instanceof List))
+            {
+                sb.append("<tr><th align=\"left\">").append(k.replace('_', ' ')).append("</th><td>").append(v)
+                    .append("</td></tr>");
+            }
+        });
+        sb.append("</table><h2>top swarms</h2><table><tr><th>info hash</th><th>seeders</th><th>leechers</th>" +
+            "<th>downloaded</th></tr>");
+        for (final Object o : (List<?>)stats.get("top_swarms"))
+        {
+            final org.trackerd.engine.swarm.SwarmProcessor.TopSwarm t = (org.trackerd.engine.swarm.SwarmProcessor.TopSwarm)o;
+            sb.append("<tr><td><code>").append(t.infoHashHex()).append("</code></td><td>").append(t.seeders())
+                .append("</td><td>").append(t.leechers()).append("</td><td>").append(t.downloaded()).append("</td></tr>");
+        }
         return sb.append("</table><p><a href=\"/metrics\">metrics</a> · <a href=\"/stats?format=json\">json</a>" +
             "</p></body></html>\n").toString();
     }

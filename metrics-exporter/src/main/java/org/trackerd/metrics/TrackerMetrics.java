@@ -27,6 +27,19 @@ public final class TrackerMetrics
     private final List<LatencyRecorder> recorders = new CopyOnWriteArrayList<>();
     private final List<Gauge> gauges = new CopyOnWriteArrayList<>();
     private final long startMs = System.currentTimeMillis();
+    private volatile java.util.function.Supplier<List<org.trackerd.engine.swarm.SwarmProcessor.TopSwarm>> topSwarms =
+        List::of;
+
+    /** Where /stats reads the largest swarms from (set by the launcher). */
+    public void topSwarms(final java.util.function.Supplier<List<org.trackerd.engine.swarm.SwarmProcessor.TopSwarm>> source)
+    {
+        topSwarms = source;
+    }
+
+    List<org.trackerd.engine.swarm.SwarmProcessor.TopSwarm> topSwarms()
+    {
+        return topSwarms.get();
+    }
 
     public CountersManager countersManager()
     {

@@ -15,6 +15,7 @@ import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -657,6 +658,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 if (sweepCursor >= registry.size())
                 {
                     sweepCursor = 0;
+                    publishTopSwarms(nowMs);
                 }
                 final Swarm swarm = registry.at(sweepCursor);
                 // Walk down from the end: a removal only moves already-visited members into the hole.
@@ -695,11 +697,76 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 }
                 if (removeIfEmpty(swarm) != null)
                 {
+                    offerTopSwarm(swarm);
                     sweepCursor++;
                 }
             }
         }
         publishGauges();
+    }
+
+    /** The largest swarms, for the operator's /stats page; computed along the expiry sweep, never by a scan. */
+    public record TopSwarm(String infoHashHex, int seeders, int leechers, long downloaded)
+    {
+    }
+
+    private static final int TOP_SWARMS = 10;
+    private final Swarm[] topCandidates = new Swarm[TOP_SWARMS];
+    private int topCandidateCount;
+    private long topPublishedMs;
+    private volatile List<TopSwarm> topSwarms = List.of();
+
+    /** Any thread: the largest swarms as of the last completed sweep. */
+    public List<TopSwarm> topSwarms()
+    {
+        return topSwarms;
+    }
+
+    private void offerTopSwarm(final Swarm swarm)
+    {
+        int smallest = -1;
+        for (int i = 0; i < topCandidateCount; i++)
+        {
+            if (topCandidates[i] == swarm)
+            {
+                return;
+            }
+            if (smallest < 0 || topCandidates[i].size() < topCandidates[smallest].size())
+            {
+                smallest = i;
+            }
+        }
+        if (topCandidateCount < TOP_SWARMS)
+        {
+            topCandidates[topCandidateCount++] = swarm;
+        }
+        else if (swarm.size() > topCandidates[smallest].size())
+        {
+            topCandidates[smallest] = swarm;
+        }
+    }
+
+    /** Once a sweep has visited every swarm (and at most once a second), publish what it saw. */
+    private void publishTopSwarms(final long nowMs)
+    {
+        if (nowMs - topPublishedMs < 1000)
+        {
+            return;
+        }
+        topPublishedMs = nowMs;
+        final java.util.ArrayList<TopSwarm> top = new java.util.ArrayList<>(topCandidateCount);
+        for (int i = 0; i < topCandidateCount; i++)
+        {
+            final Swarm s = topCandidates[i];
+            if (s.size() > 0)
+            {
+                top.add(new TopSwarm(org.agrona.BitUtil.toHex(s.key.bytes), s.seeders(), s.leechers(), s.downloaded));
+            }
+            topCandidates[i] = null;
+        }
+        topCandidateCount = 0;
+        top.sort((a, b) -> Integer.compare(b.seeders() + b.leechers(), a.seeders() + a.leechers()));
+        topSwarms = List.copyOf(top);
     }
 
     /** A dual-stacked peer whose first address expired lives on through its other one. */

@@ -106,8 +106,18 @@ class MetricsE2ETest
 
         final HttpResponse<String> check = get(metricsBase + "/check", null);
         assertEquals(200, check.statusCode());
-        final String stats = get(metricsBase + "/stats?format=json", null).body();
+        final String top = "{\"info_hash\":\"aabbccddeeff00112233445566778899aabbccdd\",\"seeders\":1," +
+            "\"leechers\":1,\"downloaded\":0}";
+        String stats = get(metricsBase + "/stats?format=json", null).body();
+        final long statsDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!stats.contains(top) && System.nanoTime() < statsDeadline)
+        {
+            Thread.sleep(50); // the top-swarms list is published once an expiry sweep has gone round
+            stats = get(metricsBase + "/stats?format=json", null).body();
+        }
         assertTrue(stats.contains("\"torrents\":1") && stats.contains("\"peers\":2"), stats);
-        assertTrue(get(metricsBase + "/stats", null).body().contains("<table>"));
+        assertTrue(stats.contains(top), stats);
+        final String html = get(metricsBase + "/stats", null).body();
+        assertTrue(html.contains("<table>") && html.contains("aabbccddeeff00112233445566778899aabbccdd"), html);
     }
 }
