@@ -206,18 +206,6 @@ public final class AccessChecker
 
     private static int hex(final byte b)
     {
-        if (b >= '0' && b <= '9')
-        {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f')
-        {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F')
-        {
-            return b - 'A' + 10;
-        }
-        return -1;
+        return org.trackerd.engine.Ascii.hexDigit(b);
     }
 }
