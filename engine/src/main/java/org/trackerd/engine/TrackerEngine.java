@@ -49,6 +49,8 @@ public final class TrackerEngine implements AutoCloseable
     private final CountersManager countersManager;
     private final EngineCounters counters;
     private final RingBuffer<RequestEvent> requestRing;
+    /** Non-null when producers must wake the processor after a burst (engine.wait_strategy batch_wake). */
+    private final BatchWakeWaitStrategy batchWake;
     private final List<ResponseQueue> queues = new ArrayList<>();
     private final long seed = new SecureRandom().nextLong();
     private SwarmProcessor processor;
@@ -64,8 +66,10 @@ public final class TrackerEngine implements AutoCloseable
         this.countersManager = countersManager;
         this.counters = new EngineCounters(countersManager);
         final int maxScrape = config.tracker.maxScrapeHashes;
+        final WaitStrategy strategy = waitStrategy(config.engine.waitStrategy);
+        this.batchWake = strategy instanceof BatchWakeWaitStrategy ? (BatchWakeWaitStrategy)strategy : null;
         this.requestRing = RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape),
-            config.engine.requestRingSize, waitStrategy(config.engine.waitStrategy));
+            config.engine.requestRingSize, strategy);
     }
 
     static WaitStrategy waitStrategy(final String name)
@@ -78,6 +82,7 @@ public final class TrackerEngine implements AutoCloseable
             // Producers signal only when the processor is actually waiting (no lock per publish, unlike
             // BlockingWaitStrategy); the 1 ms timeout bounds the cost of any missed signal.
             case "blocking" -> new BlockingWaitStrategy();
+            case "batch_wake" -> new BatchWakeWaitStrategy(1, TimeUnit.MILLISECONDS);
             default -> new LiteTimeoutBlockingWaitStrategy(1, TimeUnit.MILLISECONDS);
         };
     }
@@ -128,6 +133,7 @@ public final class TrackerEngine implements AutoCloseable
             if (running)
             {
                 requestRing.tryPublishEvent(TICK);
+                wakeProcessor();
             }
         }
     }
@@ -163,6 +169,18 @@ public final class TrackerEngine implements AutoCloseable
     public List<ResponseQueue> responseQueues()
     {
         return List.copyOf(queues);
+    }
+
+    /**
+     * Any publishing thread: call after publishing a burst of requests. With {@code batch_wake} it wakes a
+     * sleeping processor once for the whole burst; with the other strategies publishing already woke it.
+     */
+    public void wakeProcessor()
+    {
+        if (batchWake != null)
+        {
+            batchWake.wake();
+        }
     }
 
     public int maxScrapeHashes()

@@ -313,7 +313,7 @@ public final class TrackerConfig
         {
             requestRingSize = powerOfTwo(r, "request_ring_size", 16_384);
             responseRingSize = powerOfTwo(r, "response_ring_size", 1024);
-            waitStrategy = r.choice("wait_strategy", "lite_blocking", "blocking", "lite_blocking", "sleeping", "yielding",
+            waitStrategy = r.choice("wait_strategy", "lite_blocking", "blocking", "lite_blocking", "batch_wake", "sleeping", "yielding",
                 "busy_spin");
             frontendIdle = r.choice("frontend_idle", "block", "block", "yield", "busy_spin");
             expiryTickMs = r.longValue("expiry_tick_ms", 100, 1, 60_000);

@@ -101,6 +101,7 @@ public final class HttpFrontend implements Runnable
     private int highWater;
     private int open;
     private int outstanding;
+    private boolean publishedSinceWake;
     private long nowNs;
     private long nextSweepNs;
     /** Null: no access control at all (set before the thread starts). */
@@ -220,6 +221,11 @@ public final class HttpFrontend implements Runnable
         int work = 0;
         work += selector.selectNow(onSelectedKey);
         work += drainResponses();
+        if (publishedSinceWake)
+        {
+            publishedSinceWake = false;
+            engine.wakeProcessor(); // once for everything this cycle published (engine.wait_strategy batch_wake)
+        }
         if (nowNs - nextSweepNs >= 0)
         {
             nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
@@ -516,7 +522,9 @@ public final class HttpFrontend implements Runnable
             e.correlationId = c.correlationId();
             e.receivedNs = nowNs;
             e.replyPort = 0;
-            if (outstanding >= queue.capacity() || !engine.tryPublish(e))
+            final boolean published = outstanding < queue.capacity() && engine.tryPublish(e);
+            publishedSinceWake |= published;
+            if (!published)
             {
                 counters.rejectedBusy.incrementRelease();
                 requests.increment(action, c.family, RequestCounters.OUTCOME_DROPPED);

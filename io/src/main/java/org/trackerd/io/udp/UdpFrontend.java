@@ -93,6 +93,7 @@ public final class UdpFrontend implements Runnable
     private final int[] freeSlots;
     private int freeCount;
     private int outstanding;
+    private boolean publishedSinceWake;
 
     private long nowNs;
     private long epochSeconds;
@@ -193,7 +194,13 @@ public final class UdpFrontend implements Runnable
                     }
                     continue;
                 }
-                work = receiveAll() + drainResponses();
+                work = receiveAll();
+                if (publishedSinceWake)
+                {
+                    publishedSinceWake = false;
+                    engine.wakeProcessor(); // once for the whole burst (engine.wait_strategy batch_wake)
+                }
+                work += drainResponses();
                 if (work == 0)
                 {
                     idle();
@@ -354,7 +361,9 @@ public final class UdpFrontend implements Runnable
         e.correlationId |= (long)slot << 32;
         e.frontendId = queue.id();
         e.receivedNs = nowNs;
-        if (!engine.tryPublish(e))
+        final boolean published = engine.tryPublish(e);
+        publishedSinceWake |= published;
+        if (!published)
         {
             // Ring full: drop; the client retries after 15 s, which costs it time, not correctness.
             freeSlots[freeCount++] = slot;
