@@ -100,6 +100,7 @@ class PrivateTrackerE2ETest
         }
         harness = new TrackerHarness(directory)
             .set("tracker", "mode", "\"private\"")
+            .set("udp", "listen", "[\"127.0.0.1:0\"]")
             .set("private", "database_url", "\"" + db.url() + "\"")
             .set("private", "database_user", "\"root\"")
             .set("private", "flush_interval_ms", "50")
@@ -275,6 +276,56 @@ class PrivateTrackerE2ETest
         assertEquals(1, longs("SELECT COUNT(*) FROM xbt_snatched")[0]);
         assertEquals(0, counter("private_db_errors"));
         assertTrue(counter("private_batches_flushed") >= 2);
+    }
+
+    /** A BEP 15 announce carrying the passkey in BEP 41 URLData; returns the reply packet. */
+    java.nio.ByteBuffer udpAnnounce(final java.nio.channels.DatagramChannel ch, final long connectionId,
+        final String passkey, final byte[] hash, final int peer, final long up, final long down, final long left,
+        final int event) throws Exception
+    {
+        final byte[] path = ("/" + passkey + "/announce").getBytes(StandardCharsets.US_ASCII);
+        final java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(98 + 2 + path.length + 1);
+        out.putLong(connectionId).putInt(1).putInt(0x5151).put(hash).put(Announce.peerId(peer))
+            .putLong(down).putLong(left).putLong(up).putInt(event).putInt(0).putInt(0x1234).putInt(-1)
+            .putShort((short)(6000 + peer)).put((byte)2).put((byte)path.length).put(path).put((byte)0).flip();
+        ch.write(out);
+        return java.nio.ByteBuffer.wrap(receive(ch));
+    }
+
+    /** One reply, waiting at most the socket timeout (the channel's own read would wait forever). */
+    static byte[] receive(final java.nio.channels.DatagramChannel ch) throws Exception
+    {
+        final java.net.DatagramPacket packet = new java.net.DatagramPacket(new byte[2048], 2048);
+        ch.socket().receive(packet);
+        return java.util.Arrays.copyOf(packet.getData(), packet.getLength());
+    }
+
+    @Test
+    void udpAnnouncesCarryThePasskeyInUrlData() throws Exception
+    {
+        try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open())
+        {
+            ch.socket().setSoTimeout(5000);
+            ch.connect(harness.tracker().udpAddresses().get(0));
+            final java.nio.ByteBuffer connect = java.nio.ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0)
+                .putInt(7);
+            ch.write(connect.flip());
+            final long connectionId = java.nio.ByteBuffer.wrap(receive(ch)).getLong(8);
+
+            java.nio.ByteBuffer r = udpAnnounce(ch, connectionId, ALICE, NORMAL, 1, 0, 0, 1000, 2);
+            assertEquals(1, r.getInt(0), "announce answered, not refused");
+            r = udpAnnounce(ch, connectionId, ALICE, NORMAL, 1, 250, 400, 600, 0);
+            assertEquals(1, r.getInt(0));
+            r = udpAnnounce(ch, connectionId, "y".repeat(32), NORMAL, 2, 0, 0, 1000, 2);
+            assertEquals(3, r.getInt(0), "unknown passkey refused with an error packet");
+            final byte[] text = new byte[r.remaining() - 8];
+            r.position(8);
+            r.get(text);
+            assertEquals("passkey not found", new String(text, StandardCharsets.US_ASCII));
+            awaitFlushed();
+            assertEquals(250, user(1)[0]);
+            assertEquals(400, user(1)[1]);
+        }
     }
 
     @Test
