@@ -205,48 +205,43 @@ public final class MariaDbBackend implements SiteBackend
 
     private void writeUsers(final Connection c, final DeltaBatch batch) throws SQLException
     {
-        final Iterator<Map.Entry<Integer, long[]>> it = batch.users.entrySet().iterator();
-        while (it.hasNext())
-        {
-            final List<Map.Entry<Integer, long[]>> chunk = take(it, batchSize);
-            final StringBuilder sql = new StringBuilder("UPDATE users_main u JOIN (");
-            unionRows(sql, chunk.size(), "SELECT ? AS ID, ? AS up, ? AS down");
-            sql.append(") d ON u.ID = d.ID SET u.Uploaded = u.Uploaded + d.up, u.Downloaded = u.Downloaded + d.down");
-            try (PreparedStatement s = c.prepareStatement(sql.toString()))
-            {
-                int p = 1;
-                for (final Map.Entry<Integer, long[]> e : chunk)
-                {
-                    s.setInt(p++, e.getKey());
-                    s.setLong(p++, e.getValue()[0]);
-                    s.setLong(p++, e.getValue()[1]);
-                }
-                s.executeUpdate();
-            }
-        }
+        updateJoined(c, batch.users, "UPDATE users_main u JOIN (", "SELECT ? AS ID, ? AS up, ? AS down",
+            ") d ON u.ID = d.ID SET u.Uploaded = u.Uploaded + d.up, u.Downloaded = u.Downloaded + d.down", 2);
     }
 
     private void writeTorrents(final Connection c, final DeltaBatch batch) throws SQLException
     {
-        final Iterator<Map.Entry<Integer, long[]>> it = batch.torrents.entrySet().iterator();
+        updateJoined(c, batch.torrents, "UPDATE torrents t JOIN (",
+            "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched, ? AS seen",
+            ") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, " +
+            "t.Snatched = t.Snatched + d.snatched, " +
+            "t.last_action = IF(d.seen > 0, FROM_UNIXTIME(d.seen / 1000), t.last_action)", 4);
+    }
+
+    /**
+     * One multi-row {@code UPDATE ... JOIN (SELECT ... UNION ALL ...)} per chunk of rows keyed by an int id, each
+     * row carrying its first {@code values} longs: rows the site has deleted simply match nothing.
+     */
+    private void updateJoined(final Connection c, final Map<Integer, long[]> rows, final String head,
+        final String rowSelect, final String tail, final int values) throws SQLException
+    {
+        final Iterator<Map.Entry<Integer, long[]>> it = rows.entrySet().iterator();
         while (it.hasNext())
         {
             final List<Map.Entry<Integer, long[]>> chunk = take(it, batchSize);
-            final StringBuilder sql = new StringBuilder("UPDATE torrents t JOIN (");
-            unionRows(sql, chunk.size(), "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched, ? AS seen");
-            sql.append(") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, ")
-                .append("t.Snatched = t.Snatched + d.snatched, ")
-                .append("t.last_action = IF(d.seen > 0, FROM_UNIXTIME(d.seen / 1000), t.last_action)");
+            final StringBuilder sql = new StringBuilder(head);
+            unionRows(sql, chunk.size(), rowSelect);
+            sql.append(tail);
             try (PreparedStatement s = c.prepareStatement(sql.toString()))
             {
                 int p = 1;
                 for (final Map.Entry<Integer, long[]> e : chunk)
                 {
                     s.setInt(p++, e.getKey());
-                    s.setLong(p++, e.getValue()[0]);
-                    s.setLong(p++, e.getValue()[1]);
-                    s.setLong(p++, e.getValue()[2]);
-                    s.setLong(p++, e.getValue()[3]);
+                    for (int v = 0; v < values; v++)
+                    {
+                        s.setLong(p++, e.getValue()[v]);
+                    }
                 }
                 s.executeUpdate();
             }
