@@ -57,6 +57,7 @@ class RealClientsE2ETest
                 "--seed-time=5");
             try
             {
+                awaitSeeder(port, payload, 262_144);
                 final Process leecher = aria2(leechDir, torrent, 1, "--seed-time=0");
                 final boolean finished = leecher.waitFor(90, TimeUnit.SECONDS);
                 if (!finished)
@@ -99,7 +100,8 @@ class RealClientsE2ETest
 
             final Process seeder = aria2(seedDir, httpTorrent, 2, "--check-integrity=true", "--seed-ratio=0.0",
                 "--seed-time=5");
-            final Process leecher = new ProcessBuilder("/usr/bin/transmission-cli", "-g", dir.resolve("tr-config").toString(),
+            awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144);
+            final Process leecher = new ProcessBuilder("/usr/bin/transmission-cli", "-M", "-g", dir.resolve("tr-config").toString(),
                 "-w", leechDir.toString(), "-p", String.valueOf(53000 + (int)(ProcessHandle.current().pid() % 900)),
                 udpTorrent.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("transmission.log").toFile())
                 .start();
@@ -117,7 +119,8 @@ class RealClientsE2ETest
                         Thread.sleep(200);
                     }
                 }
-                assertTrue(done, "transmission did not download through the UDP tracker");
+                assertTrue(done, () -> "transmission did not download through the UDP tracker; its log ends: " +
+                    tail(dir.resolve("transmission.log")) + "; the seed's log ends: " + tail(seedDir.resolve("aria2.log")));
             }
             finally
             {
@@ -125,6 +128,62 @@ class RealClientsE2ETest
                 seeder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * Waits (bounded) until the seed has announced, so the downloader's first announce already finds it:
+     * otherwise the downloader's next chance is its client's own re-announce schedule, which is what made this
+     * test slow or flaky.
+     */
+    private static void awaitSeeder(final int httpPort, final byte[] payload, final int pieceLength) throws Exception
+    {
+        final String hash = percentEncode(infoHash(payload, pieceLength));
+        final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline)
+        {
+            final String body = client.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + httpPort + "/scrape?info_hash=" + hash)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.ISO_8859_1)).body();
+            if (body.contains("8:completei1e"))
+            {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the aria2 seed never announced to the tracker");
+    }
+
+    /** SHA-1 of the info dictionary {@link #torrent} writes. */
+    private static byte[] infoHash(final byte[] payload, final int pieceLength) throws Exception
+    {
+        final byte[] whole = torrent("x", "payload.bin", payload, pieceLength);
+        final String text = new String(whole, StandardCharsets.ISO_8859_1);
+        final int start = text.indexOf("4:info") + 6;
+        return MessageDigest.getInstance("SHA-1").digest(Arrays.copyOfRange(whole, start, whole.length - 1));
+    }
+
+    private static String tail(final Path log)
+    {
+        try
+        {
+            final String text = new String(Files.readAllBytes(log), StandardCharsets.ISO_8859_1).replace('\r', '\n');
+            return text.substring(Math.max(0, text.length() - 1500));
+        }
+        catch (final IOException ex)
+        {
+            return "(unreadable: " + ex + ")";
+        }
+    }
+
+    private static String percentEncode(final byte[] raw)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final byte b : raw)
+        {
+            sb.append('%').append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+        }
+        return sb.toString();
     }
 
     private Process aria2(final Path workDir, final Path torrent, final int index, final String... extra)
