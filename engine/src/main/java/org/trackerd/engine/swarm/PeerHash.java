@@ -40,4 +40,23 @@ final class PeerHash
     {
         return BitUtil.findNextPositivePowerOfTwo(Math.max(4, capacity * 2));
     }
+
+    /**
+     * A seeded 64-bit fingerprint of a 20-byte id, never 0; equal for the same bytes whether read from an array
+     * or from a page.
+     */
+    static long fingerprint(final org.agrona.DirectBuffer buffer, final int offset, final long seed)
+    {
+        long h = fmix(seed ^ buffer.getLong(offset, ByteOrder.LITTLE_ENDIAN));
+        h = fmix(h ^ buffer.getLong(offset + 8, ByteOrder.LITTLE_ENDIAN));
+        h = fmix(h ^ (buffer.getInt(offset + 16, ByteOrder.LITTLE_ENDIAN) & 0xFFFF_FFFFL));
+        return h == 0 ? 1 : h;
+    }
+
+    private static long fmix(final long v)
+    {
+        long x = (v ^ (v >>> 33)) * 0xFF51AFD7ED558CCDL;
+        x = (x ^ (x >>> 33)) * 0xC4CEB9FE1A85EC53L;
+        return x ^ (x >>> 33);
+    }
 }

@@ -14,14 +14,28 @@ import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
 
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import net.openhft.chronicle.map.MapSegmentContext;
+
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
- * The one thread that writes swarm state: takes announces and scrapes off the request ring in sequence, updates
- * the in-memory swarms and the persisted maps, picks peers and publishes each result to the response queue of
- * the frontend that asked. Clock ticks on the same ring drive peer expiry in small slices.
+ * The one thread that writes swarm state: takes announces and scrapes off the request ring in sequence, reads and
+ * writes the swarms' pages in place in the persisted map, picks peers and publishes each result to the response
+ * queue of the frontend that asked. Clock ticks on the same ring drive peer expiry in small slices.
+ *
+ * <p>The map is the index: a swarm of up to {@link Page#CAPACITY} peers is one page (one map entry, found by one
+ * hash lookup, its records partitioned by kind and family, see {@link Page}); a bigger one is a run of pages with
+ * an in-memory {@link BigSwarm} index of where each peer is. Nothing else is kept per swarm or per peer on the
+ * heap, so memory per peer is the page's bytes, and a restart finds the swarms ready without rebuilding them.
  *
  * <p>It is a deterministic state machine of the ring's sequence and the clock: it knows nothing of sockets,
  * HTTP or bencode.
@@ -32,11 +46,13 @@ import java.util.SplittableRandom;
 public final class SwarmProcessor implements EventHandler<RequestEvent>
 {
     private static final Logger LOG = LoggerFactory.getLogger(SwarmProcessor.class);
+    private static final int PENDING_BIG = 256;
 
     private final SwarmStore store;
+    private final ChronicleMap<byte[], byte[]> map;
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
-    private final SwarmRegistry registry = new SwarmRegistry();
+    private final HashMap<InfoHashKey, BigSwarm> bigSwarms = new HashMap<>();
     private final InfoHashKey hashProbe = new InfoHashKey();
     private final CachedEpochClock clock = new CachedEpochClock();
     private final long seed;
@@ -55,35 +71,68 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Preferred-subnet prefix over the 16-byte form (IPv4 as 96 + bits); 0 = off for that family. */
     private final int preferredBitsIpv4;
     private final int preferredBitsIpv6;
-    private int sweepCursor;
+
+    /** The map key being worked on: infohash + page number. */
+    private final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+    private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+    /** The page being worked on, in the map's memory or in a scratch array. */
+    private final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+    /** New page values, one array per record count (the map copies them in). */
+    private final byte[][] values = new byte[Page.CAPACITY + 1][];
+    private final byte[] work = new byte[Page.length(Page.CAPACITY)];
+    private final byte[] tmp = new byte[Page.RECORD];
+    private final byte[] moved = new byte[Page.RECORD];
+    private final UnsafeBuffer movedBuffer = new UnsafeBuffer(moved);
+    private final UnsafeBuffer peerIdBuffer = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer addressBuffer = new UnsafeBuffer(new byte[0]);
+    private final byte[] sweptHash = new byte[20];
+
+    /** Where swaps of the page being changed go, when it belongs to a big swarm. */
+    private BigSwarm indexed;
+    private int indexedPage;
+    private final Page.SwapListener indexer = this::swapped;
+
+    private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
+    private int sweepSegment;
+    private long visited;
+    private long deadlineMs;
+    private boolean loading;
+    private final byte[][] pendingBig = new byte[PENDING_BIG][20];
+    private int pendingBigCount;
+    private final List<byte[]> loadBig = new ArrayList<>();
+    private final List<byte[]> loadExtraPages = new ArrayList<>();
+    private final long[] deadFingerprints = new long[Page.CAPACITY];
 
     /** The requester's address family while peers are copied: 0 IPv4, 1 IPv6. */
     private int currentFamily;
-    /**
-     * Preferred-subnet selection probes a bounded random sample of the eligible members instead of indexing
-     * swarms by prefix: a prefix index would have to be kept for every prefix length and family and updated
-     * on every address change, while local peers are a small share of a big swarm and the client re-announces
-     * every interval, so a bounded probe finds every local peer in swarms up to the probe size and a fair share
-     * of them beyond, at a fixed cost per announce.
-     */
-    private final int[] probe;
-    private int probeCount;
-    private final Swarm.SlotSink collect = this::collect;
+    private boolean currentWantsPeerIds;
+    private ResponseEvent current;
+    private final UnsafeBuffer responseAddresses = new UnsafeBuffer(new byte[0]);
+    /** Preferred-subnet selection gathers a bounded window of candidates here first: address (16), port (2), id (20). */
+    private static final int CANDIDATE = 38;
+    private boolean gathering;
+    private final UnsafeBuffer candidates;
+    private int candidateCount;
+    private final boolean[] taken;
+    private final int probeSize;
+    private int fromA;
+    private int toA;
+    private int fromB;
+    private int toB;
+    private boolean completedNow;
 
     /** Private mode's accounting, or null (public mode). */
     private org.trackerd.engine.site.DeltaRecorder deltas;
-
-    private ResponseEvent current;
-    /** Whether the current answer carries peer ids (only the HTTP dictionary form without no_peer_id does). */
-    private boolean currentWantsPeerIds;
-    /** Peers by kind and family, indexed by {@link #bucket}: leechers v4, leechers v6, seeders v4, seeders v6. */
+    /** Peers by kind and family, indexed by {@link #population}: leechers v4, leechers v6, seeders v4, seeders v6. */
     private final long[] population = new long[4];
-    private final Swarm.SlotSink copyPeer = this::copyPeer;
 
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
         final EngineCounters counters, final long seed)
     {
         this.store = store;
+        this.map = store.map();
         this.queues = queues;
         this.counters = counters;
         this.seed = seed;
@@ -100,7 +149,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.bothFamilies = TrackerConfig.Tracker.PEER_FAMILY_BOTH.equals(config.tracker.peerFamily);
         this.preferredBitsIpv4 = config.tracker.preferredIpv4Prefix == 0 ? 0 : 96 + config.tracker.preferredIpv4Prefix;
         this.preferredBitsIpv6 = config.tracker.preferredIpv6Prefix;
-        this.probe = new int[probeSize(config.tracker.maxNumWant)];
+        this.probeSize = probeSize(config.tracker.maxNumWant);
+        this.candidates = new UnsafeBuffer(new byte[probeSize * CANDIDATE]);
+        this.taken = new boolean[probeSize];
+        for (int n = 0; n <= Page.CAPACITY; n++)
+        {
+            values[n] = new byte[Page.length(n)];
+        }
         clock.update(System.currentTimeMillis());
     }
 
@@ -111,111 +166,113 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /**
-     * Rebuilds the in-memory swarms from the persisted maps, dropping peers whose lifetime ran out while the
-     * tracker was down and torrents left without peers.
+     * Counts what the persisted map holds, drops peers whose lifetime ran out while the tracker was down (and
+     * torrents left without peers), and indexes the swarms bigger than one page. The swarms themselves stay where
+     * they are, in the map.
      */
     public void loadFromStore()
     {
+        final long start = System.nanoTime();
         final long nowMs = System.currentTimeMillis();
         clock.update(nowMs);
-        final long[] expired = new long[1];
-        final java.util.List<byte[]> stale = new java.util.ArrayList<>();
-        store.forEachTorrent((infoHash, downloaded) -> registry.create(hashProbe.set(infoHash, 0, seed)).downloaded = downloaded);
-        final byte[] peerId = new byte[20];
-        final byte[] infoHash = new byte[20];
-        store.forEachPeer((key40, value) ->
+        deadlineMs = nowMs - peerLifetimeMs;
+        final long expiredBefore = counters.peersExpired.get();
+        loading = true;
+        store.torrents = 0;
+        store.peers = 0;
+        Arrays.fill(population, 0);
+        bigSwarms.clear();
+        try
         {
-            System.arraycopy(key40, 0, infoHash, 0, 20);
-            System.arraycopy(key40, 20, peerId, 0, 20);
-            final long deadlineMs = nowMs - peerLifetimeMs;
-            long lastSeenMs = value.getLong(SwarmStore.V_LAST_SEEN_OFFSET);
-            byte flags = value.getByte(SwarmStore.V_FLAGS_OFFSET);
-            final boolean altAlive = (flags & Swarm.FLAG_DUAL) != 0 &&
-                value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET) >= deadlineMs;
-            int addressOffset = SwarmStore.V_ADDRESS_OFFSET;
-            int portOffset = SwarmStore.V_PORT_OFFSET;
-            if (lastSeenMs < deadlineMs && altAlive)
+            for (int s = 0; s < map.segments(); s++)
             {
-                // Its first address went quiet while the tracker was down: it lives on through the other one.
-                addressOffset = SwarmStore.V_ALT_ADDRESS_OFFSET;
-                portOffset = SwarmStore.V_ALT_PORT_OFFSET;
-                lastSeenMs = value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET);
-                flags &= ~Swarm.FLAG_DUAL;
-            }
-            else if (!altAlive)
-            {
-                flags &= ~Swarm.FLAG_DUAL;
-            }
-            Swarm swarm = registry.get(hashProbe.set(infoHash, 0, seed));
-            if (lastSeenMs < deadlineMs || registry.peers() >= maxPeers)
-            {
-                if (swarm == null)
+                try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(s))
                 {
-                    swarm = registry.create(hashProbe);
-                    store.putTorrent(infoHash, 0);
+                    c.forEachSegmentEntry(sweeper);
                 }
-                expired[0]++;
-                stale.add(key40.clone());
-                return;
             }
-            if (swarm == null)
+            for (final byte[] infoHash : loadBig)
             {
-                swarm = registry.create(hashProbe);
-                store.putTorrent(infoHash, 0);
+                loadBigSwarm(infoHash);
             }
-            final int hash = PeerHash.hash(peerId, 0, seed);
-            if (swarm.find(peerId, hash) >= 0)
+            for (final byte[] pageKey : loadExtraPages)
             {
-                return;
+                final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
+                final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+                if (big == null || pageNo >= big.pages)
+                {
+                    // A page left behind by a process that died while moving peers between pages.
+                    System.arraycopy(pageKey, 0, key, 0, SwarmStore.KEY_LENGTH);
+                    map.remove(key);
+                }
             }
-            final int slot = swarm.add(peerId, hash);
-            registry.peersChanged(1);
-            final int base = Swarm.offset(slot);
-            final UnsafeBuffer slots = swarm.slots;
-            slots.putBytes(base + Swarm.ADDRESS_OFFSET, value, addressOffset, 16);
-            slots.putShort(base + Swarm.PORT_OFFSET, value.getShort(portOffset));
-            slots.putInt(base + Swarm.KEY_OFFSET, value.getInt(SwarmStore.V_KEY_OFFSET));
-            slots.putLong(base + Swarm.LAST_SEEN_OFFSET, lastSeenMs);
-            slots.putBytes(base + Swarm.ALT_ADDRESS_OFFSET, value, SwarmStore.V_ALT_ADDRESS_OFFSET, 16);
-            slots.putShort(base + Swarm.ALT_PORT_OFFSET, value.getShort(SwarmStore.V_ALT_PORT_OFFSET));
-            slots.putLong(base + Swarm.ALT_LAST_SEEN_OFFSET, value.getLong(SwarmStore.V_ALT_LAST_SEEN_OFFSET));
-            swarm.flags(slot, (byte)(flags & ~Swarm.FLAG_SEEDER));
-            swarm.seeder(slot, (flags & Swarm.FLAG_SEEDER) != 0);
-        });
-        // Chronicle forbids changing a map while iterating it: drop expired peers afterwards.
-        for (final byte[] key40 : stale)
-        {
-            store.removePeerByKey(key40);
         }
-        for (int i = registry.size() - 1; i >= 0; i--)
+        finally
         {
-            final Swarm swarm = registry.at(i);
-            if (swarm.size() == 0)
-            {
-                store.removeTorrent(swarm.key.bytes);
-                registry.remove(swarm);
-            }
-            else
-            {
-                for (int p = 0; p < swarm.size(); p++)
-                {
-                    account(swarm, swarm.memberAt(p), 1);
-                }
-            }
+            loading = false;
+            loadBig.clear();
+            loadExtraPages.clear();
+        }
+        for (final BigSwarm big : new ArrayList<>(bigSwarms.values()))
+        {
+            sweepBig(big);
         }
         publishGauges();
-        LOG.info("loaded {} torrents and {} peers from the store ({} peers had expired)", registry.size(),
-            registry.peers(), expired[0]);
+        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} peers had expired, {} swarms span " +
+            "several pages)", store.torrents, store.peers, (System.nanoTime() - start) / 1_000_000,
+            counters.peersExpired.get() - expiredBefore, bigSwarms.size());
+    }
+
+    /** Start-up: indexes a swarm of several pages, counting its peers; its expired peers go afterwards. */
+    private void loadBigSwarm(final byte[] infoHash)
+    {
+        final BigSwarm big = new BigSwarm(new InfoHashKey().set(infoHash, 0, seed));
+        int p = 0;
+        while (p < 0xFFFF)
+        {
+            setKey(infoHash, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            {
+                c.readLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry == null)
+                {
+                    break;
+                }
+                wrap(page, entry);
+                final int count = Page.count(page);
+                for (int pos = 0; pos < count; pos++)
+                {
+                    big.put(fingerprint(page, pos), BigSwarm.location(p, pos));
+                    countPeer(Page.flags(page, pos), 1);
+                }
+                big.seeders += Page.seeders(page);
+                big.leechers += Page.leechers(page);
+                if (p == 0)
+                {
+                    big.downloaded = Page.downloaded(page);
+                }
+            }
+            p++;
+        }
+        big.pages = p;
+        store.torrents++;
+        store.peers += big.size();
+        writePages(big);
+        if (p > 1)
+        {
+            bigSwarms.put(big.key, big);
+        }
     }
 
     public int torrentCount()
     {
-        return registry.size();
+        return (int)store.torrents;
     }
 
     public long peerCount()
     {
-        return registry.peers();
+        return store.peers;
     }
 
     public long seederCount()
@@ -314,201 +371,647 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         finally
         {
+            current = null;
             ring.publish(sequence);
             queue.dirty = true;
         }
     }
 
+    private static final int DONE = 0;
+    private static final int ANSWERED = 1;
+    private static final int PROMOTE = 2;
+
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
-        Swarm swarm = registry.get(hashProbe.set(e.infoHash, 0, seed));
-        final int peerHash = PeerHash.hash(e.peerId, 0, seed);
-        int slot = swarm == null ? -1 : swarm.find(e.peerId, peerHash);
-
-        if (slot >= 0 && !sameClient(swarm, slot, e))
+        peerIdBuffer.wrap(e.peerId);
+        addressBuffer.wrap(e.address);
+        completedNow = false;
+        BigSwarm big = bigSwarms.get(hashProbe.set(e.infoHash, 0, seed));
+        final int outcome;
+        if (big == null)
         {
-            counters.rejectedPeerIdConflict.incrementRelease();
-            r.status = Status.PEER_ID_CONFLICT;
-            return;
-        }
-
-        if (e.event == RequestEvent.EVENT_STOPPED)
-        {
-            // A client stops as a whole, whichever of its addresses says so.
-            if (slot >= 0)
+            final int single = announceSingle(e, r);
+            if (single == PROMOTE)
             {
-                removePeer(swarm, slot);
-                counters.peersStopped.incrementRelease();
-                swarm = removeIfEmpty(swarm);
+                big = promote(e.infoHash);
+                outcome = announceBig(big, e, r);
             }
-            fillCounts(swarm, r);
-            if (deltas != null)
+            else
             {
-                deltas.announce(e, r.complete, r.incomplete, false, clock.time());
+                outcome = single;
             }
-            return;
-        }
-
-        final long nowMs = clock.time();
-        if (slot >= 0)
-        {
-            account(swarm, slot, -1);
-            placeAddress(swarm, slot, e.address, 0, e.port, nowMs);
         }
         else
         {
-            if (registry.peers() >= maxPeers || (swarm == null && registry.size() >= maxTorrents))
+            outcome = announceBig(big, e, r);
+        }
+        if (outcome == ANSWERED && deltas != null)
+        {
+            deltas.announce(e, r.complete, r.incomplete, completedNow, clock.time());
+        }
+    }
+
+    /** An announce to a swarm of at most one page, under one lock of its map entry. */
+    private int announceSingle(final RequestEvent e, final ResponseEvent r)
+    {
+        final long nowMs = clock.time();
+        final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
+        setKey(e.infoHash, 0, 0);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry == null)
+            {
+                if (stopped)
+                {
+                    return ANSWERED;
+                }
+                if (store.peers >= maxPeers || store.torrents >= maxTorrents)
+                {
+                    counters.rejectedFull.incrementRelease();
+                    r.status = Status.TRACKER_FULL;
+                    return DONE;
+                }
+                final byte[] value = values[1];
+                Arrays.fill(value, (byte)0);
+                scratch.wrap(value);
+                Page.pages(scratch, 1);
+                applyAnnounce(scratch, 0, e, nowMs, true, null);
+                if (completedNow)
+                {
+                    Page.downloaded(scratch, 1);
+                    counters.downloadsCompleted.incrementRelease();
+                }
+                c.absentEntry().doInsert(c.wrapValueAsData(value));
+                store.torrents++;
+                store.peers++;
+                counters.torrentsCreated.incrementRelease();
+                counters.peersAdded.incrementRelease();
+                fillCounts(scratch, r);
+                return ANSWERED;
+            }
+            wrap(page, entry);
+            int pos = Page.find(page, e.peerId, peerIdBuffer);
+            if (pos >= 0 && !sameClient(page, pos, e))
+            {
+                counters.rejectedPeerIdConflict.incrementRelease();
+                r.status = Status.PEER_ID_CONFLICT;
+                return DONE;
+            }
+            if (stopped)
+            {
+                if (pos >= 0)
+                {
+                    counters.peersStopped.incrementRelease();
+                    if (removeFromSinglePage(c, entry, pos))
+                    {
+                        return ANSWERED;
+                    }
+                }
+                fillCounts(page, r);
+                return ANSWERED;
+            }
+            if (pos >= 0)
+            {
+                pos = applyAnnounce(page, pos, e, nowMs, false, null);
+                if (completedNow)
+                {
+                    Page.downloaded(page, Page.downloaded(page) + 1);
+                    counters.downloadsCompleted.incrementRelease();
+                }
+            }
+            else
+            {
+                if (store.peers >= maxPeers)
+                {
+                    counters.rejectedFull.incrementRelease();
+                    r.status = Status.TRACKER_FULL;
+                    fillCounts(page, r);
+                    return DONE;
+                }
+                final int count = Page.count(page);
+                if (count == Page.CAPACITY)
+                {
+                    return PROMOTE;
+                }
+                final byte[] value = values[count + 1];
+                page.getBytes(0, value, 0, page.capacity());
+                Arrays.fill(value, Page.record(count), value.length, (byte)0);
+                scratch.wrap(value);
+                pos = applyAnnounce(scratch, count, e, nowMs, true, null);
+                if (completedNow)
+                {
+                    Page.downloaded(scratch, Page.downloaded(scratch) + 1);
+                    counters.downloadsCompleted.incrementRelease();
+                }
+                entry.doReplaceValue(c.wrapValueAsData(value));
+                wrap(page, c.entry());
+                store.peers++;
+                counters.peersAdded.incrementRelease();
+            }
+            final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
+            final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
+            startSelection(e, r);
+            ranges(page, seeder, e);
+            window(page, pos, gathering ? Math.max(want, probeSize) : want);
+            finishSelection(e, want);
+            fillCounts(page, r);
+            return ANSWERED;
+        }
+    }
+
+    /**
+     * Removes the record at {@code pos} from a one-page swarm ({@link #page} wraps it), or the swarm with its last
+     * peer. Returns true when the swarm is gone.
+     */
+    private boolean removeFromSinglePage(final ExternalMapQueryContext<byte[], byte[], ?> c,
+        final MapEntry<byte[], byte[]> entry, final int pos)
+    {
+        final int flags = Page.flags(page, pos);
+        copyExpired(page, pos);
+        countPeer(flags, -1);
+        store.peers--;
+        final int count = Page.count(page);
+        if (count == 1)
+        {
+            entry.doRemove();
+            store.torrents--;
+            counters.torrentsRemoved.incrementRelease();
+            return true;
+        }
+        Page.moveToEnd(page, pos, tmp, null);
+        final byte[] value = values[count - 1];
+        page.getBytes(0, value, 0, value.length);
+        entry.doReplaceValue(c.wrapValueAsData(value));
+        wrap(page, c.entry());
+        return false;
+    }
+
+    /** The swarm outgrew its one page: index it; its next peer opens page 1. */
+    private BigSwarm promote(final byte[] infoHash)
+    {
+        final BigSwarm big = new BigSwarm(new InfoHashKey().set(infoHash, 0, seed));
+        setKey(infoHash, 0, 0);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.readLock().lock();
+            wrap(page, c.entry());
+            final int count = Page.count(page);
+            for (int pos = 0; pos < count; pos++)
+            {
+                big.put(fingerprint(page, pos), BigSwarm.location(0, pos));
+            }
+            big.seeders = Page.seeders(page);
+            big.leechers = Page.leechers(page);
+            big.downloaded = Page.downloaded(page);
+        }
+        big.pages = 1;
+        bigSwarms.put(big.key, big);
+        return big;
+    }
+
+    /** An announce to a swarm of several pages: one lock per page touched, never two at once. */
+    private int announceBig(final BigSwarm big, final RequestEvent e, final ResponseEvent r)
+    {
+        final long nowMs = clock.time();
+        final long fingerprint = PeerHash.fingerprint(peerIdBuffer, 0, seed);
+        int location = big.find(fingerprint);
+        int ownPage = -1;
+        int ownPos = -1;
+        boolean seeder = e.left == 0;
+        if (location >= 0)
+        {
+            final int p = BigSwarm.page(location);
+            setKey(big.key.bytes, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            {
+                c.updateLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                final int pos = BigSwarm.position(location);
+                if (entry != null)
+                {
+                    wrap(page, entry);
+                }
+                if (entry == null || pos >= Page.count(page) || Page.find(page, e.peerId, peerIdBuffer) != pos)
+                {
+                    big.remove(fingerprint); // cannot happen while the index is kept in step; heal it if it does
+                    location = -1;
+                }
+                else if (!sameClient(page, pos, e))
+                {
+                    counters.rejectedPeerIdConflict.incrementRelease();
+                    r.status = Status.PEER_ID_CONFLICT;
+                    return DONE;
+                }
+                else if (e.event != RequestEvent.EVENT_STOPPED)
+                {
+                    final boolean wasSeeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
+                    indexed = big;
+                    indexedPage = p;
+                    ownPos = applyAnnounce(page, pos, e, nowMs, false, indexer);
+                    indexed = null;
+                    ownPage = p;
+                    if (wasSeeder != seeder)
+                    {
+                        big.seeders += seeder ? 1 : -1;
+                        big.leechers += seeder ? -1 : 1;
+                    }
+                }
+            }
+            if (location >= 0 && e.event == RequestEvent.EVENT_STOPPED)
+            {
+                counters.peersStopped.incrementRelease();
+                removeBig(big, fingerprint);
+                fillCounts(big, r);
+                return ANSWERED;
+            }
+            if (completedNow)
+            {
+                big.downloaded++;
+                counters.downloadsCompleted.incrementRelease();
+                writeDownloaded(big);
+            }
+        }
+        if (location < 0)
+        {
+            if (e.event == RequestEvent.EVENT_STOPPED)
+            {
+                fillCounts(big, r);
+                return ANSWERED;
+            }
+            if (store.peers >= maxPeers)
             {
                 counters.rejectedFull.incrementRelease();
                 r.status = Status.TRACKER_FULL;
-                fillCounts(swarm, r);
-                return;
+                fillCounts(big, r);
+                return DONE;
             }
-            if (swarm == null)
+            location = addBig(big, e, nowMs, fingerprint);
+            ownPage = BigSwarm.page(location);
+            ownPos = BigSwarm.position(location);
+            if (completedNow)
             {
-                swarm = registry.create(hashProbe);
-                store.putTorrent(swarm.key.bytes, 0);
-                counters.torrentsCreated.incrementRelease();
+                big.downloaded++;
+                counters.downloadsCompleted.incrementRelease();
+                writeDownloaded(big);
             }
-            slot = swarm.add(e.peerId, peerHash);
-            registry.peersChanged(1);
-            counters.peersAdded.incrementRelease();
-            final int base = Swarm.offset(slot);
-            swarm.slots.putBytes(base + Swarm.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
-            swarm.slots.putShort(base + Swarm.PORT_OFFSET, (short)e.port);
-            swarm.slots.putLong(base + Swarm.LAST_SEEN_OFFSET, nowMs);
         }
-        if (e.hasAltAddress)
-        {
-            placeAddress(swarm, slot, e.altAddress, 0, e.altPort, nowMs);
-        }
-
-        final UnsafeBuffer slots = swarm.slots;
-        final int base = Swarm.offset(slot);
-        slots.putInt(base + Swarm.KEY_OFFSET, e.key);
-        byte flags = swarm.flags(slot);
-        flags = (byte)(e.hasKey ? flags | Swarm.FLAG_HAS_KEY : flags & ~Swarm.FLAG_HAS_KEY);
-        final boolean completedNow = e.event == RequestEvent.EVENT_COMPLETED && (flags & Swarm.FLAG_COMPLETED) == 0;
-        if (completedNow)
-        {
-            flags |= Swarm.FLAG_COMPLETED;
-            swarm.downloaded++;
-            store.putTorrent(swarm.key.bytes, swarm.downloaded);
-            counters.downloadsCompleted.incrementRelease();
-        }
-        swarm.flags(slot, flags);
-        final boolean seeder = e.left == 0;
-        swarm.seeder(slot, seeder);
-        account(swarm, slot, 1);
-        store.putPeer(swarm.key.bytes, slots, base);
 
         final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
-        selectPeers(swarm, slot, seeder, e, want, r);
-        fillCounts(swarm, r);
-        if (deltas != null)
+        startSelection(e, r);
+        int remaining = gathering ? Math.max(want, probeSize) : want;
+        final int first = random.nextInt(big.pages);
+        for (int k = 0; k < big.pages && remaining > 0; k++)
         {
-            deltas.announce(e, r.complete, r.incomplete, completedNow, nowMs);
-        }
-    }
-
-    /**
-     * Records an address the peer announced from: its first address when of the same family (it moved, or
-     * re-announced), else its address in the other family, which makes it dual-stacked.
-     */
-    private static void placeAddress(final Swarm swarm, final int slot, final byte[] address, final int offset,
-        final int port, final long nowMs)
-    {
-        final UnsafeBuffer slots = swarm.slots;
-        final int base = Swarm.offset(slot);
-        final boolean ipv4 = RequestEvent.isIpv4Mapped(address, offset);
-        if (ipv4 == RequestEvent.isIpv4Mapped(slots.byteArray(), base + Swarm.ADDRESS_OFFSET))
-        {
-            slots.putBytes(base + Swarm.ADDRESS_OFFSET, address, offset, RequestEvent.ADDRESS_LENGTH);
-            slots.putShort(base + Swarm.PORT_OFFSET, (short)port);
-            slots.putLong(base + Swarm.LAST_SEEN_OFFSET, nowMs);
-        }
-        else
-        {
-            slots.putBytes(base + Swarm.ALT_ADDRESS_OFFSET, address, offset, RequestEvent.ADDRESS_LENGTH);
-            slots.putShort(base + Swarm.ALT_PORT_OFFSET, (short)port);
-            slots.putLong(base + Swarm.ALT_LAST_SEEN_OFFSET, nowMs);
-            swarm.flags(slot, (byte)(swarm.flags(slot) | Swarm.FLAG_DUAL));
-        }
-    }
-
-    /**
-     * Picks peers for the requester: leechers for a seeder, everyone for a leecher, restricted to the members
-     * the requester's family can reach unless the policy hands out both families, and its own subnet first
-     * when preference is on. Every choice is one or two contiguous bucket ranges of the swarm: no scan.
-     */
-    private void selectPeers(final Swarm swarm, final int slot, final boolean seeder, final RequestEvent e,
-        final int want, final ResponseEvent r)
-    {
-        final int family = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
-        final int fromA;
-        final int toA;
-        int fromB = 0;
-        int toB = 0;
-        if (bothFamilies && !e.oneFamily)
-        {
-            fromA = seeder ? swarm.seeders() : 0;
-            toA = swarm.size();
-        }
-        else if (seeder)
-        {
-            // Leechers reachable over the family: its single-family bucket and the dual bucket.
-            fromA = swarm.bound(Swarm.LEECHERS_V4 + family);
-            toA = swarm.bound(Swarm.LEECHERS_V4 + family + 2);
-        }
-        else
-        {
-            fromA = swarm.bound(Swarm.SEEDERS_V4 + family);
-            toA = swarm.bound(Swarm.SEEDERS_V4 + family + 2);
-            fromB = swarm.bound(Swarm.LEECHERS_V4 + family);
-            toB = swarm.bound(Swarm.LEECHERS_V4 + family + 2);
-        }
-        current = r;
-        currentFamily = family;
-        currentWantsPeerIds = e.wantPeerIds;
-        final int preferredBits = family == 0 ? preferredBitsIpv4 : preferredBitsIpv6;
-        if (preferredBits == 0)
-        {
-            swarm.sampleWindow(fromA, toA, fromB, toB, slot, want, random, copyPeer);
-        }
-        else
-        {
-            probeCount = 0;
-            swarm.sample(fromA, toA, fromB, toB, slot, Math.max(want, probe.length), random, collect);
-            final byte[] raw = swarm.slots.byteArray();
-            // Local peers first, in their random order, then the rest, until the client has what it wants.
-            for (int i = 0; i < probeCount && r.peerCount < want; i++)
+            final int p = (first + k) % big.pages;
+            setKey(big.key.bytes, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
             {
-                if (IpAddresses.samePrefix(raw, addressFor(swarm, probe[i]), e.address, 0, preferredBits))
+                c.readLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry == null)
                 {
-                    copyPeer(swarm, probe[i]);
-                    probe[i] = -1;
+                    continue;
                 }
+                wrap(page, entry);
+                ranges(page, seeder, e);
+                remaining -= window(page, p == ownPage ? ownPos : -1, remaining);
             }
-            for (int i = 0; i < probeCount && r.peerCount < want; i++)
+        }
+        finishSelection(e, want);
+        fillCounts(big, r);
+        return ANSWERED;
+    }
+
+    /** Adds a new peer to the last page of a big swarm, or to a new page when that one is full. */
+    private int addBig(final BigSwarm big, final RequestEvent e, final long nowMs, final long fingerprint)
+    {
+        final int last = big.pages - 1;
+        int location = -1;
+        setKey(big.key.bytes, 0, last);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
             {
-                if (probe[i] >= 0)
+                wrap(page, entry);
+                final int count = Page.count(page);
+                if (count < Page.CAPACITY)
                 {
-                    copyPeer(swarm, probe[i]);
+                    final byte[] value = values[count + 1];
+                    page.getBytes(0, value, 0, page.capacity());
+                    Arrays.fill(value, Page.record(count), value.length, (byte)0);
+                    scratch.wrap(value);
+                    indexed = big;
+                    indexedPage = last;
+                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, indexer);
+                    indexed = null;
+                    entry.doReplaceValue(c.wrapValueAsData(value));
+                    location = BigSwarm.location(last, pos);
                 }
             }
         }
-        current = null;
+        if (location < 0)
+        {
+            final int p = big.pages;
+            setKey(big.key.bytes, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            {
+                c.updateLock().lock();
+                final byte[] value = values[1];
+                Arrays.fill(value, (byte)0);
+                scratch.wrap(value);
+                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, null);
+                final MapEntry<byte[], byte[]> stale = c.entry();
+                if (stale != null)
+                {
+                    stale.doReplaceValue(c.wrapValueAsData(value));
+                }
+                else
+                {
+                    c.absentEntry().doInsert(c.wrapValueAsData(value));
+                }
+                location = BigSwarm.location(p, pos);
+            }
+            big.pages = p + 1;
+            writePages(big);
+        }
+        big.put(fingerprint, location);
+        if (e.left == 0)
+        {
+            big.seeders++;
+        }
+        else
+        {
+            big.leechers++;
+        }
+        store.peers++;
+        counters.peersAdded.incrementRelease();
+        return location;
     }
 
-    private void collect(final Swarm swarm, final int slot)
+    /**
+     * Removes a peer from a big swarm and keeps its pages dense: the hole is filled with the last record of the
+     * last page, which is dropped when it empties. A swarm back to one page loses its index; an empty one is gone.
+     */
+    private void removeBig(final BigSwarm big, final long fingerprint)
     {
-        probe[probeCount++] = slot;
+        final int location = big.find(fingerprint);
+        if (location < 0)
+        {
+            return;
+        }
+        final int p = BigSwarm.page(location);
+        final int last = big.pages - 1;
+        big.remove(fingerprint);
+        setKey(big.key.bytes, 0, p);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry == null)
+            {
+                return;
+            }
+            wrap(page, entry);
+            final int pos = BigSwarm.position(location);
+            final int flags = Page.flags(page, pos);
+            copyExpired(page, pos);
+            countPeer(flags, -1);
+            if ((flags & Page.SEEDER) != 0)
+            {
+                big.seeders--;
+            }
+            else
+            {
+                big.leechers--;
+            }
+            store.peers--;
+            indexed = big;
+            indexedPage = p;
+            Page.moveToEnd(page, pos, tmp, indexer);
+            indexed = null;
+            final int count = Page.count(page) - 1;
+            if (count == 0 && p == last && p > 0)
+            {
+                entry.doRemove();
+                big.pages--;
+            }
+            else
+            {
+                final byte[] value = values[count];
+                page.getBytes(0, value, 0, value.length);
+                entry.doReplaceValue(c.wrapValueAsData(value));
+            }
+        }
+        if (p != last)
+        {
+            fillHole(big, p, last);
+        }
+        if (big.size() == 0)
+        {
+            setKey(big.key.bytes, 0, 0);
+            map.remove(key);
+            bigSwarms.remove(big.key);
+            store.torrents--;
+            counters.torrentsRemoved.incrementRelease();
+            return;
+        }
+        writePages(big);
+        if (big.pages == 1)
+        {
+            bigSwarms.remove(big.key);
+        }
     }
 
-    /** Members probed per announce when preferring the requester's subnet. */
-    static int probeSize(final int maxNumWant)
+    /** Moves the last record of page {@code last} into page {@code p}. */
+    private void fillHole(final BigSwarm big, final int p, final int last)
     {
-        return Math.max(256, 4 * maxNumWant);
+        boolean took = false;
+        setKey(big.key.bytes, 0, last);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                wrap(page, entry);
+                final int count = Page.count(page);
+                if (count > 0)
+                {
+                    indexed = big;
+                    indexedPage = last;
+                    Page.moveToEnd(page, count - 1, tmp, indexer);
+                    indexed = null;
+                    page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
+                    if (count == 1)
+                    {
+                        entry.doRemove();
+                        big.pages--;
+                    }
+                    else
+                    {
+                        final byte[] value = values[count - 1];
+                        page.getBytes(0, value, 0, value.length);
+                        entry.doReplaceValue(c.wrapValueAsData(value));
+                    }
+                    took = true;
+                }
+            }
+        }
+        if (!took)
+        {
+            return;
+        }
+        setKey(big.key.bytes, 0, p);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            final int count;
+            if (entry == null)
+            {
+                count = 0;
+                page.wrap(values[0]);
+                Arrays.fill(values[0], (byte)0);
+            }
+            else
+            {
+                wrap(page, entry);
+                count = Page.count(page);
+            }
+            final byte[] value = values[count + 1];
+            page.getBytes(0, value, 0, Page.length(count));
+            System.arraycopy(moved, 0, value, Page.record(count), Page.RECORD);
+            scratch.wrap(value);
+            indexed = big;
+            indexedPage = p;
+            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp, indexer);
+            indexed = null;
+            big.put(PeerHash.fingerprint(scratch, Page.record(pos) + Page.PEER_ID, seed), BigSwarm.location(p, pos));
+            if (entry == null)
+            {
+                c.absentEntry().doInsert(c.wrapValueAsData(value));
+            }
+            else
+            {
+                entry.doReplaceValue(c.wrapValueAsData(value));
+            }
+        }
+    }
+
+    private void writePages(final BigSwarm big)
+    {
+        setKey(big.key.bytes, 0, 0);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                wrap(view, entry);
+                Page.pages(view, big.pages);
+            }
+        }
+    }
+
+    private void writeDownloaded(final BigSwarm big)
+    {
+        setKey(big.key.bytes, 0, 0);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                wrap(view, entry);
+                Page.downloaded(view, big.downloaded);
+            }
+        }
+    }
+
+    /** Keeps a big swarm's index in step with a swap of two records of the page being changed. */
+    private void swapped(final UnsafeBuffer buffer, final int a, final int b)
+    {
+        if (indexed != null)
+        {
+            indexed.put(fingerprint(buffer, a), BigSwarm.location(indexedPage, a));
+            indexed.put(fingerprint(buffer, b), BigSwarm.location(indexedPage, b));
+        }
+    }
+
+    private long fingerprint(final UnsafeBuffer buffer, final int pos)
+    {
+        return PeerHash.fingerprint(buffer, Page.record(pos) + Page.PEER_ID, seed);
+    }
+
+    /**
+     * Writes an announce into the record at {@code pos} (new: its id too), files it in its bucket and returns
+     * its position; sets {@link #completedNow} when it counts a download.
+     */
+    private int applyAnnounce(final UnsafeBuffer buffer, final int pos, final RequestEvent e, final long nowMs,
+        final boolean isNew, final Page.SwapListener listener)
+    {
+        final int at = Page.record(pos);
+        int flags;
+        if (isNew)
+        {
+            buffer.putBytes(at + Page.PEER_ID, e.peerId, 0, RequestEvent.HASH_LENGTH);
+            flags = 0;
+        }
+        else
+        {
+            flags = Page.flags(buffer, pos);
+            countPeer(flags, -1);
+        }
+        final int nowS = (int)(nowMs / 1000);
+        flags = placeAddress(buffer, at, flags, e.address, e.port, nowS);
+        if (e.hasAltAddress)
+        {
+            flags = placeAddress(buffer, at, flags, e.altAddress, e.altPort, nowS);
+        }
+        buffer.putInt(at + Page.KEY, e.key);
+        flags = e.hasKey ? flags | Page.HAS_KEY : flags & ~Page.HAS_KEY;
+        completedNow = e.event == RequestEvent.EVENT_COMPLETED && (flags & Page.COMPLETED) == 0;
+        if (completedNow)
+        {
+            flags |= Page.COMPLETED;
+        }
+        flags = e.left == 0 ? flags | Page.SEEDER : flags & ~Page.SEEDER;
+        Page.flags(buffer, pos, flags);
+        countPeer(flags, 1);
+        return Page.moveTo(buffer, pos, Page.bucketFor(flags), tmp, listener);
+    }
+
+    /**
+     * Records an address the peer announced from in the fields of its family: a first address, a re-announce or a
+     * move within the family, or an address in the other family, which makes it dual-stacked.
+     */
+    private static int placeAddress(final UnsafeBuffer buffer, final int at, final int flags, final byte[] address,
+        final int port, final int nowS)
+    {
+        int f = flags;
+        if (RequestEvent.isIpv4Mapped(address, 0))
+        {
+            buffer.putBytes(at + Page.V4_ADDRESS, address, 12, 4);
+            buffer.putShort(at + Page.V4_PORT, (short)port);
+            buffer.putInt(at + Page.V4_SEEN, nowS);
+            f |= Page.HAS_V4;
+        }
+        else
+        {
+            buffer.putBytes(at + Page.V6_ADDRESS, address, 0, 16);
+            buffer.putShort(at + Page.V6_PORT, (short)port);
+            buffer.putInt(at + Page.V6_SEEN, nowS);
+            if ((flags & (Page.HAS_V4 | Page.HAS_V6)) == 0)
+            {
+                f |= Page.PRIMARY_V6;
+            }
+            f |= Page.HAS_V6;
+        }
+        return f;
     }
 
     /**
@@ -518,102 +1021,236 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
      * peer ids are public (dict responses carry them) and BEP 7 makes the key what recognises one client behind
      * two addresses, so anyone else reusing the peer id can neither take the peer over, attach to it, nor stop it.
      */
-    private static boolean sameClient(final Swarm swarm, final int slot, final RequestEvent e)
+    private boolean sameClient(final UnsafeBuffer buffer, final int pos, final RequestEvent e)
     {
-        final int base = Swarm.offset(slot);
-        final byte[] raw = swarm.slots.byteArray();
-        if (Arrays.equals(raw, base + Swarm.ADDRESS_OFFSET, base + Swarm.ADDRESS_OFFSET + 16, e.address, 0, 16))
+        final int at = Page.record(pos);
+        final int flags = Page.flags(buffer, pos);
+        if (RequestEvent.isIpv4Mapped(e.address, 0))
+        {
+            if ((flags & Page.HAS_V4) != 0 && buffer.getInt(at + Page.V4_ADDRESS) == addressBuffer.getInt(12))
+            {
+                return true;
+            }
+        }
+        else if ((flags & Page.HAS_V6) != 0 && buffer.getLong(at + Page.V6_ADDRESS) == addressBuffer.getLong(0) &&
+            buffer.getLong(at + Page.V6_ADDRESS + 8) == addressBuffer.getLong(8))
         {
             return true;
         }
-        if ((swarm.flags(slot) & Swarm.FLAG_DUAL) != 0 &&
-            Arrays.equals(raw, base + Swarm.ALT_ADDRESS_OFFSET, base + Swarm.ALT_ADDRESS_OFFSET + 16, e.address, 0, 16))
+        return e.hasKey && (flags & Page.HAS_KEY) != 0 && buffer.getInt(at + Page.KEY) == e.key;
+    }
+
+    private void startSelection(final RequestEvent e, final ResponseEvent r)
+    {
+        current = r;
+        responseAddresses.wrap(r.peerAddrs);
+        currentFamily = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
+        currentWantsPeerIds = e.wantPeerIds;
+        gathering = (currentFamily == 0 ? preferredBitsIpv4 : preferredBitsIpv6) != 0;
+        candidateCount = 0;
+    }
+
+    /** Preferred subnet: the gathered candidates in its subnet first, in their random order, then the rest. */
+    private void finishSelection(final RequestEvent e, final int want)
+    {
+        if (!gathering)
         {
-            return true;
+            return;
         }
-        return e.hasKey && (swarm.flags(slot) & Swarm.FLAG_HAS_KEY) != 0 &&
-            swarm.slots.getInt(base + Swarm.KEY_OFFSET) == e.key;
+        gathering = false;
+        Arrays.fill(taken, 0, candidateCount, false);
+        final int bits = currentFamily == 0 ? preferredBitsIpv4 : preferredBitsIpv6;
+        final byte[] raw = candidates.byteArray();
+        final ResponseEvent r = current;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int i = 0; i < candidateCount && r.peerCount < want; i++)
+            {
+                final int at = i * CANDIDATE;
+                if (taken[i])
+                {
+                    continue;
+                }
+                final boolean local = IpAddresses.samePrefix(raw, at, e.address, 0, bits);
+                if (local == (pass == 0))
+                {
+                    final int n = r.peerCount++;
+                    responseAddresses.putBytes(n * RequestEvent.ADDRESS_LENGTH, candidates, at, 16);
+                    r.peerPorts[n] = candidates.getShort(at + 16) & 0xFFFF;
+                    if (currentWantsPeerIds)
+                    {
+                        candidates.getBytes(at + 18, r.peerIds, n * RequestEvent.HASH_LENGTH, RequestEvent.HASH_LENGTH);
+                    }
+                    taken[i] = true;
+                }
+            }
+        }
     }
 
     /**
-     * Offset in the swarm's slab of the address to hand to a requester of {@link #currentFamily}: the one of
-     * its family when the peer has it, else the peer's first address.
+     * The records the requester gets from a page: leechers for a seeder, everyone for a leecher, restricted to
+     * those the requester's family can reach unless the policy hands out both families; one or two contiguous
+     * bucket ranges.
      */
-    private int addressFor(final Swarm swarm, final int slot)
+    private void ranges(final UnsafeBuffer buffer, final boolean seeder, final RequestEvent e)
     {
-        final int base = Swarm.offset(slot);
-        final boolean firstIsIpv4 = RequestEvent.isIpv4Mapped(swarm.slots.byteArray(), base + Swarm.ADDRESS_OFFSET);
-        if ((firstIsIpv4 ? 0 : 1) != currentFamily && (swarm.flags(slot) & Swarm.FLAG_DUAL) != 0)
+        final int family = currentFamily;
+        fromB = 0;
+        toB = 0;
+        if (bothFamilies && !e.oneFamily)
         {
-            return base + Swarm.ALT_ADDRESS_OFFSET;
+            fromA = seeder ? Page.bound(buffer, Page.LEECHERS_V4) : 0;
+            toA = Page.count(buffer);
         }
-        return base + Swarm.ADDRESS_OFFSET;
-    }
-
-    private void copyPeer(final Swarm swarm, final int slot)
-    {
-        final ResponseEvent r = current;
-        final int i = r.peerCount++;
-        final int base = Swarm.offset(slot);
-        final int address = addressFor(swarm, slot);
-        if (currentWantsPeerIds)
+        else if (seeder)
         {
-            swarm.slots.getBytes(base + Swarm.PEER_ID_OFFSET, r.peerIds, i * RequestEvent.HASH_LENGTH,
-                RequestEvent.HASH_LENGTH);
+            fromA = Page.bound(buffer, Page.LEECHERS_V4 + family);
+            toA = Page.bound(buffer, Page.LEECHERS_V4 + family + 2);
         }
-        // Two word copies: for 16 bytes a bounds-checked copyMemory costs more than the copy itself.
-        final byte[] raw = swarm.slots.byteArray();
-        final int to = i * RequestEvent.ADDRESS_LENGTH;
-        RAW_LONG.set(r.peerAddrs, to, (long)RAW_LONG.get(raw, address));
-        RAW_LONG.set(r.peerAddrs, to + 8, (long)RAW_LONG.get(raw, address + 8));
-        // The port sits right after either address (PORT_OFFSET, ALT_PORT_OFFSET).
-        r.peerPorts[i] = swarm.slots.getShort(address + RequestEvent.ADDRESS_LENGTH) & 0xFFFF;
-    }
-
-    private static final java.lang.invoke.VarHandle RAW_LONG =
-        java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.nativeOrder());
-
-    private static void fillCounts(final Swarm swarm, final ResponseEvent r)
-    {
-        if (swarm != null)
+        else
         {
-            r.complete = swarm.seeders();
-            r.incomplete = swarm.leechers();
-            r.downloaded = swarm.downloaded;
+            fromA = Page.bound(buffer, Page.SEEDERS_V4 + family);
+            toA = Page.bound(buffer, Page.SEEDERS_V4 + family + 2);
+            fromB = Page.bound(buffer, Page.LEECHERS_V4 + family);
+            toB = Page.bound(buffer, Page.LEECHERS_V4 + family + 2);
         }
     }
 
-    /** Peer id (0..20) and address (20..36) of the last peer removed, for the expiry record. */
+    /**
+     * Hands out up to {@code want} records of the current ranges as one window of consecutive records starting
+     * at a random position (wrapping), skipping {@code exclude}; all of them when there are no more than
+     * {@code want}. Distinct, never the requester, read in memory order; returns how many.
+     */
+    private int window(final UnsafeBuffer buffer, final int exclude, final int want)
+    {
+        final int lengthA = Math.max(0, toA - fromA);
+        final int available = lengthA + Math.max(0, toB - fromB);
+        int eligible = available;
+        if (exclude >= 0 && ((exclude >= fromA && exclude < toA) || (exclude >= fromB && exclude < toB)))
+        {
+            eligible--;
+        }
+        final int n = Math.min(want, eligible);
+        if (n <= 0)
+        {
+            return 0;
+        }
+        int i = n == eligible ? 0 : random.nextInt(available);
+        int taken = 0;
+        while (taken < n)
+        {
+            final int pos = i < lengthA ? fromA + i : fromB + (i - lengthA);
+            if (pos != exclude)
+            {
+                emit(buffer, pos);
+                taken++;
+            }
+            if (++i == available)
+            {
+                i = 0;
+            }
+        }
+        return n;
+    }
+
+    /** Copies one peer into the answer (or the candidates): its address in the requester's family if it has one. */
+    private void emit(final UnsafeBuffer buffer, final int pos)
+    {
+        final int at = Page.record(pos);
+        final int flags = Page.flags(buffer, pos);
+        final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
+        final UnsafeBuffer out;
+        final int to;
+        final int n;
+        if (gathering)
+        {
+            if (candidateCount == probeSize)
+            {
+                return;
+            }
+            n = candidateCount++;
+            out = candidates;
+            to = n * CANDIDATE;
+        }
+        else
+        {
+            n = current.peerCount++;
+            out = responseAddresses;
+            to = n * RequestEvent.ADDRESS_LENGTH;
+        }
+        final int port;
+        if (v4)
+        {
+            out.putLong(to, 0L);
+            out.putShort(to + 8, (short)0);
+            out.putShort(to + 10, (short)-1);
+            out.putInt(to + 12, buffer.getInt(at + Page.V4_ADDRESS));
+            port = buffer.getShort(at + Page.V4_PORT) & 0xFFFF;
+        }
+        else
+        {
+            out.putLong(to, buffer.getLong(at + Page.V6_ADDRESS));
+            out.putLong(to + 8, buffer.getLong(at + Page.V6_ADDRESS + 8));
+            port = buffer.getShort(at + Page.V6_PORT) & 0xFFFF;
+        }
+        if (gathering)
+        {
+            out.putShort(to + 16, (short)port);
+            buffer.getBytes(at + Page.PEER_ID, candidates.byteArray(), to + 18, RequestEvent.HASH_LENGTH);
+        }
+        else
+        {
+            current.peerPorts[n] = port;
+            if (currentWantsPeerIds)
+            {
+                buffer.getBytes(at + Page.PEER_ID, current.peerIds, n * RequestEvent.HASH_LENGTH,
+                    RequestEvent.HASH_LENGTH);
+            }
+        }
+    }
+
+    /** Members probed per announce when preferring the requester's subnet. */
+    static int probeSize(final int maxNumWant)
+    {
+        return Math.max(256, 4 * maxNumWant);
+    }
+
+    private static void fillCounts(final UnsafeBuffer page0, final ResponseEvent r)
+    {
+        r.complete = Page.seeders(page0);
+        r.incomplete = Page.leechers(page0);
+        r.downloaded = Page.downloaded(page0);
+    }
+
+    private static void fillCounts(final BigSwarm big, final ResponseEvent r)
+    {
+        r.complete = big.seeders;
+        r.incomplete = big.leechers;
+        r.downloaded = big.downloaded;
+    }
+
+    /** Peer id (0..20) and address (20..36) of the last peer removed, for the accounting record. */
     private final byte[] expiredPeer = new byte[36];
 
-    private void removePeer(final Swarm swarm, final int slot)
+    private void copyExpired(final UnsafeBuffer buffer, final int pos)
     {
-        if (deltas != null)
+        if (deltas == null)
         {
-            swarm.slots.getBytes(Swarm.offset(slot) + Swarm.PEER_ID_OFFSET, expiredPeer, 0, 20);
-            swarm.slots.getBytes(Swarm.offset(slot) + Swarm.ADDRESS_OFFSET, expiredPeer, 20, 16);
+            return;
         }
-        store.removePeer(swarm.key.bytes, swarm.slots, Swarm.offset(slot));
-        account(swarm, slot, -1);
-        swarm.remove(slot);
-        registry.peersChanged(-1);
-    }
-
-    /** Drops a swarm that has no peers left; returns null if it did. */
-    private Swarm removeIfEmpty(final Swarm swarm)
-    {
-        if (swarm.size() > 0)
+        final int at = Page.record(pos);
+        buffer.getBytes(at + Page.PEER_ID, expiredPeer, 0, 20);
+        if ((Page.flags(buffer, pos) & Page.PRIMARY_V6) != 0)
         {
-            return swarm;
+            buffer.getBytes(at + Page.V6_ADDRESS, expiredPeer, 20, 16);
         }
-        store.removeTorrent(swarm.key.bytes);
-        registry.remove(swarm);
-        counters.torrentsRemoved.incrementRelease();
-        if (sweepCursor > registry.size())
+        else
         {
-            sweepCursor = 0;
+            Arrays.fill(expiredPeer, 20, 30, (byte)0);
+            expiredPeer[30] = (byte)0xFF;
+            expiredPeer[31] = (byte)0xFF;
+            buffer.getBytes(at + Page.V4_ADDRESS, expiredPeer, 32, 4);
         }
-        return null;
     }
 
     private void scrape(final RequestEvent e)
@@ -634,10 +1271,30 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 final int offset = i * RequestEvent.HASH_LENGTH;
                 System.arraycopy(e.scrapeHashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
-                final Swarm swarm = registry.get(hashProbe.set(e.scrapeHashes, offset, seed));
-                r.scrapeComplete[i] = swarm == null ? 0 : swarm.seeders();
-                r.scrapeIncomplete[i] = swarm == null ? 0 : swarm.leechers();
-                r.scrapeDownloaded[i] = swarm == null ? 0 : swarm.downloaded;
+                r.scrapeComplete[i] = 0;
+                r.scrapeIncomplete[i] = 0;
+                r.scrapeDownloaded[i] = 0;
+                final BigSwarm big = bigSwarms.get(hashProbe.set(e.scrapeHashes, offset, seed));
+                if (big != null)
+                {
+                    r.scrapeComplete[i] = big.seeders;
+                    r.scrapeIncomplete[i] = big.leechers;
+                    r.scrapeDownloaded[i] = big.downloaded;
+                    continue;
+                }
+                setKey(e.scrapeHashes, offset, 0);
+                try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+                {
+                    c.readLock().lock();
+                    final MapEntry<byte[], byte[]> entry = c.entry();
+                    if (entry != null)
+                    {
+                        wrap(view, entry);
+                        r.scrapeComplete[i] = Page.seeders(view);
+                        r.scrapeIncomplete[i] = Page.leechers(view);
+                        r.scrapeDownloaded[i] = Page.downloaded(view);
+                    }
+                }
             }
             r.scrapeCount = n;
         }
@@ -649,67 +1306,258 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /**
-     * Checks a slice of swarms for peers past their lifetime, sized so the whole registry is swept once per
-     * {@code engine.expiry_sweep_seconds}; never the whole registry in one go.
+     * Checks a slice of the map for peers past their lifetime: whole segments of it until the slice has seen
+     * its share of swarms, sized so the whole map is swept once per {@code engine.expiry_sweep_seconds}.
      */
     private void expirySlice()
     {
-        final int total = registry.size();
-        if (total > 0)
+        final long nowMs = clock.time();
+        deadlineMs = nowMs - peerLifetimeMs;
+        final long share = Math.max(16, (store.torrents * tickMs + sweepMs - 1) / sweepMs);
+        final int segments = map.segments();
+        visited = 0;
+        for (int done = 0; done < segments && visited < share; done++)
         {
-            final long nowMs = clock.time();
-            final long deadlineMs = nowMs - peerLifetimeMs;
-            final long perTick = Math.max(16, (total * tickMs + sweepMs - 1) / sweepMs);
-            for (long n = 0; n < perTick && registry.size() > 0; n++)
+            pendingBigCount = 0;
+            try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(sweepSegment))
             {
-                if (sweepCursor >= registry.size())
+                c.forEachSegmentEntry(sweeper);
+            }
+            for (int i = 0; i < pendingBigCount; i++)
+            {
+                final BigSwarm big = bigSwarms.get(hashProbe.set(pendingBig[i], 0, seed));
+                if (big != null)
                 {
-                    sweepCursor = 0;
-                    publishTopSwarms(nowMs);
+                    sweepBig(big);
                 }
-                final Swarm swarm = registry.at(sweepCursor);
-                // Walk down from the end: a removal only moves already-visited members into the hole.
-                for (int p = swarm.size() - 1; p >= 0; p--)
-                {
-                    if (p >= swarm.size())
-                    {
-                        continue; // a promotion below moved members around; they are checked next sweep
-                    }
-                    final int slot = swarm.memberAt(p);
-                    final boolean dual = (swarm.flags(slot) & Swarm.FLAG_DUAL) != 0;
-                    final boolean altAlive = dual && swarm.slots.getLong(Swarm.offset(slot) + Swarm.ALT_LAST_SEEN_OFFSET) >= deadlineMs;
-                    if (swarm.lastSeenMs(slot) < deadlineMs)
-                    {
-                        if (altAlive)
-                        {
-                            promoteAlt(swarm, slot);
-                        }
-                        else
-                        {
-                            removePeer(swarm, slot);
-                            counters.peersExpired.incrementRelease();
-                            if (deltas != null)
-                            {
-                                deltas.expired(swarm.key.bytes, expiredPeer, 0, 20, swarm.seeders(), swarm.leechers(),
-                                    nowMs);
-                            }
-                        }
-                    }
-                    else if (dual && !altAlive)
-                    {
-                        swarm.flags(slot, (byte)(swarm.flags(slot) & ~Swarm.FLAG_DUAL));
-                        swarm.reindex(slot);
-                        store.putPeer(swarm.key.bytes, swarm.slots, Swarm.offset(slot));
-                    }
-                }
-                if (removeIfEmpty(swarm) != null)
-                {
-                    offerTopSwarm(swarm);
-                    sweepCursor++;
-                }
+            }
+            if (++sweepSegment == segments)
+            {
+                sweepSegment = 0;
+                publishTopSwarms(nowMs);
             }
         }
         publishGauges();
+    }
+
+    /** One map entry of the sweep (or of the start-up load): a one-page swarm is checked here and now. */
+    private void sweepEntry(final MapEntry<byte[], byte[]> entry)
+    {
+        final Data<byte[]> k = entry.key();
+        view.wrap(k.bytes().addressForRead(k.offset()), SwarmStore.KEY_LENGTH);
+        final int pageNo = view.getShort(20, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (pageNo != 0)
+        {
+            if (loading)
+            {
+                final byte[] pageKey = new byte[SwarmStore.KEY_LENGTH];
+                view.getBytes(0, pageKey);
+                loadExtraPages.add(pageKey);
+            }
+            return;
+        }
+        view.getBytes(0, sweptHash, 0, 20);
+        wrap(page, entry);
+        visited++;
+        if (Page.pages(page) > 1)
+        {
+            if (loading)
+            {
+                loadBig.add(sweptHash.clone());
+            }
+            else if (pendingBigCount < PENDING_BIG)
+            {
+                System.arraycopy(sweptHash, 0, pendingBig[pendingBigCount++], 0, 20);
+            }
+            return;
+        }
+        final int count = sweepSinglePage(entry);
+        if (loading)
+        {
+            if (count > 0)
+            {
+                store.torrents++;
+                store.peers += count;
+                wrap(page, entry);
+                for (int pos = 0; pos < count; pos++)
+                {
+                    countPeer(Page.flags(page, pos), 1);
+                }
+            }
+        }
+        else if (count > 0)
+        {
+            wrap(page, entry);
+            offerTopSwarm(sweptHash, Page.seeders(page), Page.leechers(page), Page.downloaded(page));
+        }
+    }
+
+    private boolean alive(final UnsafeBuffer buffer, final int at, final int seenOffset)
+    {
+        return (buffer.getInt(at + seenOffset) & 0xFFFF_FFFFL) * 1000 >= deadlineMs;
+    }
+
+    /**
+     * Drops the expired peers of a one-page swarm ({@link #page} wraps it) and the addresses that expired of its
+     * dual-stacked peers; returns the peers left (0: the swarm is gone).
+     */
+    private int sweepSinglePage(final MapEntry<byte[], byte[]> entry)
+    {
+        final int count = Page.count(page);
+        boolean stale = false;
+        for (int pos = 0; pos < count && !stale; pos++)
+        {
+            stale = expiredFamilies(page, pos) != 0;
+        }
+        if (!stale)
+        {
+            return count;
+        }
+        page.getBytes(0, work, 0, page.capacity());
+        scratch.wrap(work, 0, Page.length(count));
+        int n = count;
+        for (int pos = n - 1; pos >= 0; pos--)
+        {
+            final int dead = expiredFamilies(scratch, pos);
+            if (dead == 0)
+            {
+                continue;
+            }
+            final int flags = Page.flags(scratch, pos);
+            if ((flags & (Page.HAS_V4 | Page.HAS_V6) & ~dead) == 0)
+            {
+                copyExpired(scratch, pos);
+                countPeer(flags, -1);
+                Page.moveToEnd(scratch, pos, tmp, null);
+                n--;
+                scratch.wrap(work, 0, Page.length(n));
+                counters.peersExpired.incrementRelease();
+                if (!loading)
+                {
+                    store.peers--;
+                    if (deltas != null)
+                    {
+                        deltas.expired(sweptHash, expiredPeer, 0, 20, Page.seeders(scratch), Page.leechers(scratch),
+                            clock.time());
+                    }
+                }
+            }
+            else if (dropFamilies(scratch, pos, dead, null) != pos)
+            {
+                pos++; // another record moved into this position: check it too
+            }
+        }
+        if (n == 0)
+        {
+            entry.doRemove();
+            if (!loading)
+            {
+                store.torrents--;
+                counters.torrentsRemoved.incrementRelease();
+            }
+            return 0;
+        }
+        final byte[] value = values[n];
+        scratch.getBytes(0, value, 0, value.length);
+        entry.doReplaceValue(entry.context().wrapValueAsData(value));
+        return n;
+    }
+
+    /** The address families of the record at {@code pos} whose last announce is past the peer lifetime. */
+    private int expiredFamilies(final UnsafeBuffer buffer, final int pos)
+    {
+        final int at = Page.record(pos);
+        final int flags = Page.flags(buffer, pos);
+        int dead = 0;
+        if ((flags & Page.HAS_V4) != 0 && !alive(buffer, at, Page.V4_SEEN))
+        {
+            dead |= Page.HAS_V4;
+        }
+        if ((flags & Page.HAS_V6) != 0 && !alive(buffer, at, Page.V6_SEEN))
+        {
+            dead |= Page.HAS_V6;
+        }
+        return dead;
+    }
+
+    /** A dual-stacked peer lives on through the address that did not expire; returns its new position. */
+    private int dropFamilies(final UnsafeBuffer buffer, final int pos, final int dead, final Page.SwapListener listener)
+    {
+        final int flags = Page.flags(buffer, pos);
+        countPeer(flags, -1);
+        int kept = flags & ~dead;
+        if ((kept & Page.HAS_V6) == 0)
+        {
+            kept &= ~Page.PRIMARY_V6;
+        }
+        else if ((kept & Page.HAS_V4) == 0)
+        {
+            kept |= Page.PRIMARY_V6;
+        }
+        Page.flags(buffer, pos, kept);
+        countPeer(kept, 1);
+        return Page.moveTo(buffer, pos, Page.bucketFor(kept), tmp, listener);
+    }
+
+    /** Sweeps every page of a big swarm, last page first (holes are filled from the last page). */
+    private void sweepBig(final BigSwarm big)
+    {
+        System.arraycopy(big.key.bytes, 0, sweptHash, 0, 20);
+        for (int p = big.pages - 1; p >= 0; p--)
+        {
+            if (p >= big.pages)
+            {
+                continue;
+            }
+            int dead = 0;
+            setKey(big.key.bytes, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            {
+                c.updateLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry == null)
+                {
+                    continue;
+                }
+                wrap(page, entry);
+                indexed = big;
+                indexedPage = p;
+                for (int pos = Page.count(page) - 1; pos >= 0; pos--)
+                {
+                    final int families = expiredFamilies(page, pos);
+                    if (families == 0)
+                    {
+                        continue;
+                    }
+                    if ((Page.flags(page, pos) & (Page.HAS_V4 | Page.HAS_V6) & ~families) == 0)
+                    {
+                        deadFingerprints[dead++] = fingerprint(page, pos);
+                    }
+                    else if (dropFamilies(page, pos, families, indexer) != pos)
+                    {
+                        pos++;
+                    }
+                }
+                indexed = null;
+            }
+            for (int i = 0; i < dead; i++)
+            {
+                removeBig(big, deadFingerprints[i]);
+                counters.peersExpired.incrementRelease();
+                if (deltas != null && !loading)
+                {
+                    deltas.expired(sweptHash, expiredPeer, 0, 20, big.seeders, big.leechers, clock.time());
+                }
+                if (big.size() == 0)
+                {
+                    return;
+                }
+            }
+        }
+        if (big.size() > 0)
+        {
+            offerTopSwarm(big.key.bytes, big.seeders, big.leechers, big.downloaded);
+        }
     }
 
     /** The largest swarms, for the operator's /stats page; computed along the expiry sweep, never by a scan. */
@@ -718,7 +1566,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     private static final int TOP_SWARMS = 10;
-    private final Swarm[] topCandidates = new Swarm[TOP_SWARMS];
+    private final byte[][] topHashes = new byte[TOP_SWARMS][20];
+    private final int[] topSeeders = new int[TOP_SWARMS];
+    private final int[] topLeechers = new int[TOP_SWARMS];
+    private final long[] topDownloaded = new long[TOP_SWARMS];
     private int topCandidateCount;
     private long topPublishedMs;
     private volatile List<TopSwarm> topSwarms = List.of();
@@ -729,28 +1580,41 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         return topSwarms;
     }
 
-    private void offerTopSwarm(final Swarm swarm)
+    private void offerTopSwarm(final byte[] infoHash, final int seeders, final int leechers, final long downloaded)
     {
+        int slot = -1;
         int smallest = -1;
         for (int i = 0; i < topCandidateCount; i++)
         {
-            if (topCandidates[i] == swarm)
+            if (Arrays.equals(topHashes[i], infoHash))
             {
-                return;
+                slot = i;
+                break;
             }
-            if (smallest < 0 || topCandidates[i].size() < topCandidates[smallest].size())
+            if (smallest < 0 || topSeeders[i] + topLeechers[i] < topSeeders[smallest] + topLeechers[smallest])
             {
                 smallest = i;
             }
         }
-        if (topCandidateCount < TOP_SWARMS)
+        if (slot < 0)
         {
-            topCandidates[topCandidateCount++] = swarm;
+            if (topCandidateCount < TOP_SWARMS)
+            {
+                slot = topCandidateCount++;
+            }
+            else if (seeders + leechers > topSeeders[smallest] + topLeechers[smallest])
+            {
+                slot = smallest;
+            }
+            else
+            {
+                return;
+            }
         }
-        else if (swarm.size() > topCandidates[smallest].size())
-        {
-            topCandidates[smallest] = swarm;
-        }
+        System.arraycopy(infoHash, 0, topHashes[slot], 0, 20);
+        topSeeders[slot] = seeders;
+        topLeechers[slot] = leechers;
+        topDownloaded[slot] = downloaded;
     }
 
     /** Once a sweep has visited every swarm (and at most once a second), publish what it saw. */
@@ -761,48 +1625,41 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             return;
         }
         topPublishedMs = nowMs;
-        final java.util.ArrayList<TopSwarm> top = new java.util.ArrayList<>(topCandidateCount);
+        final ArrayList<TopSwarm> top = new ArrayList<>(topCandidateCount);
         for (int i = 0; i < topCandidateCount; i++)
         {
-            final Swarm s = topCandidates[i];
-            if (s.size() > 0)
-            {
-                top.add(new TopSwarm(org.agrona.BitUtil.toHex(s.key.bytes), s.seeders(), s.leechers(), s.downloaded));
-            }
-            topCandidates[i] = null;
+            top.add(new TopSwarm(org.agrona.BitUtil.toHex(topHashes[i]), topSeeders[i], topLeechers[i],
+                topDownloaded[i]));
         }
         topCandidateCount = 0;
         top.sort((a, b) -> Integer.compare(b.seeders() + b.leechers(), a.seeders() + a.leechers()));
         topSwarms = List.copyOf(top);
     }
 
-    /** A dual-stacked peer whose first address expired lives on through its other one. */
-    private void promoteAlt(final Swarm swarm, final int slot)
+    /** Counts a peer in (or out of) the population gauges: by kind and by the family it is counted under. */
+    private void countPeer(final int flags, final int delta)
     {
-        account(swarm, slot, -1);
-        final UnsafeBuffer slots = swarm.slots;
-        final int base = Swarm.offset(slot);
-        slots.putBytes(base + Swarm.ADDRESS_OFFSET, slots, base + Swarm.ALT_ADDRESS_OFFSET, RequestEvent.ADDRESS_LENGTH);
-        slots.putShort(base + Swarm.PORT_OFFSET, slots.getShort(base + Swarm.ALT_PORT_OFFSET));
-        slots.putLong(base + Swarm.LAST_SEEN_OFFSET, slots.getLong(base + Swarm.ALT_LAST_SEEN_OFFSET));
-        swarm.flags(slot, (byte)(swarm.flags(slot) & ~Swarm.FLAG_DUAL));
-        swarm.reindex(slot);
-        account(swarm, slot, 1);
-        store.putPeer(swarm.key.bytes, slots, base);
-    }
-
-    private void account(final Swarm swarm, final int slot, final int delta)
-    {
-        final boolean ipv4 = RequestEvent.isIpv4Mapped(swarm.slots.byteArray(), Swarm.offset(slot) + Swarm.ADDRESS_OFFSET);
-        population[(swarm.isSeeder(slot) ? 2 : 0) + (ipv4 ? 0 : 1)] += delta;
+        population[((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0)] += delta;
     }
 
     private void publishGauges()
     {
-        counters.torrents.setRelease(registry.size());
+        counters.torrents.setRelease(store.torrents);
         counters.leechersIpv4.setRelease(population[0]);
         counters.leechersIpv6.setRelease(population[1]);
         counters.seedersIpv4.setRelease(population[2]);
         counters.seedersIpv6.setRelease(population[3]);
+    }
+
+    private void setKey(final byte[] infoHash, final int offset, final int pageNo)
+    {
+        System.arraycopy(infoHash, offset, key, 0, 20);
+        keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
+    }
+
+    private static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)
+    {
+        final Data<byte[]> value = entry.value();
+        buffer.wrap(value.bytes().addressForRead(value.offset()), (int)value.size());
     }
 }

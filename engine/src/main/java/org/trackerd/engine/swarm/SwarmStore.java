@@ -2,7 +2,6 @@ package org.trackerd.engine.swarm;
 
 import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,70 +13,49 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The record of swarm state: two Chronicle Maps persisted in memory-mapped files under the storage directory,
- * so a restart or a {@code kill -9} finds the torrents and peers it had.
+ * The record of swarm state: one Chronicle Map persisted in a memory-mapped file under the storage directory, so a
+ * restart or a {@code kill -9} finds the torrents and peers it had. It is also the index the swarm processor
+ * works on: peers are read and written in place in the map's pages, nothing is copied to the heap.
  *
  * <pre>
- * torrents.dat : infohash (20) -> | downloaded (8) |
- * peers.dat    : infohash (20) + peer id (20) ->
- *   0                 16     18     19    20     24             32
- *   +-----------------+------+------+-----+------+--------------+
- *   | address (16)    | port | flags| pad | key  | last seen ms |
- *   +-----------------+------+------+-----+------+--------------+
- *   32                48     50           56             64
- *   +-----------------+------+------------+--------------+
- *   | alt address (16)| port | pad (6)    | alt last seen|
- *   +-----------------+------+------------+--------------+
+ * swarms.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
  * </pre>
  *
- * <p>The alt fields are the peer's address in the other family (valid when {@code flags} has
- * {@code Swarm.FLAG_DUAL}). Format 1 had 32-byte peer values without them.
+ * <p>Entries are written in place by the one processor thread of the one process that has the file open, so the
+ * map is built without entry checksums (they would be stale after an in-place write).
  *
- * <p>Opening: no files gives new maps; a {@code clean-shutdown} marker means the last process closed the maps
- * and they are opened as they are; otherwise the last process died holding them and Chronicle's recovery runs
- * (it clears segment locks a dead process left behind). The marker is deleted while the store is open.
+ * <p>Opening: no file gives a new map; a {@code clean-shutdown} marker means the last process closed the map
+ * and it is opened as it is; otherwise the last process died holding it and Chronicle's recovery runs (it clears
+ * segment locks a dead process left behind). The marker is deleted while the store is open.
  *
  * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
  */
 public final class SwarmStore implements AutoCloseable
 {
-    static final String FORMAT = "trackerd-store 2";
+    static final String FORMAT = "trackerd-store 3";
     /** Lengths of the map files at the last open, one {@code name length} a line: a truncation check. */
     static final String LENGTHS = "map-lengths";
-    static final int TORRENT_VALUE_LENGTH = 8;
-    static final int PEER_KEY_LENGTH = 40;
-    static final int PEER_VALUE_LENGTH = 64;
-    static final int V_ADDRESS_OFFSET = 0;
-    static final int V_PORT_OFFSET = 16;
-    static final int V_FLAGS_OFFSET = 18;
-    static final int V_KEY_OFFSET = 20;
-    static final int V_LAST_SEEN_OFFSET = 24;
-    static final int V_ALT_ADDRESS_OFFSET = 32;
-    static final int V_ALT_PORT_OFFSET = 48;
-    static final int V_ALT_LAST_SEEN_OFFSET = 56;
+    static final String FILE = "swarms.dat";
+    static final int KEY_LENGTH = 22;
+    /** Bytes per allocation unit of the map: small, so a page wastes little of its last chunk. */
+    static final int CHUNK = 16;
 
     private static final Logger LOG = LoggerFactory.getLogger(SwarmStore.class);
 
     private final Path directory;
-    private final ChronicleMap<byte[], byte[]> torrents;
-    private final ChronicleMap<byte[], byte[]> peers;
+    private final ChronicleMap<byte[], byte[]> swarms;
     private final boolean recovered;
     private final long openMs;
-
-    private final byte[] torrentKey = new byte[20];
-    private final byte[] torrentValue = new byte[TORRENT_VALUE_LENGTH];
-    private final UnsafeBuffer torrentValueBuffer = new UnsafeBuffer(torrentValue);
-    private final byte[] peerKey = new byte[PEER_KEY_LENGTH];
-    private final byte[] peerValue = new byte[PEER_VALUE_LENGTH];
-    private final UnsafeBuffer peerValueBuffer = new UnsafeBuffer(peerValue);
+    /** Kept by the processor: torrents (swarms) and peers in the map. */
+    long torrents;
+    long peers;
     private boolean closed;
 
-    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> torrents,
-        final ChronicleMap<byte[], byte[]> peers, final boolean recovered, final long openMs)
+    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final boolean recovered,
+        final long openMs)
     {
         this.directory = directory;
-        this.torrents = torrents;
-        this.peers = peers;
+        this.swarms = swarms;
         this.recovered = recovered;
         this.openMs = openMs;
     }
@@ -104,13 +82,12 @@ public final class SwarmStore implements AutoCloseable
         }
         checkWritable(directory);
         final Path formatFile = directory.resolve("FORMAT");
-        final Path torrentsFile = directory.resolve("torrents.dat");
-        final Path peersFile = directory.resolve("peers.dat");
+        final Path swarmsFile = directory.resolve(FILE);
         final Path marker = directory.resolve("clean-shutdown");
         final Path lengthsFile = directory.resolve(LENGTHS);
         try
         {
-            final boolean exists = Files.exists(torrentsFile) || Files.exists(peersFile);
+            final boolean exists = Files.exists(swarmsFile);
             if (Files.exists(formatFile))
             {
                 final String format = Files.readString(formatFile, StandardCharsets.UTF_8).trim();
@@ -120,14 +97,19 @@ public final class SwarmStore implements AutoCloseable
                         "', this version reads '" + FORMAT + "': move it away or use another directory");
                 }
             }
-            else if (exists)
+            if (!exists && Files.exists(formatFile) && Files.exists(lengthsFile))
+            {
+                throw new StoreException("storage.path '" + directory + "': " + FILE + " is missing beside the " +
+                    "FORMAT file of a store; restore it, or move the directory away to start empty");
+            }
+            else if (exists && !Files.exists(formatFile))
             {
                 throw new StoreException("storage.path '" + directory + "' holds map files without a FORMAT file: " +
                     "not a store of this tracker");
             }
             if (exists)
             {
-                checkComplete(directory, torrentsFile, peersFile, lengthsFile);
+                checkComplete(directory, swarmsFile, lengthsFile);
             }
             else
             {
@@ -135,26 +117,14 @@ public final class SwarmStore implements AutoCloseable
             }
             final boolean clean = Files.exists(marker);
             final boolean recover = exists && !clean;
-            final ChronicleMap<byte[], byte[]> torrents = openMap(torrentsFile.toFile(), "torrents", 20,
-                TORRENT_VALUE_LENGTH, maxTorrents, recover);
-            final ChronicleMap<byte[], byte[]> peers;
-            try
-            {
-                peers = openMap(peersFile.toFile(), "peers", PEER_KEY_LENGTH, PEER_VALUE_LENGTH, maxPeers, recover);
-            }
-            catch (final IOException | RuntimeException ex)
-            {
-                torrents.close();
-                throw ex;
-            }
+            final ChronicleMap<byte[], byte[]> swarms = openMap(swarmsFile.toFile(), maxTorrents, maxPeers, recover);
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
-            Files.writeString(lengthsFile, "torrents.dat " + Files.size(torrentsFile) + "\npeers.dat " +
-                Files.size(peersFile) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(lengthsFile, FILE + " " + Files.size(swarmsFile) + "\n", StandardCharsets.UTF_8);
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
-            LOG.info("store {} at {} in {} ms: {} torrents, {} peers", !exists ? "created" : recover ? "recovered" : "opened",
-                directory, openMs, torrents.longSize(), peers.longSize());
-            return new SwarmStore(directory, torrents, peers, recover, openMs);
+            LOG.info("store {} at {} in {} ms: {} pages", !exists ? "created" : recover ? "recovered" : "opened",
+                directory, openMs, swarms.longSize());
+            return new SwarmStore(directory, swarms, recover, openMs);
         }
         catch (final IOException ex)
         {
@@ -193,21 +163,13 @@ public final class SwarmStore implements AutoCloseable
      * as it is, Chronicle would re-create or "recover" it into an empty map and the swarms would be lost for good.
      * Map files never shrink, so each must be at least as long as at the last open.
      */
-    private static void checkComplete(final Path directory, final Path torrentsFile, final Path peersFile,
-        final Path lengthsFile) throws IOException
+    private static void checkComplete(final Path directory, final Path swarmsFile, final Path lengthsFile)
+        throws IOException
     {
-        for (final Path file : new Path[]{torrentsFile, peersFile})
+        if (Files.size(swarmsFile) == 0)
         {
-            if (!Files.exists(file))
-            {
-                throw new StoreException("storage.path '" + directory + "': " + file.getFileName() + " is missing " +
-                    "beside the other map file; restore it, or move the directory away to start empty");
-            }
-            if (Files.size(file) == 0)
-            {
-                throw new StoreException("storage.path '" + directory + "': " + file.getFileName() + " is empty " +
-                    "(truncated); restore it, or move the directory away to start empty");
-            }
+            throw new StoreException("storage.path '" + directory + "': " + swarmsFile.getFileName() + " is empty " +
+                "(truncated); restore it, or move the directory away to start empty");
         }
         if (!Files.exists(lengthsFile))
         {
@@ -231,7 +193,7 @@ public final class SwarmStore implements AutoCloseable
                 continue;
             }
             final long actual = Files.exists(file) ? Files.size(file) : 0;
-            if ((file.equals(torrentsFile) || file.equals(peersFile)) && actual < expected)
+            if (file.equals(swarmsFile) && actual < expected)
             {
                 throw new StoreException("storage.path '" + directory + "': " + parts[0] + " is " + actual +
                     " bytes but was " + expected + " (truncated, e.g. by a full disk or an incomplete copy); " +
@@ -253,28 +215,44 @@ public final class SwarmStore implements AutoCloseable
         }
     }
 
+    /** Pages the map is sized for: one per torrent, plus one per full page of peers. */
+    private static long pagesFor(final int maxTorrents, final int maxPeers)
+    {
+        return maxTorrents + maxPeers / Page.CAPACITY + 64;
+    }
+
+    /** Average page: the header and the average number of peers per torrent, at most a full page. */
+    private static double averagePageBytes(final int maxTorrents, final int maxPeers)
+    {
+        final double perTorrent = Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
+        return Page.HEADER + perTorrent * Page.RECORD;
+    }
+
     /**
-     * About what Chronicle allocates for the two maps: key and value plus about 32 bytes of entry and segment
-     * overhead per entry (measured), for the entries the maps are sized with, plus headers.
+     * About what Chronicle allocates for the map: the pages it is sized for, each with its key, size and about
+     * 16 bytes of hash-lookup and chunk overhead, plus an eighth of slack and headers.
      */
     public static long estimatedBytes(final int maxTorrents, final int maxPeers)
     {
-        final long torrentEntry = 20 + TORRENT_VALUE_LENGTH + 32;
-        final long peerEntry = PEER_KEY_LENGTH + PEER_VALUE_LENGTH + 32;
-        return (maxTorrents + maxTorrents / 8L + 64) * torrentEntry + (maxPeers + maxPeers / 8L + 64) * peerEntry +
-            (1 << 20);
+        final long pages = pagesFor(maxTorrents, maxPeers);
+        final double entry = KEY_LENGTH + 2 + averagePageBytes(maxTorrents, maxPeers) + 2 * CHUNK;
+        return (long)(pages * 1.125 * entry) + (1 << 20);
     }
 
-    private static ChronicleMap<byte[], byte[]> openMap(final File file, final String name, final int keyLength,
-        final int valueLength, final int entries, final boolean recover) throws IOException
+    private static ChronicleMap<byte[], byte[]> openMap(final File file, final int maxTorrents, final int maxPeers,
+        final boolean recover) throws IOException
     {
+        final long pages = pagesFor(maxTorrents, maxPeers);
         final var builder = ChronicleMap.of(byte[].class, byte[].class)
-            .name(name)
+            .name("swarms")
             .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-            .constantKeySizeBySample(new byte[keyLength])
-            .constantValueSizeBySample(new byte[valueLength])
-            .entries(entries + entries / 8L + 64)
+            .constantKeySizeBySample(new byte[KEY_LENGTH])
+            .averageValueSize(averagePageBytes(maxTorrents, maxPeers))
+            .actualChunkSize(CHUNK)
+            .maxChunksPerEntry((Page.length(Page.CAPACITY) + KEY_LENGTH + 8 + CHUNK - 1) / CHUNK)
+            .checksumEntries(false)
+            .entries(pages + pages / 8)
             .maxBloatFactor(1.5)
             .putReturnsNull(true)
             .removeReturnsNull(true);
@@ -291,83 +269,24 @@ public final class SwarmStore implements AutoCloseable
         return openMs;
     }
 
+    /** Torrents in the store, as the processor last counted them. */
     public long torrentCount()
     {
-        return torrents.longSize();
+        return torrents;
     }
 
+    /** Peers in the store, as the processor last counted them. */
     public long peerCount()
     {
-        return peers.longSize();
+        return peers;
     }
 
-    void putTorrent(final byte[] infoHash, final long downloaded)
+    ChronicleMap<byte[], byte[]> map()
     {
-        torrentValueBuffer.putLong(0, downloaded);
-        torrents.put(infoHash, torrentValue);
+        return swarms;
     }
 
-    void removeTorrent(final byte[] infoHash)
-    {
-        torrents.remove(infoHash);
-    }
-
-    /** Persists a peer from its in-memory slot. */
-    void putPeer(final byte[] infoHash, final UnsafeBuffer slots, final int slotOffset)
-    {
-        System.arraycopy(infoHash, 0, peerKey, 0, 20);
-        slots.getBytes(slotOffset + Swarm.PEER_ID_OFFSET, peerKey, 20, 20);
-        slots.getBytes(slotOffset + Swarm.ADDRESS_OFFSET, peerValue, V_ADDRESS_OFFSET, 16);
-        peerValueBuffer.putShort(V_PORT_OFFSET, slots.getShort(slotOffset + Swarm.PORT_OFFSET));
-        peerValueBuffer.putByte(V_FLAGS_OFFSET, slots.getByte(slotOffset + Swarm.FLAGS_OFFSET));
-        peerValueBuffer.putInt(V_KEY_OFFSET, slots.getInt(slotOffset + Swarm.KEY_OFFSET));
-        peerValueBuffer.putLong(V_LAST_SEEN_OFFSET, slots.getLong(slotOffset + Swarm.LAST_SEEN_OFFSET));
-        slots.getBytes(slotOffset + Swarm.ALT_ADDRESS_OFFSET, peerValue, V_ALT_ADDRESS_OFFSET, 16);
-        peerValueBuffer.putShort(V_ALT_PORT_OFFSET, slots.getShort(slotOffset + Swarm.ALT_PORT_OFFSET));
-        peerValueBuffer.putLong(V_ALT_LAST_SEEN_OFFSET, slots.getLong(slotOffset + Swarm.ALT_LAST_SEEN_OFFSET));
-        peers.put(peerKey, peerValue);
-    }
-
-    void removePeer(final byte[] infoHash, final UnsafeBuffer slots, final int slotOffset)
-    {
-        System.arraycopy(infoHash, 0, peerKey, 0, 20);
-        slots.getBytes(slotOffset + Swarm.PEER_ID_OFFSET, peerKey, 20, 20);
-        peers.remove(peerKey);
-    }
-
-    void removePeerByKey(final byte[] key40)
-    {
-        peers.remove(key40);
-    }
-
-    /** Visits every persisted torrent (start-up only: allocates). */
-    void forEachTorrent(final TorrentVisitor visitor)
-    {
-        torrents.forEachEntry(e ->
-        {
-            final byte[] key = e.key().get();
-            final byte[] value = e.value().get();
-            visitor.visit(key, new UnsafeBuffer(value).getLong(0));
-        });
-    }
-
-    /** Visits every persisted peer (start-up only: allocates). */
-    void forEachPeer(final PeerVisitor visitor)
-    {
-        peers.forEachEntry(e -> visitor.visit(e.key().get(), new UnsafeBuffer(e.value().get())));
-    }
-
-    interface TorrentVisitor
-    {
-        void visit(byte[] infoHash, long downloaded);
-    }
-
-    interface PeerVisitor
-    {
-        void visit(byte[] key40, UnsafeBuffer value);
-    }
-
-    /** Closes both maps and marks the store clean, so the next start opens it without recovery. */
+    /** Closes the map and marks the store clean, so the next start opens it without recovery. */
     @Override
     public void close()
     {
@@ -376,8 +295,7 @@ public final class SwarmStore implements AutoCloseable
             return;
         }
         closed = true;
-        torrents.close();
-        peers.close();
+        swarms.close();
         try
         {
             Files.writeString(directory.resolve("clean-shutdown"), "closed cleanly\n", StandardCharsets.UTF_8,

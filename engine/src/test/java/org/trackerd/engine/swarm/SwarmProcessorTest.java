@@ -672,6 +672,98 @@ class SwarmProcessorTest
         }
     }
 
+    /**
+     * Swarms that outgrow one page (64 peers) and shrink back, across restarts: every answer holds only reachable
+     * peers, distinct, never the requester, and the counts match a model of the swarm.
+     */
+    @Test
+    void bigSwarmsStayConsistentUnderChurnAndRestarts()
+    {
+        Harness h = harness("{}");
+        final java.util.Random random = new java.util.Random(7);
+        final java.util.Map<Integer, int[]> state = new java.util.HashMap<>(); // peer -> {family bits, seeder}
+        for (int step = 0; step < 3000; step++)
+        {
+            if (step % 1000 == 999)
+            {
+                h = h.reopen();
+                assertEquals(state.size(), h.processor.peerCount());
+            }
+            // Grow for the first half, then mostly shrink.
+            final int n = 1 + random.nextInt(300);
+            final int action = random.nextInt(10);
+            final boolean seeder = random.nextBoolean();
+            if (action == 0 || (step > 1500 && action < 7))
+            {
+                h.announce(peer(1, n).left(0).key(n).event(RequestEvent.EVENT_STOPPED));
+                h.announce(peer(1, n).left(0).key(n).address(v6(n)).event(RequestEvent.EVENT_STOPPED));
+                state.remove(n);
+                assertEquals(state.size(), h.processor.peerCount());
+                continue;
+            }
+            final boolean ipv6 = action < 5;
+            final PeerSpec spec = peer(1, n).left(seeder ? 0 : 5).key(n);
+            final Reply r = h.announce(ipv6 ? spec.address(v6(n)) : spec.ipv4(10, 0, n >> 8, n));
+            assertEquals(Status.OK, r.status);
+            final int[] s = state.computeIfAbsent(n, k -> new int[2]);
+            s[0] |= ipv6 ? 2 : 1;
+            s[1] = seeder ? 1 : 0;
+            assertEquals(state.size(), h.processor.peerCount());
+            final Set<String> expected = new HashSet<>();
+            for (final java.util.Map.Entry<Integer, int[]> e : state.entrySet())
+            {
+                if (e.getKey() != n && (e.getValue()[0] & (ipv6 ? 2 : 1)) != 0 && !(seeder && e.getValue()[1] == 1))
+                {
+                    expected.add(peerIdHex(e.getKey()));
+                }
+            }
+            final Reply all = h.announce((ipv6 ? peer(1, n).address(v6(n)) : peer(1, n).ipv4(10, 0, n >> 8, n))
+                .left(seeder ? 0 : 5).key(n).numWant(200));
+            assertEquals(Math.min(200, expected.size()), all.peers.size());
+            assertEquals(all.peers.size(), Set.copyOf(all.peerIds()).size(), "distinct");
+            assertTrue(expected.containsAll(all.peerIds()), "only reachable peers, never the requester");
+            int seeders = 0;
+            for (final int[] v : state.values())
+            {
+                seeders += v[1];
+            }
+            assertEquals(seeders, all.complete);
+            assertEquals(state.size() - seeders, all.incomplete);
+            final ScrapeReply scrape = h.scrape(hash(1));
+            assertEquals(seeders, scrape.complete[0]);
+            assertEquals(state.size() - seeders, scrape.incomplete[0]);
+        }
+        h.tick();
+        assertEquals(state.isEmpty() ? 0 : 1, h.processor.torrentCount());
+    }
+
+    /** A big swarm's peers expire like any others, and the swarm goes back to one page, then away. */
+    @Test
+    void bigSwarmPeersExpire() throws InterruptedException
+    {
+        final Harness h = harness("{\"tracker\": {\"announce_interval_seconds\": 1, " +
+            "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
+        for (int n = 1; n <= 200; n++)
+        {
+            h.announce(peer(1, n).left(n % 3 == 0 ? 0 : 5).numWant(0));
+        }
+        assertEquals(200, h.processor.peerCount());
+        Thread.sleep(1_150);
+        for (int n = 1; n <= 10; n++)
+        {
+            h.announce(peer(1, n).left(5).numWant(0));
+        }
+        h.tick();
+        assertEquals(10, h.processor.peerCount());
+        assertEquals(190, h.counters.peersExpired.get());
+        final Reply r = h.announce(peer(1, 11).left(5).numWant(200));
+        assertEquals(10, r.peers.size());
+        assertEquals(11, r.incomplete);
+        final Harness reopened = h.reopen();
+        assertEquals(11, reopened.processor.peerCount());
+        assertEquals(1, reopened.processor.torrentCount());
+    }
+
     private static byte[] v6(final int n)
     {
         final byte[] address = new byte[16];

@@ -153,12 +153,12 @@ class DataDirectoryRobustTest
     }
 
     @Test
-    void oneMapFileMissing() throws Exception
+    void mapFileMissing() throws Exception
     {
         final Path store = populatedStore();
-        Files.delete(store.resolve("peers.dat"));
+        Files.delete(store.resolve("swarms.dat"));
         final String before = digest(store);
-        assertTrue(refused(store).getMessage().contains("peers.dat is missing"));
+        assertTrue(refused(store).getMessage().contains("swarms.dat is missing"));
         assertEquals(before, digest(store), "nothing touched");
     }
 
@@ -168,9 +168,9 @@ class DataDirectoryRobustTest
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({
-        "peers.dat, half, killed", "peers.dat, half, clean", "torrents.dat, half, killed",
-        "peers.dat, zero, killed", "peers.dat, tiny, clean", "peers.dat, garbage, killed",
-        "torrents.dat, garbage, clean",
+        "swarms.dat, half, killed", "swarms.dat, half, clean", "swarms.dat, zero, killed",
+        "swarms.dat, tiny, clean", "swarms.dat, tiny, killed", "swarms.dat, garbage, killed",
+        "swarms.dat, garbage, clean",
     })
     void damagedMapFile(final String file, final String how, final String stop) throws Exception
     {
@@ -239,7 +239,7 @@ class DataDirectoryRobustTest
     {
         final Path store = dir.resolve("sized");
         SwarmStore.open(store, 10_000, 100_000).close();
-        final long actual = Files.size(store.resolve("torrents.dat")) + Files.size(store.resolve("peers.dat"));
+        final long actual = Files.size(store.resolve("swarms.dat"));
         final long estimate = SwarmStore.estimatedBytes(10_000, 100_000);
         assertTrue(estimate >= actual && estimate < actual * 2, () -> "estimate " + estimate + " vs " + actual);
     }

@@ -1,0 +1,256 @@
+package org.trackerd.engine.swarm;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The layout of one page of a swarm as it is persisted: the value of one Chronicle Map entry, read and written in
+ * place in the map's memory-mapped file. A swarm of up to {@link #CAPACITY} peers is one page; a bigger one is a
+ * run of pages {@code 0..pages-1} under keys {@code infohash + page number}.
+ *
+ * <pre>
+ * Page: | header (16) | record 0 (60) | record 1 | ... | record count-1 |     count = (length - 16) / 60
+ *
+ * Header:
+ *  0                                   10        12               16
+ *  +-----------------------------------+---------+----------------+
+ *  | bucket bounds 1..5 (5 x u16)      | pages   | downloaded u32 |   pages, downloaded: page 0 only
+ *  +-----------------------------------+---------+----------------+
+ *
+ * Record (60 bytes):
+ *  0              20             36       40       42       44    48          52          56    57   60
+ *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
+ *  | peer id (20) | IPv6 address | IPv4   | v6 port| v4 port| key | v6 seen s | v4 seen s |flags| -- |
+ *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
+ * </pre>
+ *
+ * <p>A peer is one client, reachable over IPv4, IPv6 or both ({@link #HAS_V4}, {@link #HAS_V6}); each address
+ * has its own last-seen second and expires on its own. {@link #PRIMARY_V6} names the family the peer is counted
+ * under and handed out in when the requester's family is not one it has.
+ *
+ * <p>Records are kept partitioned into six buckets by kind and reachable families:
+ * <pre>
+ * | seeders v4 only | seeders dual | seeders v6 only | leechers v4 only | leechers dual | leechers v6 only |
+ * 0                 b1             b2               b3 = seeders       b4              b5                count
+ * </pre>
+ * so "leechers an IPv4 client can reach" ({@code [b3, b5)}), "seeders an IPv6 client can reach" ({@code [b1, b3)})
+ * and "everyone" are each one contiguous range of records: peer selection reads a window of them, no scan and no
+ * per-peer filtering however lopsided the families are. Moving a record between buckets costs at most five swaps.
+ *
+ * <p>Thread: the swarm processor only.
+ */
+final class Page
+{
+    static final int HEADER = 16;
+    static final int RECORD = 60;
+    /** Records per page: a swarm's page stays a few KiB, far below a Chronicle segment tier. */
+    static final int CAPACITY = 64;
+
+    static final int PAGES_OFFSET = 10;
+    static final int DOWNLOADED_OFFSET = 12;
+
+    static final int PEER_ID = 0;
+    static final int V6_ADDRESS = 20;
+    static final int V4_ADDRESS = 36;
+    static final int V6_PORT = 40;
+    static final int V4_PORT = 42;
+    static final int KEY = 44;
+    static final int V6_SEEN = 48;
+    static final int V4_SEEN = 52;
+    static final int FLAGS = 56;
+
+    static final int SEEDER = 1;
+    /** This peer's {@code completed} has been counted: count it once per peer. */
+    static final int COMPLETED = 2;
+    static final int HAS_KEY = 4;
+    static final int HAS_V4 = 8;
+    static final int HAS_V6 = 16;
+    static final int PRIMARY_V6 = 32;
+
+    static final int SEEDERS_V4 = 0;
+    static final int SEEDERS_DUAL = 1;
+    static final int SEEDERS_V6 = 2;
+    static final int LEECHERS_V4 = 3;
+    static final int LEECHERS_DUAL = 4;
+    static final int LEECHERS_V6 = 5;
+    static final int BUCKETS = 6;
+
+    private Page()
+    {
+    }
+
+    static int length(final int count)
+    {
+        return HEADER + count * RECORD;
+    }
+
+    static int count(final UnsafeBuffer page)
+    {
+        return (page.capacity() - HEADER) / RECORD;
+    }
+
+    static int record(final int position)
+    {
+        return HEADER + position * RECORD;
+    }
+
+    /** First position of bucket {@code k} (0..6; 6 gives the count). */
+    static int bound(final UnsafeBuffer page, final int k)
+    {
+        if (k == 0)
+        {
+            return 0;
+        }
+        if (k == BUCKETS)
+        {
+            return count(page);
+        }
+        return page.getShort((k - 1) * 2) & 0xFFFF;
+    }
+
+    private static void bound(final UnsafeBuffer page, final int k, final int value)
+    {
+        page.putShort((k - 1) * 2, (short)value);
+    }
+
+    static int seeders(final UnsafeBuffer page)
+    {
+        return bound(page, LEECHERS_V4);
+    }
+
+    static int leechers(final UnsafeBuffer page)
+    {
+        return count(page) - bound(page, LEECHERS_V4);
+    }
+
+    static int pages(final UnsafeBuffer page0)
+    {
+        return Math.max(1, page0.getShort(PAGES_OFFSET) & 0xFFFF);
+    }
+
+    static void pages(final UnsafeBuffer page0, final int pages)
+    {
+        page0.putShort(PAGES_OFFSET, (short)pages);
+    }
+
+    static long downloaded(final UnsafeBuffer page0)
+    {
+        return page0.getInt(DOWNLOADED_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    static void downloaded(final UnsafeBuffer page0, final long downloaded)
+    {
+        page0.putInt(DOWNLOADED_OFFSET, (int)Math.min(downloaded, 0xFFFF_FFFFL));
+    }
+
+    static int flags(final UnsafeBuffer page, final int position)
+    {
+        return page.getByte(record(position) + FLAGS) & 0xFF;
+    }
+
+    static void flags(final UnsafeBuffer page, final int position, final int flags)
+    {
+        page.putByte(record(position) + FLAGS, (byte)flags);
+    }
+
+    /** The bucket a record with these flags belongs in. */
+    static int bucketFor(final int flags)
+    {
+        final boolean v4 = (flags & HAS_V4) != 0;
+        final boolean v6 = (flags & HAS_V6) != 0;
+        final int reach = v4 && v6 ? 1 : v4 ? 0 : 2;
+        return ((flags & SEEDER) != 0 ? SEEDERS_V4 : LEECHERS_V4) + reach;
+    }
+
+    /** The bucket the record at {@code position} is in now. */
+    static int bucketAt(final UnsafeBuffer page, final int position)
+    {
+        int k = BUCKETS - 1;
+        while (k > 0 && bound(page, k) > position)
+        {
+            k--;
+        }
+        return k;
+    }
+
+    /** Position of the record with this peer id, or -1: a scan, first comparing 8 bytes of each id. */
+    static int find(final UnsafeBuffer page, final byte[] peerId, final UnsafeBuffer peerIdBuffer)
+    {
+        final int count = count(page);
+        final long head = peerIdBuffer.getLong(0);
+        for (int p = 0; p < count; p++)
+        {
+            final int at = record(p);
+            if (page.getLong(at) == head && page.getLong(at + 8) == peerIdBuffer.getLong(8) &&
+                page.getInt(at + 16) == peerIdBuffer.getInt(16))
+            {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    /** Receives the two positions whose records a swap exchanged (big swarms keep an index of positions). */
+    interface SwapListener
+    {
+        void swapped(UnsafeBuffer page, int a, int b);
+    }
+
+    static void swap(final UnsafeBuffer page, final int a, final int b, final byte[] tmp, final SwapListener listener)
+    {
+        if (a == b)
+        {
+            return;
+        }
+        final int ra = record(a);
+        final int rb = record(b);
+        page.getBytes(ra, tmp, 0, RECORD);
+        page.putBytes(ra, page, rb, RECORD);
+        page.putBytes(rb, tmp, 0, RECORD);
+        if (listener != null)
+        {
+            listener.swapped(page, a, b);
+        }
+    }
+
+    /** Walks the record at {@code position} across bucket boundaries to bucket {@code target}; returns where it ends. */
+    static int moveTo(final UnsafeBuffer page, final int position, final int target, final byte[] tmp,
+        final SwapListener listener)
+    {
+        int p = position;
+        int b = bucketAt(page, p);
+        while (b < target)
+        {
+            // Become the last member of this bucket, then the first of the next one.
+            final int last = bound(page, b + 1) - 1;
+            swap(page, p, last, tmp, listener);
+            p = last;
+            bound(page, b + 1, last);
+            b++;
+        }
+        while (b > target)
+        {
+            // Become the first member of this bucket, then the last of the previous one.
+            final int first = bound(page, b);
+            swap(page, p, first, tmp, listener);
+            p = first;
+            bound(page, b, first + 1);
+            b--;
+        }
+        return p;
+    }
+
+    /**
+     * Moves the record at {@code position} to the end of the page, ready to be cut off by shrinking the page by
+     * one record; returns nothing, the record is at {@code count - 1} afterwards.
+     */
+    static void moveToEnd(final UnsafeBuffer page, final int position, final byte[] tmp, final SwapListener listener)
+    {
+        final int p = moveTo(page, position, LEECHERS_V6, tmp, listener);
+        swap(page, p, count(page) - 1, tmp, listener);
+    }
+
+    static boolean isV4(final int flags)
+    {
+        return (flags & HAS_V4) != 0;
+    }
+}
