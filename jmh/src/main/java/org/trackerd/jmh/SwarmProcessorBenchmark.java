@@ -35,8 +35,9 @@ import java.util.stream.Stream;
 
 /**
  * One announce through {@link SwarmProcessor#onEvent} on the calling thread, as the swarm processor thread
- * runs it: registry look-up, peer add or update, the Chronicle Map write of the peer, peer selection into the
- * response slot, counts. No threads, no ring hand-off: {@link RingRoundTripBenchmark} measures that.
+ * runs it: the swarm's page looked up in the Chronicle Map, the peer added or updated in place in it, peer
+ * selection into the response slot, counts. {@code peersPerTorrent=200} measures swarms of several pages (their
+ * in-memory index, one map look-up per page touched). No threads, no ring hand-off: {@link RingRoundTripBenchmark} measures that.
  *
  * <p>Set-up announces {@code peersPerTorrent} resident peers into each of {@code torrents} swarms (half of them
  * seeders), in Chronicle Maps sized for that and kept in a temporary directory deleted at tear-down. Each
@@ -55,7 +56,7 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
     @Param({"10000"})
     public int torrents;
 
-    @Param({"10"})
+    @Param({"10", "200"})
     public int peersPerTorrent;
 
     @Param({"10"})
