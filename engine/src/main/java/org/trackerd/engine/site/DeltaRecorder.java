@@ -2,7 +2,6 @@ package org.trackerd.engine.site;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.trackerd.engine.event.RequestEvent;
 
 import java.nio.ByteBuffer;
@@ -32,18 +31,23 @@ public final class DeltaRecorder
     }
 
     private final OneToOneRingBuffer ring;
+    private long sequence;
     private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(DeltaMessage.LENGTH));
     private final HashMap<ByteKey, Totals> peers = new HashMap<>();
     private final ByteKey probe = ByteKey.probe(40);
     private final SiteCounters counters;
 
-    public DeltaRecorder(final int capacityMessages, final SiteCounters counters)
+    /** @param ring the (memory-mapped) queue to the backend thread, already recovered and reset */
+    public DeltaRecorder(final DeltaRing ring, final SiteCounters counters)
     {
-        final int recordBytes = 128; // 112-byte message + 8-byte header, aligned
-        final int capacity = Integer.highestOneBit(Math.max(64, capacityMessages) * recordBytes - 1) << 1;
-        this.ring = new OneToOneRingBuffer(new UnsafeBuffer(
-            ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.ring = ring.ring();
         this.counters = counters;
+    }
+
+    /** Numbers the next record {@code next}: above every record the last run left (call before announces). */
+    public void startSequence(final long next)
+    {
+        sequence = next - 1;
     }
 
     public OneToOneRingBuffer ring()
@@ -105,6 +109,7 @@ public final class DeltaRecorder
             (stopped ? DeltaMessage.FLAG_INACTIVE : 0));
         m.putBytes(DeltaMessage.PEER_ID_OFFSET, e.peerId, 0, RequestEvent.HASH_LENGTH);
         m.putBytes(DeltaMessage.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
+        m.putBytes(DeltaMessage.INFO_HASH_OFFSET, e.infoHash, 0, RequestEvent.HASH_LENGTH);
         publish();
     }
 
@@ -129,11 +134,13 @@ public final class DeltaRecorder
         m.putInt(DeltaMessage.FLAGS_OFFSET, DeltaMessage.FLAG_INACTIVE);
         m.putBytes(DeltaMessage.PEER_ID_OFFSET, slots, peerIdOffset, RequestEvent.HASH_LENGTH);
         m.putBytes(DeltaMessage.ADDRESS_OFFSET, slots, addressOffset, RequestEvent.ADDRESS_LENGTH);
+        m.putBytes(DeltaMessage.INFO_HASH_OFFSET, infoHash, 0, RequestEvent.HASH_LENGTH);
         publish();
     }
 
     private void publish()
     {
+        message.putLong(DeltaMessage.SEQUENCE_OFFSET, ++sequence);
         if (ring.write(DeltaMessage.TYPE_ANNOUNCE, message, 0, DeltaMessage.LENGTH))
         {
             counters.deltasQueued.incrementRelease();

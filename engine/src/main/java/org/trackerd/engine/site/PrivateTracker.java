@@ -5,6 +5,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.TrackerConfig;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,22 +27,31 @@ public final class PrivateTracker implements AutoCloseable
     private final TrackerConfig.Private config;
     private final SiteState state = new SiteState();
     private final SiteCounters counters;
+    private final DeltaRing ring;
     private final DeltaRecorder recorder;
     private final SiteBackend loader;
     private final DeltaFlusher flusher;
     private final SiteControl control;
     private final ScheduledExecutorService reloader;
 
-    /** @param backends makes one backend per using thread (loader, flusher) */
-    public PrivateTracker(final TrackerConfig.Private config, final CountersManager countersManager,
-        final Function<TrackerConfig.Private, SiteBackend> backends)
+    /**
+     * @param directory where the queue, log and journal files live ({@code <storage.path>/private})
+     * @param backends  makes one backend per using thread (loader, flusher)
+     */
+    public PrivateTracker(final TrackerConfig.Private config, final Path directory,
+        final CountersManager countersManager, final Function<TrackerConfig.Private, SiteBackend> backends)
+        throws IOException
     {
         this.config = config;
         this.counters = new SiteCounters(countersManager);
-        this.recorder = new DeltaRecorder(config.queueCapacity, counters);
+        Files.createDirectories(directory);
+        this.ring = new DeltaRing(directory.resolve("deltas.ring"), config.queueCapacity);
+        this.recorder = new DeltaRecorder(ring, counters);
         this.loader = backends.apply(config);
+        final int logRecords = Math.max(1024, 2 * DeltaRing.capacityBytes(config.queueCapacity) / DeltaRing.RECORD_BYTES);
         this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),
-            config.journalPath == null ? null : new DeltaJournal(config.journalPath), counters,
+            new DeltaJournal(config.journalPath == null ? directory.resolve("journal.bin") : config.journalPath),
+            new DeltaLog(directory.resolve("deltas.log"), logRecords), counters,
             config.flushIntervalMs, config.maxPendingRows);
         this.reloader = Executors.newSingleThreadScheduledExecutor(r ->
         {
@@ -50,9 +62,10 @@ public final class PrivateTracker implements AutoCloseable
         this.control = new SiteControl(state, () -> reloader.execute(this::reloadQuietly));
     }
 
-    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final CountersManager countersManager)
+    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final Path directory,
+        final CountersManager countersManager) throws IOException
     {
-        return new PrivateTracker(config, countersManager, MariaDbBackend::new);
+        return new PrivateTracker(config, directory, countersManager, MariaDbBackend::new);
     }
 
     /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
@@ -67,7 +80,7 @@ public final class PrivateTracker implements AutoCloseable
             throw new IllegalStateException("private mode: cannot load users and torrents from " +
                 config.databaseUrl + ": " + ex.getMessage(), ex);
         }
-        flusher.recover();
+        recorder.startSequence(flusher.recover(ring, null));
         flusher.start();
         if (config.reloadIntervalSeconds > 0)
         {
