@@ -225,7 +225,7 @@ public final class Tracker implements AutoCloseable
             return;
         }
         privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker,
-            config.storage.path.resolve("private"), metrics.countersManager());
+            config.storage.path.resolve("private"), config.storage.maxPeers, metrics.countersManager());
         try
         {
             privateTracker.start();

@@ -45,6 +45,8 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     private boolean frozenJournaled;
     private long nextId;
     private long nextFlushMs;
+    /** Set by {@link #recover}: until then the files hold the last run's deltas and must not be touched. */
+    private boolean recovered;
     private volatile boolean running = true;
     private volatile boolean idle;
     private Thread thread;
@@ -137,6 +139,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             throw new java.io.IOException("private mode: cannot write the delta journal " + journal.file());
         }
         deltaRing.reset();
+        recovered = true;
         if (!loaded.batches().isEmpty() || logged[0] > 0 || fromRing[0] > 0)
         {
             LOG.info("private mode: recovered {} journaled batch(es), {} logged and {} queued record(s): {} rows " +
@@ -334,6 +337,12 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (!recovered)
+        {
+            backend.close();
+            log.close();
+            return; // start failed before recovery: leave the last run's journal, log and ring as they are
         }
         while (ring.controlledRead(onMessage, 4096) > 0)
         {

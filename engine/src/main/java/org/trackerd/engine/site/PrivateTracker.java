@@ -28,6 +28,7 @@ public final class PrivateTracker implements AutoCloseable
     private final SiteState state = new SiteState();
     private final SiteCounters counters;
     private final DeltaRing ring;
+    private final PeerBaselines baselines;
     private final DeltaRecorder recorder;
     private final SiteBackend loader;
     private final DeltaFlusher flusher;
@@ -35,10 +36,11 @@ public final class PrivateTracker implements AutoCloseable
     private final ScheduledExecutorService reloader;
 
     /**
-     * @param directory where the queue, log and journal files live ({@code <storage.path>/private})
+     * @param directory where the queue, log, journal and baseline files live ({@code <storage.path>/private})
+     * @param maxPeers  peers the baseline map is sized for ({@code storage.max_peers})
      * @param backends  makes one backend per using thread (loader, flusher)
      */
-    public PrivateTracker(final TrackerConfig.Private config, final Path directory,
+    public PrivateTracker(final TrackerConfig.Private config, final Path directory, final int maxPeers,
         final CountersManager countersManager, final Function<TrackerConfig.Private, SiteBackend> backends)
         throws IOException
     {
@@ -46,7 +48,8 @@ public final class PrivateTracker implements AutoCloseable
         this.counters = new SiteCounters(countersManager);
         Files.createDirectories(directory);
         this.ring = new DeltaRing(directory.resolve("deltas.ring"), config.queueCapacity);
-        this.recorder = new DeltaRecorder(ring, counters);
+        this.baselines = PeerBaselines.open(directory, maxPeers);
+        this.recorder = new DeltaRecorder(ring, baselines, counters);
         this.loader = backends.apply(config);
         final int logRecords = Math.max(1024, 2 * DeltaRing.capacityBytes(config.queueCapacity) / DeltaRing.RECORD_BYTES);
         this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),
@@ -63,9 +66,9 @@ public final class PrivateTracker implements AutoCloseable
     }
 
     public static PrivateTracker mariaDb(final TrackerConfig.Private config, final Path directory,
-        final CountersManager countersManager) throws IOException
+        final int maxPeers, final CountersManager countersManager) throws IOException
     {
-        return new PrivateTracker(config, directory, countersManager, MariaDbBackend::new);
+        return new PrivateTracker(config, directory, maxPeers, countersManager, MariaDbBackend::new);
     }
 
     /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
@@ -80,7 +83,7 @@ public final class PrivateTracker implements AutoCloseable
             throw new IllegalStateException("private mode: cannot load users and torrents from " +
                 config.databaseUrl + ": " + ex.getMessage(), ex);
         }
-        recorder.startSequence(flusher.recover(ring, null));
+        recorder.startSequence(flusher.recover(ring, (type, buffer, offset, length) -> baselines.replay(buffer, offset)));
         flusher.start();
         if (config.reloadIntervalSeconds > 0)
         {
@@ -145,6 +148,7 @@ public final class PrivateTracker implements AutoCloseable
     {
         reloader.shutdownNow();
         flusher.close();
+        baselines.close();
         synchronized (this)
         {
             loader.close();

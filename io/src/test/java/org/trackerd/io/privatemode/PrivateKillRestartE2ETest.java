@@ -31,7 +31,8 @@ import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.target;
 /**
  * Private mode against {@code kill -9}: a child tracker process is killed with deltas that never reached the
  * database (queued, logged, or frozen in a batch the database refused), restarted, and the accounting in
- * {@code users_main} and {@code torrents} comes out exact: nothing lost, nothing counted twice.
+ * {@code users_main} and {@code torrents} comes out exact: nothing lost, nothing counted twice, and each peer's
+ * first announce after the restart credits the traffic since its last one before it.
  */
 @Timeout(240)
 class PrivateKillRestartE2ETest
@@ -162,9 +163,12 @@ class PrivateKillRestartE2ETest
         kill();
         assertArrayEquals(new long[] {0, 0, 0, 0, 0}, totals(), "nothing reached the database before the kill");
 
-        // 2. Restarted: the recovered deltas land exactly.
+        // 2. Restarted: the recovered deltas land exactly, and the peers' baselines survived the kill: the first
+        //    announce after it credits the traffic since the last one before it.
         port = start(50);
         awaitTotals(300, 1000, 1000, 0, 1);
+        announce(port, ALICE, 1, 420, 1300, 0, null);
+        awaitTotals(420, 1300, 1000, 0, 1);
 
         // 3. The database refuses: a frozen batch is retried, more deltas pile up behind it; then kill -9.
         db.stop();
@@ -175,21 +179,24 @@ class PrivateKillRestartE2ETest
         kill();
         db.start();
 
-        // 4. Restarted with the database back: exact again.
+        // 4. Restarted with the database back: exact again, baselines included.
         port = start(50);
-        awaitTotals(350, 2000, 1000, 0, 2);
+        awaitTotals(470, 2300, 1000, 0, 2);
+        announce(port, ALICE, 3, 80, 1000, 0, null);
+        awaitTotals(500, 2300, 1000, 0, 2);
 
         // 5. Killed right after a flush (the journal and log name batches the database already has): no double count.
         announce(port, BOB, 4, 0, 0, 0, "started");
         announce(port, BOB, 4, 7, 0, 0, null);
-        awaitTotals(350, 2000, 1007, 0, 2);
+        awaitTotals(500, 2300, 1007, 0, 2);
         kill();
         port = start(50);
+        announce(port, BOB, 4, 9, 0, 0, null);
         announce(port, BOB, 5, 0, 0, 0, "started");
         announce(port, BOB, 5, 1, 0, 0, null);
-        awaitTotals(350, 2000, 1008, 0, 2);
+        awaitTotals(500, 2300, 1010, 0, 2);
         Thread.sleep(300);
-        assertArrayEquals(new long[] {350, 2000, 1008, 0, 2}, totals(), "still exact after several flush intervals");
+        assertArrayEquals(new long[] {500, 2300, 1010, 0, 2}, totals(), "still exact after several flush intervals");
         assertEquals(0, child.terminate(30, TimeUnit.SECONDS), child.log());
         child = null;
     }

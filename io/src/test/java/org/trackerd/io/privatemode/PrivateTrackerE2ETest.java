@@ -451,6 +451,25 @@ class PrivateTrackerE2ETest
         assertFalse(longs("SELECT COUNT(*) FROM trackerd_batches")[0] == 0);
     }
 
+    @Test
+    void aCleanRestartKeepsEveryPeersBaseline() throws Exception
+    {
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 100, 100, 900, null)));
+        awaitFlushed();
+        harness.restart();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 250, 400, 600, null)), "the first announce after the restart");
+        awaitFlushed();
+        assertEquals(250, user(1)[0]);
+        assertEquals(400, user(1)[1]);
+        // started still resets the baseline (a client that restarted its session counts from zero again).
+        assertNull(failure(announce(ALICE, NORMAL, 1, 10, 10, 600, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 30, 20, 590, null)));
+        awaitFlushed();
+        assertEquals(270, user(1)[0]);
+        assertEquals(410, user(1)[1]);
+    }
+
     static String hex(final byte[] bytes)
     {
         final StringBuilder sb = new StringBuilder();
