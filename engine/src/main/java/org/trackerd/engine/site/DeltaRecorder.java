@@ -29,16 +29,21 @@ public final class DeltaRecorder
     private long sequence;
     private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(DeltaMessage.LENGTH));
     private final PeerBaselines baselines;
+    private final SiteState state;
+    private final ByteKey hashProbe = ByteKey.probe(RequestEvent.HASH_LENGTH);
     private final SiteCounters counters;
 
     /**
      * @param ring      the (memory-mapped) queue to the backend thread, already recovered and reset
      * @param baselines the peers' last reported totals, already replayed
+     * @param state     the site, whose torrents' snatch counts the recorder keeps up to date
      */
-    public DeltaRecorder(final DeltaRing ring, final PeerBaselines baselines, final SiteCounters counters)
+    public DeltaRecorder(final DeltaRing ring, final PeerBaselines baselines, final SiteState state,
+        final SiteCounters counters)
     {
         this.ring = ring.ring();
         this.baselines = baselines;
+        this.state = state;
         this.counters = counters;
     }
 
@@ -95,6 +100,14 @@ public final class DeltaRecorder
         m.putBytes(DeltaMessage.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
         m.putBytes(DeltaMessage.INFO_HASH_OFFSET, e.infoHash, 0, RequestEvent.HASH_LENGTH);
         final boolean queued = publish();
+        if (completed)
+        {
+            final SiteState.Torrent torrent = state.torrent(hashProbe.set(e.infoHash, 0));
+            if (torrent != null)
+            {
+                torrent.snatch();
+            }
+        }
         if (stopped)
         {
             if (known)
@@ -144,6 +157,17 @@ public final class DeltaRecorder
         }
         counters.deltasDropped.incrementRelease();
         return false;
+    }
+
+    /**
+     * The site's snatch count of a torrent ({@code torrents.Snatched} as loaded, plus the snatches recorded since),
+     * what a private scrape reports as {@code downloaded}; 0 for a torrent the site does not have.
+     * Swarm processor thread (it reuses a probe).
+     */
+    public long snatched(final byte[] infoHash, final int offset)
+    {
+        final SiteState.Torrent torrent = state.torrent(hashProbe.set(infoHash, offset));
+        return torrent == null ? 0 : torrent.snatched();
     }
 
     /** Peers whose last report is remembered (a gauge). */

@@ -102,11 +102,12 @@ public final class MariaDbBackend implements SiteBackend
                             "1".equals(r.getString(4))));
                     }
                 }
-                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent FROM torrents"))
+                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent, Snatched FROM torrents"))
                 {
                     while (r.next())
                     {
-                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3))));
+                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3)),
+                            r.getLong(4)));
                     }
                 }
                 try (ResultSet r = s.executeQuery("SELECT peer_id FROM xbt_client_whitelist"))

@@ -49,7 +49,7 @@ public final class PrivateTracker implements AutoCloseable
         Files.createDirectories(directory);
         this.ring = new DeltaRing(directory.resolve("deltas.ring"), config.queueCapacity);
         this.baselines = PeerBaselines.open(directory, maxPeers);
-        this.recorder = new DeltaRecorder(ring, baselines, counters);
+        this.recorder = new DeltaRecorder(ring, baselines, state, counters);
         this.loader = backends.apply(config);
         final int logRecords = Math.max(1024, 2 * DeltaRing.capacityBytes(config.queueCapacity) / DeltaRing.RECORD_BYTES);
         this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),

@@ -42,6 +42,11 @@ public final class SiteState
 
         public final int id;
         public volatile int freeTorrent;
+        /**
+         * {@code torrents.Snatched}: loaded, then counted up by the swarm processor (its only writer) as snatches
+         * are recorded, so a scrape reports it without waiting for the database.
+         */
+        volatile long snatched;
         /** Users holding a freeleech token on it; never changed once published, replaced on change. */
         volatile IntHashSet tokenUsers = EMPTY;
 
@@ -54,6 +59,17 @@ public final class SiteState
         public boolean hasToken(final int userId)
         {
             return tokenUsers.contains(userId);
+        }
+
+        public long snatched()
+        {
+            return snatched;
+        }
+
+        /** Swarm processor thread only: one more snatch recorded. */
+        void snatch()
+        {
+            snatched = snatched + 1;
         }
     }
 
@@ -121,7 +137,12 @@ public final class SiteState
             if (torrent.infoHash() != null && torrent.infoHash().length == 20)
             {
                 final Torrent entry = new Torrent(torrent.id(), torrent.freeTorrent());
-                t.put(new ByteKey(torrent.infoHash()), entry);
+                final ByteKey key = new ByteKey(torrent.infoHash());
+                final Torrent old = torrents.get(key);
+                // The database lags the snatches still on their way to it: never report fewer than already counted.
+                entry.snatched = old != null && old.id == torrent.id() ?
+                    Math.max(torrent.snatched(), old.snatched) : torrent.snatched();
+                t.put(key, entry);
                 byId.put(torrent.id(), entry);
             }
         }

@@ -64,7 +64,7 @@ class DeltaRecorderTest
     {
         DeltaRing ring = new DeltaRing(dir.resolve("deltas.ring"), 1024);
         PeerBaselines baselines = PeerBaselines.open(dir, 1000);
-        DeltaRecorder recorder = new DeltaRecorder(ring, baselines, counters());
+        DeltaRecorder recorder = new DeltaRecorder(ring, baselines, new SiteState(), counters());
         recorder.startSequence(1);
         recorder.announce(event(1, 0, 0, RequestEvent.EVENT_STARTED), 0, 1, false, 1);
         recorder.announce(event(1, 100, 50, RequestEvent.EVENT_NONE), 0, 1, false, 2);
@@ -72,7 +72,7 @@ class DeltaRecorderTest
         baselines.close();
 
         baselines = PeerBaselines.open(dir, 1000);
-        recorder = new DeltaRecorder(ring, baselines, counters());
+        recorder = new DeltaRecorder(ring, baselines, new SiteState(), counters());
         recorder.announce(event(1, 160, 80, RequestEvent.EVENT_NONE), 0, 1, false, 3);
         final long[] d = drain(ring);
         assertEquals(60, d[0], "the baseline survived a close and reopen");
@@ -93,11 +93,36 @@ class DeltaRecorderTest
     }
 
     @Test
+    void snatchesCountUpFromTheLoadedValueAndAReloadNeverLowersThem() throws Exception
+    {
+        final byte[] hash = new byte[20];
+        hash[0] = 42;
+        final SiteState state = new SiteState();
+        final java.util.function.LongFunction<SiteData> site = snatched -> new SiteData(java.util.List.of(),
+            java.util.List.of(new SiteData.Torrent(9, hash, 0, snatched)), java.util.List.of(), java.util.List.of());
+        state.replace(site.apply(5));
+        final DeltaRing ring = new DeltaRing(dir.resolve("deltas.ring"), 1024);
+        final PeerBaselines baselines = PeerBaselines.open(dir, 1000);
+        final DeltaRecorder recorder = new DeltaRecorder(ring, baselines, state, counters());
+        assertEquals(5, recorder.snatched(hash, 0));
+        recorder.announce(event(1, 0, 0, RequestEvent.EVENT_COMPLETED), 1, 0, true, 1);
+        assertEquals(6, recorder.snatched(hash, 0));
+        state.replace(site.apply(5));
+        assertEquals(6, recorder.snatched(hash, 0), "a reload that read the database before the flush landed");
+        state.replace(site.apply(8));
+        assertEquals(8, recorder.snatched(hash, 0));
+        final byte[] other = new byte[40];
+        other[20] = 1;
+        assertEquals(0, recorder.snatched(other, 20), "an unregistered torrent");
+        baselines.close();
+    }
+
+    @Test
     void aSteadyStateAnnounceAllocatesNothing() throws Exception
     {
         final DeltaRing ring = new DeltaRing(dir.resolve("deltas.ring"), 1024);
         final PeerBaselines baselines = PeerBaselines.open(dir, 1000);
-        final DeltaRecorder recorder = new DeltaRecorder(ring, baselines, counters());
+        final DeltaRecorder recorder = new DeltaRecorder(ring, baselines, new SiteState(), counters());
         recorder.startSequence(1);
         final RequestEvent[] events = new RequestEvent[16];
         for (int i = 0; i < events.length; i++)

@@ -470,6 +470,26 @@ class PrivateTrackerE2ETest
         assertEquals(410, user(1)[1]);
     }
 
+    @Test
+    void theSiteKnowsEachTorrentsSnatchedCount() throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            s.execute("UPDATE torrents SET Snatched = 5 WHERE ID = 10");
+        }
+        final org.trackerd.engine.site.SiteState state = harness.tracker().privateTracker().state();
+        assertEquals(0, state.torrentByHash(NORMAL).snatched(), "loaded before the update");
+        assertEquals("success", control("action=reload"));
+        await(() -> state.torrentByHash(NORMAL).snatched() == 5, "Snatched loaded by the reload");
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 1000, 0, "completed")));
+        assertEquals(6, state.torrentByHash(NORMAL).snatched(), "counted at once, before any flush");
+        awaitFlushed();
+        assertEquals(6, longs("SELECT Snatched FROM torrents WHERE ID = 10")[0]);
+        harness.tracker().privateTracker().reload();
+        assertEquals(6, state.torrentByHash(NORMAL).snatched());
+    }
+
     static String hex(final byte[] bytes)
     {
         final StringBuilder sb = new StringBuilder();
