@@ -96,7 +96,17 @@ public final class PrivateTracker implements AutoCloseable
     /** A full reload from the database, swapped in at once. */
     public synchronized void reload() throws Exception
     {
-        final SiteData data = loader.load();
+        state.beginLoad();
+        final SiteData data;
+        try
+        {
+            data = loader.load();
+        }
+        catch (final Exception ex)
+        {
+            state.abortLoad();
+            throw ex;
+        }
         state.replace(data);
         counters.reloads.incrementRelease();
         LOG.info("private mode: loaded {} users, {} torrents, {} whitelisted clients, {} freeleech tokens",
