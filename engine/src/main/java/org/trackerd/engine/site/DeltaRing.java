@@ -36,11 +36,16 @@ public final class DeltaRing
 
     private final Path file;
     private final int capacity;
-    private ByteBuffer mapped;
-    private OneToOneRingBuffer ring;
+    private final ByteBuffer mapped;
+    private final OneToOneRingBuffer ring;
+    /** The last run's ring when {@code queue_capacity} changed since: recovered first, then deleted. */
+    private Path previousFile;
+    private MappedByteBuffer previousMapped;
 
     /**
-     * Maps (or creates) the ring file, or an anonymous buffer when {@code file} is null.
+     * Maps (or creates) the ring file, or an anonymous buffer when {@code file} is null. A file of another
+     * capacity (the configuration changed) is kept aside as {@code deltas.ring.previous} until {@link #reset}, so
+     * its records are recovered and the ring this run writes to is never remapped.
      *
      * @param capacityMessages records the ring must hold at least
      */
@@ -48,24 +53,39 @@ public final class DeltaRing
     {
         this.file = file;
         this.capacity = capacityBytes(capacityMessages);
+        final long length = capacity + RingBufferDescriptor.TRAILER_LENGTH;
         if (file == null)
         {
-            mapped = ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH);
-        }
-        else if (Files.exists(file) && validLength(Files.size(file)))
-        {
-            mapped = IoUtil.mapExistingFile(file.toFile(), "delta ring");
+            mapped = ByteBuffer.allocateDirect((int)length);
         }
         else
         {
-            if (Files.exists(file))
-            {
-                final Path aside = file.resolveSibling(file.getFileName() + ".invalid");
-                LOG.warn("delta ring {} has an invalid length {}: moved to {}", file, Files.size(file), aside);
-                Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
-            }
             Files.createDirectories(file.getParent());
-            mapped = IoUtil.mapNewFile(file.toFile(), capacity + RingBufferDescriptor.TRAILER_LENGTH, true);
+            final Path previous = file.resolveSibling(file.getFileName() + ".previous");
+            if (Files.exists(file) && Files.size(file) != length)
+            {
+                if (!validLength(Files.size(file)))
+                {
+                    final Path aside = file.resolveSibling(file.getFileName() + ".invalid");
+                    LOG.warn("delta ring {} has an invalid length {}: moved to {}", file, Files.size(file), aside);
+                    Files.move(file, aside, StandardCopyOption.REPLACE_EXISTING);
+                }
+                else if (Files.exists(previous))
+                {
+                    Files.delete(file); // made by a start that died before recovering the previous one: empty
+                }
+                else
+                {
+                    Files.move(file, previous, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            if (Files.exists(previous) && validLength(Files.size(previous)))
+            {
+                previousFile = previous;
+                previousMapped = IoUtil.mapExistingFile(previous.toFile(), "previous delta ring");
+            }
+            mapped = Files.exists(file) ? IoUtil.mapExistingFile(file.toFile(), "delta ring") :
+                IoUtil.mapNewFile(file.toFile(), length, true);
         }
         ring = new OneToOneRingBuffer(new UnsafeBuffer(mapped));
     }
@@ -86,34 +106,43 @@ public final class DeltaRing
         return ring;
     }
 
-    /** Hands every complete record the last run left unread to {@code handler}; returns how many. */
+    /** Hands every complete record the last run left unread to {@code handler}, oldest first; returns how many. */
     public int recover(final MessageHandler handler)
     {
         int total = 0;
+        if (previousMapped != null)
+        {
+            total += drain(new OneToOneRingBuffer(new UnsafeBuffer(previousMapped)), handler);
+        }
+        return total + drain(ring, handler);
+    }
+
+    private int drain(final OneToOneRingBuffer from, final MessageHandler handler)
+    {
+        int total = 0;
         int n;
-        while ((n = ring.read(handler, Integer.MAX_VALUE)) > 0)
+        while ((n = from.read(handler, Integer.MAX_VALUE)) > 0)
         {
             total += n;
         }
-        if (ring.size() > 0)
+        if (from.size() > 0)
         {
             LOG.warn("delta ring {}: skipped a record the last process was still writing", file);
         }
         return total;
     }
 
-    /** Empties the ring for this run, at the configured capacity. Call after {@link #recover}. */
+    /** Empties the ring for this run (and drops a previous one). Call after {@link #recover}. */
     public void reset() throws IOException
     {
-        if (file != null && ring.capacity() != capacity)
-        {
-            IoUtil.unmap(mapped);
-            Files.delete(file);
-            mapped = IoUtil.mapNewFile(file.toFile(), capacity + RingBufferDescriptor.TRAILER_LENGTH, true);
-            ring = new OneToOneRingBuffer(new UnsafeBuffer(mapped));
-            return;
-        }
         ring.buffer().setMemory(0, ring.buffer().capacity(), (byte)0);
+        if (previousMapped != null)
+        {
+            IoUtil.unmap(previousMapped);
+            previousMapped = null;
+            Files.deleteIfExists(previousFile);
+            previousFile = null;
+        }
     }
 
     /** Flushes the mapping towards the disk (process death needs nothing: the page cache keeps it). */
