@@ -224,7 +224,8 @@ public final class Tracker implements AutoCloseable
         {
             return;
         }
-        privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker, metrics.countersManager());
+        privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker,
+            config.storage.path.resolve("private"), config.storage.maxPeers, metrics.countersManager());
         try
         {
             privateTracker.start();

@@ -465,7 +465,7 @@ public final class TrackerConfig
         public final int reloadIntervalSeconds;
         /** The path segment of site-control requests ({@code /<secret>/update?action=...}); empty turns them off. */
         public final String siteSecret;
-        /** Where unflushed deltas are kept across restarts; null keeps them in memory only. */
+        /** The journal of unflushed deltas (checkpoints); null puts it at {@code <storage.path>/private/journal.bin}. */
         public final Path journalPath;
         /** Capacity of the queue from the swarm processor to the backend thread, in announces. */
         public final int queueCapacity;

@@ -1,13 +1,12 @@
 package org.trackerd.engine.site;
 
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,10 +15,16 @@ import java.util.concurrent.locks.LockSupport;
  * {@link SiteBackend} in one transaction. A failed write keeps the frozen batch and retries it (same id, so a
  * commit whose acknowledgement was lost is recognised, and every delta lands exactly once) while new records keep
  * merging into the next batch, up to {@code max_pending_rows}; past that it stops draining and the swarm
- * processor's bounded ring fills and counts what it drops. Both batches go to the {@link DeltaJournal} on every
- * interval and on close.
+ * processor's bounded ring fills and counts what it drops.
  *
- * <p>Thread: {@link #run} on its own thread; {@link #close} from the controlling thread.
+ * <p>Nothing accepted is lost to a {@code kill -9}: the ring is a mapped file ({@link DeltaRing}); every record
+ * taken off it is first copied into the mapped {@link DeltaLog}; and at each checkpoint (a batch frozen, a batch
+ * acknowledged, the log full, shutdown) the batches go to the {@link DeltaJournal} under a new log generation and
+ * the log is emptied. A batch is frozen into the journal before it is sent, so the batch retried after a restart
+ * is exactly the one the database may already have committed.
+ *
+ * <p>Thread: {@link #run} on its own thread; {@link #recover} and {@link #close} from the controlling thread
+ * (before it starts, after it stopped).
  */
 public final class DeltaFlusher implements Runnable, AutoCloseable
 {
@@ -28,45 +33,55 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     private final OneToOneRingBuffer ring;
     private final SiteBackend backend;
     private final DeltaJournal journal;
+    private final DeltaLog log;
     private final SiteCounters counters;
     private final long intervalMs;
     private final int maxPendingRows;
-    private final MessageHandler onMessage = this::onMessage;
+    private final ControlledMessageHandler onMessage = this::onMessage;
 
     private DeltaBatch growing = new DeltaBatch();
     private DeltaBatch frozen;
+    /** The frozen batch is in the journal, so it may be sent. */
+    private boolean frozenJournaled;
     private long nextId;
     private long nextFlushMs;
-    private boolean journalDirty;
+    /** Set by {@link #recover}: until then the files hold the last run's deltas and must not be touched. */
+    private boolean recovered;
     private volatile boolean running = true;
     private volatile boolean idle;
     private Thread thread;
 
     public DeltaFlusher(final OneToOneRingBuffer ring, final SiteBackend backend, final DeltaJournal journal,
-        final SiteCounters counters, final long intervalMs, final int maxPendingRows)
+        final DeltaLog log, final SiteCounters counters, final long intervalMs, final int maxPendingRows)
     {
         this.ring = ring;
         this.backend = backend;
         this.journal = journal;
+        this.log = log;
         this.counters = counters;
         this.intervalMs = intervalMs;
         this.maxPendingRows = maxPendingRows;
         this.nextId = System.currentTimeMillis() * 1000;
     }
 
-    /** Takes over what the last run left in the journal; call before {@link #start}. */
-    public void recover() throws java.io.IOException
+    /**
+     * Takes over what the last run left: the journal's batches, the log's records when the journal names its
+     * generation, and the records still in the ring file that the log does not have yet; checkpoints them and
+     * empties the ring. Call before {@link #start}, before the swarm processor runs.
+     *
+     * @param replay also shown every record of the log and the ring, oldest first (e.g. to restore baselines);
+     *               may be null
+     * @return the sequence the recorder must number its next record with
+     */
+    public long recover(final DeltaRing deltaRing, final MessageHandler replay) throws java.io.IOException
     {
-        if (journal == null)
-        {
-            return;
-        }
-        final List<DeltaBatch> kept = journal.load();
-        for (final DeltaBatch b : kept)
+        final DeltaJournal.Loaded loaded = journal.load();
+        for (final DeltaBatch b : loaded.batches())
         {
             if (b.id != 0 && frozen == null)
             {
                 frozen = b;
+                frozenJournaled = true;
                 nextId = Math.max(nextId, b.id + 1);
             }
             else
@@ -78,11 +93,60 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                 mergeInto(growing, b);
             }
         }
-        if (!kept.isEmpty())
+        final boolean logContinuesJournal = loaded.generation() == DeltaJournal.ANY_GENERATION ||
+            loaded.generation() == log.generation();
+        final int[] logged = {0};
+        log.forEach((type, buffer, offset, length) ->
         {
-            LOG.info("journal {}: recovered {} unflushed batch(es), {} rows", journal.file(), kept.size(), pendingRows());
+            if (logContinuesJournal)
+            {
+                growing.merge(buffer, offset);
+                logged[0]++;
+            }
+            if (replay != null)
+            {
+                replay.onMessage(type, buffer, offset, length);
+            }
+        });
+        if (!logContinuesJournal)
+        {
+            // The last run died between writing the journal and emptying the log: the journal has the records.
+            log.reset(loaded.generation());
+        }
+        final long bound = log.lastSequence();
+        final int[] fromRing = {0};
+        deltaRing.recover((type, buffer, offset, length) ->
+        {
+            if (type != DeltaMessage.TYPE_ANNOUNCE || length < DeltaMessage.LENGTH ||
+                buffer.getLong(offset + DeltaMessage.SEQUENCE_OFFSET) <= bound)
+            {
+                return;
+            }
+            if (log.isFull() && !checkpoint())
+            {
+                throw new IllegalStateException("private mode: cannot checkpoint the delta journal " + journal.file());
+            }
+            log.append(buffer, offset);
+            growing.merge(buffer, offset);
+            fromRing[0]++;
+            if (replay != null)
+            {
+                replay.onMessage(type, buffer, offset, length);
+            }
+        });
+        if (!checkpoint())
+        {
+            throw new java.io.IOException("private mode: cannot write the delta journal " + journal.file());
+        }
+        deltaRing.reset();
+        recovered = true;
+        if (!loaded.batches().isEmpty() || logged[0] > 0 || fromRing[0] > 0)
+        {
+            LOG.info("private mode: recovered {} journaled batch(es), {} logged and {} queued record(s): {} rows " +
+                "to write", loaded.batches().size(), logged[0], fromRing[0], pendingRows());
         }
         counters.pendingRows.setRelease(pendingRows());
+        return log.lastSequence() + 1;
     }
 
     private static void mergeInto(final DeltaBatch into, final DeltaBatch from)
@@ -138,30 +202,36 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         }
     }
 
-    /** One duty cycle: drain, flush when due, journal when due. Returns the work done. */
+    /** One duty cycle: drain (logging each record), flush when due. Returns the work done. */
     int doWork(final long nowMs)
     {
         int work = 0;
         if (pendingRows() < maxPendingRows)
         {
-            work += ring.read(onMessage, 4096);
+            work += ring.controlledRead(onMessage, 4096);
         }
         if (nowMs >= nextFlushMs)
         {
             nextFlushMs = nowMs + intervalMs;
             work += flush();
-            writeJournal();
         }
         return work;
     }
 
-    private void onMessage(final int type, final DirectBuffer buffer, final int offset, final int length)
+    private ControlledMessageHandler.Action onMessage(final int type, final DirectBuffer buffer, final int offset,
+        final int length)
     {
-        if (type == DeltaMessage.TYPE_ANNOUNCE && length >= DeltaMessage.LENGTH)
+        if (type != DeltaMessage.TYPE_ANNOUNCE || length < DeltaMessage.LENGTH)
         {
-            growing.merge(buffer, offset);
-            journalDirty = true;
+            return ControlledMessageHandler.Action.CONTINUE;
         }
+        if (log.isFull() && !checkpoint())
+        {
+            return ControlledMessageHandler.Action.ABORT; // stays in the ring until a checkpoint succeeds
+        }
+        log.append(buffer, offset);
+        growing.merge(buffer, offset);
+        return ControlledMessageHandler.Action.CONTINUE;
     }
 
     private int pendingRows()
@@ -180,7 +250,16 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             }
             frozen = growing;
             frozen.id = nextId++;
+            frozenJournaled = false;
             growing = new DeltaBatch();
+        }
+        if (!frozenJournaled)
+        {
+            if (!checkpoint())
+            {
+                return 0; // not sent before it is pinned: a commit followed by a kill would replay it from the log
+            }
+            frozenJournaled = true;
         }
         final long startNs = System.nanoTime();
         try
@@ -198,7 +277,8 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                 counters.batchesDeduplicated.incrementRelease();
             }
             frozen = null;
-            journalDirty = true;
+            frozenJournaled = false;
+            checkpoint();
             counters.pendingRows.setRelease(pendingRows());
             return 1;
         }
@@ -211,25 +291,25 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         }
     }
 
-    private void writeJournal()
+    /**
+     * Writes the batches to the journal under the log's next generation, then empties the log (whose records the
+     * journal now holds). Returns false, and keeps the log, when the journal cannot be written.
+     */
+    private boolean checkpoint()
     {
-        if (journal == null || !journalDirty)
-        {
-            return;
-        }
+        final long next = log.generation() + 1;
         try
         {
-            final List<DeltaBatch> batches = new ArrayList<>(2);
-            batches.add(frozen);
-            batches.add(growing);
-            journal.write(batches);
-            journalDirty = false;
+            journal.write(next, java.util.Arrays.asList(frozen, growing));
+            log.reset(next);
             counters.journalWrites.incrementRelease();
+            return true;
         }
         catch (final java.io.IOException ex)
         {
             counters.journalErrors.incrementRelease();
             LOG.warn("writing the delta journal {} failed: {}", journal.file(), ex.toString());
+            return false;
         }
     }
 
@@ -240,7 +320,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     }
 
     /**
-     * Stops the thread after draining the ring, tries one last flush, and journals whatever is still unwritten.
+     * Stops the thread after draining the ring, tries one last flush, and checkpoints whatever is still unwritten.
      * Call after the swarm processor has stopped.
      */
     @Override
@@ -258,7 +338,13 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
-        while (ring.read(onMessage, 4096) > 0)
+        if (!recovered)
+        {
+            backend.close();
+            log.close();
+            return; // start failed before recovery: leave the last run's journal, log and ring as they are
+        }
+        while (ring.controlledRead(onMessage, 4096) > 0)
         {
             // drain what the swarm processor left
         }
@@ -266,13 +352,12 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         {
             flush();
         }
-        journalDirty = true;
-        writeJournal();
+        checkpoint();
         backend.close();
+        log.close();
         if (pendingRows() > 0)
         {
-            LOG.warn("stopping with {} unflushed rows{}", pendingRows(),
-                journal == null ? " (no journal configured: they are lost)" : " kept in " + journal.file());
+            LOG.warn("stopping with {} unflushed rows kept in {}", pendingRows(), journal.file());
         }
     }
 }

@@ -2,7 +2,7 @@ package org.trackerd.engine.site;
 
 /**
  * Layout of one announce's accounting record on the queue from the swarm processor to the backend thread
- * (native byte order, Agrona ring buffer message):
+ * (native byte order, Agrona ring buffer message) and, unchanged, in the backend's {@link DeltaLog}:
  * <pre>
  *   0                   4                   8
  *   +-------------------+-------------------+
@@ -21,7 +21,15 @@ package org.trackerd.engine.site;
  *   | flags             | peerId (20 bytes) ...             76
  *   | address (16 bytes, IPv4-mapped for IPv4)           |  96
  *   +----------------------------------------------------+ 112
+ *   | sequence (1, 2, 3 ... per recorder, across restarts) |
+ *   +----------------------------------------------------+ 120
+ *   | infoHash (20 bytes)                 | pad (4)      |
+ *   +----------------------------------------------------+ 144
  * </pre>
+ *
+ * <p>The sequence lets recovery tell a record still in the queue file from its copy already in the log (a kill
+ * between the copy and the queue's head moving); the infohash lets recovery replay the record's totals into the
+ * peer's persisted baseline ({@link PeerBaselines}).
  */
 public final class DeltaMessage
 {
@@ -41,7 +49,9 @@ public final class DeltaMessage
     public static final int FLAGS_OFFSET = 72;
     public static final int PEER_ID_OFFSET = 76;
     public static final int ADDRESS_OFFSET = 96;
-    public static final int LENGTH = 112;
+    public static final int SEQUENCE_OFFSET = 112;
+    public static final int INFO_HASH_OFFSET = 120;
+    public static final int LENGTH = 144;
 
     /** The announce finished the download (event=completed, first time for this peer): a snatch. */
     public static final int FLAG_COMPLETED = 1;

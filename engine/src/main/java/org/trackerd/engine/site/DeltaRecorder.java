@@ -2,48 +2,55 @@ package org.trackerd.engine.site;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.trackerd.engine.event.RequestEvent;
 
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 
 /**
- * Turns private announces into accounting records on the swarm processor thread, without I/O: it remembers what
- * each peer last reported, computes {@code max(0, new - last)} for uploaded and downloaded, applies the
- * announce's {@link Accounting} (freeleech, neutral leech, token) and hands one fixed-size record to the backend
- * thread through a bounded single-producer ring. A full ring is counted ({@link SiteCounters#deltasDropped}),
- * never waited on.
+ * Turns private announces into accounting records on the swarm processor thread, without I/O: it looks up what
+ * each peer last reported ({@link PeerBaselines}, persisted), computes {@code max(0, new - last)} for uploaded and
+ * downloaded, applies the announce's {@link Accounting} (freeleech, neutral leech, token) and hands one fixed-size
+ * record to the backend thread through a bounded single-producer ring in a mapped file ({@link DeltaRing}). A
+ * full ring is counted ({@link SiteCounters#deltasDropped}), never waited on, and leaves the peer's baseline where
+ * it was, so its next announce credits the traffic instead.
  *
- * <p>As in Ocelot, a peer the tracker has not seen yet, or one announcing {@code started}, sets the baseline:
- * its first announce credits nothing.
+ * <p>The record is written before the baseline moves: a kill between the two leaves a record whose totals
+ * recovery replays into the baseline ({@link PeerBaselines#replay}), never a moved baseline without its record.
  *
- * <p>Thread: {@link #announce} and {@link #expired} on the swarm processor thread; {@link #ring()} is read by
- * the backend thread.
+ * <p>As in Ocelot, a peer the tracker has no baseline for, or one announcing {@code started}, sets the baseline:
+ * that announce credits nothing.
+ *
+ * <p>Thread: {@link #announce}, {@link #expired} and {@link #snatched} on the swarm processor thread;
+ * {@link #ring()} is read by the backend thread.
  */
 public final class DeltaRecorder
 {
-    private static final class Totals
-    {
-        int userId;
-        int torrentId;
-        long uploaded;
-        long downloaded;
-    }
-
     private final OneToOneRingBuffer ring;
+    private long sequence;
     private final UnsafeBuffer message = new UnsafeBuffer(ByteBuffer.allocateDirect(DeltaMessage.LENGTH));
-    private final HashMap<ByteKey, Totals> peers = new HashMap<>();
-    private final ByteKey probe = ByteKey.probe(40);
+    private final PeerBaselines baselines;
+    private final SiteState state;
+    private final ByteKey hashProbe = ByteKey.probe(RequestEvent.HASH_LENGTH);
     private final SiteCounters counters;
 
-    public DeltaRecorder(final int capacityMessages, final SiteCounters counters)
+    /**
+     * @param ring      the (memory-mapped) queue to the backend thread, already recovered and reset
+     * @param baselines the peers' last reported totals, already replayed
+     * @param state     the site, whose torrents' snatch counts the recorder keeps up to date
+     */
+    public DeltaRecorder(final DeltaRing ring, final PeerBaselines baselines, final SiteState state,
+        final SiteCounters counters)
     {
-        final int recordBytes = 128; // 112-byte message + 8-byte header, aligned
-        final int capacity = Integer.highestOneBit(Math.max(64, capacityMessages) * recordBytes - 1) << 1;
-        this.ring = new OneToOneRingBuffer(new UnsafeBuffer(
-            ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH)));
+        this.ring = ring.ring();
+        this.baselines = baselines;
+        this.state = state;
         this.counters = counters;
+    }
+
+    /** Numbers the next record {@code next}: above every record the last run left (call before announces). */
+    public void startSequence(final long next)
+    {
+        sequence = next - 1;
     }
 
     public OneToOneRingBuffer ring()
@@ -63,30 +70,16 @@ public final class DeltaRecorder
         {
             return;
         }
-        probe.set(e.infoHash, 0, e.peerId, 0);
         final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
-        Totals totals = stopped ? peers.remove(probe) : peers.get(probe);
+        final boolean started = e.event == RequestEvent.EVENT_STARTED;
+        final PeerBaselines b = baselines;
+        final boolean known = b.find(e.infoHash, 0, e.peerId, 0);
         long up = 0;
         long down = 0;
-        if (totals == null || e.event == RequestEvent.EVENT_STARTED)
+        if (known && !started)
         {
-            if (totals == null && !stopped)
-            {
-                totals = new Totals();
-                peers.put(probe.copy(), totals);
-            }
-        }
-        else
-        {
-            up = Math.max(0, e.uploaded - totals.uploaded);
-            down = Math.max(0, e.downloaded - totals.downloaded);
-        }
-        if (totals != null)
-        {
-            totals.userId = e.userId;
-            totals.torrentId = e.torrentId;
-            totals.uploaded = e.uploaded;
-            totals.downloaded = e.downloaded;
+            up = Math.max(0, e.uploaded - b.uploaded());
+            down = Math.max(0, e.downloaded - b.downloaded());
         }
         final byte accounting = e.accounting;
         final UnsafeBuffer m = message;
@@ -105,48 +98,81 @@ public final class DeltaRecorder
             (stopped ? DeltaMessage.FLAG_INACTIVE : 0));
         m.putBytes(DeltaMessage.PEER_ID_OFFSET, e.peerId, 0, RequestEvent.HASH_LENGTH);
         m.putBytes(DeltaMessage.ADDRESS_OFFSET, e.address, 0, RequestEvent.ADDRESS_LENGTH);
-        publish();
+        m.putBytes(DeltaMessage.INFO_HASH_OFFSET, e.infoHash, 0, RequestEvent.HASH_LENGTH);
+        final boolean queued = publish();
+        if (completed)
+        {
+            final SiteState.Torrent torrent = state.torrent(hashProbe.set(e.infoHash, 0));
+            if (torrent != null)
+            {
+                torrent.snatch();
+            }
+        }
+        if (stopped)
+        {
+            if (known)
+            {
+                b.remove();
+            }
+        }
+        else if (queued || !known || started)
+        {
+            b.put(e.userId, e.torrentId, e.uploaded, e.downloaded);
+        }
     }
 
     /** A peer left by expiry: its row goes inactive and the torrent's counts are refreshed. */
     public void expired(final byte[] infoHash, final byte[] slots, final int peerIdOffset, final int addressOffset,
         final int seeders, final int leechers, final long nowMs)
     {
-        final Totals totals = peers.remove(probe.set(infoHash, 0, slots, peerIdOffset));
-        if (totals == null)
+        final PeerBaselines b = baselines;
+        if (!b.find(infoHash, 0, slots, peerIdOffset))
         {
             return;
         }
         final UnsafeBuffer m = message;
         m.setMemory(0, DeltaMessage.LENGTH, (byte)0);
-        m.putInt(DeltaMessage.USER_ID_OFFSET, totals.userId);
-        m.putInt(DeltaMessage.TORRENT_ID_OFFSET, totals.torrentId);
-        m.putLong(DeltaMessage.UPLOADED_OFFSET, totals.uploaded);
-        m.putLong(DeltaMessage.DOWNLOADED_OFFSET, totals.downloaded);
+        m.putInt(DeltaMessage.USER_ID_OFFSET, b.userId());
+        m.putInt(DeltaMessage.TORRENT_ID_OFFSET, b.torrentId());
+        m.putLong(DeltaMessage.UPLOADED_OFFSET, b.uploaded());
+        m.putLong(DeltaMessage.DOWNLOADED_OFFSET, b.downloaded());
         m.putLong(DeltaMessage.TIME_MS_OFFSET, nowMs);
         m.putInt(DeltaMessage.SEEDERS_OFFSET, seeders);
         m.putInt(DeltaMessage.LEECHERS_OFFSET, leechers);
         m.putInt(DeltaMessage.FLAGS_OFFSET, DeltaMessage.FLAG_INACTIVE);
         m.putBytes(DeltaMessage.PEER_ID_OFFSET, slots, peerIdOffset, RequestEvent.HASH_LENGTH);
         m.putBytes(DeltaMessage.ADDRESS_OFFSET, slots, addressOffset, RequestEvent.ADDRESS_LENGTH);
+        m.putBytes(DeltaMessage.INFO_HASH_OFFSET, infoHash, 0, RequestEvent.HASH_LENGTH);
         publish();
+        b.remove();
     }
 
-    private void publish()
+    private boolean publish()
     {
+        message.putLong(DeltaMessage.SEQUENCE_OFFSET, ++sequence);
         if (ring.write(DeltaMessage.TYPE_ANNOUNCE, message, 0, DeltaMessage.LENGTH))
         {
             counters.deltasQueued.incrementRelease();
+            return true;
         }
-        else
-        {
-            counters.deltasDropped.incrementRelease();
-        }
+        counters.deltasDropped.incrementRelease();
+        return false;
+    }
+
+    /**
+     * The site's snatch count of a torrent ({@code torrents.Snatched} as loaded, plus the snatches recorded since),
+     * what a private scrape reports as {@code downloaded}; 0 for a torrent the site does not have.
+     * Swarm processor thread (it reuses a probe).
+     */
+    public long snatched(final byte[] infoHash, final int offset)
+    {
+        final SiteState.Torrent torrent = state.torrent(hashProbe.set(infoHash, offset));
+        return torrent == null ? 0 : torrent.snatched();
     }
 
     /** Peers whose last report is remembered (a gauge). */
-    public int trackedPeers()
+    public long trackedPeers()
     {
-        return peers.size();
+        return baselines.size();
     }
 }

@@ -24,8 +24,9 @@ import java.util.Properties;
  * {@code UPDATE ... JOIN} over the batch's rows, so a row the site deleted meanwhile is skipped instead of failing
  * the whole batch; peers, tokens and snatches are upserted or inserted as Ocelot does.
  *
- * <p>Each instance holds one connection, opened on first use and dropped on any error (the next call reconnects),
- * so it needs no pool: the tracker uses one instance per thread (loader, flusher).
+ * <p>Each instance holds one connection, opened on first use, reused, validated after an idle spell and dropped on
+ * any error (the next call reconnects), so it needs no pool: the tracker uses one instance per thread (loader,
+ * flusher).
  *
  * <p>Thread: one thread at a time.
  */
@@ -36,7 +37,11 @@ public final class MariaDbBackend implements SiteBackend
     private final String url;
     private final Properties properties = new Properties();
     private final int batchSize;
+    /** A connection unused this long is checked ({@link Connection#isValid}) before it is used again. */
+    static final long VALIDATE_AFTER_IDLE_NS = 30_000_000_000L;
+
     private Connection connection;
+    private long lastUsedNs;
     private long writes;
 
     public MariaDbBackend(final TrackerConfig.Private config)
@@ -55,12 +60,23 @@ public final class MariaDbBackend implements SiteBackend
         this.batchSize = config.batchSize;
     }
 
+    /**
+     * The connection, reused across calls; one that sat idle (the server or a proxy may have closed it meanwhile)
+     * is validated first and replaced if dead, so a flush after a quiet spell does not fail once for nothing.
+     */
     private Connection connection() throws SQLException
     {
+        final long nowNs = System.nanoTime();
+        if (connection != null && nowNs - lastUsedNs > VALIDATE_AFTER_IDLE_NS && !connection.isValid(2))
+        {
+            LOG.debug("database connection went stale while idle: reconnecting");
+            drop();
+        }
         if (connection == null)
         {
             connection = DriverManager.getConnection(url, properties);
         }
+        lastUsedNs = nowNs;
         return connection;
     }
 
@@ -102,11 +118,12 @@ public final class MariaDbBackend implements SiteBackend
                             "1".equals(r.getString(4))));
                     }
                 }
-                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent FROM torrents"))
+                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent, Snatched FROM torrents"))
                 {
                     while (r.next())
                     {
-                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3))));
+                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3)),
+                            r.getLong(4)));
                     }
                 }
                 try (ResultSet r = s.executeQuery("SELECT peer_id FROM xbt_client_whitelist"))

@@ -5,6 +5,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.TrackerConfig;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,22 +27,34 @@ public final class PrivateTracker implements AutoCloseable
     private final TrackerConfig.Private config;
     private final SiteState state = new SiteState();
     private final SiteCounters counters;
+    private final DeltaRing ring;
+    private final PeerBaselines baselines;
     private final DeltaRecorder recorder;
     private final SiteBackend loader;
     private final DeltaFlusher flusher;
     private final SiteControl control;
     private final ScheduledExecutorService reloader;
 
-    /** @param backends makes one backend per using thread (loader, flusher) */
-    public PrivateTracker(final TrackerConfig.Private config, final CountersManager countersManager,
-        final Function<TrackerConfig.Private, SiteBackend> backends)
+    /**
+     * @param directory where the queue, log, journal and baseline files live ({@code <storage.path>/private})
+     * @param maxPeers  peers the baseline map is sized for ({@code storage.max_peers})
+     * @param backends  makes one backend per using thread (loader, flusher)
+     */
+    public PrivateTracker(final TrackerConfig.Private config, final Path directory, final int maxPeers,
+        final CountersManager countersManager, final Function<TrackerConfig.Private, SiteBackend> backends)
+        throws IOException
     {
         this.config = config;
         this.counters = new SiteCounters(countersManager);
-        this.recorder = new DeltaRecorder(config.queueCapacity, counters);
+        Files.createDirectories(directory);
+        this.ring = new DeltaRing(directory.resolve("deltas.ring"), config.queueCapacity);
+        this.baselines = PeerBaselines.open(directory, maxPeers);
+        this.recorder = new DeltaRecorder(ring, baselines, state, counters);
         this.loader = backends.apply(config);
+        final int logRecords = Math.max(1024, 2 * DeltaRing.capacityBytes(config.queueCapacity) / DeltaRing.RECORD_BYTES);
         this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),
-            config.journalPath == null ? null : new DeltaJournal(config.journalPath), counters,
+            new DeltaJournal(config.journalPath == null ? directory.resolve("journal.bin") : config.journalPath),
+            new DeltaLog(directory.resolve("deltas.log"), logRecords), counters,
             config.flushIntervalMs, config.maxPendingRows);
         this.reloader = Executors.newSingleThreadScheduledExecutor(r ->
         {
@@ -50,9 +65,10 @@ public final class PrivateTracker implements AutoCloseable
         this.control = new SiteControl(state, () -> reloader.execute(this::reloadQuietly));
     }
 
-    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final CountersManager countersManager)
+    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final Path directory,
+        final int maxPeers, final CountersManager countersManager) throws IOException
     {
-        return new PrivateTracker(config, countersManager, MariaDbBackend::new);
+        return new PrivateTracker(config, directory, maxPeers, countersManager, MariaDbBackend::new);
     }
 
     /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
@@ -67,7 +83,7 @@ public final class PrivateTracker implements AutoCloseable
             throw new IllegalStateException("private mode: cannot load users and torrents from " +
                 config.databaseUrl + ": " + ex.getMessage(), ex);
         }
-        flusher.recover();
+        recorder.startSequence(flusher.recover(ring, (type, buffer, offset, length) -> baselines.replay(buffer, offset)));
         flusher.start();
         if (config.reloadIntervalSeconds > 0)
         {
@@ -80,7 +96,17 @@ public final class PrivateTracker implements AutoCloseable
     /** A full reload from the database, swapped in at once. */
     public synchronized void reload() throws Exception
     {
-        final SiteData data = loader.load();
+        state.beginLoad();
+        final SiteData data;
+        try
+        {
+            data = loader.load();
+        }
+        catch (final Exception ex)
+        {
+            state.abortLoad();
+            throw ex;
+        }
         state.replace(data);
         counters.reloads.incrementRelease();
         LOG.info("private mode: loaded {} users, {} torrents, {} whitelisted clients, {} freeleech tokens",
@@ -132,6 +158,7 @@ public final class PrivateTracker implements AutoCloseable
     {
         reloader.shutdownNow();
         flusher.close();
+        baselines.close();
         synchronized (this)
         {
             loader.close();

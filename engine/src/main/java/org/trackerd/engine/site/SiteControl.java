@@ -49,12 +49,10 @@ public final class SiteControl
                 case "add_torrent" -> state.putTorrent(hash(p, "info_hash"), integer(p, "id"), free(p));
                 case "update_torrent", "update_torrents" ->
                 {
-                    final SiteState.Torrent t = state.torrentByHash(hash(p, "info_hash"));
-                    if (t == null)
+                    if (!state.updateTorrent(hash(p, "info_hash"), free(p)))
                     {
                         return "unknown torrent";
                     }
-                    t.freeTorrent = free(p);
                 }
                 case "delete_torrent" ->
                 {
@@ -67,18 +65,11 @@ public final class SiteControl
                     !"0".equals(p.getOrDefault("can_leech", "1")), !"0".equals(p.getOrDefault("enabled", "1")));
                 case "update_user" ->
                 {
-                    final SiteState.User u = state.userByPasskey(passkey(p, "passkey"));
-                    if (u == null)
+                    final Boolean canLeech = p.containsKey("can_leech") ? !"0".equals(p.get("can_leech")) : null;
+                    final Boolean enabled = p.containsKey("enabled") ? !"0".equals(p.get("enabled")) : null;
+                    if (!state.updateUser(passkey(p, "passkey"), canLeech, enabled))
                     {
                         return "unknown passkey";
-                    }
-                    if (p.containsKey("can_leech"))
-                    {
-                        u.canLeech = !"0".equals(p.get("can_leech"));
-                    }
-                    if (p.containsKey("enabled"))
-                    {
-                        u.enabled = !"0".equals(p.get("enabled"));
                     }
                 }
                 case "remove_user" ->

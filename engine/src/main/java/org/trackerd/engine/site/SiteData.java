@@ -13,8 +13,8 @@ public record SiteData(List<User> users, List<Torrent> torrents, List<byte[]> wh
     {
     }
 
-    /** {@code torrents}: ID, info_hash, FreeTorrent ('0' normal, '1' freeleech, '2' neutral leech). */
-    public record Torrent(int id, byte[] infoHash, int freeTorrent)
+    /** {@code torrents}: ID, info_hash, FreeTorrent ('0' normal, '1' freeleech, '2' neutral leech), Snatched. */
+    public record Torrent(int id, byte[] infoHash, int freeTorrent, long snatched)
     {
     }
 

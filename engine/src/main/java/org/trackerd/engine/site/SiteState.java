@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the whitelist are replaced whole (copy on write), so a reader sees either the old or the new value, never a mix.
  *
  * <p>Thread: reads from any thread; writes from the site-control (frontend) threads and the reload thread, each
- * a single map operation or a synchronized copy-on-write.
+ * a single map operation or a synchronized copy-on-write. A site-control change that lands while a full load
+ * reads the database is applied again after it ({@link #beginLoad}, {@link #replace}).
  */
 public final class SiteState
 {
@@ -42,6 +43,11 @@ public final class SiteState
 
         public final int id;
         public volatile int freeTorrent;
+        /**
+         * {@code torrents.Snatched}: loaded, then counted up by the swarm processor (its only writer) as snatches
+         * are recorded, so a scrape reports it without waiting for the database.
+         */
+        volatile long snatched;
         /** Users holding a freeleech token on it; never changed once published, replaced on change. */
         volatile IntHashSet tokenUsers = EMPTY;
 
@@ -54,6 +60,17 @@ public final class SiteState
         public boolean hasToken(final int userId)
         {
             return tokenUsers.contains(userId);
+        }
+
+        public long snatched()
+        {
+            return snatched;
+        }
+
+        /** Swarm processor thread only: one more snatch recorded. */
+        void snatch()
+        {
+            snatched = snatched + 1;
         }
     }
 
@@ -103,7 +120,37 @@ public final class SiteState
         return false;
     }
 
-    /** Replaces everything with a fresh load (the periodic reload); readers switch over at once. */
+    /**
+     * Site-control changes applied since {@link #beginLoad}: the load may have read the database before the site
+     * wrote them, so {@link #replace} applies them again over the loaded snapshot. Null when no load runs.
+     */
+    private List<java.util.function.Consumer<SiteState>> changesDuringLoad;
+
+    /** A full load from the database starts now: remember every site-control change until {@link #replace}. */
+    public synchronized void beginLoad()
+    {
+        changesDuringLoad = new ArrayList<>();
+    }
+
+    /** The load failed: stop remembering. */
+    public synchronized void abortLoad()
+    {
+        changesDuringLoad = null;
+    }
+
+    private void remember(final java.util.function.Consumer<SiteState> change)
+    {
+        if (changesDuringLoad != null)
+        {
+            changesDuringLoad.add(change);
+        }
+    }
+
+    /**
+     * Replaces everything with a fresh load (the periodic reload); readers switch over at once. Site-control changes
+     * that arrived while the load ran ({@link #beginLoad}) are applied again on top, in order, so a reload never
+     * undoes one (each change is idempotent, so one the load already saw does no harm).
+     */
     public synchronized void replace(final SiteData data)
     {
         final ConcurrentHashMap<ByteKey, User> u = new ConcurrentHashMap<>(data.users().size() * 2);
@@ -121,7 +168,12 @@ public final class SiteState
             if (torrent.infoHash() != null && torrent.infoHash().length == 20)
             {
                 final Torrent entry = new Torrent(torrent.id(), torrent.freeTorrent());
-                t.put(new ByteKey(torrent.infoHash()), entry);
+                final ByteKey key = new ByteKey(torrent.infoHash());
+                final Torrent old = torrents.get(key);
+                // The database lags the snatches still on their way to it: never report fewer than already counted.
+                entry.snatched = old != null && old.id == torrent.id() ?
+                    Math.max(torrent.snatched(), old.snatched) : torrent.snatched();
+                t.put(key, entry);
                 byId.put(torrent.id(), entry);
             }
         }
@@ -140,22 +192,34 @@ public final class SiteState
         users = u;
         torrents = t;
         whitelist = data.whitelist().toArray(new byte[0][]);
+        final List<java.util.function.Consumer<SiteState>> changes = changesDuringLoad;
+        changesDuringLoad = null;
+        if (changes != null)
+        {
+            for (final java.util.function.Consumer<SiteState> change : changes)
+            {
+                change.accept(this);
+            }
+        }
     }
 
     // ---- site-control changes: each takes effect for the next request ----
 
     public synchronized void putUser(final String passkey, final int id, final boolean canLeech, final boolean enabled)
     {
+        remember(st -> st.putUser(passkey, id, canLeech, enabled));
         users.put(passkey(passkey), new User(id, canLeech, enabled));
     }
 
     public synchronized boolean removeUser(final String passkey)
     {
+        remember(st -> st.removeUser(passkey));
         return users.remove(passkey(passkey)) != null;
     }
 
     public synchronized boolean changePasskey(final String oldPasskey, final String newPasskey)
     {
+        remember(st -> st.changePasskey(oldPasskey, newPasskey));
         final User user = users.remove(passkey(oldPasskey));
         if (user == null)
         {
@@ -170,8 +234,42 @@ public final class SiteState
         return users.get(passkey(passkey));
     }
 
+    /** Changes a user's rights (null leaves one as it is); false if the passkey is unknown. */
+    public synchronized boolean updateUser(final String passkey, final Boolean canLeech, final Boolean enabled)
+    {
+        remember(st -> st.updateUser(passkey, canLeech, enabled));
+        final User user = users.get(passkey(passkey));
+        if (user == null)
+        {
+            return false;
+        }
+        if (canLeech != null)
+        {
+            user.canLeech = canLeech;
+        }
+        if (enabled != null)
+        {
+            user.enabled = enabled;
+        }
+        return true;
+    }
+
+    /** Changes a torrent's freeleech state; false if the torrent is unknown. */
+    public synchronized boolean updateTorrent(final byte[] infoHash, final int freeTorrent)
+    {
+        remember(st -> st.updateTorrent(infoHash, freeTorrent));
+        final Torrent torrent = torrents.get(new ByteKey(infoHash));
+        if (torrent == null)
+        {
+            return false;
+        }
+        torrent.freeTorrent = freeTorrent;
+        return true;
+    }
+
     public synchronized void putTorrent(final byte[] infoHash, final int id, final int freeTorrent)
     {
+        remember(st -> st.putTorrent(infoHash, id, freeTorrent));
         final ByteKey key = new ByteKey(infoHash);
         final Torrent old = torrents.get(key);
         if (old != null && old.id == id)
@@ -189,11 +287,13 @@ public final class SiteState
 
     public synchronized boolean removeTorrent(final byte[] infoHash)
     {
+        remember(st -> st.removeTorrent(infoHash));
         return torrents.remove(new ByteKey(infoHash)) != null;
     }
 
     public synchronized boolean setToken(final byte[] infoHash, final int userId, final boolean present)
     {
+        remember(st -> st.setToken(infoHash, userId, present));
         final Torrent torrent = torrents.get(new ByteKey(infoHash));
         if (torrent == null)
         {
@@ -215,6 +315,14 @@ public final class SiteState
 
     public synchronized void addWhitelist(final byte[] prefix)
     {
+        remember(st -> st.addWhitelist(prefix));
+        for (final byte[] p : whitelist)
+        {
+            if (java.util.Arrays.equals(p, prefix))
+            {
+                return;
+            }
+        }
         final List<byte[]> next = new ArrayList<>(List.of(whitelist));
         next.add(prefix.clone());
         whitelist = next.toArray(new byte[0][]);
@@ -222,6 +330,7 @@ public final class SiteState
 
     public synchronized boolean removeWhitelist(final byte[] prefix)
     {
+        remember(st -> st.removeWhitelist(prefix));
         final List<byte[]> next = new ArrayList<>(List.of(whitelist));
         final boolean removed = next.removeIf(p -> java.util.Arrays.equals(p, prefix));
         whitelist = next.toArray(new byte[0][]);

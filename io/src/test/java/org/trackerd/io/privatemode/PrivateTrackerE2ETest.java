@@ -451,6 +451,45 @@ class PrivateTrackerE2ETest
         assertFalse(longs("SELECT COUNT(*) FROM trackerd_batches")[0] == 0);
     }
 
+    @Test
+    void aCleanRestartKeepsEveryPeersBaseline() throws Exception
+    {
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 100, 100, 900, null)));
+        awaitFlushed();
+        harness.restart();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 250, 400, 600, null)), "the first announce after the restart");
+        awaitFlushed();
+        assertEquals(250, user(1)[0]);
+        assertEquals(400, user(1)[1]);
+        // started still resets the baseline (a client that restarted its session counts from zero again).
+        assertNull(failure(announce(ALICE, NORMAL, 1, 10, 10, 600, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 30, 20, 590, null)));
+        awaitFlushed();
+        assertEquals(270, user(1)[0]);
+        assertEquals(410, user(1)[1]);
+    }
+
+    @Test
+    void theSiteKnowsEachTorrentsSnatchedCount() throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            s.execute("UPDATE torrents SET Snatched = 5 WHERE ID = 10");
+        }
+        final org.trackerd.engine.site.SiteState state = harness.tracker().privateTracker().state();
+        assertEquals(0, state.torrentByHash(NORMAL).snatched(), "loaded before the update");
+        assertEquals("success", control("action=reload"));
+        await(() -> state.torrentByHash(NORMAL).snatched() == 5, "Snatched loaded by the reload");
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 1000, 0, "completed")));
+        assertEquals(6, state.torrentByHash(NORMAL).snatched(), "counted at once, before any flush");
+        awaitFlushed();
+        assertEquals(6, longs("SELECT Snatched FROM torrents WHERE ID = 10")[0]);
+        harness.tracker().privateTracker().reload();
+        assertEquals(6, state.torrentByHash(NORMAL).snatched());
+    }
+
     static String hex(final byte[] bytes)
     {
         final StringBuilder sb = new StringBuilder();
