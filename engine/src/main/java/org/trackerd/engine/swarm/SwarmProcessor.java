@@ -405,9 +405,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             outcome = announceBig(big, e, r);
         }
-        if (outcome == ANSWERED && deltas != null)
+        if (deltas != null)
         {
-            deltas.announce(e, r.complete, r.incomplete, completedNow, clock.time());
+            // Private mode reports the site's snatch count (torrents.Snatched), which outlives the swarm.
+            r.downloaded = deltas.snatched(e.infoHash, 0);
+            if (outcome == ANSWERED)
+            {
+                deltas.announce(e, r.complete, r.incomplete, completedNow, clock.time());
+            }
         }
     }
 
@@ -1274,12 +1279,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 r.scrapeComplete[i] = 0;
                 r.scrapeIncomplete[i] = 0;
                 r.scrapeDownloaded[i] = 0;
+                if (deltas != null)
+                {
+                    r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
+                }
                 final BigSwarm big = bigSwarms.get(hashProbe.set(e.scrapeHashes, offset, seed));
                 if (big != null)
                 {
                     r.scrapeComplete[i] = big.seeders;
                     r.scrapeIncomplete[i] = big.leechers;
-                    r.scrapeDownloaded[i] = big.downloaded;
+                    r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : big.downloaded;
                     continue;
                 }
                 setKey(e.scrapeHashes, offset, 0);
@@ -1292,7 +1301,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                         wrap(view, entry);
                         r.scrapeComplete[i] = Page.seeders(view);
                         r.scrapeIncomplete[i] = Page.leechers(view);
-                        r.scrapeDownloaded[i] = Page.downloaded(view);
+                        r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : Page.downloaded(view);
                     }
                 }
             }

@@ -484,10 +484,23 @@ class PrivateTrackerE2ETest
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 1000, 0, "completed")));
         assertEquals(6, state.torrentByHash(NORMAL).snatched(), "counted at once, before any flush");
+        assertEquals(6L, scrapedDownloaded(ALICE, NORMAL), "scrape reports torrents.Snatched");
+        assertEquals(6L, announce(ALICE, NORMAL, 1, 0, 1000, 0, null).get("downloaded"), "so does the announce");
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 1000, 0, "stopped")));
+        assertEquals(6L, scrapedDownloaded(ALICE, NORMAL), "and it outlives the swarm");
         awaitFlushed();
         assertEquals(6, longs("SELECT Snatched FROM torrents WHERE ID = 10")[0]);
         harness.tracker().privateTracker().reload();
         assertEquals(6, state.torrentByHash(NORMAL).snatched());
+    }
+
+    @SuppressWarnings("unchecked")
+    private long scrapedDownloaded(final String passkey, final byte[] hash) throws Exception
+    {
+        final Map<String, Object> scrape = harness.get("/" + passkey + "/scrape?info_hash=" + Announce.encode(hash));
+        final Map<String, Object> files = (Map<String, Object>)scrape.get("files");
+        assertEquals(1, files.size(), () -> "scrape: " + scrape);
+        return (Long)((Map<String, Object>)files.values().iterator().next()).get("downloaded");
     }
 
     static String hex(final byte[] bytes)
