@@ -11,8 +11,9 @@ import net.openhft.chronicle.wire.WireOut;
 /**
  * Chronicle Map access to {@code byte[]} keys and values that does not allocate when the same array is passed
  * again. Chronicle's own {@code ByteArrayDataAccess} wraps the array in a new {@link BytesStore} on every call
- * (measured: 384 B per put, 192 B per remove); {@link SwarmStore} always passes the same few scratch arrays,
- * so the wrapper of the last array is kept and reused.
+ * (measured: 384 B per put, 192 B per remove); {@link SwarmStore} always passes the same few scratch arrays
+ * (one per page length), so the wrapper of each array is kept and reused: the last one in a field, the others in
+ * a small identity map, bounded so a caller passing ever new arrays cannot grow it.
  *
  * <p>Thread: Chronicle keeps one copy per query context (see {@link #copy()}); the swarm processor is the only
  * writer.
@@ -22,6 +23,8 @@ public final class ReusedByteArrayDataAccess extends AbstractData<byte[]> implem
     private transient byte[] array;
     private transient byte[] wrappedArray;
     private transient BytesStore<?, byte[]> wrapper;
+    private transient java.util.IdentityHashMap<byte[], BytesStore<?, byte[]>> wrappers;
+    private static final int MAX_WRAPPERS = 256;
 
     @Override
     public RandomDataInput bytes()
@@ -61,7 +64,20 @@ public final class ReusedByteArrayDataAccess extends AbstractData<byte[]> implem
         array = instance;
         if (instance != wrappedArray)
         {
-            wrapper = BytesStore.wrap(instance);
+            if (wrappers == null)
+            {
+                wrappers = new java.util.IdentityHashMap<>();
+            }
+            BytesStore<?, byte[]> w = wrappers.get(instance);
+            if (w == null)
+            {
+                w = BytesStore.wrap(instance);
+                if (wrappers.size() < MAX_WRAPPERS)
+                {
+                    wrappers.put(instance, w);
+                }
+            }
+            wrapper = w;
             wrappedArray = instance;
         }
         return this;
@@ -91,5 +107,6 @@ public final class ReusedByteArrayDataAccess extends AbstractData<byte[]> implem
         array = null;
         wrappedArray = null;
         wrapper = null;
+        wrappers = null;
     }
 }
