@@ -72,6 +72,15 @@ public final class TrackerEngine implements AutoCloseable
         this.countersManager = countersManager;
         this.counters = new EngineCounters(countersManager);
         final int maxScrape = config.tracker.maxScrapeHashes;
+        if (config.engine.isShared())
+        {
+            // One thread publishes (frontends, clock tick) and polls: a single-producer ring, no CAS per claim. Nothing
+            // ever waits on it (the poller never blocks), and busy-spin's signal on publish is a no-op.
+            this.batchWake = null;
+            this.requestRing = RingBuffer.createSingleProducer(() -> new RequestEvent(maxScrape),
+                config.engine.requestRingSize, new BusySpinWaitStrategy());
+            return;
+        }
         final WaitStrategy strategy = waitStrategy(config.engine.waitStrategy);
         this.batchWake = strategy instanceof BatchWakeWaitStrategy ? (BatchWakeWaitStrategy)strategy : null;
         this.requestRing = RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape),
@@ -161,7 +170,8 @@ public final class TrackerEngine implements AutoCloseable
 
     /**
      * Copies a parsed request into the ring. Returns false, without blocking, when the ring is full: the caller
-     * answers the client with a "try again" error and counts it.
+     * answers the client with a "try again" error and counts it. In shared mode only the shared thread may call
+     * it (the ring is single-producer there).
      */
     public boolean tryPublish(final RequestEvent parsed)
     {
