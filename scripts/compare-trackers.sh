@@ -6,6 +6,14 @@
 #
 #   scripts/compare-trackers.sh [DURATION_S] [TORRENTS] [PEERS]        (defaults 10 1000 100000)
 #   env: SERVER_CPU=0 LOAD_CPU=1 SOCKETS=16 WINDOW=8 NUMWANT=50 WARMUP_S=10 HTTP_CONNECTIONS=32
+#        THREADING="dedicated"   trackerd engine.threading modes to compare, e.g. "dedicated shared": one
+#                                trackerd per mode (each on its own port, all pinned to SERVER_CPU), named
+#                                trackerd-<mode> in the table
+#        TRACKERD_ENGINE_JSON=   extra keys for every trackerd's "engine" section, e.g. '"frontend_idle":"block"'
+#        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
+#                                tracker within a round), to see the noise of a shared machine; one row per round
+#        LOADS="udp: http:keepalive http:close"
+#        SKIP_BUILD=             set to use the jars already built
 #
 # opentracker as Debian packages it is IPv4-only and serves only whitelisted torrents: it is fed the load's
 # infohashes as its whitelist. Only loopback addresses are used; every load is bounded by DURATION_S.
@@ -15,22 +23,25 @@ duration=${1:-10}; torrents=${2:-1000}; peers=${3:-100000}
 server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
 sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-10}
 http_connections=${HTTP_CONNECTIONS:-32}
+read -r -a modes <<< "${THREADING:-dedicated}"
+rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}
+read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
 ot_port=16969; our_port=26969
 
 if ! command -v opentracker >/dev/null 2>&1; then
   echo "installing opentracker ..." >&2
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opentracker >&2
 fi
-(cd "$root" && mvn -q -B -DskipTests -pl io,jmh -am package) >&2
+[ -n "${SKIP_BUILD:-}" ] || (cd "$root" && mvn -o -q -B -DskipTests -pl engine,metrics-exporter,io,jmh -am package) >&2
 bench_jar="$root/jmh/target/trackerd-benchmarks.jar"
 tracker_jar="$root/io/target/trackerd.jar"
 
 work=$(mktemp -d /tmp/compare-trackers.XXXXXX)
 chmod 755 "$work"
-ot_pid=""; our_pid=""
+ot_pid=""; declare -A pids
 cleanup() {
   [ -n "$ot_pid" ] && kill "$ot_pid" 2>/dev/null || true
-  [ -n "$our_pid" ] && kill "$our_pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 1
   rm -rf "$work"
 }
@@ -46,16 +57,21 @@ taskset -c "$server_cpu" opentracker -i 127.0.0.1 -p $ot_port -P $ot_port -d "$w
   > "$work/opentracker.log" 2>&1 &
 ot_pid=$!
 
-cat > "$work/trackerd.json" <<JSON
-{"http":{"listen":["127.0.0.1:$our_port"]},"udp":{"listen":["127.0.0.1:$our_port"]},
- "storage":{"path":"$work/data","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
- "tracker":{"max_numwant":200}}
+declare -A ports
+names=(opentracker); pids[opentracker]=$ot_pid; ports[opentracker]=$ot_port
+for m in "${!modes[@]}"; do
+  mode=${modes[$m]}; name="trackerd-$mode"; port=$((our_port + m))
+  cat > "$work/$name.json" <<JSON
+{"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
+ "storage":{"path":"$work/data-$mode","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
+ "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
-taskset -c "$server_cpu" java -Xms1g -Xmx1g -XX:+UseParallelGC -jar "$tracker_jar" --config "$work/trackerd.json" \
-  > "$work/trackerd.log" 2>&1 &
-our_pid=$!
-for _ in $(seq 1 120); do grep -q "ready:" "$work/trackerd.log" 2>/dev/null && break; sleep 0.5; done
-grep -q "ready:" "$work/trackerd.log" || { echo "trackerd did not start:"; cat "$work/trackerd.log"; exit 1; }
+  taskset -c "$server_cpu" java -Xms1g -Xmx1g -XX:+UseParallelGC -jar "$tracker_jar" --config "$work/$name.json" \
+    > "$work/$name.log" 2>&1 &
+  pids[$name]=$!; ports[$name]=$port; names+=("$name")
+  for _ in $(seq 1 120); do grep -q "ready:" "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
+  grep -q "ready:" "$work/$name.log" || { echo "$name did not start:"; cat "$work/$name.log"; exit 1; }
+done
 kill -0 "$ot_pid" || { echo "opentracker did not start:"; cat "$work/opentracker.log"; exit 1; }
 
 clk=$(getconf CLK_TCK)
@@ -64,11 +80,11 @@ rss_mib() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
 declare -A result
-run() { # name pid port protocol mode
-  local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 args
+run() { # name pid port protocol mode round
+  local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 round=$6 args
   args=(--protocol "$protocol" --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant "$numwant")
   if [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
-  loadgen "${args[@]}" --duration "$warmup" > /dev/null
+  [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
   local before after out
   before=$(cpu_seconds "$pid")
   out=$(loadgen "${args[@]}" --duration "$duration")
@@ -78,37 +94,48 @@ run() { # name pid port protocol mode
   p50=$(echo "$out" | field p50_us); p99=$(echo "$out" | field p99_us); p999=$(echo "$out" | field p999_us)
   errors=$(echo "$out" | field errors); losses=$(echo "$out" | field losses)
   cpu100k=$(awk -v a="$after" -v b="$before" -v r="$responses" 'BEGIN { if (r > 0) printf "%.3f", (a - b) * 100000 / r; else print "nan" }')
-  result["$name,$protocol$mode,rps"]=$rps; result["$name,$protocol$mode,cpu"]=$cpu100k
-  result["$name,$protocol$mode,p50"]=$p50; result["$name,$protocol$mode,p99"]=$p99; result["$name,$protocol$mode,p999"]=$p999
-  result["$name,$protocol$mode,rss"]=$(rss_mib "$pid"); result["$name,$protocol$mode,err"]="$errors/$losses"
+  local k="$name,$protocol$mode,$round"
+  result["$k,rps"]=$rps; result["$k,cpu"]=$cpu100k
+  result["$k,p50"]=$p50; result["$k,p99"]=$p99; result["$k,p999"]=$p999
+  result["$k,rss"]=$(rss_mib "$pid"); result["$k,err"]="$errors/$losses"
 }
 
-loads=("udp:" "http:keepalive" "http:close")
-for load in "${loads[@]}"; do
-  protocol=${load%%:*}; mode=${load#*:}
-  run opentracker "$ot_pid" $ot_port "$protocol" "$mode"
-  run trackerd "$our_pid" $our_port "$protocol" "$mode"
+for round in $(seq 1 "$rounds"); do
+  for load in "${loads[@]}"; do
+    protocol=${load%%:*}; mode=${load#*:}
+    for name in "${names[@]}"; do
+      run "$name" "${pids[$name]}" "${ports[$name]}" "$protocol" "$mode" "$round"
+    done
+  done
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "# $(date -u +%F) $(nproc) cores, server on cpu $server_cpu, load on cpu $load_cpu; ${duration}s per run after ${warmup}s warm-up;"
 echo "# $torrents torrents, $peers peers, numwant $numwant; UDP $sockets sockets x $window in flight; HTTP $http_connections connections"
-printf "%-15s %-12s %12s %14s %10s %10s %10s %8s %12s\n" load tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss"
+echo "# $rounds round(s), interleaved; trackerd engine: threading per name${engine_json:+, plus $engine_json}"
+printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" load round tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss"
 for load in "${loads[@]}"; do
-  protocol=${load%%:*}; mode=${load#*:}; k="$protocol$mode"
-  for name in opentracker trackerd; do
-    printf "%-15s %-12s %12s %14s %10s %10s %10s %8s %12s\n" "$protocol${mode:+/$mode}" "$name" \
-      "${result[$name,$k,rps]}" "${result[$name,$k,cpu]}" "${result[$name,$k,p50]}" "${result[$name,$k,p99]}" \
-      "${result[$name,$k,p999]}" "${result[$name,$k,rss]}" "${result[$name,$k,err]}"
+  protocol=${load%%:*}; mode=${load#*:}
+  for round in $(seq 1 "$rounds"); do
+    for name in "${names[@]}"; do
+      k="$name,$protocol$mode,$round"
+      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" "$protocol${mode:+/$mode}" "$round" "$name" \
+        "${result[$k,rps]}" "${result[$k,cpu]}" "${result[$k,p50]}" "${result[$k,p99]}" \
+        "${result[$k,p999]}" "${result[$k,rss]}" "${result[$k,err]}"
+    done
+    o="opentracker,$protocol$mode,$round"
+    for name in "${names[@]:1}"; do
+      k="$name,$protocol$mode,$round"
+      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s\n" "" "" "ratio ${name#trackerd-}/ot" \
+        "$(ratio "${result[$k,rps]}" "${result[$o,rps]}")" \
+        "$(ratio "${result[$k,cpu]}" "${result[$o,cpu]}")" \
+        "$(ratio "${result[$k,p50]}" "${result[$o,p50]}")" \
+        "$(ratio "${result[$k,p99]}" "${result[$o,p99]}")" \
+        "$(ratio "${result[$k,p999]}" "${result[$o,p999]}")" \
+        "$(ratio "${result[$k,rss]}" "${result[$o,rss]}")"
+    done
   done
-  printf "%-15s %-12s %12s %14s %10s %10s %10s %8s\n" "" "ratio" \
-    "$(ratio "${result[trackerd,$k,rps]}" "${result[opentracker,$k,rps]}")" \
-    "$(ratio "${result[trackerd,$k,cpu]}" "${result[opentracker,$k,cpu]}")" \
-    "$(ratio "${result[trackerd,$k,p50]}" "${result[opentracker,$k,p50]}")" \
-    "$(ratio "${result[trackerd,$k,p99]}" "${result[opentracker,$k,p99]}")" \
-    "$(ratio "${result[trackerd,$k,p999]}" "${result[opentracker,$k,p999]}")" \
-    "$(ratio "${result[trackerd,$k,rss]}" "${result[opentracker,$k,rss]}")"
 done
-echo "# ratio = trackerd / opentracker. Context, not measured here: chihaya's own benchmarks report per-operation"
-echo "# costs of its storage (see its docs); aquatic publishes its own opentracker comparisons."
+echo "# ratio = trackerd / opentracker (same round). Context, not measured here: chihaya's own benchmarks report"
+echo "# per-operation costs of its storage (see its docs); aquatic publishes its own opentracker comparisons."

@@ -21,6 +21,8 @@ public final class EngineCounters
     public final AtomicCounter rejectedPeerIdConflict;
     /** Requests skipped because their frontend's response ring was full (that frontend stopped draining it). */
     public final AtomicCounter responsesDropped;
+    /** Requests whose processing threw (a bug): skipped, logged; counted by the shared-thread poller only. */
+    public final AtomicCounter processorErrors;
     public final AtomicCounter torrents;
     public final AtomicCounter seedersIpv4;
     public final AtomicCounter seedersIpv6;
@@ -40,6 +42,7 @@ public final class EngineCounters
         rejectedFull = Counters.counter(manager, "engine_rejected_full", "");
         rejectedPeerIdConflict = Counters.counter(manager, "engine_rejected_peer_id_conflict", "");
         responsesDropped = Counters.counter(manager, "engine_responses_dropped", "");
+        processorErrors = Counters.counter(manager, "engine_processor_errors", "");
         torrents = Counters.gauge(manager, "torrents", "");
         seedersIpv4 = Counters.gauge(manager, "seeders", "family=\"ipv4\"");
         seedersIpv6 = Counters.gauge(manager, "seeders", "family=\"ipv6\"");

@@ -26,12 +26,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Wires the request ring, the swarm processor thread, the clock ticker and one response queue per frontend
- * thread.
+ * Wires the request ring, the swarm processor, the clock tick and one response queue per frontend.
  *
- * <p>Life cycle (launcher thread): construct, {@link #addFrontend} once per frontend thread, {@link #start},
- * then {@link #close} after the frontends stopped publishing. Frontend threads may call
- * {@link #tryPublish} from any thread at any time between start and close.
+ * <p>With {@code engine.threading = dedicated} the processor runs on a thread of its own (a
+ * {@code BatchEventProcessor}) and a ticker thread publishes the clock ticks. With {@code shared} {@link #start}
+ * starts no thread: it builds the {@link #processorAgent()}, which the launcher runs in one duty cycle with the
+ * frontends, and which publishes the ticks itself.
+ *
+ * <p>Life cycle (launcher thread): construct, {@link #addFrontend} once per frontend, {@link #start},
+ * then {@link #close} after the frontends stopped publishing (in shared mode: after the shared thread stopped).
+ * Frontend threads may call {@link #tryPublish} from any thread at any time between start and close.
  */
 public final class TrackerEngine implements AutoCloseable
 {
@@ -55,6 +59,8 @@ public final class TrackerEngine implements AutoCloseable
     private final long seed = new SecureRandom().nextLong();
     private SwarmProcessor processor;
     private BatchEventProcessor<RequestEvent> batchProcessor;
+    /** Shared mode only: the processor as an agent of the launcher's shared thread. */
+    private SwarmProcessorAgent processorAgent;
     private Thread processorThread;
     private Thread tickerThread;
     private volatile boolean running;
@@ -66,6 +72,15 @@ public final class TrackerEngine implements AutoCloseable
         this.countersManager = countersManager;
         this.counters = new EngineCounters(countersManager);
         final int maxScrape = config.tracker.maxScrapeHashes;
+        if (config.engine.isShared())
+        {
+            // One thread publishes (frontends, clock tick) and polls: a single-producer ring, no CAS per claim. Nothing
+            // ever waits on it (the poller never blocks), and busy-spin's signal on publish is a no-op.
+            this.batchWake = null;
+            this.requestRing = RingBuffer.createSingleProducer(() -> new RequestEvent(maxScrape),
+                config.engine.requestRingSize, new BusySpinWaitStrategy());
+            return;
+        }
         final WaitStrategy strategy = waitStrategy(config.engine.waitStrategy);
         this.batchWake = strategy instanceof BatchWakeWaitStrategy ? (BatchWakeWaitStrategy)strategy : null;
         this.requestRing = RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape),
@@ -108,12 +123,21 @@ public final class TrackerEngine implements AutoCloseable
         this.deltaRecorder = recorder;
     }
 
-    /** Loads the swarms from the store and starts the processor and ticker threads. */
+    /**
+     * Loads the swarms from the store; then, in dedicated mode, starts the processor and ticker threads, in shared
+     * mode builds the {@link #processorAgent()} for the launcher to run.
+     */
     public void start()
     {
         processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed);
         processor.deltaRecorder(deltaRecorder);
         processor.loadFromStore();
+        if (config.engine.isShared())
+        {
+            processorAgent = new SwarmProcessorAgent(requestRing, processor, counters, config.engine.expiryTickMs);
+            running = true;
+            return;
+        }
         batchProcessor = new BatchEventProcessorBuilder().build(requestRing, requestRing.newBarrier(), processor);
         requestRing.addGatingSequences(batchProcessor.getSequence());
         running = true;
@@ -122,6 +146,12 @@ public final class TrackerEngine implements AutoCloseable
         tickerThread = new Thread(this::tick, "trackerd-ticker");
         tickerThread.setDaemon(true);
         tickerThread.start();
+    }
+
+    /** Shared mode: the processor agent, for the launcher's duty cycle; null in dedicated mode or before start. */
+    public SwarmProcessorAgent processorAgent()
+    {
+        return processorAgent;
     }
 
     private void tick()
@@ -140,7 +170,8 @@ public final class TrackerEngine implements AutoCloseable
 
     /**
      * Copies a parsed request into the ring. Returns false, without blocking, when the ring is full: the caller
-     * answers the client with a "try again" error and counts it.
+     * answers the client with a "try again" error and counts it. In shared mode only the shared thread may call
+     * it (the ring is single-producer there).
      */
     public boolean tryPublish(final RequestEvent parsed)
     {
@@ -150,6 +181,10 @@ public final class TrackerEngine implements AutoCloseable
     /** Last request sequence the swarm processor finished (for liveness checks); any thread. */
     public long processedSequence()
     {
+        if (processorAgent != null)
+        {
+            return processorAgent.processedSequence();
+        }
         return batchProcessor == null ? -1 : batchProcessor.getSequence().get();
     }
 
@@ -208,10 +243,17 @@ public final class TrackerEngine implements AutoCloseable
         return store;
     }
 
-    /** Waits until the processor has consumed everything published so far, then stops it and its ticker. */
+    /**
+     * Waits until the processor has consumed everything published so far, then stops it and its ticker. In shared
+     * mode the launcher's thread has already stopped (and its last cycle drained the ring): nothing runs here.
+     */
     @Override
     public void close()
     {
+        if (processorAgent != null && running)
+        {
+            LOG.info("swarm processor stopped: {} torrents, {} peers", processor.torrentCount(), processor.peerCount());
+        }
         running = false;
         if (tickerThread != null)
         {

@@ -1,5 +1,11 @@
 package org.trackerd.io;
 
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,6 +17,10 @@ import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.policy.AccessChecker;
 import org.trackerd.engine.policy.PolicyHolder;
 import org.trackerd.engine.policy.PolicyReloader;
+import org.trackerd.engine.SwarmProcessorAgent;
+import org.trackerd.io.agent.FrontendAgent;
+import org.trackerd.io.agent.SelectorIdleStrategy;
+import org.trackerd.io.agent.StopWhenDrained;
 import org.trackerd.io.http.HttpFrontend;
 import org.trackerd.metrics.MetricsServer;
 import org.trackerd.metrics.TrackerMetrics;
@@ -22,15 +32,23 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
  * The whole tracker in one process: store, engine, frontends and their threads, assembled from a config.
  * Used by {@link TrackerMain} and by the end-to-end tests, which boot it on ephemeral ports.
+ *
+ * <p>Threads ({@code engine.threading}): {@code dedicated} runs each frontend agent on an {@link AgentRunner} of
+ * its own next to the engine's processor and ticker threads; {@code shared} runs every frontend and the swarm
+ * processor as one {@link CompositeAgent} on one thread, whose channels all register with one selector: it sleeps
+ * in that selector's {@code select} when a cycle found nothing to do, never longer than the next clock tick.
  *
  * <p>Thread: {@link #start} and {@link #close} from one controlling thread.
  */
@@ -44,6 +62,10 @@ public final class Tracker implements AutoCloseable
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
+    /** Longest an idle frontend thread sleeps in select() with nothing else bounding it. */
+    private static final long SELECT_TIMEOUT_MS = 250;
+    /** How long close() waits for a frontend thread to finish its drain (itself bounded to 5 s). */
+    private static final int STOP_TIMEOUT_MS = 10_000;
     private final TrackerConfig config;
     private final TrackerMetrics metrics = new TrackerMetrics();
     private MetricsServer metricsServer;
@@ -54,7 +76,10 @@ public final class Tracker implements AutoCloseable
     private org.trackerd.engine.site.PrivateTracker privateTracker;
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
     private final List<UdpFrontend> udpFrontends = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<StopWhenDrained> stoppers = new ArrayList<>();
+    /** Shared mode: the one selector of the one thread; null in dedicated mode. */
+    private Selector sharedSelector;
     private final List<InetSocketAddress> httpAddresses = new ArrayList<>();
     private final List<InetSocketAddress> udpAddresses = new ArrayList<>();
     private boolean closed;
@@ -71,6 +96,10 @@ public final class Tracker implements AutoCloseable
         try
         {
             engine = new TrackerEngine(config, store, metrics.countersManager());
+            if (config.engine.isShared())
+            {
+                sharedSelector = Selector.open();
+            }
             final List<List<ServerSocketChannel>> perThread = bindHttp();
             final List<List<DatagramChannel>> udpPerThread;
             try
@@ -90,7 +119,7 @@ public final class Tracker implements AutoCloseable
             }
             for (int i = 0; i < perThread.size(); i++)
             {
-                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics));
+                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics, sharedSelector));
             }
             if (!udpPerThread.isEmpty())
             {
@@ -98,24 +127,27 @@ public final class Tracker implements AutoCloseable
                 for (int i = 0; i < udpPerThread.size(); i++)
                 {
                     udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
-                        metrics, key));
+                        metrics, key, sharedSelector));
                 }
             }
             installAccessControl();
             installPrivateMode();
             registerGauges();
             engine.start();
-            for (int i = 0; i < httpFrontends.size(); i++)
+            if (sharedSelector != null)
             {
-                final Thread t = new Thread(httpFrontends.get(i), "trackerd-http-" + i);
-                threads.add(t);
-                t.start();
+                startShared();
             }
-            for (int i = 0; i < udpFrontends.size(); i++)
+            else
             {
-                final Thread t = new Thread(udpFrontends.get(i), "trackerd-udp-" + i);
-                threads.add(t);
-                t.start();
+                for (int i = 0; i < httpFrontends.size(); i++)
+                {
+                    startDedicated(httpFrontends.get(i), "trackerd-http-" + i);
+                }
+                for (int i = 0; i < udpFrontends.size(); i++)
+                {
+                    startDedicated(udpFrontends.get(i), "trackerd-udp-" + i);
+                }
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -142,6 +174,58 @@ public final class Tracker implements AutoCloseable
             metricsServer == null ? "off" : HostPort.format(metricsAddress()),
             config.storage.path, store.torrentCount(), store.peerCount());
         return this;
+    }
+
+    /** Dedicated mode: one frontend on a thread of its own, idling in its own selector. */
+    private void startDedicated(final FrontendAgent frontend, final String threadName)
+    {
+        final IdleStrategy idle = idleStrategy(frontend.selector(), frontend.selectedKeyHandler(),
+            new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null);
+        final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
+        startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName);
+    }
+
+    /**
+     * Shared mode: UDP frontend, HTTP frontend and swarm processor as one duty cycle on one thread. In each cycle the
+     * frontends publish what they received, the processor answers it all, and the next cycle writes the answers:
+     * no other thread is woken on the way. No response queue needs parking: its producer is this very thread.
+     */
+    private void startShared()
+    {
+        final List<FrontendAgent> frontends = new ArrayList<>(udpFrontends);
+        frontends.addAll(httpFrontends);
+        final SwarmProcessorAgent processor = engine.processorAgent();
+        final StopWhenDrained stopper = new StopWhenDrained(frontends);
+        final List<Agent> agents = new ArrayList<>(frontends);
+        agents.add(processor);
+        agents.add(stopper);
+        // Only HTTP acts on ready keys; UDP readiness is a wake-up call (its channels are polled every cycle).
+        final Consumer<SelectionKey> onSelected = httpFrontends.isEmpty() ? key -> { } :
+            httpFrontends.get(0).selectedKeyHandler();
+        final IdleStrategy idle = idleStrategy(sharedSelector, onSelected, null, processor::deadlineNs);
+        startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared");
+    }
+
+    private IdleStrategy idleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
+        final org.trackerd.engine.ResponseQueue[] parkOn, final java.util.function.LongSupplier deadlineNs)
+    {
+        return switch (config.engine.frontendIdle)
+        {
+            case "busy_spin" -> new BusySpinIdleStrategy();
+            case "yield" -> new YieldingIdleStrategy();
+            default -> new SelectorIdleStrategy(selector, onSelected, parkOn, deadlineNs, SELECT_TIMEOUT_MS);
+        };
+    }
+
+    private void startRunner(final IdleStrategy idle, final Agent agent, final StopWhenDrained stopper,
+        final String threadName)
+    {
+        final AgentRunner runner = new AgentRunner(idle,
+            t -> LOG.error("{}: duty cycle failed", threadName, t), null, agent);
+        runners.add(runner);
+        stoppers.add(stopper);
+        // Not AgentRunner.startOnThread: it renames the thread after the agent's role.
+        new Thread(runner, threadName).start();
     }
 
     /**
@@ -389,23 +473,26 @@ public final class Tracker implements AutoCloseable
         {
             metricsServer.close();
         }
-        for (final HttpFrontend f : httpFrontends)
+        for (final StopWhenDrained stopper : stoppers)
         {
-            f.requestStop();
+            stopper.requestStop();
         }
-        for (final UdpFrontend f : udpFrontends)
+        for (final AgentRunner runner : runners)
         {
-            f.requestStop();
+            // The duty cycle ends itself once drained; close() only waits for that (and closes the agents if the
+            // thread never ran).
+            runner.close(STOP_TIMEOUT_MS, t -> LOG.warn("{} has not stopped yet", t.getName()));
         }
-        for (final Thread t : threads)
+        if (runners.isEmpty())
         {
-            try
+            // Start failed before any thread ran: the frontends close their own channels here.
+            for (final HttpFrontend f : httpFrontends)
             {
-                t.join(TimeUnit.SECONDS.toMillis(10));
+                f.onClose();
             }
-            catch (final InterruptedException ex)
+            for (final UdpFrontend f : udpFrontends)
             {
-                Thread.currentThread().interrupt();
+                f.onClose();
             }
         }
         if (access != null)
@@ -415,6 +502,17 @@ public final class Tracker implements AutoCloseable
         if (engine != null)
         {
             engine.close();
+        }
+        if (sharedSelector != null)
+        {
+            try
+            {
+                sharedSelector.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("closing the shared selector: {}", ex.toString());
+            }
         }
         if (privateTracker != null)
         {

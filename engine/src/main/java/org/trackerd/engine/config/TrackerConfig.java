@@ -40,6 +40,16 @@ public final class TrackerConfig
         access = new Access(root.section("access"));
         privateTracker = new Private(root.section("private"), tracker.isPrivate());
         root.rejectUnknownKeys();
+        if (engine.isShared() && http.threads > 1)
+        {
+            throw new ConfigException("config key 'http.threads': " + http.threads + " threads, but " +
+                "engine.threading is 'shared' (one thread for everything): set it to 1 or remove it");
+        }
+        if (engine.isShared() && udp.threads > 1)
+        {
+            throw new ConfigException("config key 'udp.threads': " + udp.threads + " threads, but " +
+                "engine.threading is 'shared' (one thread for everything): set it to 1 or remove it");
+        }
         if (tracker.defaultNumWant > tracker.maxNumWant)
         {
             throw new ConfigException("config key 'tracker.default_numwant': " + tracker.defaultNumWant +
@@ -308,6 +318,14 @@ public final class TrackerConfig
         public final String frontendIdle;
         public final long expiryTickMs;
         public final long expirySweepSeconds;
+        /**
+         * {@link #THREADING_DEDICATED}: a thread per frontend, the swarm processor and a ticker, meeting at the
+         * rings; {@link #THREADING_SHARED}: one thread runs every frontend and the swarm processor as one duty cycle.
+         */
+        public final String threading;
+
+        public static final String THREADING_DEDICATED = "dedicated";
+        public static final String THREADING_SHARED = "shared";
 
         Engine(final ConfigReader r)
         {
@@ -318,7 +336,13 @@ public final class TrackerConfig
             frontendIdle = r.choice("frontend_idle", "block", "block", "yield", "busy_spin");
             expiryTickMs = r.longValue("expiry_tick_ms", 100, 1, 60_000);
             expirySweepSeconds = r.longValue("expiry_sweep_seconds", 60, 1, 86_400);
+            threading = r.choice("threading", THREADING_DEDICATED, THREADING_DEDICATED, THREADING_SHARED);
             r.rejectUnknownKeys();
+        }
+
+        public boolean isShared()
+        {
+            return THREADING_SHARED.equals(threading);
         }
 
         private static int powerOfTwo(final ConfigReader r, final String name, final int defaultValue)

@@ -1,11 +1,9 @@
 package org.trackerd.io.http;
 
-import com.lmax.disruptor.EventPoller;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.RequestCounters;
-import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
@@ -14,6 +12,7 @@ import org.trackerd.engine.event.Status;
 import org.trackerd.engine.policy.AccessChecker;
 import org.trackerd.engine.policy.AccessPolicy;
 import org.trackerd.engine.policy.Reason;
+import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
@@ -37,13 +36,18 @@ import java.util.concurrent.TimeUnit;
  * <p>Each connection has at most one request in the engine at a time; pipelined requests wait in the
  * connection's buffer and are parsed in order once the previous answer is written, so answers keep their order.
  *
- * <p>Thread: {@link #run} on its own thread; {@link #requestStop} from any thread.
+ * <p>Duty cycle ({@link FrontendAgent}): {@code selectNow} over the ready keys, drain responses, every
+ * {@value #SWEEP_INTERVAL_MS} ms close connections that timed out. On a selector shared with other frontends it
+ * handles only its own keys: listeners carry this frontend as attachment, connections their
+ * {@link HttpConnection}.
+ *
+ * <p>Thread: the agent's thread (its own, or the shared one); {@link #requestStop} from any thread.
  */
-public final class HttpFrontend implements Runnable
+public final class HttpFrontend extends FrontendAgent
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpFrontend.class);
-    private static final long SWEEP_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
-    private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    static final long SWEEP_INTERVAL_MS = 250;
+    private static final long SWEEP_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(SWEEP_INTERVAL_MS);
     /** Longest a closing connection's unread input is discarded before the socket is closed anyway. */
     private static final long LINGER_MAX_NS = TimeUnit.SECONDS.toNanos(2);
     /** Most bytes a closing connection may still send us; past it the socket is closed (and may be reset). */
@@ -65,16 +69,11 @@ public final class HttpFrontend implements Runnable
     }
 
     private final int index;
-    private final Selector selector;
     private final List<ServerSocketChannel> servers;
-    private final TrackerEngine engine;
-    private final ResponseQueue queue;
-    private final EventPoller<ResponseEvent> poller;
     private final HttpCounters counters;
     private final RequestCounters requests;
     private final LatencyRecorder announceLatency;
     private final LatencyRecorder scrapeLatency;
-    private final String idle;
     private final int maxConnections;
     private final int maxConnectionsPerIp;
     /** Open connections per client address on this thread; touched only on accept and close. */
@@ -92,7 +91,6 @@ public final class HttpFrontend implements Runnable
     private final RequestEvent scratch;
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
-    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponseSafely;
     private final java.util.function.Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
 
     private HttpConnection[] connections = new HttpConnection[64];
@@ -100,29 +98,24 @@ public final class HttpFrontend implements Runnable
     private int freeCount;
     private int highWater;
     private int open;
-    private int outstanding;
-    private boolean publishedSinceWake;
-    private long nowNs;
     private long nextSweepNs;
     /** Null: no access control at all (set before the thread starts). */
     private AccessChecker access;
-    private volatile boolean stopRequested;
-    private volatile boolean stopped;
 
+    /**
+     * @param sharedSelector the selector of the thread this frontend shares ({@code engine.threading = shared}),
+     *                       or null for a selector of its own
+     */
     public HttpFrontend(final int index, final List<ServerSocketChannel> servers, final TrackerEngine engine,
-        final TrackerConfig config, final TrackerMetrics metrics) throws IOException
+        final TrackerConfig config, final TrackerMetrics metrics, final Selector sharedSelector) throws IOException
     {
+        super("http-" + index, sharedSelector, engine);
         this.index = index;
-        this.selector = Selector.open();
         this.servers = servers;
-        this.engine = engine;
-        this.queue = engine.addFrontend(selector::wakeup);
-        this.poller = queue.poller();
         this.counters = new HttpCounters(metrics.countersManager(), index);
         this.requests = new RequestCounters(metrics.countersManager(), "http", index);
         this.announceLatency = metrics.latency("http", "announce", index);
         this.scrapeLatency = metrics.latency("http", "scrape", index);
-        this.idle = config.engine.frontendIdle;
         this.maxConnections = Math.max(1, config.http.maxConnections / config.http.threads);
         this.maxConnectionsPerIp = config.http.maxConnectionsPerIp;
         this.maxRequestBytes = config.http.maxRequestBytes;
@@ -139,7 +132,7 @@ public final class HttpFrontend implements Runnable
         for (final ServerSocketChannel server : servers)
         {
             server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT);
+            server.register(selector, SelectionKey.OP_ACCEPT, this);
         }
     }
 
@@ -165,66 +158,30 @@ public final class HttpFrontend implements Runnable
         this.access = checker;
     }
 
-    /** Asks the thread to stop accepting, finish what is in flight and exit. */
-    public void requestStop()
+    @Override
+    public java.util.function.Consumer<SelectionKey> selectedKeyHandler()
     {
-        stopRequested = true;
-        selector.wakeup();
-    }
-
-    public boolean isStopped()
-    {
-        return stopped;
+        return onSelectedKey;
     }
 
     @Override
-    public void run()
+    protected void onStopRequested()
     {
-        long drainDeadlineNs = 0;
-        try
-        {
-            while (true)
-            {
-                nowNs = System.nanoTime();
-                if (stopRequested)
-                {
-                    if (drainDeadlineNs == 0)
-                    {
-                        drainDeadlineNs = nowNs + DRAIN_TIMEOUT_NS;
-                        closeServers();
-                    }
-                    if (outstanding == 0 || nowNs - drainDeadlineNs > 0)
-                    {
-                        break;
-                    }
-                }
-                final int work = doWork();
-                if (work == 0)
-                {
-                    idle();
-                }
-            }
-        }
-        catch (final Throwable t)
-        {
-            LOG.error("http frontend {} failed", index, t);
-        }
-        finally
-        {
-            closeAll();
-            stopped = true;
-        }
+        closeServers();
     }
 
-    private int doWork() throws Exception
+    @Override
+    protected int pollInbound(final boolean stopping)
     {
+        // Even while stopping: answers still waiting for a writable socket go out through the selector.
         int work = 0;
-        work += selector.selectNow(onSelectedKey);
-        work += drainResponses();
-        if (publishedSinceWake)
+        try
         {
-            publishedSinceWake = false;
-            engine.wakeProcessor(); // once for everything this cycle published (engine.wait_strategy batch_wake)
+            work += selector.selectNow(onSelectedKey);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("http frontend {}: select failed: {}", index, ex.toString());
         }
         if (nowNs - nextSweepNs >= 0)
         {
@@ -234,35 +191,10 @@ public final class HttpFrontend implements Runnable
         return work;
     }
 
-    private void idle() throws IOException
-    {
-        switch (idle)
-        {
-            case "busy_spin" -> Thread.onSpinWait();
-            case "yield" -> Thread.yield();
-            default ->
-            {
-                queue.parked(true);
-                if (!queue.hasPending() && !stopRequested)
-                {
-                    selector.select(onSelectedKey, SWEEP_INTERVAL_NS / 1_000_000);
-                }
-                queue.parked(false);
-            }
-        }
-    }
-
-    private int drainResponses() throws Exception
-    {
-        int work = 0;
-        while (poller.poll(onResponse) == EventPoller.PollState.PROCESSING)
-        {
-            work++;
-        }
-        return work;
-    }
-
-    /** Handles one ready key; the action form of select() hands keys over without an iterator per call. */
+    /**
+     * Handles one ready key; the action form of select() hands keys over without an iterator per call. Keys of
+     * other frontends sharing the selector are ignored.
+     */
     private void onSelectedKey(final SelectionKey key)
     {
         if (!key.isValid())
@@ -270,7 +202,7 @@ public final class HttpFrontend implements Runnable
             return;
         }
         final Object attachment = key.attachment();
-        if (attachment == null)
+        if (attachment == this)
         {
             try
             {
@@ -283,7 +215,10 @@ public final class HttpFrontend implements Runnable
             }
             return;
         }
-        final HttpConnection c = (HttpConnection)attachment;
+        if (!(attachment instanceof HttpConnection c))
+        {
+            return;
+        }
         try
         {
             if (key.isWritable())
@@ -331,7 +266,7 @@ public final class HttpFrontend implements Runnable
             {
                 return;
             }
-            if (open >= maxConnections || stopRequested)
+            if (open >= maxConnections || isStopRequested())
             {
                 counters.connectionsRejected.incrementRelease();
                 closeQuietly(channel);
@@ -438,7 +373,7 @@ public final class HttpFrontend implements Runnable
     /** Parses and dispatches complete requests from the connection's buffer while it is free to read. */
     private void processInput(final HttpConnection c) throws IOException
     {
-        while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0 && !stopRequested)
+        while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0 && !isStopRequested())
         {
             final int filled = c.in.position();
             final int length = head.parse(c.inView, 0, filled);
@@ -522,9 +457,7 @@ public final class HttpFrontend implements Runnable
             e.correlationId = c.correlationId();
             e.receivedNs = nowNs;
             e.replyPort = 0;
-            final boolean published = outstanding < queue.capacity() && engine.tryPublish(e);
-            publishedSinceWake |= published;
-            if (!published)
+            if (outstanding >= queue.capacity() || !publish(e))
             {
                 counters.rejectedBusy.incrementRelease();
                 requests.increment(action, c.family, RequestCounters.OUTCOME_DROPPED);
@@ -540,7 +473,6 @@ public final class HttpFrontend implements Runnable
             {
                 counters.scrapes.incrementRelease();
             }
-            outstanding++;
             c.state = HttpConnection.AWAITING;
             c.key.interestOps(0);
         }
@@ -586,7 +518,7 @@ public final class HttpFrontend implements Runnable
         c.in.compact();
     }
 
-    private boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch) throws IOException
+    private boolean answer(final ResponseEvent r)
     {
         outstanding--;
         final int slot = (int)r.correlationId;
@@ -636,13 +568,14 @@ public final class HttpFrontend implements Runnable
     }
 
     /** Answers one response event; a bug in it costs the connection, and the poller still moves past the event. */
-    private boolean onResponseSafely(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    @Override
+    protected boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch)
     {
         try
         {
-            return onResponse(r, sequence, endOfBatch);
+            return answer(r);
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final RuntimeException ex)
         {
             counters.internalErrors.incrementRelease();
             LOG.warn("http frontend {}: response failed", index, ex);
@@ -858,20 +791,13 @@ public final class HttpFrontend implements Runnable
         }
     }
 
-    private void closeAll()
+    @Override
+    protected void closeChannels()
     {
         closeServers();
         for (int i = 0; i < highWater; i++)
         {
             close(connections[i]);
-        }
-        try
-        {
-            selector.close();
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("closing selector: {}", ex.toString());
         }
     }
 

@@ -1,11 +1,9 @@
 package org.trackerd.io.udp;
 
-import com.lmax.disruptor.EventPoller;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.RequestCounters;
-import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
@@ -14,6 +12,7 @@ import org.trackerd.engine.event.Status;
 import org.trackerd.engine.policy.AccessChecker;
 import org.trackerd.engine.policy.AccessPolicy;
 import org.trackerd.engine.policy.Reason;
+import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
@@ -28,8 +27,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One UDP frontend thread (BEP 15): receives datagrams on its own channels (several threads share a port through
@@ -37,20 +34,19 @@ import java.util.concurrent.locks.LockSupport;
  * its own response queue and sends the answers from the channel the request came in on. It is the only thread
  * that touches its channels.
  *
- * <p>Duty cycle: read the clock once, receive a bounded batch from each channel, drain responses; idle through
- * {@code engine.frontend_idle} when there was nothing to do. Datagrams are received into one reused direct buffer
+ * <p>Duty cycle ({@link FrontendAgent}): read the clock once, receive a bounded batch from each channel, drain
+ * responses; the thread idles through {@code engine.frontend_idle} when there was nothing to do. Readiness of its
+ * channels is only a wake-up call: every cycle tries every channel. Datagrams are received into one reused direct buffer
  * and answers encoded into another, so steady state allocates nothing of its own; the JDK still allocates the
  * sender's {@link InetSocketAddress} in every {@link DatagramChannel#receive} (and the address bytes of an IPv6
  * sender), accepted for now: a recvmmsg-style path would remove it.
  *
- * <p>Thread: {@link #run} on its own thread; {@link #requestStop} from any thread.
+ * <p>Thread: the agent's thread (its own, or the shared one); {@link #requestStop} from any thread.
  */
-public final class UdpFrontend implements Runnable
+public final class UdpFrontend extends FrontendAgent
 {
     private static final Logger LOG = LoggerFactory.getLogger(UdpFrontend.class);
     private static final int MAX_RECEIVES_PER_CHANNEL = 64;
-    private static final long SELECT_TIMEOUT_MS = 250;
-    private static final long DRAIN_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
 
     static
@@ -64,18 +60,13 @@ public final class UdpFrontend implements Runnable
     private static final byte[] JWT_PARAMETER = "jwt".getBytes(StandardCharsets.US_ASCII);
 
     private final int index;
-    private final Selector selector;
     private final DatagramChannel[] channels;
-    private final TrackerEngine engine;
-    private final ResponseQueue queue;
-    private final EventPoller<ResponseEvent> poller;
     private final UdpCounters counters;
     private final RequestCounters requests;
     private final LatencyRecorder announceLatency;
     private final LatencyRecorder scrapeLatency;
     /** Address family ({@code RequestCounters.FAMILY_*}) of each in-flight slot's client. */
     private final int[] slotFamily;
-    private final String idle;
 
     private final UdpRequestDecoder decoder;
     private final UdpResponseEncoder encoder = new UdpResponseEncoder();
@@ -85,37 +76,32 @@ public final class UdpFrontend implements Runnable
     private final ByteBuffer sendBytes;
     private final UnsafeBuffer send;
     private final byte[] sender16 = new byte[RequestEvent.ADDRESS_LENGTH];
-    private final EventPoller.Handler<ResponseEvent> onResponse = this::onResponseSafely;
 
     /** In-flight requests: where each answer goes. The slot rides in the high half of the correlation id. */
     private final SocketAddress[] slotAddress;
     private final int[] slotChannel;
     private final int[] freeSlots;
     private int freeCount;
-    private int outstanding;
-    private boolean publishedSinceWake;
 
-    private long nowNs;
     private long epochSeconds;
     /** Null: no access control at all (set before the thread starts). */
     private AccessChecker access;
-    private volatile boolean stopRequested;
-    private volatile boolean stopped;
 
+    /**
+     * @param sharedSelector the selector of the thread this frontend shares ({@code engine.threading = shared}),
+     *                       or null for a selector of its own
+     */
     public UdpFrontend(final int index, final List<DatagramChannel> channels, final TrackerEngine engine,
-        final TrackerConfig config, final TrackerMetrics metrics, final byte[] connectionIdKey) throws IOException
+        final TrackerConfig config, final TrackerMetrics metrics, final byte[] connectionIdKey,
+        final Selector sharedSelector) throws IOException
     {
+        super("udp-" + index, sharedSelector, engine);
         this.index = index;
-        this.selector = Selector.open();
         this.channels = channels.toArray(new DatagramChannel[0]);
-        this.engine = engine;
-        this.queue = engine.addFrontend(selector::wakeup);
-        this.poller = queue.poller();
         this.counters = new UdpCounters(metrics.countersManager(), index);
         this.requests = new RequestCounters(metrics.countersManager(), "udp", index);
         this.announceLatency = metrics.latency("udp", "announce", index);
         this.scrapeLatency = metrics.latency("udp", "scrape", index);
-        this.idle = config.engine.frontendIdle;
         this.decoder = new UdpRequestDecoder(
             new ConnectionIds(connectionIdKey, config.udp.connectionIdLifetimeSeconds), config.tracker.allowIpSpoofing,
             config.tracker.allowCrossFamilyIp);
@@ -135,7 +121,8 @@ public final class UdpFrontend implements Runnable
         for (final DatagramChannel channel : this.channels)
         {
             channel.configureBlocking(false);
-            channel.register(selector, SelectionKey.OP_READ);
+            // Attached to tell them from the keys of other frontends on a shared selector.
+            channel.register(selector, SelectionKey.OP_READ, this);
         }
     }
 
@@ -154,88 +141,11 @@ public final class UdpFrontend implements Runnable
         this.access = checker;
     }
 
-    /** Asks the thread to stop receiving, send what is in flight and exit. */
-    public void requestStop()
-    {
-        stopRequested = true;
-        selector.wakeup();
-    }
-
-    public boolean isStopped()
-    {
-        return stopped;
-    }
-
     @Override
-    public void run()
+    protected int pollInbound(final boolean stopping)
     {
-        long drainDeadlineNs = 0;
-        try
-        {
-            while (true)
-            {
-                nowNs = System.nanoTime();
-                epochSeconds = System.currentTimeMillis() / 1000;
-                int work;
-                if (stopRequested)
-                {
-                    if (drainDeadlineNs == 0)
-                    {
-                        drainDeadlineNs = nowNs + DRAIN_TIMEOUT_NS;
-                    }
-                    if (outstanding == 0 || nowNs - drainDeadlineNs > 0)
-                    {
-                        break;
-                    }
-                    work = drainResponses();
-                    if (work == 0)
-                    {
-                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-                    }
-                    continue;
-                }
-                work = receiveAll();
-                if (publishedSinceWake)
-                {
-                    publishedSinceWake = false;
-                    engine.wakeProcessor(); // once for the whole burst (engine.wait_strategy batch_wake)
-                }
-                work += drainResponses();
-                if (work == 0)
-                {
-                    idle();
-                }
-            }
-        }
-        catch (final Throwable t)
-        {
-            LOG.error("udp frontend {} failed", index, t);
-        }
-        finally
-        {
-            closeAll();
-            stopped = true;
-        }
-    }
-
-    private void idle() throws IOException
-    {
-        switch (idle)
-        {
-            case "busy_spin" -> Thread.onSpinWait();
-            case "yield" -> Thread.yield();
-            default ->
-            {
-                queue.parked(true);
-                if (!queue.hasPending() && !stopRequested)
-                {
-                    selector.select(SELECT_TIMEOUT_MS);
-                    // Readiness is only a wake-up call: every cycle tries every channel anyway.
-                    selector.selectedKeys().clear();
-                }
-                queue.parked(false);
-            }
-        }
+        epochSeconds = System.currentTimeMillis() / 1000;
+        return stopping ? 0 : receiveAll();
     }
 
     private int receiveAll()
@@ -361,9 +271,7 @@ public final class UdpFrontend implements Runnable
         e.correlationId |= (long)slot << 32;
         e.frontendId = queue.id();
         e.receivedNs = nowNs;
-        final boolean published = engine.tryPublish(e);
-        publishedSinceWake |= published;
-        if (!published)
+        if (!publish(e))
         {
             // Ring full: drop; the client retries after 15 s, which costs it time, not correctness.
             freeSlots[freeCount++] = slot;
@@ -374,7 +282,6 @@ public final class UdpFrontend implements Runnable
         slotAddress[slot] = from;
         slotChannel[slot] = channelIndex;
         slotFamily[slot] = family;
-        outstanding++;
         if (e.kind == RequestEvent.KIND_ANNOUNCE)
         {
             counters.announces.incrementRelease();
@@ -427,29 +334,13 @@ public final class UdpFrontend implements Runnable
                 System.currentTimeMillis());
     }
 
-    private int drainResponses()
-    {
-        int work = 0;
-        try
-        {
-            while (poller.poll(onResponse) == EventPoller.PollState.PROCESSING)
-            {
-                work++;
-            }
-        }
-        catch (final Exception ex)
-        {
-            LOG.warn("udp frontend {}: response failed: {}", index, ex.toString());
-        }
-        return work;
-    }
-
     /** A bug in one answer loses that answer only: the poller still moves past the event, the thread lives on. */
-    private boolean onResponseSafely(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    @Override
+    protected boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch)
     {
         try
         {
-            return onResponse(r, sequence, endOfBatch);
+            return answer(r);
         }
         catch (final RuntimeException ex)
         {
@@ -459,7 +350,7 @@ public final class UdpFrontend implements Runnable
         }
     }
 
-    private boolean onResponse(final ResponseEvent r, final long sequence, final boolean endOfBatch)
+    private boolean answer(final ResponseEvent r)
     {
         final int slot = (int)(r.correlationId >>> 32);
         final int transactionId = (int)r.correlationId;
@@ -538,7 +429,8 @@ public final class UdpFrontend implements Runnable
         }
     }
 
-    private void closeAll()
+    @Override
+    protected void closeChannels()
     {
         for (final DatagramChannel channel : channels)
         {
@@ -550,14 +442,6 @@ public final class UdpFrontend implements Runnable
             {
                 LOG.warn("closing udp channel: {}", ex.toString());
             }
-        }
-        try
-        {
-            selector.close();
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("closing selector: {}", ex.toString());
         }
     }
 }
