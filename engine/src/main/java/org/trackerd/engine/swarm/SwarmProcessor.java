@@ -126,13 +126,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Private mode's accounting, or null (public mode). */
     private org.trackerd.engine.site.DeltaRecorder deltas;
     /** Peers by kind and family, indexed by {@link #population}: leechers v4, leechers v6, seeders v4, seeders v6. */
-    private final long[] population = new long[4];
+    private final long[] population;
 
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
         final EngineCounters counters, final long seed)
     {
         this.store = store;
         this.map = store.map();
+        this.population = store.population;
         this.queues = queues;
         this.counters = counters;
         this.seed = seed;
@@ -175,6 +176,15 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final long start = System.nanoTime();
         final long nowMs = System.currentTimeMillis();
         clock.update(nowMs);
+        if (store.countsKnown)
+        {
+            // A clean shutdown left its counts: nothing to scan. Swarms of several pages are indexed when first
+            // touched; peers whose lifetime ran out meanwhile go with the first sweep, like any expired peer.
+            publishGauges();
+            LOG.info("{} torrents and {} peers in the store, counted at the last clean shutdown", store.torrents,
+                store.peers);
+            return;
+        }
         deadlineMs = nowMs - peerLifetimeMs;
         final long expiredBefore = counters.peersExpired.get();
         loading = true;
@@ -223,8 +233,35 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
     }
 
-    /** Start-up: indexes a swarm of several pages, counting its peers; its expired peers go afterwards. */
+    /** Start-up scan: indexes a swarm of several pages and counts its peers; its expired peers go afterwards. */
     private void loadBigSwarm(final byte[] infoHash)
+    {
+        final BigSwarm big = readBigSwarm(infoHash, true);
+        store.torrents++;
+        store.peers += big.size();
+        if (big.pages > 1)
+        {
+            bigSwarms.put(big.key, big);
+        }
+    }
+
+    /**
+     * A swarm whose page 0 says it spans several pages and that has no index yet (after a clean restart): index
+     * it now. Returns null, having corrected page 0, when only one page turned out to exist.
+     */
+    private BigSwarm indexBigSwarm(final byte[] infoHash, final int offset)
+    {
+        final byte[] copy = Arrays.copyOfRange(infoHash, offset, offset + 20);
+        final BigSwarm big = readBigSwarm(copy, false);
+        if (big.pages > 1)
+        {
+            bigSwarms.put(big.key, big);
+            return big;
+        }
+        return null;
+    }
+
+    private BigSwarm readBigSwarm(final byte[] infoHash, final boolean count)
     {
         final BigSwarm big = new BigSwarm(new InfoHashKey().set(infoHash, 0, seed));
         int p = 0;
@@ -240,11 +277,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     break;
                 }
                 wrap(page, entry);
-                final int count = Page.count(page);
-                for (int pos = 0; pos < count; pos++)
+                final int n = Page.count(page);
+                for (int pos = 0; pos < n; pos++)
                 {
                     big.put(fingerprint(page, pos), BigSwarm.location(p, pos));
-                    countPeer(Page.flags(page, pos), 1);
+                    if (count)
+                    {
+                        tally(Page.flags(page, pos), 1);
+                    }
                 }
                 big.seeders += Page.seeders(page);
                 big.leechers += Page.leechers(page);
@@ -256,13 +296,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             p++;
         }
         big.pages = p;
-        store.torrents++;
-        store.peers += big.size();
         writePages(big);
-        if (p > 1)
-        {
-            bigSwarms.put(big.key, big);
-        }
+        return big;
     }
 
     public int torrentCount()
@@ -380,6 +415,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private static final int DONE = 0;
     private static final int ANSWERED = 1;
     private static final int PROMOTE = 2;
+    private static final int INDEX = 3;
 
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
@@ -390,8 +426,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int outcome;
         if (big == null)
         {
-            final int single = announceSingle(e, r);
-            if (single == PROMOTE)
+            int single = announceSingle(e, r);
+            if (single == INDEX)
+            {
+                big = indexBigSwarm(e.infoHash, 0);
+                single = big == null ? announceSingle(e, r) : PROMOTE;
+            }
+            if (single == PROMOTE && big != null)
+            {
+                outcome = announceBig(big, e, r);
+            }
+            else if (single == PROMOTE)
             {
                 big = promote(e.infoHash);
                 outcome = announceBig(big, e, r);
@@ -457,6 +502,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 return ANSWERED;
             }
             wrap(page, entry);
+            if (Page.pages(page) > 1)
+            {
+                return INDEX;
+            }
             int pos = Page.find(page, e.peerId, peerIdBuffer);
             if (pos >= 0 && !sameClient(page, pos, e))
             {
@@ -1283,7 +1332,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
                 }
-                final BigSwarm big = bigSwarms.get(hashProbe.set(e.scrapeHashes, offset, seed));
+                BigSwarm big = bigSwarms.get(hashProbe.set(e.scrapeHashes, offset, seed));
                 if (big != null)
                 {
                     r.scrapeComplete[i] = big.seeders;
@@ -1291,6 +1340,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : big.downloaded;
                     continue;
                 }
+                boolean unindexed = false;
                 setKey(e.scrapeHashes, offset, 0);
                 try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
                 {
@@ -1299,10 +1349,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     if (entry != null)
                     {
                         wrap(view, entry);
+                        unindexed = Page.pages(view) > 1;
                         r.scrapeComplete[i] = Page.seeders(view);
                         r.scrapeIncomplete[i] = Page.leechers(view);
                         r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : Page.downloaded(view);
                     }
+                }
+                if (unindexed && (big = indexBigSwarm(e.scrapeHashes, offset)) != null)
+                {
+                    // A swarm of several pages not touched since a clean restart: its counts are the index's.
+                    r.scrapeComplete[i] = big.seeders;
+                    r.scrapeIncomplete[i] = big.leechers;
+                    r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : big.downloaded;
                 }
             }
             r.scrapeCount = n;
@@ -1334,7 +1392,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             for (int i = 0; i < pendingBigCount; i++)
             {
-                final BigSwarm big = bigSwarms.get(hashProbe.set(pendingBig[i], 0, seed));
+                BigSwarm big = bigSwarms.get(hashProbe.set(pendingBig[i], 0, seed));
+                if (big == null)
+                {
+                    big = indexBigSwarm(pendingBig[i], 0);
+                }
                 if (big != null)
                 {
                     sweepBig(big);
@@ -1390,7 +1452,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 wrap(page, entry);
                 for (int pos = 0; pos < count; pos++)
                 {
-                    countPeer(Page.flags(page, pos), 1);
+                    tally(Page.flags(page, pos), 1);
                 }
             }
         }
@@ -1647,6 +1709,15 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     /** Counts a peer in (or out of) the population gauges: by kind and by the family it is counted under. */
     private void countPeer(final int flags, final int delta)
+    {
+        if (loading)
+        {
+            return; // the start-up scan counts what is left afterwards (tally)
+        }
+        tally(flags, delta);
+    }
+
+    private void tally(final int flags, final int delta)
     {
         population[((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0)] += delta;
     }

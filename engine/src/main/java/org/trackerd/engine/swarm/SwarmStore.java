@@ -36,6 +36,8 @@ public final class SwarmStore implements AutoCloseable
     /** Lengths of the map files at the last open, one {@code name length} a line: a truncation check. */
     static final String LENGTHS = "map-lengths";
     static final String FILE = "swarms.dat";
+    /** Written at a clean close: {@code torrents peers leechers-v4 leechers-v6 seeders-v4 seeders-v6}. */
+    static final String COUNTS = "counts";
     static final int KEY_LENGTH = 22;
     /** Bytes per allocation unit of the map: small, so a page wastes little of its last chunk. */
     static final int CHUNK = 16;
@@ -49,6 +51,10 @@ public final class SwarmStore implements AutoCloseable
     /** Kept by the processor: torrents (swarms) and peers in the map. */
     long torrents;
     long peers;
+    /** Kept by the processor: peers by kind and family (leechers v4, leechers v6, seeders v4, seeders v6). */
+    final long[] population = new long[4];
+    /** The counts above were read from the last clean shutdown: no start-up scan is needed to know them. */
+    boolean countsKnown;
     private boolean closed;
 
     private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final boolean recovered,
@@ -120,11 +126,21 @@ public final class SwarmStore implements AutoCloseable
             final ChronicleMap<byte[], byte[]> swarms = openMap(swarmsFile.toFile(), maxTorrents, maxPeers, recover);
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
             Files.writeString(lengthsFile, FILE + " " + Files.size(swarmsFile) + "\n", StandardCharsets.UTF_8);
+            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : null;
+            Files.deleteIfExists(directory.resolve(COUNTS));
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
             LOG.info("store {} at {} in {} ms: {} pages", !exists ? "created" : recover ? "recovered" : "opened",
                 directory, openMs, swarms.longSize());
-            return new SwarmStore(directory, swarms, recover, openMs);
+            final SwarmStore store = new SwarmStore(directory, swarms, recover, openMs);
+            if (counts != null)
+            {
+                store.torrents = counts[0];
+                store.peers = counts[1];
+                System.arraycopy(counts, 2, store.population, 0, 4);
+                store.countsKnown = true;
+            }
+            return store;
         }
         catch (final IOException ex)
         {
@@ -139,6 +155,37 @@ public final class SwarmStore implements AutoCloseable
         {
             throw new StoreException("storage.path '" + directory + "': the store cannot be opened (" + ex +
                 "); it may be damaged or from another version");
+        }
+    }
+
+    /** The counts a clean close wrote, or null when they are missing or unreadable (then the processor counts). */
+    private static long[] readCounts(final Path file)
+    {
+        try
+        {
+            if (!Files.exists(file))
+            {
+                return null;
+            }
+            final String[] parts = Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
+            if (parts.length != 6)
+            {
+                return null;
+            }
+            final long[] counts = new long[6];
+            for (int i = 0; i < 6; i++)
+            {
+                counts[i] = Long.parseLong(parts[i]);
+                if (counts[i] < 0)
+                {
+                    return null;
+                }
+            }
+            return counts;
+        }
+        catch (final IOException | NumberFormatException ex)
+        {
+            return null;
         }
     }
 
@@ -298,6 +345,9 @@ public final class SwarmStore implements AutoCloseable
         swarms.close();
         try
         {
+            Files.writeString(directory.resolve(COUNTS), torrents + " " + peers + " " + population[0] + " " +
+                population[1] + " " + population[2] + " " + population[3] + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
             Files.writeString(directory.resolve("clean-shutdown"), "closed cleanly\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         }

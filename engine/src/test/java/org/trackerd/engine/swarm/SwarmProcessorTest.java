@@ -811,13 +811,42 @@ class SwarmProcessorTest
         assertArrayEquals(new int[] { 0, 0 }, s.complete);
         assertArrayEquals(new int[] { 1, 0 }, s.incomplete);
 
+        // A clean restart starts from the counts the shutdown wrote; the first sweep drops what expired.
         final Harness reopened = restarted.reopen();
+        assertEquals(2, reopened.processor.torrentCount());
+        reopened.tick();
         assertEquals(1, reopened.processor.torrentCount());
         assertEquals(1, reopened.processor.peerCount());
         assertEquals(1, reopened.store.peerCount());
         assertEquals(1, reopened.store.torrentCount());
         final Reply r = reopened.announce(peer(1, 4).left(5));
         assertEquals(List.of(peerIdHex(3)), r.peerIds());
+    }
+
+    /** After a crash (no clean-shutdown marker) the start-up scan counts the map and drops the expired at once. */
+    @Test
+    void expiredPeersAreDroppedAtAStartAfterACrash() throws InterruptedException
+    {
+        final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
+            "\"peer_lifetime_seconds\": 1}}";
+        final Harness h = harness(config);
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(5));
+        h.announce(peer(2, 1).left(5).address(v6(1)));
+        for (int n = 1; n <= 100; n++)
+        {
+            h.announce(peer(3, n).left(n % 2).numWant(0));
+        }
+        Thread.sleep(1_150);
+        h.announce(peer(1, 3).left(5));
+        h.announce(peer(3, 7).left(0).numWant(0));
+        final Harness reopened = h.reopenAfterCrash();
+        assertEquals(2, reopened.processor.torrentCount());
+        assertEquals(2, reopened.processor.peerCount());
+        assertEquals(1, reopened.counters.leechersIpv4.get());
+        assertEquals(1, reopened.counters.seedersIpv4.get());
+        assertEquals(0, reopened.counters.leechersIpv6.get());
+        assertEquals(List.of(peerIdHex(7)), reopened.announce(peer(3, 8).left(5)).peerIds());
     }
 
     @Test
@@ -918,6 +947,25 @@ class SwarmProcessorTest
             processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED);
             processor.loadFromStore();
             request = new RequestEvent(config.tracker.maxScrapeHashes);
+        }
+
+        /** Closes this store, removes what a clean close leaves, and opens it again: the start after a crash. */
+        Harness reopenAfterCrash()
+        {
+            store.close();
+            try
+            {
+                java.nio.file.Files.delete(storeDir.resolve("clean-shutdown"));
+                java.nio.file.Files.delete(storeDir.resolve("counts"));
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new AssertionError(ex);
+            }
+            harnesses.remove(this);
+            final Harness h = new Harness(config, storeDir);
+            harnesses.add(h);
+            return h;
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */
