@@ -33,7 +33,7 @@ fill() { # port
 }
 warm() { # port: JIT and young generation warmed on other torrents, a thousand peers
   loadgen --protocol udp --target "127.0.0.1:$1" --torrents 500 --peers 1000 --numwant 0 --scrape-ratio 0 \
-    --seed 7 --duration 5 >/dev/null
+    --seed 7 --duration 10 >/dev/null
 }
 loadgen --torrents "$torrents" --duration 0 --hashes-file "$work/whitelist.txt"; chmod 644 "$work/whitelist.txt"
 
@@ -88,14 +88,20 @@ restart() { # signal; sets restart_s: seconds from launch to the expected scrape
   : > "$work/trackerd.log"
   local t0 t1; t0=$(date +%s.%N)
   start_tracker; td=$!; pids+=("$td")
-  for _ in $(seq 1 3000); do [ "$(probe $port)" = "$expected" ] && break; sleep 0.01; done
+  local tr=""
+  for _ in $(seq 1 3000); do
+    [ -z "$tr" ] && grep -q "ready:" "$work/trackerd.log" && tr=$(date +%s.%N)
+    [ "$(probe $port)" = "$expected" ] && break; sleep 0.01
+  done
   t1=$(date +%s.%N)
+  [ -z "$tr" ] && tr=$t1
+  ready_s=$(awk -v a="$t0" -v b="$tr" 'BEGIN { printf "%.2f", b - a }')
   [ "$(probe $port)" = "$expected" ] || { echo "restart ($1): swarms not back: $(probe $port) vs $expected"; cat "$work/trackerd.log"; exit 1; }
   restart_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 }
-startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|loaded [0-9]+ torrents.* in [0-9]+ ms)" "$work/trackerd.log" | tr '\n' ' '; }
-restart TERM; clean_s=$restart_s; loaded_clean=$(startup)
-restart KILL; killed_s=$restart_s; loaded_killed=$(startup)
+startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|loaded [0-9]+ torrents.* in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted at the last clean shutdown)" "$work/trackerd.log" | tr '\n' ' '; }
+restart TERM; clean_s=$restart_s; clean_ready=$ready_s; loaded_clean=$(startup)
+restart KILL; killed_s=$restart_s; killed_ready=$ready_s; loaded_killed=$(startup)
 
 ot_resp=$(echo "$ot_out" | field responses); td_resp=$(echo "$td_out" | field responses)
 echo "# $torrents torrents, $peers peers (numwant 0, UDP); RSS growth over the fill divided by peers"
@@ -104,5 +110,5 @@ printf "%-12s %12s %14d %12.1f\n" opentracker "$ot_resp" $(( (ot_after - ot_befo
 printf "%-12s %12s %14d %12.1f\n" trackerd "$td_resp" $(( (td_after - td_before) / 1024 )) "$(awk -v a=$td_after -v b=$td_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
 echo "ratio trackerd/opentracker: $(awk -v a=$td_after -v b=$td_before -v c=$ot_after -v d=$ot_before 'BEGIN{printf "%.2f", (a-b)/(c-d)}')"
 echo "trackerd swarms.dat: $file_mib MiB on disk (allocated for max_torrents/max_peers); first torrent seeders/leechers: $expected"
-echo "restart after SIGTERM: ${clean_s} s to the first scrape answered with the swarms ($loaded_clean)"
-echo "restart after kill -9: ${killed_s} s ($loaded_killed)"
+echo "restart after SIGTERM: ${clean_s} s to the first scrape answered with the swarms, ready: line after ${clean_ready} s ($loaded_clean)"
+echo "restart after kill -9: ${killed_s} s, ready: line after ${killed_ready} s ($loaded_killed)"
