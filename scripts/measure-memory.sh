@@ -64,6 +64,8 @@ warm $port
 td_before=$(rss_kib $td)
 td_out=$(fill $port)
 td_after=$(rss_kib $td)
+# The map file's resident pages on their own (the rest of the growth is the JVM: heap pages, JIT code).
+td_map_kib=$(awk '/swarms.dat/ {m=1; next} /^[0-9a-f]+-[0-9a-f]+ / {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$td/smaps")
 file_mib=$(( $(stat -c %s "$work/data/swarms.dat") / 1048576 ))
 
 # The first torrent's counts, then how long a restart takes to answer them again.
@@ -108,6 +110,7 @@ echo "# $torrents torrents, $peers peers (numwant 0, UDP); RSS growth over the f
 printf "%-12s %12s %14s %12s\n" tracker responses "RSS growth MiB" "B/peer"
 printf "%-12s %12s %14d %12.1f\n" opentracker "$ot_resp" $(( (ot_after - ot_before) / 1024 )) "$(awk -v a=$ot_after -v b=$ot_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
 printf "%-12s %12s %14d %12.1f\n" trackerd "$td_resp" $(( (td_after - td_before) / 1024 )) "$(awk -v a=$td_after -v b=$td_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
+echo "trackerd swarms.dat resident: $(( td_map_kib / 1024 )) MiB = $(awk -v m=$td_map_kib -v p=$peers 'BEGIN{printf "%.1f", m*1024/p}') B/peer"
 echo "ratio trackerd/opentracker: $(awk -v a=$td_after -v b=$td_before -v c=$ot_after -v d=$ot_before 'BEGIN{printf "%.2f", (a-b)/(c-d)}')"
 echo "trackerd swarms.dat: $file_mib MiB on disk (allocated for max_torrents/max_peers); first torrent seeders/leechers: $expected"
 echo "restart after SIGTERM: ${clean_s} s to the first scrape answered with the swarms, ready: line after ${clean_ready} s ($loaded_clean)"
