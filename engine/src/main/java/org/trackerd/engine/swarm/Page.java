@@ -42,8 +42,8 @@ final class Page
 {
     static final int HEADER = 16;
     static final int RECORD = 60;
-    /** Records per page: a swarm's page stays a few KiB, far below a Chronicle segment tier. */
-    static final int CAPACITY = 64;
+    /** Records per page (positions fit 8 bits): a page stays under 16 KiB, far below a Chronicle segment tier. */
+    static final int CAPACITY = 255;
 
     static final int PAGES_OFFSET = 10;
     static final int DOWNLOADED_OFFSET = 12;

@@ -673,7 +673,7 @@ class SwarmProcessorTest
     }
 
     /**
-     * Swarms that outgrow one page (64 peers) and shrink back, across restarts: every answer holds only reachable
+     * Swarms that outgrow one page (255 peers) and shrink back, across restarts: every answer holds only reachable
      * peers, distinct, never the requester, and the counts match a model of the swarm.
      */
     @Test
@@ -690,7 +690,7 @@ class SwarmProcessorTest
                 assertEquals(state.size(), h.processor.peerCount());
             }
             // Grow for the first half, then mostly shrink.
-            final int n = 1 + random.nextInt(300);
+            final int n = 1 + random.nextInt(600);
             final int action = random.nextInt(10);
             final boolean seeder = random.nextBoolean();
             if (action == 0 || (step > 1500 && action < 7))
@@ -743,11 +743,11 @@ class SwarmProcessorTest
     {
         final Harness h = harness("{\"tracker\": {\"announce_interval_seconds\": 1, " +
             "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
-        for (int n = 1; n <= 200; n++)
+        for (int n = 1; n <= 400; n++)
         {
             h.announce(peer(1, n).left(n % 3 == 0 ? 0 : 5).numWant(0));
         }
-        assertEquals(200, h.processor.peerCount());
+        assertEquals(400, h.processor.peerCount());
         Thread.sleep(1_150);
         for (int n = 1; n <= 10; n++)
         {
@@ -755,7 +755,7 @@ class SwarmProcessorTest
         }
         h.tick();
         assertEquals(10, h.processor.peerCount());
-        assertEquals(190, h.counters.peersExpired.get());
+        assertEquals(390, h.counters.peersExpired.get());
         final Reply r = h.announce(peer(1, 11).left(5).numWant(200));
         assertEquals(10, r.peers.size());
         assertEquals(11, r.incomplete);
@@ -833,7 +833,7 @@ class SwarmProcessorTest
         h.announce(peer(1, 1).left(0));
         h.announce(peer(1, 2).left(5));
         h.announce(peer(2, 1).left(5).address(v6(1)));
-        for (int n = 1; n <= 100; n++)
+        for (int n = 1; n <= 300; n++)
         {
             h.announce(peer(3, n).left(n % 2).numWant(0));
         }
