@@ -106,6 +106,9 @@ restart TERM; clean_s=$restart_s; clean_ready=$ready_s; loaded_clean=$(startup)
 restart KILL; killed_s=$restart_s; killed_ready=$ready_s; loaded_killed=$(startup)
 
 ot_resp=$(echo "$ot_out" | field responses); td_resp=$(echo "$td_out" | field responses)
+for r in "opentracker:${ot_resp:-0}" "trackerd:${td_resp:-0}"; do
+  [ "${r#*:}" -lt "$peers" ] && echo "WARNING: ${r%%:*} answered ${r#*:} announces, fewer than the $peers peers: not filled, raise FILL_SECONDS"
+done
 echo "# $torrents torrents, $peers peers (numwant 0, UDP); RSS growth over the fill divided by peers"
 printf "%-12s %12s %14s %12s\n" tracker responses "RSS growth MiB" "B/peer"
 printf "%-12s %12s %14d %12.1f\n" opentracker "$ot_resp" $(( (ot_after - ot_before) / 1024 )) "$(awk -v a=$ot_after -v b=$ot_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
