@@ -5,8 +5,10 @@ import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.TrackerConfig;
 
 import java.nio.charset.StandardCharsets;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,9 +26,10 @@ import java.util.Properties;
  * {@code UPDATE ... JOIN} over the batch's rows, so a row the site deleted meanwhile is skipped instead of failing
  * the whole batch; peers, tokens and snatches are upserted or inserted as Ocelot does.
  *
- * <p>Each instance holds one connection, opened on first use, reused, validated after an idle spell and dropped on
- * any error (the next call reconnects), so it needs no pool: the tracker uses one instance per thread (loader,
- * flusher).
+ * <p>Connections come from a small HikariCP pool shared by the tracker's instances (loader, flusher): reused,
+ * validated by the pool when they sat idle, replaced after a connection-level error. The pool starts without
+ * a connection, so a database that is down at start-up fails the first load, not the construction, and a
+ * borrow never waits longer than {@code private.connect_timeout_ms}.
  *
  * <p>Thread: one thread at a time.
  */
@@ -34,66 +37,53 @@ public final class MariaDbBackend implements SiteBackend
 {
     private static final Logger LOG = LoggerFactory.getLogger(MariaDbBackend.class);
 
-    private final String url;
-    private final Properties properties = new Properties();
+    private final HikariDataSource pool;
+    private final boolean ownsPool;
     private final int batchSize;
-    /** A connection unused this long is checked ({@link Connection#isValid}) before it is used again. */
-    static final long VALIDATE_AFTER_IDLE_NS = 30_000_000_000L;
-
-    private Connection connection;
-    private long lastUsedNs;
     private long writes;
 
+    /** An instance with a pool of its own (closed with it). */
     public MariaDbBackend(final TrackerConfig.Private config)
     {
-        this.url = config.databaseUrl;
-        if (!config.databaseUser.isEmpty())
-        {
-            properties.setProperty("user", config.databaseUser);
-        }
-        if (!config.databasePassword.isEmpty())
-        {
-            properties.setProperty("password", config.databasePassword);
-        }
-        properties.setProperty("connectTimeout", Integer.toString(config.connectTimeoutMs));
-        properties.setProperty("socketTimeout", Integer.toString(Math.max(10_000, 5 * config.connectTimeoutMs)));
+        this(config, pool(config, 1), true);
+    }
+
+    /** An instance borrowing from a pool shared with others; the caller closes the pool. */
+    public MariaDbBackend(final TrackerConfig.Private config, final HikariDataSource pool)
+    {
+        this(config, pool, false);
+    }
+
+    private MariaDbBackend(final TrackerConfig.Private config, final HikariDataSource pool, final boolean ownsPool)
+    {
+        this.pool = pool;
+        this.ownsPool = ownsPool;
         this.batchSize = config.batchSize;
     }
 
-    /**
-     * The connection, reused across calls; one that sat idle (the server or a proxy may have closed it meanwhile)
-     * is validated first and replaced if dead, so a flush after a quiet spell does not fail once for nothing.
-     */
-    private Connection connection() throws SQLException
+    /** The pool for the site database: {@code size} connections at most, none opened until one is needed. */
+    public static HikariDataSource pool(final TrackerConfig.Private config, final int size)
     {
-        final long nowNs = System.nanoTime();
-        if (connection != null && nowNs - lastUsedNs > VALIDATE_AFTER_IDLE_NS && !connection.isValid(2))
+        final HikariConfig c = new HikariConfig();
+        c.setPoolName("trackerd-site-db");
+        c.setJdbcUrl(config.databaseUrl);
+        if (!config.databaseUser.isEmpty())
         {
-            LOG.debug("database connection went stale while idle: reconnecting");
-            drop();
+            c.setUsername(config.databaseUser);
         }
-        if (connection == null)
+        if (!config.databasePassword.isEmpty())
         {
-            connection = DriverManager.getConnection(url, properties);
+            c.setPassword(config.databasePassword);
         }
-        lastUsedNs = nowNs;
-        return connection;
-    }
-
-    private void drop()
-    {
-        if (connection != null)
-        {
-            try
-            {
-                connection.close();
-            }
-            catch (final SQLException ignored)
-            {
-                // already broken
-            }
-            connection = null;
-        }
+        c.addDataSourceProperty("connectTimeout", Integer.toString(config.connectTimeoutMs));
+        c.addDataSourceProperty("socketTimeout", Integer.toString(Math.max(10_000, 5 * config.connectTimeoutMs)));
+        c.setMaximumPoolSize(size);
+        c.setMinimumIdle(0);
+        c.setConnectionTimeout(Math.max(250, config.connectTimeoutMs));
+        c.setValidationTimeout(Math.max(250, Math.min(2_000, config.connectTimeoutMs)));
+        c.setInitializationFailTimeout(-1);
+        c.setAutoCommit(true);
+        return new HikariDataSource(c);
     }
 
     @Override
@@ -101,55 +91,57 @@ public final class MariaDbBackend implements SiteBackend
     {
         try
         {
-            final Connection c = connection();
-            c.setAutoCommit(true);
-            final List<SiteData.User> users = new ArrayList<>();
-            final List<SiteData.Torrent> torrents = new ArrayList<>();
-            final List<byte[]> whitelist = new ArrayList<>();
-            final List<SiteData.Token> tokens = new ArrayList<>();
-            try (Statement s = c.createStatement())
+            try (Connection c = pool.getConnection())
             {
-                try (ResultSet r = s.executeQuery(
-                    "SELECT ID, torrent_pass, can_leech, Enabled FROM users_main WHERE torrent_pass <> ''"))
+                c.setAutoCommit(true);
+                final List<SiteData.User> users = new ArrayList<>();
+                final List<SiteData.Torrent> torrents = new ArrayList<>();
+                final List<byte[]> whitelist = new ArrayList<>();
+                final List<SiteData.Token> tokens = new ArrayList<>();
+                try (Statement s = c.createStatement())
                 {
-                    while (r.next())
+                    try (ResultSet r = s.executeQuery(
+                        "SELECT ID, torrent_pass, can_leech, Enabled FROM users_main WHERE torrent_pass <> ''"))
                     {
-                        users.add(new SiteData.User(r.getInt(1), r.getString(2), r.getInt(3) != 0,
-                            "1".equals(r.getString(4))));
-                    }
-                }
-                try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent, Snatched FROM torrents"))
-                {
-                    while (r.next())
-                    {
-                        torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3)),
-                            r.getLong(4)));
-                    }
-                }
-                try (ResultSet r = s.executeQuery("SELECT peer_id FROM xbt_client_whitelist"))
-                {
-                    while (r.next())
-                    {
-                        final String prefix = r.getString(1);
-                        if (prefix != null && !prefix.isEmpty())
+                        while (r.next())
                         {
-                            whitelist.add(prefix.getBytes(StandardCharsets.ISO_8859_1));
+                            users.add(new SiteData.User(r.getInt(1), r.getString(2), r.getInt(3) != 0,
+                                "1".equals(r.getString(4))));
+                        }
+                    }
+                    try (ResultSet r = s.executeQuery("SELECT ID, info_hash, FreeTorrent, Snatched FROM torrents"))
+                    {
+                        while (r.next())
+                        {
+                            torrents.add(new SiteData.Torrent(r.getInt(1), r.getBytes(2), freeTorrent(r.getString(3)),
+                                r.getLong(4)));
+                        }
+                    }
+                    try (ResultSet r = s.executeQuery("SELECT peer_id FROM xbt_client_whitelist"))
+                    {
+                        while (r.next())
+                        {
+                            final String prefix = r.getString(1);
+                            if (prefix != null && !prefix.isEmpty())
+                            {
+                                whitelist.add(prefix.getBytes(StandardCharsets.ISO_8859_1));
+                            }
+                        }
+                    }
+                    try (ResultSet r = s.executeQuery("SELECT UserID, TorrentID FROM users_freeleeches WHERE Expired = 0"))
+                    {
+                        while (r.next())
+                        {
+                            tokens.add(new SiteData.Token(r.getInt(1), r.getInt(2)));
                         }
                     }
                 }
-                try (ResultSet r = s.executeQuery("SELECT UserID, TorrentID FROM users_freeleeches WHERE Expired = 0"))
-                {
-                    while (r.next())
-                    {
-                        tokens.add(new SiteData.Token(r.getInt(1), r.getInt(2)));
-                    }
-                }
+                return new SiteData(users, torrents, whitelist, tokens);
             }
-            return new SiteData(users, torrents, whitelist, tokens);
         }
         catch (final SQLException ex)
         {
-            drop();
+            LOG.debug("database error: {}", ex.toString());
             throw ex;
         }
     }
@@ -164,58 +156,60 @@ public final class MariaDbBackend implements SiteBackend
     {
         try
         {
-            final Connection c = connection();
-            c.setAutoCommit(false);
-            try
+            try (Connection c = pool.getConnection())
             {
-                try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
-                {
-                    s.setLong(1, batch.id);
-                    try (ResultSet r = s.executeQuery())
-                    {
-                        if (r.next())
-                        {
-                            c.rollback();
-                            return false;
-                        }
-                    }
-                }
-                writeUsers(c, batch);
-                writeTokens(c, batch);
-                writeTorrents(c, batch);
-                writePeers(c, batch);
-                writeSnatches(c, batch);
-                try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
-                {
-                    s.setLong(1, batch.id);
-                    s.executeUpdate();
-                }
-                if (++writes % 1000 == 0)
-                {
-                    try (Statement s = c.createStatement())
-                    {
-                        s.executeUpdate("DELETE FROM trackerd_batches WHERE flushed_at < NOW() - INTERVAL 7 DAY");
-                    }
-                }
-                c.commit();
-                return true;
-            }
-            catch (final SQLException ex)
-            {
+                c.setAutoCommit(false);
                 try
                 {
-                    c.rollback();
+                    try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+                    {
+                        s.setLong(1, batch.id);
+                        try (ResultSet r = s.executeQuery())
+                        {
+                            if (r.next())
+                            {
+                                c.rollback();
+                                return false;
+                            }
+                        }
+                    }
+                    writeUsers(c, batch);
+                    writeTokens(c, batch);
+                    writeTorrents(c, batch);
+                    writePeers(c, batch);
+                    writeSnatches(c, batch);
+                    try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
+                    {
+                        s.setLong(1, batch.id);
+                        s.executeUpdate();
+                    }
+                    if (++writes % 1000 == 0)
+                    {
+                        try (Statement s = c.createStatement())
+                        {
+                            s.executeUpdate("DELETE FROM trackerd_batches WHERE flushed_at < NOW() - INTERVAL 7 DAY");
+                        }
+                    }
+                    c.commit();
+                    return true;
                 }
-                catch (final SQLException ignored)
+                catch (final SQLException ex)
                 {
-                    // the connection is gone; the transaction with it
+                    try
+                    {
+                        c.rollback();
+                    }
+                    catch (final SQLException ignored)
+                    {
+                        // the connection is gone; the transaction with it
+                    }
+                    throw ex;
                 }
-                throw ex;
             }
         }
         catch (final SQLException ex)
         {
-            drop();
+            LOG.debug("database error: {}", ex.toString());
             throw ex;
         }
     }
@@ -381,12 +375,14 @@ public final class MariaDbBackend implements SiteBackend
     {
         try
         {
-            return connection().isValid(2);
+            try (Connection c = pool.getConnection())
+            {
+                return c.isValid(2);
+            }
         }
         catch (final SQLException ex)
         {
             LOG.debug("database ping failed: {}", ex.toString());
-            drop();
             return false;
         }
     }
@@ -394,6 +390,9 @@ public final class MariaDbBackend implements SiteBackend
     @Override
     public void close()
     {
-        drop();
+        if (ownsPool)
+        {
+            pool.close();
+        }
     }
 }

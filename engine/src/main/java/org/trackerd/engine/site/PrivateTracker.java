@@ -68,7 +68,20 @@ public final class PrivateTracker implements AutoCloseable
     public static PrivateTracker mariaDb(final TrackerConfig.Private config, final Path directory,
         final int maxPeers, final CountersManager countersManager) throws IOException
     {
-        return new PrivateTracker(config, directory, maxPeers, countersManager, MariaDbBackend::new);
+        // One small pool for the loader and the flusher (and the site-control reloads that use the loader).
+        final com.zaxxer.hikari.HikariDataSource pool = MariaDbBackend.pool(config, 2);
+        try
+        {
+            final PrivateTracker tracker = new PrivateTracker(config, directory, maxPeers, countersManager,
+                c -> new MariaDbBackend(c, pool));
+            tracker.onClose = pool::close;
+            return tracker;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            pool.close();
+            throw ex;
+        }
     }
 
     /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
@@ -163,5 +176,11 @@ public final class PrivateTracker implements AutoCloseable
         {
             loader.close();
         }
+        onClose.run();
     }
+
+    /** Runs last in {@link #close()}: what the factory opened for the backends (the shared pool). */
+    private Runnable onClose = () ->
+    {
+    };
 }
