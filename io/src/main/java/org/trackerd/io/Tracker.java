@@ -245,7 +245,9 @@ public final class Tracker implements AutoCloseable
             InetSocketAddress address = config.http.listen.get(a);
             for (int t = 0; t < threads; t++)
             {
-                final ServerSocketChannel server = ServerSocketChannel.open();
+                // An IPv4 listen address gets an IPv4 socket: the kernel's IPv4 path, not IPv6 with mapped addresses.
+                final ServerSocketChannel server = address.getAddress() instanceof java.net.Inet4Address ?
+                    ServerSocketChannel.open(java.net.StandardProtocolFamily.INET) : ServerSocketChannel.open();
                 perThread.get(t).add(server);
                 server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 if (threads > 1)
@@ -407,7 +409,9 @@ public final class Tracker implements AutoCloseable
             InetSocketAddress address = config.udp.listen.get(a);
             for (int t = 0; t < threads; t++)
             {
-                final DatagramChannel channel = DatagramChannel.open();
+                // An IPv4 listen address gets an IPv4 socket: the kernel's IPv4 path, not IPv6 with mapped addresses.
+                final DatagramChannel channel = address.getAddress() instanceof java.net.Inet4Address ?
+                    DatagramChannel.open(java.net.StandardProtocolFamily.INET) : DatagramChannel.open();
                 perThread.get(t).add(channel);
                 if (threads > 1)
                 {
