@@ -40,6 +40,7 @@ public final class TrackerConfig
         access = new Access(root.section("access"));
         privateTracker = new Private(root.section("private"), tracker.isPrivate());
         root.rejectUnknownKeys();
+        engine.resolve(http.threads, udp.threads);
         if (engine.isShared() && http.threads > 1)
         {
             throw new ConfigException("config key 'http.threads': " + http.threads + " threads, but " +
@@ -320,10 +321,14 @@ public final class TrackerConfig
         public final long expirySweepSeconds;
         /**
          * {@link #THREADING_DEDICATED}: a thread per frontend, the swarm processor and a ticker, meeting at the
-         * rings; {@link #THREADING_SHARED}: one thread runs every frontend and the swarm processor as one duty cycle.
+         * rings; {@link #THREADING_SHARED}: one thread runs every frontend and the swarm processor as one duty cycle;
+         * {@link #THREADING_AUTO} (the default): shared when there is one HTTP and one UDP thread and the default
+         * wait strategy, else dedicated.
          */
         public final String threading;
+        private boolean shared;
 
+        public static final String THREADING_AUTO = "auto";
         public static final String THREADING_DEDICATED = "dedicated";
         public static final String THREADING_SHARED = "shared";
 
@@ -336,13 +341,21 @@ public final class TrackerConfig
             frontendIdle = r.choice("frontend_idle", "block", "block", "yield", "busy_spin");
             expiryTickMs = r.longValue("expiry_tick_ms", 100, 1, 60_000);
             expirySweepSeconds = r.longValue("expiry_sweep_seconds", 60, 1, 86_400);
-            threading = r.choice("threading", THREADING_DEDICATED, THREADING_DEDICATED, THREADING_SHARED);
+            threading = r.choice("threading", THREADING_AUTO, THREADING_AUTO, THREADING_DEDICATED, THREADING_SHARED);
             r.rejectUnknownKeys();
         }
 
+        /** Settles {@code auto}: one thread for everything when nothing asks for more. */
+        void resolve(final int httpThreads, final int udpThreads)
+        {
+            shared = THREADING_SHARED.equals(threading) || (THREADING_AUTO.equals(threading) && httpThreads == 1 &&
+                udpThreads == 1 && "lite_blocking".equals(waitStrategy));
+        }
+
+        /** Whether one thread runs every frontend and the swarm processor ({@code threading} as resolved). */
         public boolean isShared()
         {
-            return THREADING_SHARED.equals(threading);
+            return shared;
         }
 
         private static int powerOfTwo(final ConfigReader r, final String name, final int defaultValue)

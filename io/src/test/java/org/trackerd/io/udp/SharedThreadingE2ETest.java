@@ -172,6 +172,45 @@ class SharedThreadingE2ETest
         final ConfigException unknown = assertThrows(ConfigException.class, () -> TrackerConfig.parse(
             "{\"engine\":{\"threading\":\"pooled\"}}"));
         assertTrue(unknown.getMessage().contains("engine.threading"), unknown.getMessage());
-        assertFalse(TrackerConfig.parse("{}").engine.isShared());
+        // auto (the default): one thread when nothing asks for more, else a thread per frontend and processor
+        assertTrue(TrackerConfig.parse("{}").engine.isShared());
+        assertFalse(TrackerConfig.parse("{\"http\":{\"threads\":2}}").engine.isShared());
+        assertFalse(TrackerConfig.parse("{\"engine\":{\"wait_strategy\":\"busy_spin\"}}").engine.isShared());
+        assertFalse(TrackerConfig.parse("{\"engine\":{\"threading\":\"dedicated\"}}").engine.isShared());
+    }
+
+    /** The other mode, now that most end-to-end tests run on the default (shared) one. */
+    @Test
+    @Timeout(60)
+    void dedicatedThreadsServeHttpAndUdpAndStop() throws Exception
+    {
+        final TrackerHarness harness = new TrackerHarness(dir.resolve("dedicated"))
+            .set("udp", "listen", "[\"127.0.0.1:0\"]")
+            .set("engine", "threading", "\"dedicated\"").start();
+        try
+        {
+            final List<String> threads = trackerThreads();
+            assertTrue(threads.stream().anyMatch(n -> n.startsWith("trackerd-swarm")), threads::toString);
+            assertTrue(threads.stream().anyMatch(n -> n.startsWith("trackerd-udp")), threads::toString);
+            assertTrue(threads.stream().noneMatch(n -> n.startsWith(SHARED_THREAD)), threads::toString);
+            final byte[] h = hash("dedicated");
+            harness.announce(seeder(h, peerId(1), 7101));
+            try (UdpTrackerE2ETest.Client client = new UdpTrackerE2ETest.Client(harness.tracker().udpAddresses().get(0)))
+            {
+                final long connectionId = client.connect();
+                final AnnounceResponseFlyweight a = client.announce(connectionId, h,
+                    "-UD0001-000000000009".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 7102, 1000,
+                    EVENT_STARTED, null);
+                assertEquals(1, a.seeders());
+                assertEquals(1, a.leechers());
+                assertTrue(client.peers().contains("127.0.0.1:7101"), () -> "peers: " + safePeers(client));
+            }
+            assertEquals(1L, harness.scrape(h).get("incomplete"));
+        }
+        finally
+        {
+            harness.close();
+        }
+        assertTrue(trackerThreads().isEmpty(), () -> "threads left: " + trackerThreads());
     }
 }
