@@ -422,7 +422,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         peerIdBuffer.wrap(e.peerId);
         addressBuffer.wrap(e.address);
         completedNow = false;
-        BigSwarm big = bigSwarms.get(hashProbe.set(e.infoHash, 0, seed));
+        BigSwarm big = bigSwarm(e.infoHash, 0);
         final int outcome;
         if (big == null)
         {
@@ -459,6 +459,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 deltas.announce(e, r.complete, r.incomplete, completedNow, clock.time());
             }
         }
+    }
+
+    /** The index of a swarm of several pages, or null; no hashing at all while there is none (the common case). */
+    private BigSwarm bigSwarm(final byte[] infoHash, final int offset)
+    {
+        return bigSwarms.isEmpty() ? null : bigSwarms.get(hashProbe.set(infoHash, offset, seed));
     }
 
     /** An announce to a swarm of at most one page, under one lock of its map entry. */
@@ -1332,7 +1338,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
                 }
-                BigSwarm big = bigSwarms.get(hashProbe.set(e.scrapeHashes, offset, seed));
+                BigSwarm big = bigSwarm(e.scrapeHashes, offset);
                 if (big != null)
                 {
                     r.scrapeComplete[i] = big.seeders;
