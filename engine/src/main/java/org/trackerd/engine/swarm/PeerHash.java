@@ -1,6 +1,6 @@
 package org.trackerd.engine.swarm;
 
-import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -19,40 +19,34 @@ final class PeerHash
     {
     }
 
+    /** A seeded 32-bit hash of the 20 bytes at {@code offset}: the fingerprint, folded. */
     static int hash(final byte[] bytes, final int offset, final long seed)
     {
-        long h = seed;
-        h = mix(h ^ (long)LONG.get(bytes, offset));
-        h = mix(h ^ (long)LONG.get(bytes, offset + 8));
-        h = mix(h ^ ((int)INT.get(bytes, offset + 16) & 0xFFFF_FFFFL));
+        final long h = mix((long)LONG.get(bytes, offset), (long)LONG.get(bytes, offset + 8),
+            (int)INT.get(bytes, offset + 16), seed);
         return (int)(h ^ (h >>> 32));
-    }
-
-    private static long mix(final long v)
-    {
-        long x = v * 0x9E3779B97F4A7C15L;
-        x ^= x >>> 29;
-        x *= 0xBF58476D1CE4E5B9L;
-        return x ^ (x >>> 32);
-    }
-
-    static int tableSizeFor(final int capacity)
-    {
-        return BitUtil.findNextPositivePowerOfTwo(Math.max(4, capacity * 2));
     }
 
     /**
      * A seeded 64-bit fingerprint of a 20-byte id, never 0; equal for the same bytes whether read from an array
      * or from a page.
      */
-    static long fingerprint(final org.agrona.DirectBuffer buffer, final int offset, final long seed)
+    static long fingerprint(final DirectBuffer buffer, final int offset, final long seed)
     {
-        long h = fmix(seed ^ buffer.getLong(offset, ByteOrder.LITTLE_ENDIAN));
-        h = fmix(h ^ buffer.getLong(offset + 8, ByteOrder.LITTLE_ENDIAN));
-        h = fmix(h ^ (buffer.getInt(offset + 16, ByteOrder.LITTLE_ENDIAN) & 0xFFFF_FFFFL));
+        final long h = mix(buffer.getLong(offset, ByteOrder.LITTLE_ENDIAN),
+            buffer.getLong(offset + 8, ByteOrder.LITTLE_ENDIAN), buffer.getInt(offset + 16, ByteOrder.LITTLE_ENDIAN),
+            seed);
         return h == 0 ? 1 : h;
     }
 
+    private static long mix(final long a, final long b, final int c, final long seed)
+    {
+        long h = fmix(seed ^ a);
+        h = fmix(h ^ b);
+        return fmix(h ^ (c & 0xFFFF_FFFFL));
+    }
+
+    /** MurmurHash3's 64-bit finaliser. */
     private static long fmix(final long v)
     {
         long x = (v ^ (v >>> 33)) * 0xFF51AFD7ED558CCDL;

@@ -296,7 +296,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             p++;
         }
         big.pages = p;
-        writePages(big);
+        writeHeader(big);
         return big;
     }
 
@@ -328,8 +328,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             switch (event.kind)
             {
-                case RequestEvent.KIND_ANNOUNCE -> announce(event);
-                case RequestEvent.KIND_SCRAPE -> scrape(event);
+                case RequestEvent.KIND_ANNOUNCE, RequestEvent.KIND_SCRAPE -> answer(event);
                 case RequestEvent.KIND_TICK -> expirySlice();
                 default ->
                 {
@@ -389,9 +388,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         return r;
     }
 
-    private void announce(final RequestEvent e)
+    /**
+     * Answers an announce or a scrape into a slot of the asking frontend's response ring; a full ring skips the
+     * request unapplied (see {@link #claim}).
+     */
+    private void answer(final RequestEvent e)
     {
-        counters.announces.incrementRelease();
+        final boolean isAnnounce = e.kind == RequestEvent.KIND_ANNOUNCE;
+        (isAnnounce ? counters.announces : counters.scrapes).incrementRelease();
         final ResponseQueue queue = queues[e.frontendId];
         final RingBuffer<ResponseEvent> ring = queue.ring();
         final long sequence = claim(ring);
@@ -402,7 +406,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         try
         {
             final ResponseEvent r = begin(e, ring, sequence);
-            processAnnounce(e, r);
+            if (isAnnounce)
+            {
+                processAnnounce(e, r);
+            }
+            else
+            {
+                processScrape(e, r);
+            }
         }
         finally
         {
@@ -423,30 +434,20 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         addressBuffer.wrap(e.address);
         completedNow = false;
         BigSwarm big = bigSwarm(e.infoHash, 0);
-        final int outcome;
+        int outcome = DONE;
         if (big == null)
         {
-            int single = announceSingle(e, r);
-            if (single == INDEX)
+            outcome = announceSingle(e, r);
+            if (outcome == INDEX && (big = indexBigSwarm(e.infoHash, 0)) == null)
             {
-                big = indexBigSwarm(e.infoHash, 0);
-                single = big == null ? announceSingle(e, r) : PROMOTE;
+                outcome = announceSingle(e, r); // page 0 claimed more pages than there were: it is one page
             }
-            if (single == PROMOTE && big != null)
-            {
-                outcome = announceBig(big, e, r);
-            }
-            else if (single == PROMOTE)
+            if (big == null && outcome == PROMOTE)
             {
                 big = promote(e.infoHash);
-                outcome = announceBig(big, e, r);
-            }
-            else
-            {
-                outcome = single;
             }
         }
-        else
+        if (big != null)
         {
             outcome = announceBig(big, e, r);
         }
@@ -601,9 +602,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             return true;
         }
         Page.moveToEnd(page, pos, tmp, null);
-        final byte[] value = values[count - 1];
-        page.getBytes(0, value, 0, value.length);
-        entry.doReplaceValue(c.wrapValueAsData(value));
+        replace(entry, page, count - 1);
         wrap(page, c.entry());
         return false;
     }
@@ -611,22 +610,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** The swarm outgrew its one page: index it; its next peer opens page 1. */
     private BigSwarm promote(final byte[] infoHash)
     {
-        final BigSwarm big = new BigSwarm(new InfoHashKey().set(infoHash, 0, seed));
-        setKey(infoHash, 0, 0);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
-        {
-            c.readLock().lock();
-            wrap(page, c.entry());
-            final int count = Page.count(page);
-            for (int pos = 0; pos < count; pos++)
-            {
-                big.put(fingerprint(page, pos), BigSwarm.location(0, pos));
-            }
-            big.seeders = Page.seeders(page);
-            big.leechers = Page.leechers(page);
-            big.downloaded = Page.downloaded(page);
-        }
-        big.pages = 1;
+        final BigSwarm big = readBigSwarm(infoHash, false);
         bigSwarms.put(big.key, big);
         return big;
     }
@@ -690,7 +674,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 big.downloaded++;
                 counters.downloadsCompleted.incrementRelease();
-                writeDownloaded(big);
+                writeHeader(big);
             }
         }
         if (location < 0)
@@ -714,7 +698,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 big.downloaded++;
                 counters.downloadsCompleted.incrementRelease();
-                writeDownloaded(big);
+                writeHeader(big);
             }
         }
 
@@ -796,7 +780,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 location = BigSwarm.location(p, pos);
             }
             big.pages = p + 1;
-            writePages(big);
+            writeHeader(big);
         }
         big.put(fingerprint, location);
         if (e.left == 0)
@@ -861,9 +845,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             else
             {
-                final byte[] value = values[count];
-                page.getBytes(0, value, 0, value.length);
-                entry.doReplaceValue(c.wrapValueAsData(value));
+                replace(entry, page, count);
             }
         }
         if (p != last)
@@ -879,7 +861,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             counters.torrentsRemoved.incrementRelease();
             return;
         }
-        writePages(big);
+        writeHeader(big);
         if (big.pages == 1)
         {
             bigSwarms.remove(big.key);
@@ -913,9 +895,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     }
                     else
                     {
-                        final byte[] value = values[count - 1];
-                        page.getBytes(0, value, 0, value.length);
-                        entry.doReplaceValue(c.wrapValueAsData(value));
+                        replace(entry, page, count - 1);
                     }
                     took = true;
                 }
@@ -962,7 +942,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
-    private void writePages(final BigSwarm big)
+    /** Writes a big swarm's page count and downloaded count into its page 0 header. */
+    private void writeHeader(final BigSwarm big)
     {
         setKey(big.key.bytes, 0, 0);
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
@@ -973,20 +954,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 wrap(view, entry);
                 Page.pages(view, big.pages);
-            }
-        }
-    }
-
-    private void writeDownloaded(final BigSwarm big)
-    {
-        setKey(big.key.bytes, 0, 0);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
-        {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
-            {
-                wrap(view, entry);
                 Page.downloaded(view, big.downloaded);
             }
         }
@@ -1313,39 +1280,19 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
-    private void scrape(final RequestEvent e)
+    private void processScrape(final RequestEvent e, final ResponseEvent r)
     {
-        counters.scrapes.incrementRelease();
-        final ResponseQueue queue = queues[e.frontendId];
-        final RingBuffer<ResponseEvent> ring = queue.ring();
-        final long sequence = claim(ring);
-        if (sequence < 0)
+        final int n = Math.min(e.scrapeCount, r.scrapeComplete.length);
+        for (int i = 0; i < n; i++)
         {
-            return;
-        }
-        try
-        {
-            final ResponseEvent r = begin(e, ring, sequence);
-            final int n = Math.min(e.scrapeCount, r.scrapeComplete.length);
-            for (int i = 0; i < n; i++)
+            final int offset = i * RequestEvent.HASH_LENGTH;
+            System.arraycopy(e.scrapeHashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
+            r.scrapeComplete[i] = 0;
+            r.scrapeIncomplete[i] = 0;
+            r.scrapeDownloaded[i] = 0;
+            BigSwarm big = bigSwarm(e.scrapeHashes, offset);
+            if (big == null)
             {
-                final int offset = i * RequestEvent.HASH_LENGTH;
-                System.arraycopy(e.scrapeHashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
-                r.scrapeComplete[i] = 0;
-                r.scrapeIncomplete[i] = 0;
-                r.scrapeDownloaded[i] = 0;
-                if (deltas != null)
-                {
-                    r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
-                }
-                BigSwarm big = bigSwarm(e.scrapeHashes, offset);
-                if (big != null)
-                {
-                    r.scrapeComplete[i] = big.seeders;
-                    r.scrapeIncomplete[i] = big.leechers;
-                    r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : big.downloaded;
-                    continue;
-                }
                 boolean unindexed = false;
                 setKey(e.scrapeHashes, offset, 0);
                 try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
@@ -1358,24 +1305,28 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                         unindexed = Page.pages(view) > 1;
                         r.scrapeComplete[i] = Page.seeders(view);
                         r.scrapeIncomplete[i] = Page.leechers(view);
-                        r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : Page.downloaded(view);
+                        r.scrapeDownloaded[i] = Page.downloaded(view);
                     }
                 }
-                if (unindexed && (big = indexBigSwarm(e.scrapeHashes, offset)) != null)
+                if (unindexed)
                 {
                     // A swarm of several pages not touched since a clean restart: its counts are the index's.
-                    r.scrapeComplete[i] = big.seeders;
-                    r.scrapeIncomplete[i] = big.leechers;
-                    r.scrapeDownloaded[i] = deltas != null ? r.scrapeDownloaded[i] : big.downloaded;
+                    big = indexBigSwarm(e.scrapeHashes, offset);
                 }
             }
-            r.scrapeCount = n;
+            if (big != null)
+            {
+                r.scrapeComplete[i] = big.seeders;
+                r.scrapeIncomplete[i] = big.leechers;
+                r.scrapeDownloaded[i] = big.downloaded;
+            }
+            if (deltas != null)
+            {
+                // Private mode reports the site's snatch count (torrents.Snatched), which outlives the swarm.
+                r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
+            }
         }
-        finally
-        {
-            ring.publish(sequence);
-            queue.dirty = true;
-        }
+        r.scrapeCount = n;
     }
 
     /**
@@ -1534,9 +1485,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             return 0;
         }
-        final byte[] value = values[n];
-        scratch.getBytes(0, value, 0, value.length);
-        entry.doReplaceValue(entry.context().wrapValueAsData(value));
+        replace(entry, scratch, n);
         return n;
     }
 
@@ -1741,6 +1690,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         System.arraycopy(infoHash, offset, key, 0, 20);
         keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
+    }
+
+    /** Replaces the entry's page with the first {@code count} records of {@code source} (a page cut short). */
+    private void replace(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
+    {
+        final byte[] value = values[count];
+        source.getBytes(0, value, 0, value.length);
+        entry.doReplaceValue(entry.context().wrapValueAsData(value));
     }
 
     private static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)

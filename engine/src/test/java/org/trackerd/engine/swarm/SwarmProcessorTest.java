@@ -650,26 +650,42 @@ class SwarmProcessorTest
             s[0] |= ipv6 ? 2 : 1;
             s[1] = seeder ? 1 : 0;
             // Wanting everything must give exactly the reachable peers, each once.
-            final Set<String> expected = new HashSet<>();
-            for (final java.util.Map.Entry<Integer, int[]> e : state.entrySet())
-            {
-                if (e.getKey() != n && (e.getValue()[0] & (ipv6 ? 2 : 1)) != 0 && !(seeder && e.getValue()[1] == 1))
-                {
-                    expected.add(peerIdHex(e.getKey()));
-                }
-            }
-            final Reply all = h.announce((ipv6 ? peer(1, n).address(v6(n)) : peer(1, n).ipv4(10, 0, n >> 8, n))
-                .left(seeder ? 0 : 5).key(n).numWant(200));
-            assertEquals(expected.size(), all.peers.size());
-            assertEquals(expected, Set.copyOf(all.peerIds()));
-            int seeders = 0;
-            for (final int[] v : state.values())
-            {
-                seeders += v[1];
-            }
-            assertEquals(seeders, all.complete);
-            assertEquals(state.size() - seeders, all.incomplete);
+            assertAnswerMatchesModel(h, state, n, ipv6, seeder);
         }
+    }
+
+    /**
+     * Announces peer {@code n} of torrent 1 wanting 200 peers and checks the answer and a scrape against the model
+     * ({@code state}: peer -> {family bits 1 = IPv4, 2 = IPv6; seeder 0/1}): only peers reachable over the
+     * requester's family (leechers only for a seeder), never the requester, each once, all of them when they are
+     * no more than 200, and the counts.
+     */
+    private static void assertAnswerMatchesModel(final Harness h, final java.util.Map<Integer, int[]> state,
+        final int n, final boolean ipv6, final boolean seeder)
+    {
+        final Set<String> expected = new HashSet<>();
+        for (final java.util.Map.Entry<Integer, int[]> e : state.entrySet())
+        {
+            if (e.getKey() != n && (e.getValue()[0] & (ipv6 ? 2 : 1)) != 0 && !(seeder && e.getValue()[1] == 1))
+            {
+                expected.add(peerIdHex(e.getKey()));
+            }
+        }
+        final Reply all = h.announce((ipv6 ? peer(1, n).address(v6(n)) : peer(1, n).ipv4(10, 0, n >> 8, n))
+            .left(seeder ? 0 : 5).key(n).numWant(200));
+        assertEquals(Math.min(200, expected.size()), all.peers.size());
+        assertEquals(all.peers.size(), Set.copyOf(all.peerIds()).size(), "distinct");
+        assertTrue(expected.containsAll(all.peerIds()), "only reachable peers, never the requester");
+        int seeders = 0;
+        for (final int[] v : state.values())
+        {
+            seeders += v[1];
+        }
+        assertEquals(seeders, all.complete);
+        assertEquals(state.size() - seeders, all.incomplete);
+        final ScrapeReply scrape = h.scrape(hash(1));
+        assertEquals(seeders, scrape.complete[0]);
+        assertEquals(state.size() - seeders, scrape.incomplete[0]);
     }
 
     /**
@@ -709,29 +725,7 @@ class SwarmProcessorTest
             s[0] |= ipv6 ? 2 : 1;
             s[1] = seeder ? 1 : 0;
             assertEquals(state.size(), h.processor.peerCount());
-            final Set<String> expected = new HashSet<>();
-            for (final java.util.Map.Entry<Integer, int[]> e : state.entrySet())
-            {
-                if (e.getKey() != n && (e.getValue()[0] & (ipv6 ? 2 : 1)) != 0 && !(seeder && e.getValue()[1] == 1))
-                {
-                    expected.add(peerIdHex(e.getKey()));
-                }
-            }
-            final Reply all = h.announce((ipv6 ? peer(1, n).address(v6(n)) : peer(1, n).ipv4(10, 0, n >> 8, n))
-                .left(seeder ? 0 : 5).key(n).numWant(200));
-            assertEquals(Math.min(200, expected.size()), all.peers.size());
-            assertEquals(all.peers.size(), Set.copyOf(all.peerIds()).size(), "distinct");
-            assertTrue(expected.containsAll(all.peerIds()), "only reachable peers, never the requester");
-            int seeders = 0;
-            for (final int[] v : state.values())
-            {
-                seeders += v[1];
-            }
-            assertEquals(seeders, all.complete);
-            assertEquals(state.size() - seeders, all.incomplete);
-            final ScrapeReply scrape = h.scrape(hash(1));
-            assertEquals(seeders, scrape.complete[0]);
-            assertEquals(state.size() - seeders, scrape.incomplete[0]);
+            assertAnswerMatchesModel(h, state, n, ipv6, seeder);
         }
         h.tick();
         assertEquals(state.isEmpty() ? 0 : 1, h.processor.torrentCount());
@@ -952,26 +946,24 @@ class SwarmProcessorTest
         /** Closes this store, removes what a clean close leaves, and opens it again: the start after a crash. */
         Harness reopenAfterCrash()
         {
-            store.close();
-            try
-            {
-                java.nio.file.Files.delete(storeDir.resolve("clean-shutdown"));
-                java.nio.file.Files.delete(storeDir.resolve("counts"));
-            }
-            catch (final java.io.IOException ex)
-            {
-                throw new AssertionError(ex);
-            }
-            harnesses.remove(this);
-            final Harness h = new Harness(config, storeDir);
-            harnesses.add(h);
-            return h;
+            return reopen("clean-shutdown", "counts");
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */
-        Harness reopen()
+        Harness reopen(final String... dropFiles)
         {
             store.close();
+            for (final String file : dropFiles)
+            {
+                try
+                {
+                    java.nio.file.Files.delete(storeDir.resolve(file));
+                }
+                catch (final java.io.IOException ex)
+                {
+                    throw new AssertionError(ex);
+                }
+            }
             harnesses.remove(this);
             final Harness h = new Harness(config, storeDir);
             harnesses.add(h);
