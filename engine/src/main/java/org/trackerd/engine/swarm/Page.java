@@ -249,6 +249,88 @@ final class Page
         swap(page, p, count(page) - 1, tmp, listener);
     }
 
+    /**
+     * Whether the page is whole: bucket bounds in order and within the page, every record in the bucket its flags
+     * name and reachable over some family, no peer id twice. A page an update was torn in may be none of these.
+     */
+    static boolean isWhole(final UnsafeBuffer page)
+    {
+        final int count = count(page);
+        int previous = 0;
+        for (int k = 1; k < BUCKETS; k++)
+        {
+            final int b = bound(page, k);
+            if (b < previous || b > count)
+            {
+                return false;
+            }
+            previous = b;
+        }
+        for (int pos = 0; pos < count; pos++)
+        {
+            final int flags = flags(page, pos);
+            if ((flags & (HAS_V4 | HAS_V6)) == 0 || bucketFor(flags) != bucketAt(page, pos))
+            {
+                return false;
+            }
+            for (int other = 0; other < pos; other++)
+            {
+                if (samePeerId(page, pos, page, other))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Rebuilds a page that is not {@link #isWhole whole} into {@code target} (at least as long as the page): keeps
+     * the header's page count and downloaded count, the first record of each peer id that is reachable over some
+     * family, files them by their flags and sets the bounds. Returns the records kept.
+     */
+    static int rebuild(final UnsafeBuffer page, final UnsafeBuffer target)
+    {
+        final int count = count(page);
+        target.setMemory(0, HEADER, (byte)0);
+        target.putShort(PAGES_OFFSET, page.getShort(PAGES_OFFSET));
+        target.putInt(DOWNLOADED_OFFSET, page.getInt(DOWNLOADED_OFFSET));
+        int n = 0;
+        for (int bucket = 0; bucket < BUCKETS; bucket++)
+        {
+            if (bucket > 0)
+            {
+                bound(target, bucket, n);
+            }
+            for (int pos = 0; pos < count; pos++)
+            {
+                final int flags = flags(page, pos);
+                if ((flags & (HAS_V4 | HAS_V6)) == 0 || bucketFor(flags) != bucket)
+                {
+                    continue;
+                }
+                boolean duplicate = false;
+                for (int other = 0; other < n && !duplicate; other++)
+                {
+                    duplicate = samePeerId(page, pos, target, other);
+                }
+                if (!duplicate)
+                {
+                    target.putBytes(record(n++), page, record(pos), RECORD);
+                }
+            }
+        }
+        return n;
+    }
+
+    private static boolean samePeerId(final UnsafeBuffer a, final int posA, final UnsafeBuffer b, final int posB)
+    {
+        final int ra = record(posA) + PEER_ID;
+        final int rb = record(posB) + PEER_ID;
+        return a.getLong(ra) == b.getLong(rb) && a.getLong(ra + 8) == b.getLong(rb + 8) &&
+            a.getInt(ra + 16) == b.getInt(rb + 16);
+    }
+
     static boolean isV4(final int flags)
     {
         return (flags & HAS_V4) != 0;

@@ -50,6 +50,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private final SwarmStore store;
     private final ChronicleMap<byte[], byte[]> map;
+    private final InFlight inFlight;
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
     private final HashMap<InfoHashKey, BigSwarm> bigSwarms = new HashMap<>();
@@ -133,6 +134,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         this.store = store;
         this.map = store.map();
+        this.inFlight = store.inFlight;
         this.population = store.population;
         this.queues = queues;
         this.counters = counters;
@@ -187,6 +189,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         deadlineMs = nowMs - peerLifetimeMs;
         final long expiredBefore = counters.peersExpired.get();
+        inFlight.busy();
+        final byte[] torn = store.torn;
+        if (torn != null)
+        {
+            // The last process died while it worked on this swarm: Chronicle's recovery made the map whole, but a
+            // page of the swarm may hold a half-done update. Rebuild any page that is not whole.
+            repairPages(torn);
+        }
         loading = true;
         store.torrents = 0;
         store.peers = 0;
@@ -228,9 +238,55 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             sweepBig(big);
         }
         publishGauges();
+        store.torn = null;
+        inFlight.idle(store.torrents, store.peers, population);
         LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} peers had expired, {} swarms span " +
             "several pages)", store.torrents, store.peers, (System.nanoTime() - start) / 1_000_000,
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
+    }
+
+    /** Rebuilds the pages of a swarm that are not {@link Page#isWhole whole}; the scan then counts them. */
+    private void repairPages(final byte[] infoHash)
+    {
+        for (int p = 0; p < 0xFFFF; p++)
+        {
+            setKey(infoHash, 0, p);
+            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            {
+                c.updateLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry == null)
+                {
+                    return;
+                }
+                wrap(page, entry);
+                if (page.capacity() < Page.HEADER || (page.capacity() - Page.HEADER) % Page.RECORD != 0 ||
+                    page.capacity() > Page.length(Page.CAPACITY))
+                {
+                    entry.doRemove(); // not a page at all: nothing in it can be trusted
+                    LOG.warn("removed page {} of swarm {}: its length {} is not a page's", p,
+                        org.agrona.BitUtil.toHex(infoHash), page.capacity());
+                    continue;
+                }
+                if (Page.isWhole(page))
+                {
+                    continue;
+                }
+                final int before = Page.count(page);
+                scratch.wrap(work);
+                final int n = Page.rebuild(page, scratch);
+                if (n == 0)
+                {
+                    entry.doRemove();
+                }
+                else
+                {
+                    replace(entry, scratch, n);
+                }
+                LOG.warn("repaired page {} of swarm {}, torn by the death of the last process: {} of {} records " +
+                    "kept", p, org.agrona.BitUtil.toHex(infoHash), n, before);
+            }
+        }
     }
 
     /** Start-up scan: indexes a swarm of several pages and counts its peers; its expired peers go afterwards. */
@@ -324,6 +380,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     @Override
     public void onEvent(final RequestEvent event, final long sequence, final boolean endOfBatch)
     {
+        inFlight.busy();
         try
         {
             switch (event.kind)
@@ -337,6 +394,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         finally
         {
+            // Every map context of the event is closed: no lock held, no update half-done.
+            inFlight.idle(store.torrents, store.peers, population);
             if (endOfBatch)
             {
                 for (final ResponseQueue queue : queues)
@@ -1385,6 +1444,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             return;
         }
         view.getBytes(0, sweptHash, 0, 20);
+        inFlight.swarm(sweptHash, 0);
         wrap(page, entry);
         visited++;
         if (Page.pages(page) > 1)
@@ -1688,6 +1748,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void setKey(final byte[] infoHash, final int offset, final int pageNo)
     {
+        inFlight.swarm(infoHash, offset);
         System.arraycopy(infoHash, offset, key, 0, 20);
         keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
     }

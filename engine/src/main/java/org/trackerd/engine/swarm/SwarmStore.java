@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
 /**
  * The record of swarm state: one Chronicle Map persisted in a memory-mapped file under the storage directory, so a
@@ -46,7 +47,11 @@ public final class SwarmStore implements AutoCloseable
 
     private final Path directory;
     private final ChronicleMap<byte[], byte[]> swarms;
+    /** What the processor is doing, for the next start after a crash (see {@link InFlight}). */
+    final InFlight inFlight;
     private final boolean recovered;
+    /** After a recovery: the swarm an update was in flight on when the process died (it may be torn), or null. */
+    byte[] torn;
     private final long openMs;
     /** Kept by the processor: torrents (swarms) and peers in the map. */
     long torrents;
@@ -57,11 +62,12 @@ public final class SwarmStore implements AutoCloseable
     boolean countsKnown;
     private boolean closed;
 
-    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final boolean recovered,
-        final long openMs)
+    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final InFlight inFlight,
+        final boolean recovered, final long openMs)
     {
         this.directory = directory;
         this.swarms = swarms;
+        this.inFlight = inFlight;
         this.recovered = recovered;
         this.openMs = openMs;
     }
@@ -91,6 +97,7 @@ public final class SwarmStore implements AutoCloseable
         final Path swarmsFile = directory.resolve(FILE);
         final Path marker = directory.resolve("clean-shutdown");
         final Path lengthsFile = directory.resolve(LENGTHS);
+        InFlight inFlight = null;
         try
         {
             final boolean exists = Files.exists(swarmsFile);
@@ -122,17 +129,35 @@ public final class SwarmStore implements AutoCloseable
                 checkSpace(directory, maxTorrents, maxPeers);
             }
             final boolean clean = Files.exists(marker);
-            final boolean recover = exists && !clean;
+            final String bootId = InFlight.bootId();
+            inFlight = InFlight.open(directory);
+            // After a crash of the process alone with no update in flight, the map is whole: no recovery.
+            final boolean idleCrash = exists && !clean && inFlight.trustworthy(bootId) &&
+                validCounts(inFlight.counts());
+            final boolean recover = exists && !clean && !idleCrash;
+            final byte[] torn = recover && inFlight.valid() && !inFlight.idle() ? inFlight.swarm() : null;
             final ChronicleMap<byte[], byte[]> swarms = openMap(swarmsFile.toFile(), maxTorrents, maxPeers, recover);
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
             Files.writeString(lengthsFile, FILE + " " + Files.size(swarmsFile) + "\n", StandardCharsets.UTF_8);
-            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : null;
+            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? inFlight.counts() :
+                !exists ? new long[6] : null;
+            if (counts != null)
+            {
+                inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
+            }
+            else
+            {
+                // Counted by the processor's start-up scan, which marks the file idle when it is done.
+                inFlight.reset(bootId, InFlight.BUSY, 0, 0, new long[4]);
+            }
             Files.deleteIfExists(directory.resolve(COUNTS));
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
-            LOG.info("store {} at {} in {} ms: {} pages", !exists ? "created" : recover ? "recovered" : "opened",
-                directory, openMs, swarms.longSize());
-            final SwarmStore store = new SwarmStore(directory, swarms, recover, openMs);
+            LOG.info("store {} at {} in {} ms: {} pages", !exists ? "created" : recover ? "recovered" :
+                idleCrash ? "opened after a crash with no update in flight" : "opened", directory, openMs,
+                swarms.longSize());
+            final SwarmStore store = new SwarmStore(directory, swarms, inFlight, recover, openMs);
+            store.torn = torn;
             if (counts != null)
             {
                 store.torrents = counts[0];
@@ -140,22 +165,46 @@ public final class SwarmStore implements AutoCloseable
                 System.arraycopy(counts, 2, store.population, 0, 4);
                 store.countsKnown = true;
             }
+            inFlight = null;
             return store;
         }
         catch (final IOException ex)
         {
+            closeQuietly(inFlight);
             throw new StoreException("storage.path '" + directory + "': cannot open the store (" + ex + "); if a " +
                 "map file is damaged, restore it or move the directory away to start empty");
         }
         catch (final StoreException ex)
         {
+            closeQuietly(inFlight);
             throw ex;
         }
         catch (final RuntimeException ex)
         {
+            closeQuietly(inFlight);
             throw new StoreException("storage.path '" + directory + "': the store cannot be opened (" + ex +
                 "); it may be damaged or from another version");
         }
+    }
+
+    private static void closeQuietly(final InFlight inFlight)
+    {
+        if (inFlight != null)
+        {
+            inFlight.close();
+        }
+    }
+
+    private static boolean validCounts(final long[] counts)
+    {
+        for (final long count : counts)
+        {
+            if (count < 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The counts a clean close wrote, or null when they are missing or unreadable (then the processor counts). */
@@ -343,6 +392,7 @@ public final class SwarmStore implements AutoCloseable
         }
         closed = true;
         swarms.close();
+        inFlight.close();
         try
         {
             Files.writeString(directory.resolve(COUNTS), torrents + " " + peers + " " + population[0] + " " +

@@ -817,7 +817,10 @@ class SwarmProcessorTest
         assertEquals(List.of(peerIdHex(3)), r.peerIds());
     }
 
-    /** After a crash (no clean-shutdown marker) the start-up scan counts the map and drops the expired at once. */
+    /**
+     * After a crash the in-flight file cannot vouch for (here: it is gone, as after a power loss) the start-up scan
+     * counts the map and drops the expired at once.
+     */
     @Test
     void expiredPeersAreDroppedAtAStartAfterACrash() throws InterruptedException
     {
@@ -841,6 +844,94 @@ class SwarmProcessorTest
         assertEquals(1, reopened.counters.seedersIpv4.get());
         assertEquals(0, reopened.counters.leechersIpv6.get());
         assertEquals(List.of(peerIdHex(7)), reopened.announce(peer(3, 8).left(5)).peerIds());
+    }
+
+    /**
+     * A {@code kill -9} while the processor is idle: the next start opens the map as it is, with no recovery and
+     * no scan (the counts are the in-flight file's), and every swarm, the big one too, is there and writable.
+     */
+    @Test
+    void killWithNothingInFlightOpensWithoutRecoveryOrScan()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(5).address(v6(2)));
+        for (int n = 1; n <= Page.CAPACITY + 20; n++)
+        {
+            h.announce(peer(2, n).left(n % 3).numWant(0));
+        }
+        final Harness k = h.killedCopy();
+        assertFalse(k.store.recovered(), "no recovery after a crash with nothing in flight");
+        assertTrue(k.store.countsKnown, "no scan: the counts are the in-flight file's");
+        assertEquals(2, k.processor.torrentCount());
+        assertEquals(Page.CAPACITY + 22, k.processor.peerCount());
+        assertEquals(1 + (Page.CAPACITY + 20) / 3, k.counters.seedersIpv4.get());
+        assertEquals(Page.CAPACITY + 20 - (Page.CAPACITY + 20) / 3, k.counters.leechersIpv4.get());
+        assertEquals(1, k.counters.leechersIpv6.get());
+        final ScrapeReply s = k.scrape(hash(1), hash(2));
+        assertArrayEquals(new int[] { 1, (Page.CAPACITY + 20) / 3 }, s.complete);
+        assertEquals(Status.OK, k.announce(peer(1, 3).left(5)).status);
+        assertEquals(Status.OK, k.announce(peer(2, 999).left(5)).status);
+        assertEquals(Page.CAPACITY + 24, k.processor.peerCount());
+        k.tick();
+        assertEquals(Page.CAPACITY + 24, k.processor.peerCount());
+    }
+
+    /** The in-flight file of another boot of the host (power loss: writes may be lost) is not trusted. */
+    @Test
+    void inFlightFileOfAnotherBootIsNotTrusted()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(5));
+        h.store.inFlight.reset("another-boot", InFlight.IDLE, 7, 7, new long[] { 7, 0, 0, 0 });
+        final Harness k = h.killedCopy();
+        assertTrue(k.store.recovered());
+        assertFalse(k.store.countsKnown);
+        assertEquals(1, k.processor.torrentCount());
+        assertEquals(2, k.processor.peerCount());
+    }
+
+    /**
+     * A {@code kill -9} while the processor held a swarm's entry locked in the middle of a swap: the next start
+     * recovers the map (the lock is cleared: writing that swarm does not block), rebuilds the torn page from what
+     * is whole in it (never serves its bucket bounds or a duplicated record) and counts it.
+     */
+    @Test
+    void killInTheMiddleOfAnUpdateRecoversAndRepairsTheTornPage()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0));
+        h.announce(peer(1, 2).left(5));
+        h.announce(peer(1, 3).left(5));
+        h.announce(peer(2, 1).left(5));
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(1), 0);
+        final Harness k;
+        try (var c = h.store.map().queryContext(key))
+        {
+            c.updateLock().lock();
+            final var value = c.entry().value();
+            final UnsafeBuffer page = new UnsafeBuffer(value.bytes().addressForRead(value.offset()),
+                (int)value.size());
+            assertEquals(3, Page.count(page));
+            // Half a swap: record 2 copied over record 1 (peer 2 gone, peer 3 twice), the bounds not yet moved,
+            // and a bound written past the page.
+            page.putBytes(Page.record(1), page, Page.record(2), Page.RECORD);
+            page.putShort(4, (short)200);
+            k = h.killedCopy();
+        }
+        assertTrue(k.store.recovered());
+        assertEquals(2, k.processor.torrentCount());
+        assertEquals(3, k.processor.peerCount(), "peer 1, peer 3 once, and swarm 2's peer");
+        final ScrapeReply s = k.scrape(hash(1), hash(2));
+        assertArrayEquals(new int[] { 1, 0 }, s.complete);
+        assertArrayEquals(new int[] { 1, 1 }, s.incomplete);
+        final Reply r = k.announce(peer(1, 4).left(5));
+        assertEquals(Status.OK, r.status);
+        assertEquals(Set.of(peerIdHex(1), peerIdHex(3)), Set.copyOf(r.peerIds()));
+        assertEquals(4, k.processor.peerCount());
     }
 
     @Test
@@ -910,6 +1001,7 @@ class SwarmProcessorTest
     private Harness harness(final String json, final Path storeDir)
     {
         final Harness h = new Harness(TrackerConfig.parse(json), storeDir);
+        h.json = json;
         harnesses.add(h);
         return h;
     }
@@ -924,6 +1016,7 @@ class SwarmProcessorTest
         final SwarmProcessor processor;
         final RequestEvent request;
         long sequence;
+        String json = "{}";
 
         Harness(final TrackerConfig config, final Path storeDir)
         {
@@ -943,10 +1036,39 @@ class SwarmProcessorTest
             request = new RequestEvent(config.tracker.maxScrapeHashes);
         }
 
-        /** Closes this store, removes what a clean close leaves, and opens it again: the start after a crash. */
+        /**
+         * Closes this store, removes what a clean close leaves and the in-flight file, and opens it again: the start
+         * after a crash nothing vouches for (a host crash), with recovery and the start-up scan.
+         */
         Harness reopenAfterCrash()
         {
-            return reopen("clean-shutdown", "counts");
+            return reopen("clean-shutdown", "counts", InFlight.FILE);
+        }
+
+        /**
+         * The start after a {@code kill -9} at this very moment: the store's files are copied as they are (the
+         * page cache is what a killed process leaves) while this store stays open, and a new store and processor
+         * open the copy.
+         */
+        Harness killedCopy()
+        {
+            final Path copy = dir.resolve("killed-" + System.nanoTime());
+            try
+            {
+                java.nio.file.Files.createDirectories(copy);
+                try (var files = java.nio.file.Files.list(storeDir))
+                {
+                    for (final Path f : (Iterable<Path>)files::iterator)
+                    {
+                        java.nio.file.Files.copy(f, copy.resolve(f.getFileName()));
+                    }
+                }
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new AssertionError(ex);
+            }
+            return harness(json, copy);
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */

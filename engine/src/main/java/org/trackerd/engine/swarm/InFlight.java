@@ -1,0 +1,206 @@
+package org.trackerd.engine.swarm;
+
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.lang.invoke.VarHandle;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A small memory-mapped file ({@code in-flight}) that tells the next start what the swarm processor was doing when
+ * its process died. The processor marks itself busy before it touches the map and idle, with its counts, after it
+ * closed every map context of the event; in between it records the infohash of the swarm it works on.
+ *
+ * <pre>
+ *  0        8       12        16              64                         112           132     133
+ *  +--------+-------+---------+---------------+--------------------------+-------------+-------+
+ *  | magic  | state | version | boot id (48)  | counts: torrents, peers, | swarm (20)  | has   |
+ *  |        |       |         |               | population[4] (6 x i64)  |             | swarm |
+ *  +--------+-------+---------+---------------+--------------------------+-------------+-------+
+ * </pre>
+ *
+ * <p>A {@code kill -9} (or any death of the process alone) loses no write to a shared mapping: the page cache
+ * holds every store the dead process made, to the map and to this file alike. So if this file says idle and the
+ * host has not rebooted since (the boot id is the one the file was written under), the map has no lock held and
+ * no update half-done, and the counts are those of the map: the next start opens it as it is, without Chronicle's
+ * recovery nor a scan. Busy, or another boot (power loss, kernel crash: writes may be lost in any order), or no
+ * readable file: the full recovery runs and the swarm that was being changed is dropped (it may be torn).
+ *
+ * <p>Ordering: each mark is a plain store behind a store-store fence; the map's lock operations are full fences
+ * of their own. A mark the compiler drops because the next one overwrites it only leaves the file busy: the
+ * conservative side.
+ *
+ * <p>Thread: the swarm processor (and the launcher before it starts, {@link SwarmStore#open}).
+ */
+final class InFlight implements AutoCloseable
+{
+    static final String FILE = "in-flight";
+    static final long MAGIC = 0x5452_4B44_494E_464CL; // "TRKDINFL"
+    static final int VERSION = 1;
+    static final int IDLE = 0;
+    static final int BUSY = 1;
+
+    private static final int LENGTH = 4096;
+    private static final int MAGIC_OFFSET = 0;
+    private static final int STATE_OFFSET = 8;
+    private static final int VERSION_OFFSET = 12;
+    private static final int BOOT_OFFSET = 16;
+    private static final int BOOT_LENGTH = 48;
+    private static final int COUNTS_OFFSET = 64;
+    private static final int SWARM_OFFSET = 112;
+    private static final int HAS_SWARM_OFFSET = 132;
+    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+
+    private final MappedByteBuffer mapped;
+    private final UnsafeBuffer buffer;
+
+    private InFlight(final MappedByteBuffer mapped)
+    {
+        this.mapped = mapped;
+        this.buffer = new UnsafeBuffer(mapped);
+    }
+
+    /** Maps {@code directory/in-flight}, creating it (all zero: not {@link #valid}) when missing. */
+    static InFlight open(final Path directory) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(directory.resolve(FILE), StandardOpenOption.CREATE,
+            StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            return new InFlight(channel.map(FileChannel.MapMode.READ_WRITE, 0, LENGTH));
+        }
+    }
+
+    /** The id of this boot of the host, or "" when the system does not tell (then no crash is ever trusted). */
+    static String bootId()
+    {
+        try
+        {
+            final String id = Files.readString(BOOT_ID, StandardCharsets.US_ASCII).trim();
+            return id.length() <= BOOT_LENGTH ? id : "";
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "";
+        }
+    }
+
+    boolean valid()
+    {
+        return buffer.getLong(MAGIC_OFFSET) == MAGIC && buffer.getInt(VERSION_OFFSET) == VERSION;
+    }
+
+    boolean idle()
+    {
+        return buffer.getInt(STATE_OFFSET) == IDLE;
+    }
+
+    String storedBootId()
+    {
+        final byte[] bytes = new byte[BOOT_LENGTH];
+        buffer.getBytes(BOOT_OFFSET, bytes);
+        int n = 0;
+        while (n < BOOT_LENGTH && bytes[n] != 0)
+        {
+            n++;
+        }
+        return new String(bytes, 0, n, StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * True when the last process died (or closed) with no update in flight, on this boot of the host: the map
+     * needs neither recovery nor a scan, and {@link #counts} are its counts.
+     */
+    boolean trustworthy(final String bootId)
+    {
+        return valid() && idle() && !bootId.isEmpty() && bootId.equals(storedBootId());
+    }
+
+    /** torrents, peers, population[4] as of the last idle mark. */
+    long[] counts()
+    {
+        final long[] counts = new long[6];
+        for (int i = 0; i < 6; i++)
+        {
+            counts[i] = buffer.getLong(COUNTS_OFFSET + i * 8);
+        }
+        return counts;
+    }
+
+    /** The swarm the processor was changing when the file was last marked busy, or null. */
+    byte[] swarm()
+    {
+        if (buffer.getByte(HAS_SWARM_OFFSET) == 0)
+        {
+            return null;
+        }
+        final byte[] infoHash = new byte[20];
+        buffer.getBytes(SWARM_OFFSET, infoHash);
+        return infoHash;
+    }
+
+    /**
+     * Rewrites the header for this run: this boot, these counts, the given state; keeps the recorded swarm when
+     * busy (a start that dies before it dropped that swarm must still drop it next time).
+     */
+    void reset(final String bootId, final int state, final long torrents, final long peers, final long[] population)
+    {
+        buffer.putLong(MAGIC_OFFSET, MAGIC);
+        buffer.putInt(VERSION_OFFSET, VERSION);
+        buffer.setMemory(BOOT_OFFSET, BOOT_LENGTH, (byte)0);
+        final byte[] boot = bootId.getBytes(StandardCharsets.US_ASCII);
+        buffer.putBytes(BOOT_OFFSET, boot, 0, Math.min(boot.length, BOOT_LENGTH));
+        if (state == IDLE)
+        {
+            buffer.putByte(HAS_SWARM_OFFSET, (byte)0);
+        }
+        writeCounts(torrents, peers, population);
+        VarHandle.fullFence();
+        buffer.putInt(STATE_OFFSET, state);
+        VarHandle.fullFence();
+    }
+
+    /** Before the processor touches the map: every later store to the map is ordered after this one. */
+    void busy()
+    {
+        buffer.putInt(STATE_OFFSET, BUSY);
+        VarHandle.storeStoreFence();
+    }
+
+    /** The swarm about to be read or changed (called before its entry is locked). */
+    void swarm(final byte[] infoHash, final int offset)
+    {
+        buffer.putBytes(SWARM_OFFSET, infoHash, offset, 20);
+        buffer.putByte(HAS_SWARM_OFFSET, (byte)1);
+        VarHandle.storeStoreFence();
+    }
+
+    /** After the processor closed every map context of the event: the map is whole and these are its counts. */
+    void idle(final long torrents, final long peers, final long[] population)
+    {
+        writeCounts(torrents, peers, population);
+        VarHandle.storeStoreFence();
+        buffer.putInt(STATE_OFFSET, IDLE);
+    }
+
+    private void writeCounts(final long torrents, final long peers, final long[] population)
+    {
+        buffer.putLong(COUNTS_OFFSET, torrents);
+        buffer.putLong(COUNTS_OFFSET + 8, peers);
+        for (int i = 0; i < 4; i++)
+        {
+            buffer.putLong(COUNTS_OFFSET + 16 + i * 8, population[i]);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        IoUtil.unmap(mapped);
+    }
+}
