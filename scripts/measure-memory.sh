@@ -21,7 +21,10 @@ bench_jar="$root/jmh/target/trackerd-benchmarks.jar"
 tracker_jar="$root/io/target/trackerd.jar"
 work=$(mktemp -d /tmp/measure-memory.XXXXXX); chmod 755 "$work"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$work"; }
+cleanup() { # KEEP_WORK=1 keeps the work directory (the store as kill -9 left it), e.g. to profile a recovery
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sleep 1
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 
 loadgen() { taskset -c 1 java -Xms256m -Xmx1g -cp "$bench_jar" org.trackerd.jmh.loadgen.LoadGenerator "$@"; }
@@ -101,7 +104,7 @@ restart() { # signal; sets restart_s: seconds from launch to the expected scrape
   [ "$(probe $port)" = "$expected" ] || { echo "restart ($1): swarms not back: $(probe $port) vs $expected"; cat "$work/trackerd.log"; exit 1; }
   restart_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 }
-startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|loaded [0-9]+ torrents.* in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted at the last clean shutdown)" "$work/trackerd.log" | tr '\n' ' '; }
+startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|loaded [0-9]+ torrents.* in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+)" "$work/trackerd.log" | tr '\n' ' '; }
 restart TERM; clean_s=$restart_s; clean_ready=$ready_s; loaded_clean=$(startup)
 restart KILL; killed_s=$restart_s; killed_ready=$ready_s; loaded_killed=$(startup)
 

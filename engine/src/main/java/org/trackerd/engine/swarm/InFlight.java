@@ -60,19 +60,32 @@ final class InFlight implements AutoCloseable
     private final MappedByteBuffer mapped;
     private final UnsafeBuffer buffer;
 
-    private InFlight(final MappedByteBuffer mapped)
+    private InFlight(final MappedByteBuffer mapped, final UnsafeBuffer buffer)
     {
         this.mapped = mapped;
-        this.buffer = new UnsafeBuffer(mapped);
+        this.buffer = buffer;
     }
 
-    /** Maps {@code directory/in-flight}, creating it (all zero: not {@link #valid}) when missing. */
+    /**
+     * A copy of {@code directory/in-flight} as the last process left it, changing nothing on disk; all zero (not
+     * {@link #valid}) when the file is missing or not of this length.
+     */
+    static InFlight read(final Path directory) throws IOException
+    {
+        final Path file = directory.resolve(FILE);
+        final byte[] bytes = Files.exists(file) && Files.size(file) == LENGTH ? Files.readAllBytes(file) :
+            new byte[LENGTH];
+        return new InFlight(null, new UnsafeBuffer(bytes.length == LENGTH ? bytes : new byte[LENGTH]));
+    }
+
+    /** Maps {@code directory/in-flight} for this run, creating it (all zero: not {@link #valid}) when missing. */
     static InFlight open(final Path directory) throws IOException
     {
         try (FileChannel channel = FileChannel.open(directory.resolve(FILE), StandardOpenOption.CREATE,
             StandardOpenOption.READ, StandardOpenOption.WRITE))
         {
-            return new InFlight(channel.map(FileChannel.MapMode.READ_WRITE, 0, LENGTH));
+            final MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, LENGTH);
+            return new InFlight(mapped, new UnsafeBuffer(mapped));
         }
     }
 
@@ -201,6 +214,9 @@ final class InFlight implements AutoCloseable
     @Override
     public void close()
     {
-        IoUtil.unmap(mapped);
+        if (mapped != null)
+        {
+            IoUtil.unmap(mapped);
+        }
     }
 }

@@ -183,8 +183,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             // A clean shutdown left its counts: nothing to scan. Swarms of several pages are indexed when first
             // touched; peers whose lifetime ran out meanwhile go with the first sweep, like any expired peer.
             publishGauges();
-            LOG.info("{} torrents and {} peers in the store, counted at the last clean shutdown", store.torrents,
-                store.peers);
+            LOG.info("{} torrents and {} peers in the store, counted {}", store.torrents, store.peers,
+                store.crashedIdle ? "by the last process up to its death (nothing was in flight)" :
+                "at the last clean shutdown");
             return;
         }
         deadlineMs = nowMs - peerLifetimeMs;

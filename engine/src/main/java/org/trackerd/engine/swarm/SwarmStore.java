@@ -26,8 +26,12 @@ import java.util.Arrays;
  * map is built without entry checksums (they would be stale after an in-place write).
  *
  * <p>Opening: no file gives a new map; a {@code clean-shutdown} marker means the last process closed the map
- * and it is opened as it is; otherwise the last process died holding it and Chronicle's recovery runs (it clears
- * segment locks a dead process left behind). The marker is deleted while the store is open.
+ * and it is opened as it is. Otherwise the last process died holding it: if its {@link InFlight in-flight} file
+ * says it died with no update in flight, on this boot of the host, the map is opened as it is too (no lock can be
+ * held, no update half-done) and the counts are that file's; otherwise Chronicle's recovery runs (it clears
+ * segment locks a dead process left behind and mends a half-done insert or remove), the processor rebuilds the
+ * pages of the swarm that was being changed if they are torn, and counts the map. The marker is deleted while
+ * the store is open.
  *
  * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
  */
@@ -60,6 +64,8 @@ public final class SwarmStore implements AutoCloseable
     final long[] population = new long[4];
     /** The counts above were read from the last clean shutdown: no start-up scan is needed to know them. */
     boolean countsKnown;
+    /** The last process died with no update in flight: opened without recovery, counts from {@link InFlight}. */
+    boolean crashedIdle;
     private boolean closed;
 
     private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final InFlight inFlight,
@@ -130,17 +136,17 @@ public final class SwarmStore implements AutoCloseable
             }
             final boolean clean = Files.exists(marker);
             final String bootId = InFlight.bootId();
-            inFlight = InFlight.open(directory);
+            final InFlight last = InFlight.read(directory);
             // After a crash of the process alone with no update in flight, the map is whole: no recovery.
-            final boolean idleCrash = exists && !clean && inFlight.trustworthy(bootId) &&
-                validCounts(inFlight.counts());
+            final boolean idleCrash = exists && !clean && last.trustworthy(bootId) && validCounts(last.counts());
             final boolean recover = exists && !clean && !idleCrash;
-            final byte[] torn = recover && inFlight.valid() && !inFlight.idle() ? inFlight.swarm() : null;
+            final byte[] torn = recover && last.valid() && !last.idle() ? last.swarm() : null;
             final ChronicleMap<byte[], byte[]> swarms = openMap(swarmsFile.toFile(), maxTorrents, maxPeers, recover);
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
             Files.writeString(lengthsFile, FILE + " " + Files.size(swarmsFile) + "\n", StandardCharsets.UTF_8);
-            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? inFlight.counts() :
+            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? last.counts() :
                 !exists ? new long[6] : null;
+            inFlight = InFlight.open(directory);
             if (counts != null)
             {
                 inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
@@ -153,11 +159,12 @@ public final class SwarmStore implements AutoCloseable
             Files.deleteIfExists(directory.resolve(COUNTS));
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
-            LOG.info("store {} at {} in {} ms: {} pages", !exists ? "created" : recover ? "recovered" :
-                idleCrash ? "opened after a crash with no update in flight" : "opened", directory, openMs,
-                swarms.longSize());
+            LOG.info("store {} at {} in {} ms{}: {} pages", !exists ? "created" : recover ? "recovered" : "opened",
+                directory, openMs, idleCrash ? " (the last process died with no update in flight: no recovery)" :
+                "", swarms.longSize());
             final SwarmStore store = new SwarmStore(directory, swarms, inFlight, recover, openMs);
             store.torn = torn;
+            store.crashedIdle = idleCrash;
             if (counts != null)
             {
                 store.torrents = counts[0];
