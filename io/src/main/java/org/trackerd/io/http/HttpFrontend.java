@@ -403,6 +403,9 @@ public final class HttpFrontend extends FrontendAgent
         }
         if (c.state != HttpConnection.READING)
         {
+            // Input while a request is in the engine (a pipelining client): stop watching until the answer is out.
+            // Interest is left on while awaiting, so the usual request costs no epoll_ctl at all.
+            interest(c, 0);
             return;
         }
         final int n = c.channel.read(c.in);
@@ -528,7 +531,6 @@ public final class HttpFrontend extends FrontendAgent
             }
             c.state = HttpConnection.AWAITING;
             c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0;
-            interest(c, 0);
         }
     }
 
