@@ -134,6 +134,8 @@ public final class TrackerConfig
         public final int maxHeaders;
         public final long idleTimeoutMs;
         public final long requestTimeoutMs;
+        /** Seconds a new connection may wait for its first bytes before it is accepted (TCP_DEFER_ACCEPT); 0: off. */
+        public final int deferAcceptSeconds;
         public final Proxy proxy;
 
         Http(final ConfigReader r)
@@ -146,6 +148,7 @@ public final class TrackerConfig
             maxHeaders = r.intValue("max_headers", 64, 4, 1024);
             idleTimeoutMs = r.longValue("idle_timeout_ms", 30_000, 100, 3_600_000);
             requestTimeoutMs = r.longValue("request_timeout_ms", 10_000, 100, 3_600_000);
+            deferAcceptSeconds = r.intValue("defer_accept_s", 1, 0, 60);
             proxy = new Proxy(r.section("proxy"));
             r.rejectUnknownKeys();
         }

@@ -41,6 +41,13 @@ final class HttpConnection
     ByteBuffer pending;
     /** The client's address, the key of the per-address connection count; null once closed. */
     java.net.InetAddress remote;
+    /** TCP_NODELAY is set (only once the connection turns out to carry several requests). */
+    boolean noDelay;
+    /**
+     * The request in the engine said it is the client's last ({@code Connection: close} or HTTP/1.0) and nothing
+     * followed it in the buffer, so the socket can close right after the answer with nothing left unread.
+     */
+    boolean lastRequestOfClient;
     /** Bytes discarded while {@link #CLOSING}. */
     int lingerBytes;
 

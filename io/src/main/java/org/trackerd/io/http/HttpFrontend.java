@@ -39,7 +39,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Duty cycle ({@link FrontendAgent}): {@code selectNow} over the ready keys, drain responses, every
  * {@value #SWEEP_INTERVAL_MS} ms close connections that timed out. On a selector shared with other frontends it
  * handles only its own keys: listeners carry this frontend as attachment, connections their
- * {@link HttpConnection}.
+ * {@link HttpConnection}. A new connection is read at once and joins the selector only if it has to wait (for
+ * its request, a writable socket, or its next request), so a one-request client that sent its request with the
+ * handshake costs accept, read, write and close and nothing more.
  *
  * <p>Thread: the agent's thread (its own, or the shared one); {@link #requestStop} from any thread.
  */
@@ -133,6 +135,15 @@ public final class HttpFrontend extends FrontendAgent
         {
             server.configureBlocking(false);
             server.register(selector, SelectionKey.OP_ACCEPT, this);
+            if (config.http.deferAcceptSeconds > 0)
+            {
+                final String notSet = DeferAccept.apply(server, config.http.deferAcceptSeconds);
+                if (notSet != null)
+                {
+                    LOG.info("http frontend {}: TCP_DEFER_ACCEPT not set ({}): new connections wait in the selector "
+                        + "for their request", index, notSet);
+                }
+            }
         }
     }
 
@@ -272,10 +283,10 @@ public final class HttpFrontend extends FrontendAgent
                 closeQuietly(channel);
                 continue;
             }
+            final HttpConnection c;
             try
             {
                 channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
                 final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
                 if (sameIp[0] >= maxConnectionsPerIp)
@@ -284,7 +295,7 @@ public final class HttpFrontend extends FrontendAgent
                     closeQuietly(channel);
                     continue;
                 }
-                final HttpConnection c = takeConnection();
+                c = takeConnection();
                 c.channel = channel;
                 toAddress16(remote.getAddress().getAddress(), c.address);
                 c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
@@ -299,7 +310,8 @@ public final class HttpFrontend extends FrontendAgent
                 {
                     c.pending.clear().limit(0);
                 }
-                c.key = channel.register(selector, SelectionKey.OP_READ, c);
+                c.noDelay = false;
+                c.lastRequestOfClient = false;
                 sameIp[0]++;
                 c.remote = remote.getAddress();
                 open++;
@@ -309,7 +321,48 @@ public final class HttpFrontend extends FrontendAgent
             catch (final IOException ex)
             {
                 closeQuietly(channel);
+                continue;
             }
+            firstRead(c);
+        }
+    }
+
+    /**
+     * Reads a new connection's request before registering it: most clients send it with the handshake's last
+     * packet, so the answer can go out and the socket close without ever passing through the selector (no
+     * {@code epoll_ctl} add and delete, no deferred close). Only a connection that has to wait for input or
+     * for a writable socket is registered.
+     */
+    private void firstRead(final HttpConnection c)
+    {
+        try
+        {
+            read(c);
+            if (c.isOpen() && c.state == HttpConnection.READING)
+            {
+                interest(c, SelectionKey.OP_READ);
+            }
+        }
+        catch (final IOException ex)
+        {
+            close(c);
+        }
+        catch (final RuntimeException ex)
+        {
+            internalError(c, ex);
+        }
+    }
+
+    /** Sets what the selector watches for on a connection, registering it on first need. */
+    private void interest(final HttpConnection c, final int ops) throws IOException
+    {
+        if (c.key != null)
+        {
+            c.key.interestOps(ops);
+        }
+        else if (ops != 0)
+        {
+            c.key = c.channel.register(selector, ops, c);
         }
     }
 
@@ -350,6 +403,9 @@ public final class HttpFrontend extends FrontendAgent
         }
         if (c.state != HttpConnection.READING)
         {
+            // Input while a request is in the engine (a pipelining client): stop watching until the answer is out.
+            // Interest is left on while awaiting, so the usual request costs no epoll_ctl at all.
+            interest(c, 0);
             return;
         }
         final int n = c.channel.read(c.in);
@@ -474,7 +530,7 @@ public final class HttpFrontend extends FrontendAgent
                 counters.scrapes.incrementRelease();
             }
             c.state = HttpConnection.AWAITING;
-            c.key.interestOps(0);
+            c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0;
         }
     }
 
@@ -556,7 +612,7 @@ public final class HttpFrontend extends FrontendAgent
             (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
             if (c.isOpen() && c.state == HttpConnection.READING)
             {
-                c.key.interestOps(SelectionKey.OP_READ);
+                interest(c, SelectionKey.OP_READ);
                 processInput(c);
             }
         }
@@ -599,6 +655,12 @@ public final class HttpFrontend extends FrontendAgent
     /** Writes the encoder's message; what the socket does not take now waits in the connection. */
     private void write(final HttpConnection c) throws IOException
     {
+        if (c.keepAlive && !c.noDelay)
+        {
+            // Only a connection that carries several answers needs Nagle off: a lone answer goes out at once.
+            c.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            c.noDelay = true;
+        }
         outBytes.limit(encoder.end()).position(encoder.start());
         final int length = outBytes.remaining();
         final int written = c.channel.write(outBytes);
@@ -617,7 +679,7 @@ public final class HttpFrontend extends FrontendAgent
             c.pending.put(outBytes);
             c.pending.flip();
             c.state = HttpConnection.WRITING;
-            c.key.interestOps(SelectionKey.OP_WRITE);
+            interest(c, SelectionKey.OP_WRITE);
             return;
         }
         if (c.closeAfterWrite)
@@ -644,7 +706,7 @@ public final class HttpFrontend extends FrontendAgent
             return;
         }
         c.state = HttpConnection.READING;
-        c.key.interestOps(SelectionKey.OP_READ);
+        interest(c, SelectionKey.OP_READ);
         processInput(c);
     }
 
@@ -688,6 +750,12 @@ public final class HttpFrontend extends FrontendAgent
      */
     private void closeGracefully(final HttpConnection c) throws IOException
     {
+        if (c.lastRequestOfClient)
+        {
+            // The client asked to close after this request and sent nothing past it: nothing can be unread.
+            close(c);
+            return;
+        }
         // Most clients (one request per connection) have sent nothing more: with nothing unread, a plain close
         // sends FIN after the queued answer and no RST, without a lingering round through the selector.
         c.in.clear();
@@ -711,7 +779,7 @@ public final class HttpFrontend extends FrontendAgent
         c.state = HttpConnection.CLOSING;
         c.partialSinceNs = nowNs;
         c.lingerBytes = unread;
-        c.key.interestOps(SelectionKey.OP_READ);
+        interest(c, SelectionKey.OP_READ);
         discardInput(c);
     }
 

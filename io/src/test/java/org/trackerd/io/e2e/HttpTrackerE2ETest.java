@@ -525,6 +525,34 @@ class HttpTrackerE2ETest
         }
     }
 
+    /**
+     * A one-request client is answered and then sees a clean end of stream, not a reset; so is one whose request
+     * arrives only after the listener's TCP_DEFER_ACCEPT period, which the tracker accepts with nothing to read
+     * yet and has to wait for through the selector.
+     */
+    @Test
+    void closingClientsAreAnsweredAndSeeACleanEndWhetherTheRequestCameAtOnceOrLate() throws Exception
+    {
+        final byte[] h = hash("close");
+        final String request = "GET " + leecher(h, peerId(1), 7001).target() +
+            " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        for (final long delayMs : new long[] { 0, 1_300 })
+        {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", tracker.port()))
+            {
+                socket.setSoTimeout(10_000);
+                Thread.sleep(delayMs);
+                socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                // readAllBytes ends at FIN; a reset would throw instead.
+                final String answer = new String(socket.getInputStream().readAllBytes(),
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertTrue(answer.startsWith("HTTP/1.1 200"), delayMs + " ms: " + answer);
+                assertTrue(answer.contains("Connection: close"), answer);
+                assertTrue(answer.contains("8:intervali"), answer);
+            }
+        }
+    }
+
     @Test
     void slowPartialRequestIsClosedAfterRequestTimeout() throws IOException
     {
