@@ -1,5 +1,6 @@
 package org.trackerd.engine.swarm;
 
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -172,16 +173,39 @@ final class Page
         return k;
     }
 
-    /** Position of the record with this peer id, or -1: a scan, first comparing 8 bytes of each id. */
-    static int find(final UnsafeBuffer page, final byte[] peerId, final UnsafeBuffer peerIdBuffer)
+    /**
+     * Position of the record with this peer id, or -1: a scan comparing the first 8 bytes of each id, through the
+     * half where the peer most likely is first ({@code seederFirst}: the seeders, as for an announce with
+     * {@code left=0}), then the other half. Reads without per-access bounds checks: positions run below
+     * {@link #count}, which the page's own length gives, so every read lies inside the page.
+     */
+    static int find(final UnsafeBuffer page, final UnsafeBuffer peerIdBuffer, final boolean seederFirst)
     {
         final int count = count(page);
+        final int split = Math.min(bound(page, LEECHERS_V4), count);
+        final byte[] base = page.byteArray();
+        final long address = page.addressOffset();
         final long head = peerIdBuffer.getLong(0);
-        for (int p = 0; p < count; p++)
+        final long middle = peerIdBuffer.getLong(8);
+        final int tail = peerIdBuffer.getInt(16);
+        final int first = seederFirst ? scan(base, address, 0, split, head, middle, tail) :
+            scan(base, address, split, count, head, middle, tail);
+        if (first >= 0)
         {
-            final int at = record(p);
-            if (page.getLong(at) == head && page.getLong(at + 8) == peerIdBuffer.getLong(8) &&
-                page.getInt(at + 16) == peerIdBuffer.getInt(16))
+            return first;
+        }
+        return seederFirst ? scan(base, address, split, count, head, middle, tail) :
+            scan(base, address, 0, split, head, middle, tail);
+    }
+
+    private static int scan(final byte[] base, final long address, final int from, final int to, final long head,
+        final long middle, final int tail)
+    {
+        long at = address + record(from);
+        for (int p = from; p < to; p++, at += RECORD)
+        {
+            if (UnsafeApi.getLong(base, at) == head && UnsafeApi.getLong(base, at + 8) == middle &&
+                UnsafeApi.getInt(base, at + 16) == tail)
             {
                 return p;
             }

@@ -573,7 +573,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 return INDEX;
             }
-            int pos = Page.find(page, e.peerId, peerIdBuffer);
+            int pos = Page.find(page, peerIdBuffer, e.left == 0);
             if (pos >= 0 && !sameClient(page, pos, e))
             {
                 counters.rejectedPeerIdConflict.incrementRelease();
@@ -697,7 +697,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     wrap(page, entry);
                 }
-                if (entry == null || pos >= Page.count(page) || Page.find(page, e.peerId, peerIdBuffer) != pos)
+                if (entry == null || pos >= Page.count(page) || Page.find(page, peerIdBuffer, e.left == 0) != pos)
                 {
                     big.remove(fingerprint); // cannot happen while the index is kept in step; heal it if it does
                     location = -1;
