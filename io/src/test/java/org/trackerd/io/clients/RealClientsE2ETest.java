@@ -53,12 +53,12 @@ class RealClientsE2ETest
             final Path torrent = dir.resolve("payload.torrent");
             Files.write(torrent, torrent("http://127.0.0.1:" + port + "/announce", "payload.bin", payload, 262_144));
 
-            final Process seeder = aria2(seedDir, torrent, 0, "--check-integrity=true", "--seed-ratio=0.0",
+            final Process seeder = aria2(seedDir, torrent, "--check-integrity=true", "--seed-ratio=0.0",
                 "--seed-time=5");
             try
             {
                 awaitSeeder(port, payload, 262_144);
-                final Process leecher = aria2(leechDir, torrent, 1, "--seed-time=0");
+                final Process leecher = aria2(leechDir, torrent, "--seed-time=0");
                 final boolean finished = leecher.waitFor(90, TimeUnit.SECONDS);
                 if (!finished)
                 {
@@ -98,11 +98,11 @@ class RealClientsE2ETest
             Files.write(udpTorrent, torrent("udp://127.0.0.1:" + tracker.udpAddresses().get(0).getPort() + "/announce",
                 "payload.bin", payload, 262_144));
 
-            final Process seeder = aria2(seedDir, httpTorrent, 2, "--check-integrity=true", "--seed-ratio=0.0",
+            final Process seeder = aria2(seedDir, httpTorrent, "--check-integrity=true", "--seed-ratio=0.0",
                 "--seed-time=5");
             awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144);
             final Process leecher = new ProcessBuilder("/usr/bin/transmission-cli", "-M", "-g", dir.resolve("tr-config").toString(),
-                "-w", leechDir.toString(), "-p", String.valueOf(53000 + (int)(ProcessHandle.current().pid() % 900)),
+                "-w", leechDir.toString(), "-p", String.valueOf(freePort()),
                 udpTorrent.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("transmission.log").toFile())
                 .start();
             try
@@ -188,17 +188,42 @@ class RealClientsE2ETest
         return sb.toString();
     }
 
-    private Process aria2(final Path workDir, final Path torrent, final int index, final String... extra)
+    private Process aria2(final Path workDir, final Path torrent, final String... extra)
         throws IOException
     {
         final List<String> cmd = new ArrayList<>(List.of("/usr/bin/aria2c", "--dir=" + workDir,
             "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            "--listen-port=" + (52000 + index + (int)(ProcessHandle.current().pid() % 500) * 2),
+            "--listen-port=" + freePort(),
             "--bt-tracker-interval=2", "--summary-interval=0", "--console-log-level=warn"));
         cmd.addAll(Arrays.asList(extra));
         cmd.add(torrent.toString());
         return new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(workDir.resolve("aria2.log").toFile()).start();
+    }
+
+    /**
+     * A port free for both TCP and UDP right now (clients listen on both: peers, uTP). A fixed port, or one derived
+     * from the pid, lands in the ephemeral range and collides with sockets of other runs: Transmission then
+     * failed to bind ("Address already in use") and never downloaded.
+     */
+    private static int freePort() throws IOException
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            try (java.net.ServerSocket tcp = new java.net.ServerSocket(0))
+            {
+                final int port = tcp.getLocalPort();
+                try (java.net.DatagramSocket udp = new java.net.DatagramSocket(port))
+                {
+                    return port;
+                }
+                catch (final java.net.SocketException taken)
+                {
+                    // taken for UDP: try another
+                }
+            }
+        }
+        throw new IOException("no port free for both TCP and UDP");
     }
 
     /** A single-file v1 .torrent: d8:announce..4:infod6:lengthi..e4:name..12:piece lengthi..e6:pieces..ee */
