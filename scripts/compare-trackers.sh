@@ -13,6 +13,8 @@
 #        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
 #                                tracker within a round), to see the noise of a shared machine; one row per round
 #        LOADS="udp: http:keepalive http:close"
+#        RATE=0                  offered requests/s of every load (0: as fast as the window allows); a fixed rate
+#                                compares latency at the same offered load
 #        SKIP_BUILD=             set to use the jars already built
 #
 # opentracker as Debian packages it is IPv4-only and serves only whitelisted torrents: it is fed the load's
@@ -24,7 +26,7 @@ server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
 sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-10}
 http_connections=${HTTP_CONNECTIONS:-32}
 read -r -a modes <<< "${THREADING:-dedicated}"
-rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}
+rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
 ot_port=16969; our_port=26969
 
@@ -82,7 +84,8 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 declare -A result
 run() { # name pid port protocol mode round
   local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 round=$6 args
-  args=(--protocol "$protocol" --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant "$numwant")
+  args=(--protocol "$protocol" --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant "$numwant"
+        --rate "$rate")
   if [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
   [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
   local before after out
@@ -113,7 +116,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "# $(date -u +%F) $(nproc) cores, server on cpu $server_cpu, load on cpu $load_cpu; ${duration}s per run after ${warmup}s warm-up;"
 echo "# $torrents torrents, $peers peers, numwant $numwant; UDP $sockets sockets x $window in flight; HTTP $http_connections connections"
-echo "# $rounds round(s), interleaved; trackerd engine: threading per name${engine_json:+, plus $engine_json}"
+echo "# $rounds round(s), interleaved; offered rate: $([ "$rate" = 0 ] && echo "unbounded (closed loop)" || echo "$rate/s"); trackerd engine: threading per name${engine_json:+, plus $engine_json}"
 printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" load round tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss"
 for load in "${loads[@]}"; do
   protocol=${load%%:*}; mode=${load#*:}
