@@ -2,11 +2,11 @@
 # Allocation under load: runs trackerd (cpu 0) under a bounded UDP and HTTP keep-alive load (cpu 1) on loopback and
 # reports the young collections and the bytes allocated on the heap during each load, after a warm-up, from
 # jstat's counters. Steady state should allocate ~nothing per request.
-#   scripts/gc-under-load.sh [SECONDS<=600] [TORRENTS] [PEERS]
+#   scripts/gc-under-load.sh [SECONDS<=600] [TORRENTS] [PEERS]      env: PORT=17969 (UDP and HTTP, loopback)
 set -euo pipefail
 secs=${1:-60}; torrents=${2:-1000}; peers=${3:-100000}
 root=$(cd "$(dirname "$0")/.." && pwd)
-port=17969
+port=${PORT:-17969}
 (cd "$root" && mvn -q -B -DskipTests -pl io,jmh -am package) >&2
 work=$(mktemp -d /tmp/gc-under-load.XXXXXX)
 pid=""
@@ -20,6 +20,7 @@ taskset -c 0 java -Xms1g -Xmx1g -XX:+UseParallelGC -Xlog:gc:file="$work/gc.log" 
   --config "$work/trackerd.json" > "$work/trackerd.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q "ready:" "$work/trackerd.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "ready:" "$work/trackerd.log" || { echo "trackerd did not start (port $port taken? set PORT):"; cat "$work/trackerd.log"; exit 1; }
 loadgen() { taskset -c 1 java -Xms256m -Xmx1g -cp "$root/jmh/target/trackerd-benchmarks.jar" \
   org.trackerd.jmh.loadgen.LoadGenerator --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" "$@"; }
 # jstat -gc: S0U S1U EU OU ... YGC: allocated = eden growth + young collections x eden capacity (approximation)

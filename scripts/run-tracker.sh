@@ -15,7 +15,7 @@ flags=(
   --add-opens=java.base/java.lang=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
   --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-exports=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
   --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED
   --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED

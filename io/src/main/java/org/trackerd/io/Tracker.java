@@ -129,6 +129,7 @@ public final class Tracker implements AutoCloseable
                     udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
                         metrics, key, sharedSelector));
                 }
+                LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo()));
             }
             installAccessControl();
             installPrivateMode();
@@ -367,6 +368,13 @@ public final class Tracker implements AutoCloseable
         }
         metrics.gauge("trackerd_ring_size_slots", "Size of each ring", "ring=\"request\"",
             () -> engine.requestRing().getBufferSize());
+        for (int i = 0; i < udpFrontends.size(); i++)
+        {
+            final boolean nativeIo = udpFrontends.get(i).nativeIo();
+            metrics.gauge("trackerd_udp_native_io", i == 0 ? "1 when the UDP thread receives and sends through the " +
+                "JDK's natives without allocating, 0 on the DatagramChannel API" : "", "thread=\"" + i + "\"",
+                () -> nativeIo ? 1 : 0);
+        }
         final SwarmStore s = store;
         metrics.gauge("trackerd_store_open_seconds", "Time the last start took to open (or recover) the store", "",
             () -> s.openMs() / 1000.0);
@@ -447,6 +455,12 @@ public final class Tracker implements AutoCloseable
     public List<InetSocketAddress> udpAddresses()
     {
         return List.copyOf(udpAddresses);
+    }
+
+    /** True when there are UDP threads and every one uses the allocation-free native I/O path. */
+    public boolean udpNativeIo()
+    {
+        return !udpFrontends.isEmpty() && udpFrontends.stream().allMatch(UdpFrontend::nativeIo);
     }
 
     public List<InetSocketAddress> httpAddresses()

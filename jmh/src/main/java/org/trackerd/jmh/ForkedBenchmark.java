@@ -8,7 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
  * and must list the flags again.
  */
 @Fork(value = 1, jvmArgsAppend = {
-    JvmFlags.OPENS_LANG, JvmFlags.OPENS_REFLECT, JvmFlags.OPENS_NIO, JvmFlags.EXPORTS_NIO_CH,
+    JvmFlags.OPENS_LANG, JvmFlags.OPENS_REFLECT, JvmFlags.OPENS_NIO, JvmFlags.OPENS_NIO_CH,
     JvmFlags.EXPORTS_JAVAC_FILE, JvmFlags.EXPORTS_INTERNAL_REF, JvmFlags.EXPORTS_INTERNAL_MISC,
     JvmFlags.EXPORTS_INTERNAL_UTIL, JvmFlags.NO_ANALYTICS, JvmFlags.NO_ANNOUNCER })
 public abstract class ForkedBenchmark

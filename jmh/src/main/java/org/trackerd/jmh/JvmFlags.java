@@ -15,7 +15,7 @@ public final class JvmFlags
     public static final String OPENS_LANG = "--add-opens=java.base/java.lang=ALL-UNNAMED";
     public static final String OPENS_REFLECT = "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED";
     public static final String OPENS_NIO = "--add-opens=java.base/java.nio=ALL-UNNAMED";
-    public static final String EXPORTS_NIO_CH = "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED";
+    public static final String OPENS_NIO_CH = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
     public static final String EXPORTS_JAVAC_FILE = "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED";
     public static final String EXPORTS_INTERNAL_REF = "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED";
     public static final String EXPORTS_INTERNAL_MISC = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
@@ -25,7 +25,7 @@ public final class JvmFlags
 
     /** Every flag, in order. */
     public static final List<String> ARGS = List.of(
-        OPENS_LANG, OPENS_REFLECT, OPENS_NIO, EXPORTS_NIO_CH, EXPORTS_JAVAC_FILE, EXPORTS_INTERNAL_REF,
+        OPENS_LANG, OPENS_REFLECT, OPENS_NIO, OPENS_NIO_CH, EXPORTS_JAVAC_FILE, EXPORTS_INTERNAL_REF,
         EXPORTS_INTERNAL_MISC, EXPORTS_INTERNAL_UTIL, NO_ANALYTICS, NO_ANNOUNCER);
 
     private JvmFlags()

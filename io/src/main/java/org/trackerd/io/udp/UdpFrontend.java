@@ -16,11 +16,10 @@ import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
@@ -37,9 +36,13 @@ import java.util.List;
  * <p>Duty cycle ({@link FrontendAgent}): read the clock once, receive a bounded batch from each channel, drain
  * responses; the thread idles through {@code engine.frontend_idle} when there was nothing to do. Readiness of its
  * channels is only a wake-up call: every cycle tries every channel. Datagrams are received into one reused direct buffer
- * and answers encoded into another, so steady state allocates nothing of its own; the JDK still allocates the
- * sender's {@link InetSocketAddress} in every {@link DatagramChannel#receive} (and the address bytes of an IPv6
- * sender), accepted for now: a recvmmsg-style path would remove it.
+ * and answers encoded into another. Receives and sends go straight through the JDK's natives ({@link DatagramNatives})
+ * with the sender kept as the kernel's raw {@code sockaddr} ({@link SocketAddresses}), one per in-flight slot in an
+ * off-heap table, so steady state allocates nothing. Where those natives cannot be reached (no
+ * {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED}, another JDK, or {@value #JDK_IO_PROPERTY} set) the frontend
+ * uses {@link DatagramChannel#receive}/{@link DatagramChannel#send}, and the JDK allocates the sender's
+ * {@link InetSocketAddress} in every receive whose sender differs from the previous one (and the address bytes of an
+ * IPv6 sender); {@link #nativeIo()} tells which path is in use.
  *
  * <p>Thread: the agent's thread (its own, or the shared one); {@link #requestStop} from any thread.
  */
@@ -47,6 +50,10 @@ public final class UdpFrontend extends FrontendAgent
 {
     private static final Logger LOG = LoggerFactory.getLogger(UdpFrontend.class);
     private static final int MAX_RECEIVES_PER_CHANNEL = 64;
+    /** System property: {@code true} forces the public {@link DatagramChannel} API even where the natives work. */
+    public static final String JDK_IO_PROPERTY = "trackerd.udp.jdk_io";
+    /** Bytes per entry of the {@code sockaddr} table: {@link SocketAddresses#LENGTH}, 8-byte aligned. */
+    private static final int ADDRESS_STRIDE = 32;
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
 
     static
@@ -77,8 +84,19 @@ public final class UdpFrontend extends FrontendAgent
     private final UnsafeBuffer send;
     private final byte[] sender16 = new byte[RequestEvent.ADDRESS_LENGTH];
 
-    /** In-flight requests: where each answer goes. The slot rides in the high half of the correlation id. */
-    private final SocketAddress[] slotAddress;
+    /** Each channel's file descriptor for {@link DatagramNatives}; null on the public-API path. */
+    private final FileDescriptor[] fds;
+    /**
+     * Raw {@code sockaddr}s, {@link #ADDRESS_STRIDE} bytes apart: entry {@code s} is where in-flight slot {@code s}'s
+     * answer goes (the slot rides in the high half of the correlation id); entry {@link #senderEntry} is the sender of
+     * the datagram being handled.
+     */
+    private final UnsafeBuffer addresses;
+    private final int senderEntry;
+    /** Public-API path only (null otherwise): each slot's destination, and the sender being handled. */
+    private final InetSocketAddress[] slotTarget;
+    private InetSocketAddress sender;
+    /** Channel of each in-flight slot's request, -1 for a free slot. */
     private final int[] slotChannel;
     private final int[] freeSlots;
     private int freeCount;
@@ -110,8 +128,12 @@ public final class UdpFrontend extends FrontendAgent
             UdpResponseEncoder.maxMessageBytes(config.tracker.maxNumWant, config.tracker.maxScrapeHashes));
         this.send = new UnsafeBuffer(sendBytes);
         final int capacity = queue.capacity();
-        this.slotAddress = new SocketAddress[capacity];
+        this.fds = nativeFds(this.channels);
+        this.addresses = new UnsafeBuffer(ByteBuffer.allocateDirect((capacity + 1) * ADDRESS_STRIDE));
+        this.senderEntry = capacity;
+        this.slotTarget = fds == null ? new InetSocketAddress[capacity] : null;
         this.slotChannel = new int[capacity];
+        java.util.Arrays.fill(slotChannel, -1);
         this.slotFamily = new int[capacity];
         this.freeSlots = new int[capacity];
         for (int i = capacity - 1; i >= 0; i--)
@@ -124,6 +146,45 @@ public final class UdpFrontend extends FrontendAgent
             // Attached to tell them from the keys of other frontends on a shared selector.
             channel.register(selector, SelectionKey.OP_READ, this);
         }
+    }
+
+    /** The channels' file descriptors when the natives are usable for all of them (and not switched off), else null. */
+    private static FileDescriptor[] nativeFds(final DatagramChannel[] channels)
+    {
+        if (!DatagramNatives.available() || Boolean.getBoolean(JDK_IO_PROPERTY))
+        {
+            return null;
+        }
+        final FileDescriptor[] fds = new FileDescriptor[channels.length];
+        for (int i = 0; i < channels.length; i++)
+        {
+            fds[i] = DatagramNatives.fd(channels[i]);
+            if (fds[i] == null)
+            {
+                return null;
+            }
+        }
+        return fds;
+    }
+
+    /** True when this frontend receives and sends through the JDK's natives, allocation-free; false: public API. */
+    public boolean nativeIo()
+    {
+        return fds != null;
+    }
+
+    /**
+     * The one-line description of the UDP I/O path {@link #nativeIo()} reports: what the launcher logs at start.
+     */
+    public static String describeIo(final boolean nativeIo)
+    {
+        if (nativeIo)
+        {
+            return "native (DatagramChannelImpl.receive0/send0 with raw sockaddrs: no allocation per datagram)";
+        }
+        return "DatagramChannel API (allocates the sender's address per datagram; " + (DatagramNatives.available() ?
+            "-D" + JDK_IO_PROPERTY + "=true)" : "natives unavailable: " + DatagramNatives.unavailableReason() +
+            "; the allocation-free path needs --add-opens=java.base/sun.nio.ch=ALL-UNNAMED on OpenJDK 17+ on Linux)");
     }
 
     /** Null in public mode. */
@@ -162,30 +223,32 @@ public final class UdpFrontend extends FrontendAgent
     {
         final DatagramChannel channel = channels[channelIndex];
         int work = 0;
+        final FileDescriptor fd = fds == null ? null : fds[channelIndex];
+        final long senderAddress = addresses.addressOffset() + (long)senderEntry * ADDRESS_STRIDE;
         while (work < MAX_RECEIVES_PER_CHANNEL)
         {
-            receiveBytes.clear();
-            final SocketAddress from;
+            final int length;
             try
             {
-                from = channel.receive(receiveBytes);
+                length = fd != null ?
+                    DatagramNatives.receive(fd, receive.addressOffset(), receive.capacity(), senderAddress) :
+                    receiveJdk(channel);
             }
             catch (final IOException ex)
             {
                 counters.dropped.incrementRelease();
                 break;
             }
-            if (from == null)
+            if (length < 0)
             {
                 break;
             }
             work++;
-            final int length = receiveBytes.position();
             counters.received.incrementRelease();
             counters.bytesIn.getAndAddRelease(length);
             try
             {
-                onDatagram(channelIndex, (InetSocketAddress)from, length);
+                onDatagram(channelIndex, length);
             }
             catch (final RuntimeException ex)
             {
@@ -198,10 +261,30 @@ public final class UdpFrontend extends FrontendAgent
         return work;
     }
 
-    private void onDatagram(final int channelIndex, final InetSocketAddress from, final int length)
+    /** Public-API receive: the datagram's length, or -1 when there is none; the sender goes to the sender entry. */
+    private int receiveJdk(final DatagramChannel channel) throws IOException
     {
-        toAddress16(from.getAddress(), sender16);
-        final int outcome = decoder.decode(receive, length, sender16, from.getPort(), epochSeconds, scratch);
+        receiveBytes.clear();
+        final InetSocketAddress from = (InetSocketAddress)channel.receive(receiveBytes);
+        if (from == null)
+        {
+            return -1;
+        }
+        sender = from;
+        SocketAddresses.encode(from, addresses, senderEntry * ADDRESS_STRIDE);
+        return receiveBytes.position();
+    }
+
+    private void onDatagram(final int channelIndex, final int length)
+    {
+        final int from = senderEntry * ADDRESS_STRIDE;
+        if (!SocketAddresses.toAddress16(addresses, from, sender16))
+        {
+            counters.dropped.incrementRelease();
+            return;
+        }
+        final int outcome = decoder.decode(receive, length, sender16, SocketAddresses.port(addresses, from),
+            epochSeconds, scratch);
         if (decoder.badConnectionId())
         {
             counters.badConnectionId.incrementRelease();
@@ -221,15 +304,16 @@ public final class UdpFrontend extends FrontendAgent
             {
                 counters.connects.incrementRelease();
                 requests.increment(action, family, RequestCounters.OUTCOME_OK);
-                send(channels[channelIndex], from, encoder.connect(send, decoder.transactionId(), decoder.connectionId()));
+                send(channelIndex, senderEntry, sender,
+                    encoder.connect(send, decoder.transactionId(), decoder.connectionId()));
             }
-            case UdpRequestDecoder.PUBLISH -> publish(channelIndex, from, action, family);
+            case UdpRequestDecoder.PUBLISH -> publish(channelIndex, action, family);
             case UdpRequestDecoder.ERROR ->
             {
                 counters.errorsSent.incrementRelease();
                 requests.increment(action, family, decoder.badConnectionId() || action == RequestCounters.ACTION_OTHER ?
                     RequestCounters.OUTCOME_MALFORMED : RequestCounters.OUTCOME_CLIENT_ERROR);
-                send(channels[channelIndex], from,
+                send(channelIndex, senderEntry, sender,
                     encoder.error(send, decoder.transactionId(), decoder.error().message));
             }
             default ->
@@ -240,7 +324,7 @@ public final class UdpFrontend extends FrontendAgent
         }
     }
 
-    private void publish(final int channelIndex, final SocketAddress from, final int action, final int family)
+    private void publish(final int channelIndex, final int action, final int family)
     {
         final RequestEvent e = scratch;
         final org.trackerd.engine.site.SiteReason denied = site == null ? org.trackerd.engine.site.SiteReason.ALLOWED :
@@ -249,7 +333,7 @@ public final class UdpFrontend extends FrontendAgent
         {
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channels[channelIndex], from, encoder.error(send, decoder.transactionId(), denied.message));
+            send(channelIndex, senderEntry, sender, encoder.error(send, decoder.transactionId(), denied.message));
             return;
         }
         final Reason refused = checkAccess(e);
@@ -258,7 +342,7 @@ public final class UdpFrontend extends FrontendAgent
             // The sender proved its address with a valid connection id, so an error packet amplifies nothing.
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channels[channelIndex], from, encoder.error(send, decoder.transactionId(), refused.message));
+            send(channelIndex, senderEntry, sender, encoder.error(send, decoder.transactionId(), refused.message));
             return;
         }
         if (freeCount == 0)
@@ -279,7 +363,11 @@ public final class UdpFrontend extends FrontendAgent
             requests.increment(action, family, RequestCounters.OUTCOME_DROPPED);
             return;
         }
-        slotAddress[slot] = from;
+        addresses.putBytes(slot * ADDRESS_STRIDE, addresses, senderEntry * ADDRESS_STRIDE, SocketAddresses.LENGTH);
+        if (slotTarget != null)
+        {
+            slotTarget[slot] = sender;
+        }
         slotChannel[slot] = channelIndex;
         slotFamily[slot] = family;
         if (e.kind == RequestEvent.KIND_ANNOUNCE)
@@ -354,13 +442,19 @@ public final class UdpFrontend extends FrontendAgent
     {
         final int slot = (int)(r.correlationId >>> 32);
         final int transactionId = (int)r.correlationId;
-        if (slot < 0 || slot >= slotAddress.length || slotAddress[slot] == null)
+        if (slot < 0 || slot >= slotChannel.length || slotChannel[slot] < 0)
         {
             return true;
         }
-        final SocketAddress to = slotAddress[slot];
-        final DatagramChannel channel = channels[slotChannel[slot]];
-        slotAddress[slot] = null;
+        final int channelIndex = slotChannel[slot];
+        slotChannel[slot] = -1;
+        InetSocketAddress to = null;
+        if (slotTarget != null)
+        {
+            to = slotTarget[slot];
+            slotTarget[slot] = null;
+        }
+        // The slot's sockaddr stays as it is until the next publish, after this answer has gone.
         freeSlots[freeCount++] = slot;
         outstanding--;
         final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
@@ -382,18 +476,32 @@ public final class UdpFrontend extends FrontendAgent
             counters.responses.incrementRelease();
             length = encoder.scrape(send, transactionId, r);
         }
-        send(channel, to, length);
+        send(channelIndex, slot, to, length);
         (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
         return true;
     }
 
-    private void send(final DatagramChannel channel, final SocketAddress to, final int length)
+    /**
+     * Sends {@code length} bytes of the send buffer from channel {@code channelIndex} to the {@code sockaddr} of
+     * {@code entry} (native path) or to {@code to} (public-API path).
+     */
+    private void send(final int channelIndex, final int entry, final InetSocketAddress to, final int length)
     {
-        sendBytes.clear().limit(length);
         try
         {
-            final int sent = channel.send(sendBytes, to);
-            if (sent == 0)
+            final int sent;
+            if (fds != null)
+            {
+                final int offset = entry * ADDRESS_STRIDE;
+                sent = DatagramNatives.send(fds[channelIndex], send.addressOffset(), length,
+                    addresses.addressOffset() + offset, SocketAddresses.length(addresses, offset));
+            }
+            else
+            {
+                sendBytes.clear().limit(length);
+                sent = channels[channelIndex].send(sendBytes, to);
+            }
+            if (sent <= 0)
             {
                 counters.sendFailed.incrementRelease();
             }
@@ -402,30 +510,15 @@ public final class UdpFrontend extends FrontendAgent
                 counters.bytesOut.getAndAddRelease(sent);
             }
         }
+        catch (final PortUnreachableException ex)
+        {
+            // An ICMP error left by an earlier datagram: the JDK's send counts this one as sent on an unconnected
+            // channel, and so do we on the native path.
+            counters.bytesOut.getAndAddRelease(length);
+        }
         catch (final IOException ex)
         {
             counters.sendFailed.incrementRelease();
-        }
-    }
-
-    /** The 16-byte form of an address: IPv4 (the JDK reports IPv4-mapped senders as IPv4) becomes ::ffff:a.b.c.d. */
-    static void toAddress16(final InetAddress address, final byte[] address16)
-    {
-        if (address instanceof Inet4Address)
-        {
-            // Inet4Address's hash code is its address: read without the copy getAddress() makes.
-            final int v4 = address.hashCode();
-            java.util.Arrays.fill(address16, 0, 10, (byte)0);
-            address16[10] = (byte)0xFF;
-            address16[11] = (byte)0xFF;
-            address16[12] = (byte)(v4 >>> 24);
-            address16[13] = (byte)(v4 >>> 16);
-            address16[14] = (byte)(v4 >>> 8);
-            address16[15] = (byte)v4;
-        }
-        else
-        {
-            System.arraycopy(address.getAddress(), 0, address16, 0, RequestEvent.ADDRESS_LENGTH);
         }
     }
 

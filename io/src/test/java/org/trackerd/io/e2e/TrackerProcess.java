@@ -21,11 +21,11 @@ import java.util.regex.Pattern;
 public final class TrackerProcess implements AutoCloseable
 {
     /** The parent pom's {@code trackerd.jvm.flags}. */
-    static final List<String> JVM_FLAGS = List.of(
+    public static final List<String> JVM_FLAGS = List.of(
         "--add-opens=java.base/java.lang=ALL-UNNAMED",
         "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
         "--add-opens=java.base/java.nio=ALL-UNNAMED",
-        "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
         "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
         "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
         "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
@@ -51,11 +51,18 @@ public final class TrackerProcess implements AutoCloseable
     /** Starts {@code TrackerMain --config configFile} with {@code workDir} as its working directory. */
     public static TrackerProcess start(final Path configFile, final Path workDir) throws IOException
     {
+        return start(configFile, workDir, JVM_FLAGS);
+    }
+
+    /** As {@link #start(Path, Path)}, with these module and system flags instead of {@link #JVM_FLAGS}. */
+    public static TrackerProcess start(final Path configFile, final Path workDir, final List<String> jvmFlags)
+        throws IOException
+    {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
         command.add("-XX:+UseSerialGC");
-        command.addAll(JVM_FLAGS);
+        command.addAll(jvmFlags);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("org.trackerd.io.TrackerMain");

@@ -32,8 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Boots the whole tracker on loopback (UDP on 127.0.0.1 and ::1, HTTP on 127.0.0.1, ephemeral ports, a temp data
- * directory) and talks to it with real {@link DatagramChannel}s and a raw HTTP socket.
+ * Boots the whole tracker on loopback (UDP on 127.0.0.1, ::1 and dual-stack [::], HTTP on 127.0.0.1, ephemeral
+ * ports, a temp data directory) and talks to it with real {@link DatagramChannel}s and a raw HTTP socket. UDP runs on
+ * the allocation-free native path ({@link DatagramNatives}); {@link UdpTrackerJdkIoE2ETest} runs the same tests on
+ * the public {@link DatagramChannel} API.
  */
 class UdpTrackerE2ETest
 {
@@ -49,26 +51,37 @@ class UdpTrackerE2ETest
     private static Tracker tracker;
     private static InetSocketAddress udp4;
     private static InetSocketAddress udp6;
+    /** Dual-stack [::]: IPv4 senders arrive IPv4-mapped. */
+    private static InetSocketAddress udpDual;
+    private static boolean expectNativeIo;
     private static InetSocketAddress http;
 
     @BeforeAll
     static void boot() throws IOException
     {
+        start(true);
+    }
+
+    static void start(final boolean nativeIo) throws IOException
+    {
+        expectNativeIo = nativeIo;
         final String json = """
             {
               "http": { "listen": ["127.0.0.1:0"] },
               "udp": {
-                "listen": ["127.0.0.1:0", "[::1]:0"],
+                "listen": ["127.0.0.1:0", "[::1]:0", "[::]:0"],
                 "connection_id_secret": "%s",
                 "connection_id_lifetime_seconds": %d
               },
               "storage": { "path": "%s", "max_torrents": 1000, "max_peers": 10000 }
             }
-            """.formatted(SECRET, LIFETIME_SECONDS, dataDir.toString().replace("\\", "\\\\"));
+            """.formatted(SECRET, LIFETIME_SECONDS,
+                dataDir.resolve(nativeIo ? "native-io" : "jdk-io").toString().replace("\\", "\\\\"));
         tracker = new Tracker(TrackerConfig.parse(json)).start();
-        assertEquals(2, tracker.udpAddresses().size());
+        assertEquals(3, tracker.udpAddresses().size());
         udp4 = tracker.udpAddresses().get(0);
         udp6 = tracker.udpAddresses().get(1);
+        udpDual = tracker.udpAddresses().get(2);
         http = tracker.httpAddresses().get(0);
         assertTrue(udp4.getAddress() instanceof Inet4Address);
         assertTrue(udp6.getAddress() instanceof Inet6Address);
@@ -125,7 +138,9 @@ class UdpTrackerE2ETest
             channel.configureBlocking(false);
             selector = Selector.open();
             channel.register(selector, SelectionKey.OP_READ);
-            UdpFrontend.toAddress16(server.getAddress(), address16);
+            final UnsafeBuffer sockaddr = new UnsafeBuffer(new byte[SocketAddresses.LENGTH]);
+            SocketAddresses.encode(new InetSocketAddress(server.getAddress(), 0), sockaddr, 0);
+            SocketAddresses.toAddress16(sockaddr, 0, address16);
         }
 
         int localPort() throws IOException
@@ -334,6 +349,19 @@ class UdpTrackerE2ETest
     void connectAnnounceScrapeOverIpv6With18BytePeers()
     {
         assertDoesNotThrowIo(() -> roundTrip(udp6, "0:0:0:0:0:0:0:1"));
+    }
+
+    @Test
+    void udpIoPath()
+    {
+        assertEquals(expectNativeIo, tracker.udpNativeIo());
+    }
+
+    @Test
+    void dualStackSocketServesIpv4MappedAndIpv6Senders()
+    {
+        assertDoesNotThrowIo(() -> roundTrip(new InetSocketAddress("127.0.0.1", udpDual.getPort()), "127.0.0.1"));
+        assertDoesNotThrowIo(() -> roundTrip(new InetSocketAddress("::1", udpDual.getPort()), "0:0:0:0:0:0:0:1"));
     }
 
     @Test
