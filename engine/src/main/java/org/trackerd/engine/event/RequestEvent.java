@@ -50,6 +50,11 @@ public final class RequestEvent
     public int numWant;
     /** The answer will carry peer ids (HTTP dictionary form without no_peer_id); otherwise they are not copied. */
     public boolean wantPeerIds = true;
+    /**
+     * The answer carries peers in compact form only (BEP 23 and BEP 7 for HTTP, BEP 15 for UDP): the engine writes
+     * them in wire form straight away ({@link ResponseEvent#compact}).
+     */
+    public boolean compactPeers;
     public boolean hasKey;
     public int key;
 
@@ -128,6 +133,7 @@ public final class RequestEvent
         event = src.event;
         numWant = src.numWant;
         wantPeerIds = src.wantPeerIds;
+        compactPeers = src.compactPeers;
         hasKey = src.hasKey;
         key = src.key;
         System.arraycopy(src.altAddress, 0, altAddress, 0, ADDRESS_LENGTH);

@@ -10,9 +10,20 @@ package org.trackerd.engine.event;
  *   peerAddrs : count x 16 bytes (IPv4-mapped for IPv4 peers)
  *   peerPorts : count x int
  * </pre>
+ * or, when the request asked for compact peers only ({@link #compact}), already in wire form, split by family:
+ * <pre>
+ *   compact4  : compact4Count x (IPv4 address, port), 6 bytes each, network order (BEP 23, BEP 15)
+ *   compact6  : compact6Count x (IPv6 address, port), 18 bytes each, network order (BEP 7, BEP 15)
+ * </pre>
+ * so a frontend copies each family's peers as one block.
  */
 public final class ResponseEvent
 {
+    /** Bytes of one compact IPv4 peer: address and port. */
+    public static final int COMPACT4 = 6;
+    /** Bytes of one compact IPv6 peer: address and port. */
+    public static final int COMPACT6 = 18;
+
     public byte kind;
     public Status status = Status.OK;
     public long correlationId;
@@ -30,6 +41,12 @@ public final class ResponseEvent
     public long downloaded;
 
     public int peerCount;
+    /** Peers are in {@link #compact4} and {@link #compact6} (not in the three arrays above). */
+    public boolean compact;
+    public int compact4Count;
+    public int compact6Count;
+    public final byte[] compact4;
+    public final byte[] compact6;
     public final byte[] peerIds;
     public final byte[] peerAddrs;
     public final int[] peerPorts;
@@ -45,6 +62,8 @@ public final class ResponseEvent
         peerIds = new byte[maxPeers * RequestEvent.HASH_LENGTH];
         peerAddrs = new byte[maxPeers * RequestEvent.ADDRESS_LENGTH];
         peerPorts = new int[maxPeers];
+        compact4 = new byte[maxPeers * COMPACT4];
+        compact6 = new byte[maxPeers * COMPACT6];
         scrapeHashes = new byte[maxScrapeHashes * RequestEvent.HASH_LENGTH];
         scrapeComplete = new int[maxScrapeHashes];
         scrapeIncomplete = new int[maxScrapeHashes];

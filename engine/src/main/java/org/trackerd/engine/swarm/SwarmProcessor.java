@@ -20,6 +20,7 @@ import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
 import net.openhft.chronicle.map.MapSegmentContext;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -111,6 +112,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private boolean currentWantsPeerIds;
     private ResponseEvent current;
     private final UnsafeBuffer responseAddresses = new UnsafeBuffer(new byte[0]);
+    /** The current answer's compact peers of each family, when it wants peers in compact form only. */
+    private final UnsafeBuffer compact4 = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer compact6 = new UnsafeBuffer(new byte[0]);
+    private boolean currentCompact;
     /** Preferred-subnet selection gathers a bounded window of candidates here first: address (16), port (2), id (20). */
     private static final int CANDIDATE = 38;
     private boolean gathering;
@@ -444,6 +449,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         r.incomplete = 0;
         r.downloaded = 0;
         r.peerCount = 0;
+        r.compact = false;
+        r.compact4Count = 0;
+        r.compact6Count = 0;
         r.scrapeCount = 0;
         return r;
     }
@@ -1131,6 +1139,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         current = r;
         responseAddresses.wrap(r.peerAddrs);
+        currentCompact = e.compactPeers;
+        r.compact = currentCompact;
+        if (currentCompact)
+        {
+            compact4.wrap(r.compact4);
+            compact6.wrap(r.compact6);
+        }
         currentFamily = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
         currentWantsPeerIds = e.wantPeerIds;
         gathering = (currentFamily == 0 ? preferredBitsIpv4 : preferredBitsIpv6) != 0;
@@ -1159,7 +1174,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     continue;
                 }
                 final boolean local = IpAddresses.samePrefix(raw, at, e.address, 0, bits);
-                if (local == (pass == 0))
+                if (local == (pass == 0) && currentCompact)
+                {
+                    r.peerCount++;
+                    putCompact(candidates, at, RequestEvent.isIpv4Mapped(raw, at), candidates.getShort(at + 16) & 0xFFFF);
+                    taken[i] = true;
+                }
+                else if (local == (pass == 0))
                 {
                     final int n = r.peerCount++;
                     responseAddresses.putBytes(n * RequestEvent.ADDRESS_LENGTH, candidates, at, 16);
@@ -1259,6 +1280,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             out = candidates;
             to = n * CANDIDATE;
         }
+        else if (currentCompact)
+        {
+            current.peerCount++;
+            if (v4)
+            {
+                final int to4 = current.compact4Count++ * ResponseEvent.COMPACT4;
+                compact4.putInt(to4, buffer.getInt(at + Page.V4_ADDRESS));
+                compact4.putShort(to4 + 4, buffer.getShort(at + Page.V4_PORT), ByteOrder.BIG_ENDIAN);
+            }
+            else
+            {
+                final int to6 = current.compact6Count++ * ResponseEvent.COMPACT6;
+                compact6.putBytes(to6, buffer, at + Page.V6_ADDRESS, RequestEvent.ADDRESS_LENGTH);
+                compact6.putShort(to6 + RequestEvent.ADDRESS_LENGTH, buffer.getShort(at + Page.V6_PORT),
+                    ByteOrder.BIG_ENDIAN);
+            }
+            return;
+        }
         else
         {
             n = current.peerCount++;
@@ -1293,6 +1332,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 buffer.getBytes(at + Page.PEER_ID, current.peerIds, n * RequestEvent.HASH_LENGTH,
                     RequestEvent.HASH_LENGTH);
             }
+        }
+    }
+
+    /** Appends one peer, given as a 16-byte (IPv4-mapped for IPv4) address in {@code from}, in compact form. */
+    private void putCompact(final UnsafeBuffer from, final int addressAt, final boolean v4, final int port)
+    {
+        final ResponseEvent r = current;
+        if (v4)
+        {
+            final int to = r.compact4Count++ * ResponseEvent.COMPACT4;
+            compact4.putInt(to, from.getInt(addressAt + 12));
+            compact4.putShort(to + 4, (short)port, ByteOrder.BIG_ENDIAN);
+        }
+        else
+        {
+            final int to = r.compact6Count++ * ResponseEvent.COMPACT6;
+            compact6.putBytes(to, from, addressAt, RequestEvent.ADDRESS_LENGTH);
+            compact6.putShort(to + RequestEvent.ADDRESS_LENGTH, (short)port, ByteOrder.BIG_ENDIAN);
         }
     }
 

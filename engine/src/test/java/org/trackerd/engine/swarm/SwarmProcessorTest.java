@@ -578,6 +578,39 @@ class SwarmProcessorTest
         assertEquals(1, h.counters.seedersIpv4.get());
     }
 
+    /**
+     * A request for compact peers (UDP, HTTP compact=1) gets the same peers as the dictionary form, written in wire
+     * form by family: through the plain window and through the preferred-subnet path, for IPv4 and IPv6 requesters.
+     */
+    @Test
+    void compactAnswersCarryTheSamePeersInWireForm()
+    {
+        final String[] configs = { "{}",
+            "{\"tracker\": {\"preferred_subnet\": {\"ipv4_prefix\": 24, \"ipv6_prefix\": 64}}}" };
+        for (int c = 0; c < configs.length; c++)
+        {
+            final Harness h = harness(configs[c], dir.resolve("compact-" + c));
+            for (int p = 1; p <= 6; p++)
+            {
+                h.announce(peer(1, p).left(p % 2).port(7000 + p));
+            }
+            for (int p = 7; p <= 9; p++)
+            {
+                h.announce(peer(1, p).left(5).address(v6(p)).port(7000 + p));
+            }
+            for (final PeerSpec requester : List.of(peer(1, 20).left(5), peer(1, 30).left(5).address(v6(30))))
+            {
+                final Reply full = h.announce(requester);
+                final Reply compact = h.announce(requester.compact());
+                assertFalse(full.peers.isEmpty());
+                assertEquals(full.peers.size(), compact.peers.size());
+                assertEquals(full.endpoints(), compact.endpoints(), "config " + configs[c]);
+                assertEquals(full.complete, compact.complete);
+                assertEquals(full.incomplete, compact.incomplete);
+            }
+        }
+    }
+
     @Test
     void preferredSubnetPeersComeFirst()
     {
@@ -1168,6 +1201,7 @@ class SwarmProcessorTest
         private byte[] alt;
         private int altPort;
         private boolean oneFamily;
+        private boolean compact;
 
         PeerSpec(final int torrent, final int peer)
         {
@@ -1226,6 +1260,13 @@ class SwarmProcessorTest
             return this;
         }
 
+        /** Asks for compact peers only, as UDP and HTTP {@code compact=1} do. */
+        PeerSpec compact()
+        {
+            this.compact = true;
+            return this;
+        }
+
         PeerSpec address(final byte[] address)
         {
             this.address = address.clone();
@@ -1256,6 +1297,8 @@ class SwarmProcessorTest
             }
             e.altPort = altPort;
             e.oneFamily = oneFamily;
+            e.compactPeers = compact;
+            e.wantPeerIds = !compact;
             e.scrapeCount = 0;
         }
     }
@@ -1325,11 +1368,41 @@ class SwarmProcessorTest
             downloaded = r.downloaded;
             interval = r.intervalSeconds;
             minInterval = r.minIntervalSeconds;
+            if (r.compact)
+            {
+                // Wire form: no peer ids; IPv4 entries back to their IPv4-mapped form.
+                assertEquals(r.peerCount, r.compact4Count + r.compact6Count);
+                final java.nio.ByteBuffer v4 = java.nio.ByteBuffer.wrap(r.compact4);
+                for (int i = 0; i < r.compact4Count; i++)
+                {
+                    final byte[] address = new byte[16];
+                    RequestEvent.putIpv4Mapped(address, 0, r.compact4, i * ResponseEvent.COMPACT4);
+                    peers.add(new Peer("", address, v4.getShort(i * ResponseEvent.COMPACT4 + 4) & 0xFFFF));
+                }
+                final java.nio.ByteBuffer v6 = java.nio.ByteBuffer.wrap(r.compact6);
+                for (int i = 0; i < r.compact6Count; i++)
+                {
+                    final int at = i * ResponseEvent.COMPACT6;
+                    peers.add(new Peer("", Arrays.copyOfRange(r.compact6, at, at + 16), v6.getShort(at + 16) & 0xFFFF));
+                }
+                return;
+            }
             for (int i = 0; i < r.peerCount; i++)
             {
                 peers.add(new Peer(hex(Arrays.copyOfRange(r.peerIds, i * 20, i * 20 + 20)),
                     Arrays.copyOfRange(r.peerAddrs, i * 16, i * 16 + 16), r.peerPorts[i]));
             }
+        }
+
+        /** Address and port of every peer, as "hex(address):port", for comparing forms. */
+        Set<String> endpoints()
+        {
+            final Set<String> out = new java.util.HashSet<>();
+            for (final Peer p : peers)
+            {
+                out.add(hex(p.address) + ":" + p.port);
+            }
+            return out;
         }
 
         List<String> peerIds()

@@ -94,6 +94,15 @@ public final class HttpFrontend extends FrontendAgent
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
     private final java.util.function.Consumer<SelectionKey> onSelectedKey = this::onSelectedKey;
+    /**
+     * The same for keys the idle strategy meets while the thread slept in {@code select}: the cycle's clock is from
+     * before the sleep, so it is read again first (a new connection's request is read, and its timers start, here).
+     */
+    private final java.util.function.Consumer<SelectionKey> onSelectedKeyAfterSleep = key ->
+    {
+        nowNs = System.nanoTime();
+        onSelectedKey(key);
+    };
 
     private HttpConnection[] connections = new HttpConnection[64];
     private int[] freeSlots = new int[64];
@@ -172,7 +181,7 @@ public final class HttpFrontend extends FrontendAgent
     @Override
     public java.util.function.Consumer<SelectionKey> selectedKeyHandler()
     {
-        return onSelectedKey;
+        return onSelectedKeyAfterSleep;
     }
 
     @Override

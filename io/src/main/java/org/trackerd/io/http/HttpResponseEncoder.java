@@ -69,7 +69,18 @@ public final class HttpResponseEncoder
             .raw(K_INCOMPLETE).integer(r.incomplete)
             .raw(K_INTERVAL).integer(r.intervalSeconds)
             .raw(K_MIN_INTERVAL).integer(r.minIntervalSeconds);
-        if ((r.context & QueryParser.CONTEXT_COMPACT) != 0)
+        if (r.compact)
+        {
+            // The engine wrote them in wire form already: one copy per family.
+            w.raw(K_PEERS).bytesHeader(r.compact4Count * ResponseEvent.COMPACT4)
+                .put(r.compact4, 0, r.compact4Count * ResponseEvent.COMPACT4);
+            if (r.compact6Count > 0)
+            {
+                w.raw(K_PEERS6).bytesHeader(r.compact6Count * ResponseEvent.COMPACT6)
+                    .put(r.compact6, 0, r.compact6Count * ResponseEvent.COMPACT6);
+            }
+        }
+        else if ((r.context & QueryParser.CONTEXT_COMPACT) != 0)
         {
             int v4 = 0;
             for (int i = 0; i < r.peerCount; i++)

@@ -261,6 +261,7 @@ public final class QueryParser
         out.left = left;
         out.context = context;
         out.wantPeerIds = (context & (CONTEXT_COMPACT | CONTEXT_NO_PEER_ID)) == 0;
+        out.compactPeers = (context & CONTEXT_COMPACT) != 0;
         if (allowIpSpoofing)
         {
             applyNamedAddresses(out);

@@ -125,6 +125,13 @@ public final class AnnounceResponseFlyweight
         return this;
     }
 
+    /** Copies peers already in wire form (6 or 18 bytes each, network order) in place of the whole peer list. */
+    public AnnounceResponseFlyweight putCompactPeers(final byte[] src, final int length)
+    {
+        buffer.putBytes(offset + PEERS_OFFSET, src, 0, length);
+        return this;
+    }
+
     /** Copies the address of peer {@code index} (4 or 16 bytes) into {@code dst}; returns its port. */
     public int getPeer(final int index, final boolean ipv6, final byte[] dst, final int dstOffset)
     {

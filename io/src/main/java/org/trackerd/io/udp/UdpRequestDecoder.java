@@ -188,6 +188,7 @@ public final class UdpRequestDecoder
         out.key = a.key();
         out.hasKey = out.key != 0;
         out.wantPeerIds = false; // BEP 15 answers carry addresses and ports only
+        out.compactPeers = true;
         final int numWant = a.numWant();
         out.numWant = numWant < 0 ? -1 : numWant;
         out.scrapeCount = 0;

@@ -51,6 +51,14 @@ public final class UdpResponseEncoder
             .interval(r.intervalSeconds)
             .leechers(r.incomplete)
             .seeders(r.complete);
+        if (r.compact)
+        {
+            // Already in wire form: one copy. The transport is one family, so the other family's list is empty.
+            final int count = ipv6 ? r.compact6Count : r.compact4Count;
+            a.putCompactPeers(ipv6 ? r.compact6 : r.compact4,
+                count * (ipv6 ? ResponseEvent.COMPACT6 : ResponseEvent.COMPACT4));
+            return AnnounceResponseFlyweight.length(count, ipv6);
+        }
         int count = 0;
         for (int i = 0; i < r.peerCount; i++)
         {
