@@ -49,7 +49,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private static final int PENDING_BIG = 256;
 
     private final SwarmStore store;
-    private final ChronicleMap<byte[], byte[]> map;
+    /** The map of the shard of the swarm being worked on: set with the key ({@link #setKey}). */
+    private ChronicleMap<byte[], byte[]> map;
     private final InFlight inFlight;
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
@@ -96,6 +97,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final Page.SwapListener indexer = this::swapped;
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
+    private int sweepShard;
     private int sweepSegment;
     private long visited;
     private long deadlineMs;
@@ -133,7 +135,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final EngineCounters counters, final long seed)
     {
         this.store = store;
-        this.map = store.map();
+        this.map = store.shard(0);
         this.inFlight = store.inFlight;
         this.population = store.population;
         this.queues = queues;
@@ -205,11 +207,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         bigSwarms.clear();
         try
         {
-            for (int s = 0; s < map.segments(); s++)
+            for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
             {
-                try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(s))
+                final ChronicleMap<byte[], byte[]> shardMap = store.shard(shard);
+                inFlight.shard(shard);
+                for (int s = 0; s < shardMap.segments(); s++)
                 {
-                    c.forEachSegmentEntry(sweeper);
+                    try (MapSegmentContext<byte[], byte[], ?> c = shardMap.segmentContext(s))
+                    {
+                        c.forEachSegmentEntry(sweeper);
+                    }
                 }
             }
             for (final byte[] infoHash : loadBig)
@@ -223,7 +230,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 if (big == null || pageNo >= big.pages)
                 {
                     // A page left behind by a process that died while moving peers between pages.
-                    System.arraycopy(pageKey, 0, key, 0, SwarmStore.KEY_LENGTH);
+                    setKey(pageKey, 0, pageNo);
                     map.remove(key);
                 }
             }
@@ -1398,12 +1405,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final long nowMs = clock.time();
         deadlineMs = nowMs - peerLifetimeMs;
         final long share = Math.max(16, (store.torrents * tickMs + sweepMs - 1) / sweepMs);
-        final int segments = map.segments();
+        ChronicleMap<byte[], byte[]> shardMap = store.shard(sweepShard);
+        int segments = shardMap.segments();
+        final int total = segments * SwarmStore.SHARDS;
         visited = 0;
-        for (int done = 0; done < segments && visited < share; done++)
+        for (int done = 0; done < total && visited < share; done++)
         {
             pendingBigCount = 0;
-            try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(sweepSegment))
+            // Between two entries the segment stays locked: the next start must know which shard to recover.
+            inFlight.shard(sweepShard);
+            try (MapSegmentContext<byte[], byte[], ?> c = shardMap.segmentContext(sweepSegment))
             {
                 c.forEachSegmentEntry(sweeper);
             }
@@ -1422,7 +1433,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             if (++sweepSegment == segments)
             {
                 sweepSegment = 0;
-                publishTopSwarms(nowMs);
+                if (++sweepShard == SwarmStore.SHARDS)
+                {
+                    sweepShard = 0;
+                    publishTopSwarms(nowMs);
+                }
+                shardMap = store.shard(sweepShard);
+                segments = shardMap.segments();
             }
         }
         publishGauges();
@@ -1750,6 +1767,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void setKey(final byte[] infoHash, final int offset, final int pageNo)
     {
         inFlight.swarm(infoHash, offset);
+        map = store.map(infoHash, offset);
         System.arraycopy(infoHash, offset, key, 0, 20);
         keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
     }
