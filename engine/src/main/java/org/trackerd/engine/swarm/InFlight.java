@@ -29,6 +29,11 @@ import java.nio.file.StandardOpenOption;
  * with the swarm, and on its own before an expiry sweep opens a segment of a shard (between two entries of the
  * sweep the segment stays locked). -1: none yet.
  *
+ * <p>From offset 256: the counts of each shard (6 x i64 each, as the global counts), kept by the processor as it
+ * changes a shard (after each event and each swept segment), valid when the word at 140 is 1. After a crash
+ * mid-update only the recorded shard's counts may be stale: the next start scans that shard alone and takes the
+ * others' counts from here.
+ *
  * <p>A {@code kill -9} (or any death of the process alone) loses no write to a shared mapping: the page cache
  * holds every store the dead process made, to the map and to this file alike. So if this file says idle and the
  * host has not rebooted since (the boot id is the one the file was written under), the map has no lock held and
@@ -62,6 +67,8 @@ final class InFlight implements AutoCloseable
     private static final int SWARM_OFFSET = 112;
     private static final int HAS_SWARM_OFFSET = 132;
     private static final int SHARD_OFFSET = 136;
+    private static final int SHARD_COUNTS_VALID_OFFSET = 140;
+    private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
     private final MappedByteBuffer mapped;
@@ -161,6 +168,47 @@ final class InFlight implements AutoCloseable
         return shard >= 0 && shard < SwarmStore.SHARDS ? shard : -1;
     }
 
+    /** True when the per-shard counts are kept (a full scan or a clean run set them). */
+    boolean shardCountsValid()
+    {
+        return valid() && buffer.getInt(SHARD_COUNTS_VALID_OFFSET) == 1;
+    }
+
+    void shardCountsValid(final boolean valid)
+    {
+        buffer.putInt(SHARD_COUNTS_VALID_OFFSET, valid ? 1 : 0);
+        VarHandle.storeStoreFence();
+    }
+
+    /** torrents, peers, population[4] of one shard. */
+    long[] shardCounts(final int shard)
+    {
+        final long[] counts = new long[6];
+        for (int i = 0; i < 6; i++)
+        {
+            counts[i] = buffer.getLong(SHARD_COUNTS_OFFSET + shard * 48 + i * 8);
+        }
+        return counts;
+    }
+
+    /** Adds a change of the counts to one shard's (called once the shard's map is whole again). */
+    void addShardCounts(final int shard, final long torrents, final long peers, final long[] population)
+    {
+        final int at = SHARD_COUNTS_OFFSET + shard * 48;
+        buffer.putLong(at, buffer.getLong(at) + torrents);
+        buffer.putLong(at + 8, buffer.getLong(at + 8) + peers);
+        for (int i = 0; i < 4; i++)
+        {
+            buffer.putLong(at + 16 + i * 8, buffer.getLong(at + 16 + i * 8) + population[i]);
+        }
+        VarHandle.storeStoreFence();
+    }
+
+    void clearShardCounts(final int shard)
+    {
+        buffer.setMemory(SHARD_COUNTS_OFFSET + shard * 48, 48, (byte)0);
+    }
+
     /** torrents, peers, population[4] as of the last idle mark. */
     long[] counts()
     {
@@ -252,6 +300,7 @@ final class InFlight implements AutoCloseable
     {
         if (mapped != null)
         {
+            mapped.force(); // a clean close leaves the per-shard counts on disk, should the host crash next
             IoUtil.unmap(mapped);
         }
     }

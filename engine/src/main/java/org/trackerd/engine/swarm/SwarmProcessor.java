@@ -98,6 +98,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
     private int sweepShard;
+    /** The counts the in-flight file's per-shard counts add up to, and a scratch for the change since. */
+    private long countedTorrents;
+    private long countedPeers;
+    private final long[] countedPopulation = new long[4];
+    private final long[] countDelta = new long[4];
     private int sweepSegment;
     private long visited;
     private long deadlineMs;
@@ -162,6 +167,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             values[n] = new byte[Page.length(n)];
         }
         clock.update(System.currentTimeMillis());
+        markCounted();
     }
 
     /** Private mode: records each accepted announce's accounting deltas; call before the thread starts. */
@@ -193,6 +199,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         deadlineMs = nowMs - peerLifetimeMs;
         final long expiredBefore = counters.peersExpired.get();
         inFlight.busy();
+        final boolean[] scan = store.scan;
+        int scanned = 0;
+        for (final boolean s : scan)
+        {
+            scanned += s ? 1 : 0;
+        }
+        if (scanned == SwarmStore.SHARDS)
+        {
+            inFlight.shardCountsValid(false); // until this scan has counted every shard
+        }
         final byte[] torn = store.torn;
         if (torn != null)
         {
@@ -200,15 +216,19 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             // page of the swarm may hold a half-done update. Rebuild any page that is not whole.
             repairPages(torn);
         }
+        // The counts of the shards not scanned are the in-flight file's (SwarmStore put their sum in the store).
         loading = true;
-        store.torrents = 0;
-        store.peers = 0;
-        Arrays.fill(population, 0);
         bigSwarms.clear();
+        markCounted();
         try
         {
             for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
             {
+                if (!scan[shard])
+                {
+                    continue;
+                }
+                inFlight.clearShardCounts(shard);
                 final ChronicleMap<byte[], byte[]> shardMap = store.shard(shard);
                 inFlight.shard(shard);
                 for (int s = 0; s < shardMap.segments(); s++)
@@ -218,21 +238,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                         c.forEachSegmentEntry(sweeper);
                     }
                 }
-            }
-            for (final byte[] infoHash : loadBig)
-            {
-                loadBigSwarm(infoHash);
-            }
-            for (final byte[] pageKey : loadExtraPages)
-            {
-                final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
-                final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
-                if (big == null || pageNo >= big.pages)
+                for (final byte[] infoHash : loadBig)
                 {
-                    // A page left behind by a process that died while moving peers between pages.
-                    setKey(pageKey, 0, pageNo);
-                    map.remove(key);
+                    loadBigSwarm(infoHash);
                 }
+                for (final byte[] pageKey : loadExtraPages)
+                {
+                    final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
+                    final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+                    if (big == null || pageNo >= big.pages)
+                    {
+                        // A page left behind by a process that died while moving peers between pages.
+                        setKey(pageKey, 0, pageNo);
+                        map.remove(key);
+                    }
+                }
+                loadBig.clear();
+                loadExtraPages.clear();
+                flushCounts(shard);
             }
         }
         finally
@@ -244,12 +267,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         for (final BigSwarm big : new ArrayList<>(bigSwarms.values()))
         {
             sweepBig(big);
+            flushCounts(SwarmStore.shard(big.key.bytes, 0));
         }
         publishGauges();
         store.torn = null;
+        if (scanned == SwarmStore.SHARDS)
+        {
+            inFlight.shardCountsValid(true);
+        }
         inFlight.idle(store.torrents, store.peers, population);
-        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} peers had expired, {} swarms span " +
-            "several pages)", store.torrents, store.peers, (System.nanoTime() - start) / 1_000_000,
+        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned, the others' " +
+            "counts kept; {} peers had expired, {} swarms span several pages)", store.torrents, store.peers,
+            (System.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
     }
 
@@ -402,7 +431,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         finally
         {
-            // Every map context of the event is closed: no lock held, no update half-done.
+            // Every map context of the event is closed: no lock held, no update half-done. An announce changes
+            // one swarm (the shard of the last key); a sweep flushed each shard's changes as it left it.
+            flushCounts(SwarmStore.shard(key, 0));
             inFlight.idle(store.torrents, store.peers, population);
             if (endOfBatch)
             {
@@ -1430,6 +1461,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     sweepBig(big);
                 }
             }
+            flushCounts(sweepShard); // before another shard is recorded in the in-flight file
             if (++sweepSegment == segments)
             {
                 sweepSegment = 0;
@@ -1762,6 +1794,31 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         counters.leechersIpv6.setRelease(population[1]);
         counters.seedersIpv4.setRelease(population[2]);
         counters.seedersIpv6.setRelease(population[3]);
+    }
+
+    /** The counts as of now are those the in-flight file's per-shard counts add up to. */
+    private void markCounted()
+    {
+        countedTorrents = store.torrents;
+        countedPeers = store.peers;
+        System.arraycopy(population, 0, countedPopulation, 0, 4);
+    }
+
+    /** Adds what changed in the counts since the last flush to this shard's counts in the in-flight file. */
+    private void flushCounts(final int shard)
+    {
+        long changed = (store.torrents - countedTorrents) | (store.peers - countedPeers);
+        for (int i = 0; i < 4; i++)
+        {
+            countDelta[i] = population[i] - countedPopulation[i];
+            changed |= countDelta[i];
+        }
+        if (changed == 0)
+        {
+            return;
+        }
+        inFlight.addShardCounts(shard, store.torrents - countedTorrents, store.peers - countedPeers, countDelta);
+        markCounted();
     }
 
     private void setKey(final byte[] infoHash, final int offset, final int pageNo)

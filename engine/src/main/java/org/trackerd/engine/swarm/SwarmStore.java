@@ -74,6 +74,11 @@ public final class SwarmStore implements AutoCloseable
     final long[] population = new long[4];
     /** The counts above were read from the last clean shutdown: no start-up scan is needed to know them. */
     boolean countsKnown;
+    /**
+     * Before the start-up scan: the shards it must count (the counts above then hold the other shards'), or null
+     * when the counts are known.
+     */
+    boolean[] scan;
     /** The last process died with no update in flight: opened without recovery, counts from {@link InFlight}. */
     boolean crashedIdle;
     private boolean closed;
@@ -195,7 +200,42 @@ public final class SwarmStore implements AutoCloseable
             writeLengths(lengthsFile, shardFiles);
             final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? last.counts() :
                 !exists ? new long[6] : null;
+            // Which shards the start-up scan must count: none when the counts are known; after a crash mid-update
+            // on this boot, with the per-shard counts kept, the recovered shard alone; otherwise all.
+            boolean[] scan = null;
+            final long[] base = new long[6];
+            if (counts == null)
+            {
+                scan = new boolean[SHARDS];
+                final boolean partial = busyShard >= 0 && last.shardCountsValid();
+                for (int s = 0; s < SHARDS; s++)
+                {
+                    scan[s] = !partial || s == busyShard;
+                    if (!scan[s])
+                    {
+                        final long[] shardCounts = last.shardCounts(s);
+                        for (int i = 0; i < 6; i++)
+                        {
+                            base[i] += shardCounts[i];
+                        }
+                    }
+                }
+            }
+            final boolean shardCountsKept = counts != null && exists && last.shardCountsValid() &&
+                Arrays.equals(counts, sumShardCounts(last));
             inFlight = InFlight.open(directory);
+            if (!exists)
+            {
+                for (int s = 0; s < SHARDS; s++)
+                {
+                    inFlight.clearShardCounts(s);
+                }
+                inFlight.shardCountsValid(true);
+            }
+            else if (counts != null && !shardCountsKept)
+            {
+                inFlight.shardCountsValid(false); // until a full scan counts each shard
+            }
             if (counts != null)
             {
                 inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
@@ -219,8 +259,15 @@ public final class SwarmStore implements AutoCloseable
                 busyShard + ": recovered that shard only)" : " (no in-flight record this boot can trust: recovered " +
                 "every shard)", pages, SHARDS);
             final SwarmStore store = new SwarmStore(directory, maps, inFlight, recovering, openMs);
-            store.torn = torn;
+            store.torn = torn != null && scan != null && scan[shard(torn, 0)] ? torn : null;
             store.crashedIdle = idleCrash;
+            store.scan = scan;
+            if (scan != null)
+            {
+                store.torrents = base[0];
+                store.peers = base[1];
+                System.arraycopy(base, 2, store.population, 0, 4);
+            }
             if (counts != null)
             {
                 store.torrents = counts[0];
@@ -249,6 +296,31 @@ public final class SwarmStore implements AutoCloseable
             throw new StoreException("storage.path '" + directory + "': the store cannot be opened (" + ex +
                 "); it may be damaged or from another version");
         }
+    }
+
+    private static long[] sumShardCounts(final InFlight last)
+    {
+        final long[] sum = new long[6];
+        for (int s = 0; s < SHARDS; s++)
+        {
+            final long[] shardCounts = last.shardCounts(s);
+            for (int i = 0; i < 6; i++)
+            {
+                sum[i] += shardCounts[i];
+            }
+        }
+        return sum;
+    }
+
+    /** The number of shards the start-up scan counts (0: none, the counts are known). */
+    public int scannedShardCount()
+    {
+        int n = 0;
+        for (int s = 0; scan != null && s < SHARDS; s++)
+        {
+            n += scan[s] ? 1 : 0;
+        }
+        return n;
     }
 
     private static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException

@@ -892,6 +892,7 @@ class SwarmProcessorTest
         final Harness k = h.killedCopy();
         assertTrue(k.store.recovered());
         assertEquals(SwarmStore.SHARDS, k.store.recoveredShardCount(), "another boot: every shard is recovered");
+        assertEquals(SwarmStore.SHARDS, k.store.scannedShardCount());
         assertFalse(k.store.countsKnown);
         assertEquals(1, k.processor.torrentCount());
         assertEquals(2, k.processor.peerCount());
@@ -929,6 +930,7 @@ class SwarmProcessorTest
         }
         assertTrue(k.store.recovered());
         assertEquals(1, k.store.recoveredShardCount(), "only the shard of the swarm in flight is recovered");
+        assertEquals(1, k.store.scannedShardCount(), "only that shard is counted, the others' counts are kept");
         assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
         assertNotEquals(SwarmStore.shard(hash(1), 0), SwarmStore.shard(hash(2), 0));
         assertEquals(2, k.processor.torrentCount());
@@ -982,6 +984,25 @@ class SwarmProcessorTest
         assertEquals(120, k.processor.peerCount());
         k.tick();
         assertEquals(120, k.processor.peerCount());
+
+        // Again, mid-update on another shard: the per-shard counts the first crashed start kept add up.
+        final int other = SwarmStore.shard(hash(6), 0);
+        k.store.inFlight.busy();
+        k.store.inFlight.shard(other);
+        final Harness k2 = k.killedCopy();
+        k.store.inFlight.idle(k.store.torrents, k.store.peers, k.store.population);
+        assertEquals(1, k2.store.recoveredShardCount());
+        assertTrue(k2.store.recovered(other));
+        assertEquals(1, k2.store.scannedShardCount());
+        assertEquals(40, k2.processor.torrentCount());
+        assertEquals(120, k2.processor.peerCount());
+        assertEquals(40, k2.counters.seedersIpv4.get());
+        assertEquals(80, k2.counters.leechersIpv4.get());
+        assertEquals(Status.OK, k2.announce(peer(6, 4).left(5)).status);
+        assertEquals(121, k2.processor.peerCount());
+        final Harness r = k2.reopen();
+        assertEquals(121, r.processor.peerCount());
+        assertEquals(0, r.store.scannedShardCount());
     }
 
     /**
