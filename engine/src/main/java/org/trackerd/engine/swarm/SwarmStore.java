@@ -14,24 +14,30 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * The record of swarm state: one Chronicle Map persisted in a memory-mapped file under the storage directory, so a
- * restart or a {@code kill -9} finds the torrents and peers it had. It is also the index the swarm processor
- * works on: peers are read and written in place in the map's pages, nothing is copied to the heap.
+ * The record of swarm state: {@link #SHARDS} Chronicle Maps persisted in memory-mapped files under the storage
+ * directory, so a restart or a {@code kill -9} finds the torrents and peers it had. It is also the index the swarm
+ * processor works on: peers are read and written in place in the maps' pages, nothing is copied to the heap.
  *
  * <pre>
- * swarms.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
+ * swarms-00.dat .. swarms-15.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
  * </pre>
  *
- * <p>Entries are written in place by the one processor thread of the one process that has the file open, so the
- * map is built without entry checksums (they would be stale after an in-place write).
+ * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard});
+ * each shard is sized for its share of storage.max_torrents / max_peers plus four standard deviations.
  *
- * <p>Opening: no file gives a new map; a {@code clean-shutdown} marker means the last process closed the map
- * and it is opened as it is. Otherwise the last process died holding it: if its {@link InFlight in-flight} file
- * says it died with no update in flight, on this boot of the host, the map is opened as it is too (no lock can be
- * held, no update half-done) and the counts are that file's; otherwise Chronicle's recovery runs (it clears
- * segment locks a dead process left behind and mends a half-done insert or remove), the processor rebuilds the
- * pages of the swarm that was being changed if they are torn, and counts the map. The marker is deleted while
- * the store is open.
+ * <p>Entries are written in place by the one processor thread of the one process that has the files open, so the
+ * maps are built without entry checksums (they would be stale after an in-place write).
+ *
+ * <p>Opening: no files give new maps; a {@code clean-shutdown} marker means the last process closed the maps and
+ * they are opened as they are. Otherwise the last process died holding them: if its {@link InFlight in-flight}
+ * file says it died with no update in flight, on this boot of the host, they are opened as they are too (no lock
+ * can be held, no update half-done) and the counts are that file's. If it died mid-update on this boot, only the
+ * shard the file names can hold a lock or a half-done change: Chronicle's recovery runs on that shard alone, the
+ * others are opened as they are, and the start-up scan counts that shard alone (the others' counts are the
+ * file's). After a host crash, or with no readable in-flight file, every shard is recovered (in parallel, on
+ * min(shards, processors) threads) and scanned. Either way the processor rebuilds the pages of the swarm that was
+ * being changed if they are torn. A store of the single-file format ({@code swarms.dat}, {@code trackerd-store
+ * 3}) is migrated into the shards first. The marker is deleted while the store is open.
  *
  * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
  */
