@@ -5,7 +5,9 @@
 # generator walks the peers in order, so one pass announces each once), and reports the growth of resident memory
 # divided by the peers: the process's baseline (for the JVM: heap, code cache, mapped-file headers after a warm-up)
 # is excluded. Then restarts trackerd (SIGTERM, and kill -9) and reports the seconds from launching the JVM to the
-# first UDP scrape answered with the swarms intact. Servers on cpu 0, the load on cpu 1 (taskset).
+# first UDP scrape answered with the swarms intact; the last restart is a kill -9 "mid-update": the in-flight file
+# is marked busy (state word at offset 8 set to 1) before the start, as if the process had died holding an
+# entry's lock. Servers on cpu 0, the load on cpu 1 (taskset).
 set -euo pipefail
 torrents=${1:-1000000}
 peers=${2:-2000000}
@@ -68,8 +70,8 @@ td_before=$(rss_kib $td)
 td_out=$(fill $port)
 td_after=$(rss_kib $td)
 # The map file's resident pages on their own (the rest of the growth is the JVM: heap pages, JIT code).
-td_map_kib=$(awk '/swarms.dat/ {m=1; next} /^[0-9a-f]+-[0-9a-f]+ / {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$td/smaps")
-file_mib=$(( $(stat -c %s "$work/data/swarms.dat") / 1048576 ))
+td_map_kib=$(awk '/swarms-[0-9]+[.]dat/ {m=1; next} /^[0-9a-f]+-[0-9a-f]+ / {m=0} m && /^Rss:/ {s+=$2} END {print s+0}' "/proc/$td/smaps")
+file_mib=$(( $(cat "$work"/data/swarms-*.dat | wc -c) / 1048576 ))
 
 # The first torrent's counts, then how long a restart takes to answer them again.
 probe() { # port -> "seeders leechers" of the first hash in hashes.txt, or empty
@@ -88,8 +90,9 @@ except Exception:
 PY
 }
 expected=$(probe $port)
-restart() { # signal; sets restart_s: seconds from launch to the expected scrape answer (not in a subshell: td)
+restart() { # signal [busy]; sets restart_s: seconds from launch to the expected scrape answer (not in a subshell: td)
   kill -"$1" "$td"; wait "$td" 2>/dev/null || true
+  [ -n "${2:-}" ] && printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=8 conv=notrunc status=none
   : > "$work/trackerd.log"
   local t0 t1; t0=$(date +%s.%N)
   start_tracker; td=$!; pids+=("$td")
@@ -104,9 +107,10 @@ restart() { # signal; sets restart_s: seconds from launch to the expected scrape
   [ "$(probe $port)" = "$expected" ] || { echo "restart ($1): swarms not back: $(probe $port) vs $expected"; cat "$work/trackerd.log"; exit 1; }
   restart_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 }
-startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|loaded [0-9]+ torrents.* in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+)" "$work/trackerd.log" | tr '\n' ' '; }
+startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms( \([^)]*\))?|loaded [0-9]+ torrents.* in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+)" "$work/trackerd.log" | tr '\n' ' '; }
 restart TERM; clean_s=$restart_s; clean_ready=$ready_s; loaded_clean=$(startup)
 restart KILL; killed_s=$restart_s; killed_ready=$ready_s; loaded_killed=$(startup)
+restart KILL busy; busy_s=$restart_s; busy_ready=$ready_s; loaded_busy=$(startup)
 
 ot_resp=$(echo "$ot_out" | field responses); td_resp=$(echo "$td_out" | field responses)
 for r in "opentracker:${ot_resp:-0}" "trackerd:${td_resp:-0}"; do
@@ -116,8 +120,9 @@ echo "# $torrents torrents, $peers peers (numwant 0, UDP); RSS growth over the f
 printf "%-12s %12s %14s %12s\n" tracker responses "RSS growth MiB" "B/peer"
 printf "%-12s %12s %14d %12.1f\n" opentracker "$ot_resp" $(( (ot_after - ot_before) / 1024 )) "$(awk -v a=$ot_after -v b=$ot_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
 printf "%-12s %12s %14d %12.1f\n" trackerd "$td_resp" $(( (td_after - td_before) / 1024 )) "$(awk -v a=$td_after -v b=$td_before -v p=$peers 'BEGIN{print (a-b)*1024/p}')"
-echo "trackerd swarms.dat resident: $(( td_map_kib / 1024 )) MiB = $(awk -v m=$td_map_kib -v p=$peers 'BEGIN{printf "%.1f", m*1024/p}') B/peer"
+echo "trackerd swarms-*.dat resident: $(( td_map_kib / 1024 )) MiB = $(awk -v m=$td_map_kib -v p=$peers 'BEGIN{printf "%.1f", m*1024/p}') B/peer"
 echo "ratio trackerd/opentracker: $(awk -v a=$td_after -v b=$td_before -v c=$ot_after -v d=$ot_before 'BEGIN{printf "%.2f", (a-b)/(c-d)}')"
-echo "trackerd swarms.dat: $file_mib MiB on disk (allocated for max_torrents/max_peers); first torrent seeders/leechers: $expected"
+echo "trackerd swarms-*.dat: $file_mib MiB on disk (allocated for max_torrents/max_peers); first torrent seeders/leechers: $expected"
 echo "restart after SIGTERM: ${clean_s} s to the first scrape answered with the swarms, ready: line after ${clean_ready} s ($loaded_clean)"
 echo "restart after kill -9: ${killed_s} s, ready: line after ${killed_ready} s ($loaded_killed)"
+echo "restart after kill -9 mid-update: ${busy_s} s, ready: line after ${busy_ready} s ($loaded_busy)"

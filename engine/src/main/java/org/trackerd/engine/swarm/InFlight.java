@@ -18,19 +18,30 @@ import java.nio.file.StandardOpenOption;
  * closed every map context of the event; in between it records the infohash of the swarm it works on.
  *
  * <pre>
- *  0        8       12        16              64                         112           132     133
- *  +--------+-------+---------+---------------+--------------------------+-------------+-------+
- *  | magic  | state | version | boot id (48)  | counts: torrents, peers, | swarm (20)  | has   |
- *  |        |       |         |               | population[4] (6 x i64)  |             | swarm |
- *  +--------+-------+---------+---------------+--------------------------+-------------+-------+
+ *  0        8       12        16              64                         112           132     133   136     140
+ *  +--------+-------+---------+---------------+--------------------------+-------------+-------+-----+-------+
+ *  | magic  | state | version | boot id (48)  | counts: torrents, peers, | swarm (20)  | has   |     | shard |
+ *  |        |       |         |               | population[4] (6 x i64)  |             | swarm |     | (i32) |
+ *  +--------+-------+---------+---------------+--------------------------+-------------+-------+-----+-------+
  * </pre>
+ *
+ * <p>The shard ({@link SwarmStore#shard}) is the one whose map the processor may hold a lock of: it is written
+ * with the swarm, and on its own before an expiry sweep opens a segment of a shard (between two entries of the
+ * sweep the segment stays locked). -1: none yet.
+ *
+ * <p>From offset 256: the counts of each shard (6 x i64 each, as the global counts), kept by the processor as it
+ * changes a shard (after each event and each swept segment), valid when the word at 140 is 1. After a crash
+ * mid-update only the recorded shard's counts may be stale: the next start scans that shard alone and takes the
+ * others' counts from here.
  *
  * <p>A {@code kill -9} (or any death of the process alone) loses no write to a shared mapping: the page cache
  * holds every store the dead process made, to the map and to this file alike. So if this file says idle and the
  * host has not rebooted since (the boot id is the one the file was written under), the map has no lock held and
  * no update half-done, and the counts are those of the map: the next start opens it as it is, without Chronicle's
  * recovery nor a scan. Busy, or another boot (power loss, kernel crash: writes may be lost in any order), or no
- * readable file: the full recovery runs and the swarm that was being changed is dropped (it may be torn).
+ * readable file: Chronicle's recovery runs and the swarm that was being changed is rebuilt (it may be torn). Busy
+ * on this boot: only the recorded shard can hold a lock or a half-done change, so only that shard is recovered;
+ * another boot, or no readable file: every shard is.
  *
  * <p>Ordering: each mark is a plain store behind a store-store fence; the map's lock operations are full fences
  * of their own. A mark the compiler drops because the next one overwrites it only leaves the file busy: the
@@ -42,7 +53,7 @@ final class InFlight implements AutoCloseable
 {
     static final String FILE = "in-flight";
     static final long MAGIC = 0x5452_4B44_494E_464CL; // "TRKDINFL"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int IDLE = 0;
     static final int BUSY = 1;
 
@@ -55,6 +66,9 @@ final class InFlight implements AutoCloseable
     private static final int COUNTS_OFFSET = 64;
     private static final int SWARM_OFFSET = 112;
     private static final int HAS_SWARM_OFFSET = 132;
+    private static final int SHARD_OFFSET = 136;
+    private static final int SHARD_COUNTS_VALID_OFFSET = 140;
+    private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
     private final MappedByteBuffer mapped;
@@ -103,6 +117,12 @@ final class InFlight implements AutoCloseable
         }
     }
 
+    /** The file of some version of this tracker (version 1 had no shard: its swarm is still readable). */
+    boolean magic()
+    {
+        return buffer.getLong(MAGIC_OFFSET) == MAGIC;
+    }
+
     boolean valid()
     {
         return buffer.getLong(MAGIC_OFFSET) == MAGIC && buffer.getInt(VERSION_OFFSET) == VERSION;
@@ -132,6 +152,61 @@ final class InFlight implements AutoCloseable
     boolean trustworthy(final String bootId)
     {
         return valid() && idle() && !bootId.isEmpty() && bootId.equals(storedBootId());
+    }
+
+    /**
+     * The shard the last process may have died holding a lock of or changing, when it died mid-update on this
+     * boot of the host; -1 otherwise (then every shard must be recovered).
+     */
+    int busyShard(final String bootId)
+    {
+        if (!valid() || idle() || bootId.isEmpty() || !bootId.equals(storedBootId()))
+        {
+            return -1;
+        }
+        final int shard = buffer.getInt(SHARD_OFFSET);
+        return shard >= 0 && shard < SwarmStore.SHARDS ? shard : -1;
+    }
+
+    /** True when the per-shard counts are kept (a full scan or a clean run set them). */
+    boolean shardCountsValid()
+    {
+        return valid() && buffer.getInt(SHARD_COUNTS_VALID_OFFSET) == 1;
+    }
+
+    void shardCountsValid(final boolean valid)
+    {
+        buffer.putInt(SHARD_COUNTS_VALID_OFFSET, valid ? 1 : 0);
+        VarHandle.storeStoreFence();
+    }
+
+    /** torrents, peers, population[4] of one shard. */
+    long[] shardCounts(final int shard)
+    {
+        final long[] counts = new long[6];
+        for (int i = 0; i < 6; i++)
+        {
+            counts[i] = buffer.getLong(SHARD_COUNTS_OFFSET + shard * 48 + i * 8);
+        }
+        return counts;
+    }
+
+    /** Adds a change of the counts to one shard's (called once the shard's map is whole again). */
+    void addShardCounts(final int shard, final long torrents, final long peers, final long[] population)
+    {
+        final int at = SHARD_COUNTS_OFFSET + shard * 48;
+        buffer.putLong(at, buffer.getLong(at) + torrents);
+        buffer.putLong(at + 8, buffer.getLong(at + 8) + peers);
+        for (int i = 0; i < 4; i++)
+        {
+            buffer.putLong(at + 16 + i * 8, buffer.getLong(at + 16 + i * 8) + population[i]);
+        }
+        VarHandle.storeStoreFence();
+    }
+
+    void clearShardCounts(final int shard)
+    {
+        buffer.setMemory(SHARD_COUNTS_OFFSET + shard * 48, 48, (byte)0);
     }
 
     /** torrents, peers, population[4] as of the last idle mark. */
@@ -171,6 +246,7 @@ final class InFlight implements AutoCloseable
         if (state == IDLE)
         {
             buffer.putByte(HAS_SWARM_OFFSET, (byte)0);
+            buffer.putInt(SHARD_OFFSET, -1);
         }
         writeCounts(torrents, peers, population);
         VarHandle.fullFence();
@@ -185,11 +261,19 @@ final class InFlight implements AutoCloseable
         VarHandle.storeStoreFence();
     }
 
-    /** The swarm about to be read or changed (called before its entry is locked). */
+    /** The swarm about to be read or changed, and so its shard (called before its entry is locked). */
     void swarm(final byte[] infoHash, final int offset)
     {
+        buffer.putInt(SHARD_OFFSET, SwarmStore.shard(infoHash, offset));
         buffer.putBytes(SWARM_OFFSET, infoHash, offset, 20);
         buffer.putByte(HAS_SWARM_OFFSET, (byte)1);
+        VarHandle.storeStoreFence();
+    }
+
+    /** The shard whose segment is about to be locked by a sweep (called before the segment context opens). */
+    void shard(final int shard)
+    {
+        buffer.putInt(SHARD_OFFSET, shard);
         VarHandle.storeStoreFence();
     }
 
@@ -216,6 +300,7 @@ final class InFlight implements AutoCloseable
     {
         if (mapped != null)
         {
+            mapped.force(); // a clean close leaves the per-shard counts on disk, should the host crash next
             IoUtil.unmap(mapped);
         }
     }

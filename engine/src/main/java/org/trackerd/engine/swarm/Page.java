@@ -5,7 +5,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The layout of one page of a swarm as it is persisted: the value of one Chronicle Map entry, read and written in
- * place in the map's memory-mapped file. A swarm of up to {@link #CAPACITY} peers is one page; a bigger one is a
+ * place in its shard's memory-mapped file. A swarm of up to {@link #CAPACITY} peers is one page; a bigger one is a
  * run of pages {@code 0..pages-1} under keys {@code infohash + page number}.
  *
  * <pre>

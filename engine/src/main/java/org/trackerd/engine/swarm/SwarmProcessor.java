@@ -50,7 +50,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private static final int PENDING_BIG = 256;
 
     private final SwarmStore store;
-    private final ChronicleMap<byte[], byte[]> map;
+    /** The map of the shard of the swarm being worked on: set with the key ({@link #setKey}). */
+    private ChronicleMap<byte[], byte[]> map;
     private final InFlight inFlight;
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
@@ -97,6 +98,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final Page.SwapListener indexer = this::swapped;
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
+    private int sweepShard;
+    /** The counts the in-flight file's per-shard counts add up to, and a scratch for the change since. */
+    private long countedTorrents;
+    private long countedPeers;
+    private final long[] countedPopulation = new long[4];
+    private final long[] countDelta = new long[4];
     private int sweepSegment;
     private long visited;
     private long deadlineMs;
@@ -138,7 +145,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final EngineCounters counters, final long seed)
     {
         this.store = store;
-        this.map = store.map();
+        this.map = store.shard(0);
         this.inFlight = store.inFlight;
         this.population = store.population;
         this.queues = queues;
@@ -165,6 +172,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             values[n] = new byte[Page.length(n)];
         }
         clock.update(System.currentTimeMillis());
+        markCounted();
     }
 
     /** Private mode: records each accepted announce's accounting deltas; call before the thread starts. */
@@ -196,6 +204,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         deadlineMs = nowMs - peerLifetimeMs;
         final long expiredBefore = counters.peersExpired.get();
         inFlight.busy();
+        final boolean[] scan = store.scan;
+        int scanned = 0;
+        for (final boolean s : scan)
+        {
+            scanned += s ? 1 : 0;
+        }
+        if (scanned == SwarmStore.SHARDS)
+        {
+            inFlight.shardCountsValid(false); // until this scan has counted every shard
+        }
         final byte[] torn = store.torn;
         if (torn != null)
         {
@@ -203,34 +221,46 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             // page of the swarm may hold a half-done update. Rebuild any page that is not whole.
             repairPages(torn);
         }
+        // The counts of the shards not scanned are the in-flight file's (SwarmStore put their sum in the store).
         loading = true;
-        store.torrents = 0;
-        store.peers = 0;
-        Arrays.fill(population, 0);
         bigSwarms.clear();
+        markCounted();
         try
         {
-            for (int s = 0; s < map.segments(); s++)
+            for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
             {
-                try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(s))
+                if (!scan[shard])
                 {
-                    c.forEachSegmentEntry(sweeper);
+                    continue;
                 }
-            }
-            for (final byte[] infoHash : loadBig)
-            {
-                loadBigSwarm(infoHash);
-            }
-            for (final byte[] pageKey : loadExtraPages)
-            {
-                final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
-                final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
-                if (big == null || pageNo >= big.pages)
+                inFlight.clearShardCounts(shard);
+                final ChronicleMap<byte[], byte[]> shardMap = store.shard(shard);
+                inFlight.shard(shard);
+                for (int s = 0; s < shardMap.segments(); s++)
                 {
-                    // A page left behind by a process that died while moving peers between pages.
-                    System.arraycopy(pageKey, 0, key, 0, SwarmStore.KEY_LENGTH);
-                    map.remove(key);
+                    try (MapSegmentContext<byte[], byte[], ?> c = shardMap.segmentContext(s))
+                    {
+                        c.forEachSegmentEntry(sweeper);
+                    }
                 }
+                for (final byte[] infoHash : loadBig)
+                {
+                    loadBigSwarm(infoHash);
+                }
+                for (final byte[] pageKey : loadExtraPages)
+                {
+                    final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
+                    final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+                    if (big == null || pageNo >= big.pages)
+                    {
+                        // A page left behind by a process that died while moving peers between pages.
+                        setKey(pageKey, 0, pageNo);
+                        map.remove(key);
+                    }
+                }
+                loadBig.clear();
+                loadExtraPages.clear();
+                flushCounts(shard);
             }
         }
         finally
@@ -242,12 +272,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         for (final BigSwarm big : new ArrayList<>(bigSwarms.values()))
         {
             sweepBig(big);
+            flushCounts(SwarmStore.shard(big.key.bytes, 0));
         }
         publishGauges();
         store.torn = null;
+        if (scanned == SwarmStore.SHARDS)
+        {
+            inFlight.shardCountsValid(true);
+        }
         inFlight.idle(store.torrents, store.peers, population);
-        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} peers had expired, {} swarms span " +
-            "several pages)", store.torrents, store.peers, (System.nanoTime() - start) / 1_000_000,
+        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned, the others' " +
+            "counts kept; {} peers had expired, {} swarms span several pages)", store.torrents, store.peers,
+            (System.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
     }
 
@@ -400,7 +436,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         finally
         {
-            // Every map context of the event is closed: no lock held, no update half-done.
+            // Every map context of the event is closed: no lock held, no update half-done. An announce changes
+            // one swarm (the shard of the last key); a sweep flushed each shard's changes as it left it.
+            flushCounts(SwarmStore.shard(key, 0));
             inFlight.idle(store.torrents, store.peers, population);
             if (endOfBatch)
             {
@@ -1455,12 +1493,16 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final long nowMs = clock.time();
         deadlineMs = nowMs - peerLifetimeMs;
         final long share = Math.max(16, (store.torrents * tickMs + sweepMs - 1) / sweepMs);
-        final int segments = map.segments();
+        ChronicleMap<byte[], byte[]> shardMap = store.shard(sweepShard);
+        int segments = shardMap.segments();
+        final int total = segments * SwarmStore.SHARDS;
         visited = 0;
-        for (int done = 0; done < segments && visited < share; done++)
+        for (int done = 0; done < total && visited < share; done++)
         {
             pendingBigCount = 0;
-            try (MapSegmentContext<byte[], byte[], ?> c = map.segmentContext(sweepSegment))
+            // Between two entries the segment stays locked: the next start must know which shard to recover.
+            inFlight.shard(sweepShard);
+            try (MapSegmentContext<byte[], byte[], ?> c = shardMap.segmentContext(sweepSegment))
             {
                 c.forEachSegmentEntry(sweeper);
             }
@@ -1476,10 +1518,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     sweepBig(big);
                 }
             }
+            flushCounts(sweepShard); // before another shard is recorded in the in-flight file
             if (++sweepSegment == segments)
             {
                 sweepSegment = 0;
-                publishTopSwarms(nowMs);
+                if (++sweepShard == SwarmStore.SHARDS)
+                {
+                    sweepShard = 0;
+                    publishTopSwarms(nowMs);
+                }
+                shardMap = store.shard(sweepShard);
+                segments = shardMap.segments();
             }
         }
         publishGauges();
@@ -1804,9 +1853,35 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         counters.seedersIpv6.setRelease(population[3]);
     }
 
+    /** The counts as of now are those the in-flight file's per-shard counts add up to. */
+    private void markCounted()
+    {
+        countedTorrents = store.torrents;
+        countedPeers = store.peers;
+        System.arraycopy(population, 0, countedPopulation, 0, 4);
+    }
+
+    /** Adds what changed in the counts since the last flush to this shard's counts in the in-flight file. */
+    private void flushCounts(final int shard)
+    {
+        long changed = (store.torrents - countedTorrents) | (store.peers - countedPeers);
+        for (int i = 0; i < 4; i++)
+        {
+            countDelta[i] = population[i] - countedPopulation[i];
+            changed |= countDelta[i];
+        }
+        if (changed == 0)
+        {
+            return;
+        }
+        inFlight.addShardCounts(shard, store.torrents - countedTorrents, store.peers - countedPeers, countDelta);
+        markCounted();
+    }
+
     private void setKey(final byte[] infoHash, final int offset, final int pageNo)
     {
         inFlight.swarm(infoHash, offset);
+        map = store.map(infoHash, offset);
         System.arraycopy(infoHash, offset, key, 0, 20);
         keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
     }

@@ -14,33 +14,48 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * The record of swarm state: one Chronicle Map persisted in a memory-mapped file under the storage directory, so a
- * restart or a {@code kill -9} finds the torrents and peers it had. It is also the index the swarm processor
- * works on: peers are read and written in place in the map's pages, nothing is copied to the heap.
+ * The record of swarm state: {@link #SHARDS} Chronicle Maps persisted in memory-mapped files under the storage
+ * directory, so a restart or a {@code kill -9} finds the torrents and peers it had. It is also the index the swarm
+ * processor works on: peers are read and written in place in the maps' pages, nothing is copied to the heap.
  *
  * <pre>
- * swarms.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
+ * swarms-00.dat .. swarms-15.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
  * </pre>
  *
- * <p>Entries are written in place by the one processor thread of the one process that has the file open, so the
- * map is built without entry checksums (they would be stale after an in-place write).
+ * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard});
+ * each shard is sized for its share of storage.max_torrents / max_peers plus four standard deviations.
  *
- * <p>Opening: no file gives a new map; a {@code clean-shutdown} marker means the last process closed the map
- * and it is opened as it is. Otherwise the last process died holding it: if its {@link InFlight in-flight} file
- * says it died with no update in flight, on this boot of the host, the map is opened as it is too (no lock can be
- * held, no update half-done) and the counts are that file's; otherwise Chronicle's recovery runs (it clears
- * segment locks a dead process left behind and mends a half-done insert or remove), the processor rebuilds the
- * pages of the swarm that was being changed if they are torn, and counts the map. The marker is deleted while
- * the store is open.
+ * <p>Entries are written in place by the one processor thread of the one process that has the files open, so the
+ * maps are built without entry checksums (they would be stale after an in-place write).
+ *
+ * <p>Opening: no files give new maps; a {@code clean-shutdown} marker means the last process closed the maps and
+ * they are opened as they are. Otherwise the last process died holding them: if its {@link InFlight in-flight}
+ * file says it died with no update in flight, on this boot of the host, they are opened as they are too (no lock
+ * can be held, no update half-done) and the counts are that file's. If it died mid-update on this boot, only the
+ * shard the file names can hold a lock or a half-done change: Chronicle's recovery runs on that shard alone, the
+ * others are opened as they are, and the start-up scan counts that shard alone (the others' counts are the
+ * file's). After a host crash, or with no readable in-flight file, every shard is recovered (in parallel, on
+ * min(shards, processors) threads) and scanned. Either way the processor rebuilds the pages of the swarm that was
+ * being changed if they are torn. A store of the single-file format ({@code swarms.dat}, {@code trackerd-store
+ * 3}) is migrated into the shards first. The marker is deleted while the store is open.
  *
  * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
  */
 public final class SwarmStore implements AutoCloseable
 {
-    static final String FORMAT = "trackerd-store 3";
+    static final String FORMAT = "trackerd-store 4";
+    /** The single-file store of earlier versions: migrated into shards at the first start. */
+    static final String OLD_FORMAT = "trackerd-store 3";
+    static final String OLD_FILE = "swarms.dat";
+    static final String MIGRATED = "swarms.dat.migrated";
     /** Lengths of the map files at the last open, one {@code name length} a line: a truncation check. */
     static final String LENGTHS = "map-lengths";
-    static final String FILE = "swarms.dat";
+    /**
+     * Shards (map files), a power of two: a crash mid-update recovers one of them, a host crash recovers them all
+     * in parallel. 16: measured at 1M torrents / 2M peers, more shards add open cost without a faster recovery.
+     */
+    public static final int SHARDS = 16;
+    static final int SHARD_MASK = SHARDS - 1;
     /** Written at a clean close: {@code torrents peers leechers-v4 leechers-v6 seeders-v4 seeders-v6}. */
     static final String COUNTS = "counts";
     static final int KEY_LENGTH = 22;
@@ -50,10 +65,11 @@ public final class SwarmStore implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(SwarmStore.class);
 
     private final Path directory;
-    private final ChronicleMap<byte[], byte[]> swarms;
+    private final ChronicleMap<byte[], byte[]>[] shards;
     /** What the processor is doing, for the next start after a crash (see {@link InFlight}). */
     final InFlight inFlight;
-    private final boolean recovered;
+    /** The shards Chronicle's recovery ran on at this open. */
+    private final boolean[] recoveredShards;
     /** After a recovery: the swarm an update was in flight on when the process died (it may be torn), or null. */
     byte[] torn;
     private final long openMs;
@@ -64,18 +80,34 @@ public final class SwarmStore implements AutoCloseable
     final long[] population = new long[4];
     /** The counts above were read from the last clean shutdown: no start-up scan is needed to know them. */
     boolean countsKnown;
+    /**
+     * Before the start-up scan: the shards it must count (the counts above then hold the other shards'), or null
+     * when the counts are known.
+     */
+    boolean[] scan;
     /** The last process died with no update in flight: opened without recovery, counts from {@link InFlight}. */
     boolean crashedIdle;
     private boolean closed;
 
-    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]> swarms, final InFlight inFlight,
-        final boolean recovered, final long openMs)
+    private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]>[] shards, final InFlight inFlight,
+        final boolean[] recoveredShards, final long openMs)
     {
         this.directory = directory;
-        this.swarms = swarms;
+        this.shards = shards;
         this.inFlight = inFlight;
-        this.recovered = recovered;
+        this.recoveredShards = recoveredShards;
         this.openMs = openMs;
+    }
+
+    /** The shard of a swarm: the low bits of its infohash's first byte (infohashes are uniformly random). */
+    static int shard(final byte[] infoHash, final int offset)
+    {
+        return infoHash[offset] & SHARD_MASK;
+    }
+
+    static String shardFile(final int shard)
+    {
+        return String.format("swarms-%02d.dat", shard);
     }
 
     /** Opens, creates or recovers the store; fails with a message an operator can act on. */
@@ -100,35 +132,56 @@ public final class SwarmStore implements AutoCloseable
         }
         checkWritable(directory);
         final Path formatFile = directory.resolve("FORMAT");
-        final Path swarmsFile = directory.resolve(FILE);
         final Path marker = directory.resolve("clean-shutdown");
         final Path lengthsFile = directory.resolve(LENGTHS);
+        final Path[] shardFiles = new Path[SHARDS];
+        for (int s = 0; s < SHARDS; s++)
+        {
+            shardFiles[s] = directory.resolve(shardFile(s));
+        }
         InFlight inFlight = null;
+        ChronicleMap<byte[], byte[]>[] maps = null;
         try
         {
-            final boolean exists = Files.exists(swarmsFile);
-            if (Files.exists(formatFile))
+            String format = Files.exists(formatFile) ?
+                Files.readString(formatFile, StandardCharsets.UTF_8).trim() : null;
+            if (OLD_FORMAT.equals(format) && Files.exists(directory.resolve(OLD_FILE)))
             {
-                final String format = Files.readString(formatFile, StandardCharsets.UTF_8).trim();
-                if (!FORMAT.equals(format))
+                migrate(directory, shardFiles, maxTorrents, maxPeers);
+                format = FORMAT;
+            }
+            if (format != null && !FORMAT.equals(format))
+            {
+                throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
+                    "', this version reads '" + FORMAT + "': move it away or use another directory");
+            }
+            int present = 0;
+            Path missing = null;
+            for (final Path file : shardFiles)
+            {
+                if (Files.exists(file))
                 {
-                    throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
-                        "', this version reads '" + FORMAT + "': move it away or use another directory");
+                    present++;
+                }
+                else if (missing == null)
+                {
+                    missing = file;
                 }
             }
-            if (!exists && Files.exists(formatFile) && Files.exists(lengthsFile))
+            final boolean exists = present > 0;
+            if (missing != null && format != null && (exists || Files.exists(lengthsFile)))
             {
-                throw new StoreException("storage.path '" + directory + "': " + FILE + " is missing beside the " +
-                    "FORMAT file of a store; restore it, or move the directory away to start empty");
+                throw new StoreException("storage.path '" + directory + "': " + missing.getFileName() + " is " +
+                    "missing beside the FORMAT file of a store; restore it, or move the directory away to start empty");
             }
-            else if (exists && !Files.exists(formatFile))
+            else if ((exists || Files.exists(directory.resolve(OLD_FILE))) && format == null)
             {
                 throw new StoreException("storage.path '" + directory + "' holds map files without a FORMAT file: " +
                     "not a store of this tracker");
             }
             if (exists)
             {
-                checkComplete(directory, swarmsFile, lengthsFile);
+                checkComplete(directory, shardFiles, lengthsFile);
             }
             else
             {
@@ -140,13 +193,55 @@ public final class SwarmStore implements AutoCloseable
             // After a crash of the process alone with no update in flight, the map is whole: no recovery.
             final boolean idleCrash = exists && !clean && last.trustworthy(bootId) && validCounts(last.counts());
             final boolean recover = exists && !clean && !idleCrash;
-            final byte[] torn = recover && last.valid() && !last.idle() ? last.swarm() : null;
-            final ChronicleMap<byte[], byte[]> swarms = openMap(swarmsFile.toFile(), maxTorrents, maxPeers, recover);
+            // Died mid-update on this boot: only the shard it was changing can hold a lock or a half-done change.
+            final int busyShard = recover ? last.busyShard(bootId) : -1;
+            final boolean[] recovering = new boolean[SHARDS];
+            for (int s = 0; s < SHARDS; s++)
+            {
+                recovering[s] = recover && (busyShard < 0 || busyShard == s);
+            }
+            final byte[] torn = recover && last.magic() && !last.idle() ? last.swarm() : null;
+            maps = openMaps(shardFiles, maxTorrents, maxPeers, recovering);
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
-            Files.writeString(lengthsFile, FILE + " " + Files.size(swarmsFile) + "\n", StandardCharsets.UTF_8);
+            writeLengths(lengthsFile, shardFiles);
             final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? last.counts() :
                 !exists ? new long[6] : null;
+            // Which shards the start-up scan must count: none when the counts are known; after a crash mid-update
+            // on this boot, with the per-shard counts kept, the recovered shard alone; otherwise all.
+            boolean[] scan = null;
+            final long[] base = new long[6];
+            if (counts == null)
+            {
+                scan = new boolean[SHARDS];
+                final boolean partial = busyShard >= 0 && last.shardCountsValid();
+                for (int s = 0; s < SHARDS; s++)
+                {
+                    scan[s] = !partial || s == busyShard;
+                    if (!scan[s])
+                    {
+                        final long[] shardCounts = last.shardCounts(s);
+                        for (int i = 0; i < 6; i++)
+                        {
+                            base[i] += shardCounts[i];
+                        }
+                    }
+                }
+            }
+            final boolean shardCountsKept = counts != null && exists && last.shardCountsValid() &&
+                Arrays.equals(counts, sumShardCounts(last));
             inFlight = InFlight.open(directory);
+            if (!exists)
+            {
+                for (int s = 0; s < SHARDS; s++)
+                {
+                    inFlight.clearShardCounts(s);
+                }
+                inFlight.shardCountsValid(true);
+            }
+            else if (counts != null && !shardCountsKept)
+            {
+                inFlight.shardCountsValid(false); // until a full scan counts each shard
+            }
             if (counts != null)
             {
                 inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
@@ -159,12 +254,26 @@ public final class SwarmStore implements AutoCloseable
             Files.deleteIfExists(directory.resolve(COUNTS));
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
-            LOG.info("store {} at {} in {} ms{}: {} pages", !exists ? "created" : recover ? "recovered" : "opened",
-                directory, openMs, idleCrash ? " (the last process died with no update in flight: no recovery)" :
-                "", swarms.longSize());
-            final SwarmStore store = new SwarmStore(directory, swarms, inFlight, recover, openMs);
-            store.torn = torn;
+            long pages = 0;
+            for (final ChronicleMap<byte[], byte[]> map : maps)
+            {
+                pages += map.longSize();
+            }
+            LOG.info("store {} at {} in {} ms{}: {} pages in {} shards", !exists ? "created" : recover ? "recovered" :
+                "opened", directory, openMs, idleCrash ? " (the last process died with no update in flight: no " +
+                "recovery)" : !recover ? "" : busyShard >= 0 ? " (the last process died updating a swarm of shard " +
+                busyShard + ": recovered that shard only)" : " (no in-flight record this boot can trust: recovered " +
+                "every shard)", pages, SHARDS);
+            final SwarmStore store = new SwarmStore(directory, maps, inFlight, recovering, openMs);
+            store.torn = torn != null && scan != null && scan[shard(torn, 0)] ? torn : null;
             store.crashedIdle = idleCrash;
+            store.scan = scan;
+            if (scan != null)
+            {
+                store.torrents = base[0];
+                store.peers = base[1];
+                System.arraycopy(base, 2, store.population, 0, 4);
+            }
             if (counts != null)
             {
                 store.torrents = counts[0];
@@ -173,24 +282,129 @@ public final class SwarmStore implements AutoCloseable
                 store.countsKnown = true;
             }
             inFlight = null;
+            maps = null;
             return store;
         }
         catch (final IOException ex)
         {
-            closeQuietly(inFlight);
+            closeQuietly(inFlight, maps);
             throw new StoreException("storage.path '" + directory + "': cannot open the store (" + ex + "); if a " +
                 "map file is damaged, restore it or move the directory away to start empty");
         }
         catch (final StoreException ex)
         {
-            closeQuietly(inFlight);
+            closeQuietly(inFlight, maps);
             throw ex;
         }
         catch (final RuntimeException ex)
         {
-            closeQuietly(inFlight);
+            closeQuietly(inFlight, maps);
             throw new StoreException("storage.path '" + directory + "': the store cannot be opened (" + ex +
                 "); it may be damaged or from another version");
+        }
+    }
+
+    private static long[] sumShardCounts(final InFlight last)
+    {
+        final long[] sum = new long[6];
+        for (int s = 0; s < SHARDS; s++)
+        {
+            final long[] shardCounts = last.shardCounts(s);
+            for (int i = 0; i < 6; i++)
+            {
+                sum[i] += shardCounts[i];
+            }
+        }
+        return sum;
+    }
+
+    /** The number of shards the start-up scan counts (0: none, the counts are known). */
+    public int scannedShardCount()
+    {
+        int n = 0;
+        for (int s = 0; scan != null && s < SHARDS; s++)
+        {
+            n += scan[s] ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
+    {
+        final StringBuilder lengths = new StringBuilder();
+        for (final Path file : shardFiles)
+        {
+            lengths.append(file.getFileName()).append(' ').append(Files.size(file)).append('\n');
+        }
+        Files.writeString(lengthsFile, lengths, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A store of the single-file format ({@code swarms.dat}, {@code trackerd-store 3}): every entry is copied into
+     * the shards, then the old file is renamed {@code swarms.dat.migrated} (delete it once the tracker runs well).
+     * The clean-shutdown marker, counts and in-flight file stay as they were: they describe the same entries.
+     * A start that dies during the migration leaves the old store as it was, and the next start migrates again.
+     */
+    private static void migrate(final Path directory, final Path[] shardFiles, final int maxTorrents,
+        final int maxPeers) throws IOException
+    {
+        final long start = System.nanoTime();
+        final Path oldFile = directory.resolve(OLD_FILE);
+        LOG.info("storage.path '{}' holds a store of the single-file format '{}' ({}): migrating it into {} shard " +
+            "files", directory, OLD_FORMAT, OLD_FILE, SHARDS);
+        checkComplete(directory, new Path[] { oldFile }, directory.resolve(LENGTHS));
+        for (final Path file : shardFiles)
+        {
+            Files.deleteIfExists(file); // left by a migration that did not finish
+        }
+        checkSpace(directory, maxTorrents, maxPeers);
+        final boolean clean = Files.exists(directory.resolve("clean-shutdown"));
+        long entries = 0;
+        final ChronicleMap<byte[], byte[]>[] maps = openMaps(shardFiles, maxTorrents, maxPeers, new boolean[SHARDS]);
+        try (ChronicleMap<byte[], byte[]> old = openMap(oldFile.toFile(), "swarms",
+            pagesFor(maxTorrents, maxPeers), maxTorrents, maxPeers, !clean))
+        {
+            for (int s = 0; s < old.segments(); s++)
+            {
+                try (var c = old.segmentContext(s))
+                {
+                    final long[] copied = { 0 };
+                    c.forEachSegmentEntry(e ->
+                    {
+                        final byte[] key = e.key().get();
+                        maps[shard(key, 0)].put(key, e.value().get());
+                        copied[0]++;
+                    });
+                    entries += copied[0];
+                }
+            }
+        }
+        finally
+        {
+            closeQuietly(null, maps);
+        }
+        Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+        writeLengths(directory.resolve(LENGTHS), shardFiles);
+        Files.move(oldFile, directory.resolve(MIGRATED), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        LOG.info("migrated {} pages from {} into {} shards in {} ms; the old file is now {}", entries, OLD_FILE,
+            SHARDS, (System.nanoTime() - start) / 1_000_000, MIGRATED);
+    }
+
+    private static void closeQuietly(final InFlight inFlight, final ChronicleMap<byte[], byte[]>[] maps)
+    {
+        if (inFlight != null)
+        {
+            inFlight.close();
+        }
+        if (maps != null)
+        {
+            for (final ChronicleMap<byte[], byte[]> map : maps)
+            {
+                if (map != null)
+                {
+                    map.close();
+                }
+            }
         }
     }
 
@@ -266,13 +480,16 @@ public final class SwarmStore implements AutoCloseable
      * as it is, Chronicle would re-create or "recover" it into an empty map and the swarms would be lost for good.
      * Map files never shrink, so each must be at least as long as at the last open.
      */
-    private static void checkComplete(final Path directory, final Path swarmsFile, final Path lengthsFile)
+    private static void checkComplete(final Path directory, final Path[] files, final Path lengthsFile)
         throws IOException
     {
-        if (Files.size(swarmsFile) == 0)
+        for (final Path file : files)
         {
-            throw new StoreException("storage.path '" + directory + "': " + swarmsFile.getFileName() + " is empty " +
-                "(truncated); restore it, or move the directory away to start empty");
+            if (Files.size(file) == 0)
+            {
+                throw new StoreException("storage.path '" + directory + "': " + file.getFileName() + " is empty " +
+                    "(truncated); restore it, or move the directory away to start empty");
+            }
         }
         if (!Files.exists(lengthsFile))
         {
@@ -296,7 +513,7 @@ public final class SwarmStore implements AutoCloseable
                 continue;
             }
             final long actual = Files.exists(file) ? Files.size(file) : 0;
-            if (file.equals(swarmsFile) && actual < expected)
+            if (Arrays.asList(files).contains(file) && actual < expected)
             {
                 throw new StoreException("storage.path '" + directory + "': " + parts[0] + " is " + actual +
                     " bytes but was " + expected + " (truncated, e.g. by a full disk or an incomplete copy); " +
@@ -318,10 +535,20 @@ public final class SwarmStore implements AutoCloseable
         }
     }
 
-    /** Pages the map is sized for: one per torrent, plus one per full page of peers. */
-    private static long pagesFor(final int maxTorrents, final int maxPeers)
+    /** Pages the store is sized for: one per torrent, plus one per full page of peers. */
+    static long pagesFor(final int maxTorrents, final int maxPeers)
     {
         return maxTorrents + maxPeers / Page.CAPACITY + 64;
+    }
+
+    /**
+     * Pages one shard is sized for: its even share, plus four standard deviations of the share of uniformly
+     * random infohashes (binomial), so no shard fills before the store does.
+     */
+    static long shardPagesFor(final int maxTorrents, final int maxPeers)
+    {
+        final long share = (pagesFor(maxTorrents, maxPeers) + SHARDS - 1) / SHARDS;
+        return share + 4 * (long)Math.ceil(Math.sqrt(share)) + 16;
     }
 
     /** Average page: the header and the average number of peers per torrent, at most a full page. */
@@ -332,22 +559,20 @@ public final class SwarmStore implements AutoCloseable
     }
 
     /**
-     * About what Chronicle allocates for the map: the pages it is sized for, each with its key, size and about
-     * 16 bytes of hash-lookup and chunk overhead, plus an eighth of slack and headers.
+     * About what Chronicle allocates for the shards: the pages they are sized for, each with its key, size and
+     * about 16 bytes of hash-lookup and chunk overhead, plus an eighth of slack and headers.
      */
     public static long estimatedBytes(final int maxTorrents, final int maxPeers)
     {
-        final long pages = pagesFor(maxTorrents, maxPeers);
+        final long pages = shardPagesFor(maxTorrents, maxPeers);
         final double entry = KEY_LENGTH + 2 + averagePageBytes(maxTorrents, maxPeers) + 2 * CHUNK;
-        return (long)(pages * 1.125 * entry) + (1 << 20);
+        return SHARDS * ((long)(pages * 1.125 * entry) + (1 << 18));
     }
 
-    private static ChronicleMap<byte[], byte[]> openMap(final File file, final int maxTorrents, final int maxPeers,
-        final boolean recover) throws IOException
+    private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final long pages,
+        final int maxTorrents, final int maxPeers)
     {
-        final long pages = pagesFor(maxTorrents, maxPeers);
-        final var builder = ChronicleMap.of(byte[].class, byte[].class)
-            .name("swarms")
+        return ChronicleMap.of(byte[].class, byte[].class)
             .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .constantKeySizeBySample(new byte[KEY_LENGTH])
@@ -359,12 +584,114 @@ public final class SwarmStore implements AutoCloseable
             .maxBloatFactor(1.5)
             .putReturnsNull(true)
             .removeReturnsNull(true);
+    }
+
+    static ChronicleMap<byte[], byte[]> openMap(final File file, final String name, final long pages,
+        final int maxTorrents, final int maxPeers, final boolean recover) throws IOException
+    {
+        final var builder = builder(pages, maxTorrents, maxPeers).name(name);
         return recover ? builder.recoverPersistedTo(file, true) : builder.createPersistedTo(file);
     }
 
+    /**
+     * Opens (creates, or recovers where {@code recover} says so) every shard, on a small pool of min(shards,
+     * processors) threads joined before this returns: recoveries and opens of different files run in parallel.
+     */
+    @SuppressWarnings("unchecked")
+    private static ChronicleMap<byte[], byte[]>[] openMaps(final Path[] files, final int maxTorrents,
+        final int maxPeers, final boolean[] recover) throws IOException
+    {
+        final long pages = shardPagesFor(maxTorrents, maxPeers);
+        final ChronicleMap<byte[], byte[]>[] maps = new ChronicleMap[files.length];
+        final int threads = Math.max(1, Math.min(files.length, Runtime.getRuntime().availableProcessors()));
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads,
+            r ->
+            {
+                final Thread t = new Thread(r, "store-open");
+                t.setDaemon(true);
+                return t;
+            });
+        final java.util.List<java.util.concurrent.Future<?>> opens = new java.util.ArrayList<>();
+        // Recoveries first: they are the long ones.
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int s = 0; s < files.length; s++)
+            {
+                if (recover[s] != (pass == 0))
+                {
+                    continue;
+                }
+                final int shard = s;
+                opens.add(pool.submit(() ->
+                {
+                    maps[shard] = openMap(files[shard].toFile(), "swarms-" + shard, pages, maxTorrents, maxPeers,
+                        recover[shard]);
+                    return null;
+                }));
+            }
+        }
+        pool.shutdown();
+        Throwable failure = null;
+        for (final java.util.concurrent.Future<?> open : opens)
+        {
+            try
+            {
+                open.get();
+            }
+            catch (final java.util.concurrent.ExecutionException ex)
+            {
+                failure = failure == null ? ex.getCause() : failure;
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                failure = failure == null ? ex : failure;
+            }
+        }
+        if (failure != null)
+        {
+            closeQuietly(null, maps);
+            if (failure instanceof IOException io)
+            {
+                throw io;
+            }
+            if (failure instanceof RuntimeException runtime)
+            {
+                throw runtime;
+            }
+            throw new IllegalStateException(failure);
+        }
+        return maps;
+    }
+
+    /** True when Chronicle's recovery ran on some shard at this open. */
     public boolean recovered()
     {
-        return recovered;
+        for (final boolean r : recoveredShards)
+        {
+            if (r)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when Chronicle's recovery ran on this shard at this open. */
+    public boolean recovered(final int shard)
+    {
+        return recoveredShards[shard];
+    }
+
+    /** How many shards Chronicle's recovery ran on at this open. */
+    public int recoveredShardCount()
+    {
+        int n = 0;
+        for (final boolean r : recoveredShards)
+        {
+            n += r ? 1 : 0;
+        }
+        return n;
     }
 
     public long openMs()
@@ -384,9 +711,16 @@ public final class SwarmStore implements AutoCloseable
         return peers;
     }
 
-    ChronicleMap<byte[], byte[]> map()
+    /** The map of one shard. */
+    ChronicleMap<byte[], byte[]> shard(final int shard)
     {
-        return swarms;
+        return shards[shard];
+    }
+
+    /** The map holding the pages of this swarm. */
+    ChronicleMap<byte[], byte[]> map(final byte[] infoHash, final int offset)
+    {
+        return shards[shard(infoHash, offset)];
     }
 
     /** Closes the map and marks the store clean, so the next start opens it without recovery. */
@@ -398,7 +732,10 @@ public final class SwarmStore implements AutoCloseable
             return;
         }
         closed = true;
-        swarms.close();
+        for (final ChronicleMap<byte[], byte[]> map : shards)
+        {
+            map.close();
+        }
         inFlight.close();
         try
         {

@@ -25,6 +25,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -867,7 +868,10 @@ class SwarmProcessorTest
         {
             h.announce(peer(3, n).left(n % 2).numWant(0));
         }
-        Thread.sleep(1_150);
+        // Announce times are kept in whole seconds: the fresh announces go just after a second begins, so they
+        // stay alive for almost a second (the reopen) whatever the phase of the clock, while the first ones expired.
+        final long now = System.currentTimeMillis();
+        Thread.sleep(((now + 1_150) / 1000 + 1) * 1000 + 20 - now);
         h.announce(peer(1, 3).left(5));
         h.announce(peer(3, 7).left(0).numWant(0));
         final Harness reopened = h.reopenAfterCrash();
@@ -920,6 +924,8 @@ class SwarmProcessorTest
         h.store.inFlight.reset("another-boot", InFlight.IDLE, 7, 7, new long[] { 7, 0, 0, 0 });
         final Harness k = h.killedCopy();
         assertTrue(k.store.recovered());
+        assertEquals(SwarmStore.SHARDS, k.store.recoveredShardCount(), "another boot: every shard is recovered");
+        assertEquals(SwarmStore.SHARDS, k.store.scannedShardCount());
         assertFalse(k.store.countsKnown);
         assertEquals(1, k.processor.torrentCount());
         assertEquals(2, k.processor.peerCount());
@@ -942,7 +948,7 @@ class SwarmProcessorTest
         h.store.inFlight.busy();
         h.store.inFlight.swarm(hash(1), 0);
         final Harness k;
-        try (var c = h.store.map().queryContext(key))
+        try (var c = h.store.map(key, 0).queryContext(key))
         {
             c.updateLock().lock();
             final var value = c.entry().value();
@@ -956,6 +962,10 @@ class SwarmProcessorTest
             k = h.killedCopy();
         }
         assertTrue(k.store.recovered());
+        assertEquals(1, k.store.recoveredShardCount(), "only the shard of the swarm in flight is recovered");
+        assertEquals(1, k.store.scannedShardCount(), "only that shard is counted, the others' counts are kept");
+        assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
+        assertNotEquals(SwarmStore.shard(hash(1), 0), SwarmStore.shard(hash(2), 0));
         assertEquals(2, k.processor.torrentCount());
         assertEquals(3, k.processor.peerCount(), "peer 1, peer 3 once, and swarm 2's peer");
         final ScrapeReply s = k.scrape(hash(1), hash(2));
@@ -965,6 +975,143 @@ class SwarmProcessorTest
         assertEquals(Status.OK, r.status);
         assertEquals(Set.of(peerIdHex(1), peerIdHex(3)), Set.copyOf(r.peerIds()));
         assertEquals(4, k.processor.peerCount());
+    }
+
+    /**
+     * A {@code kill -9} while an expiry sweep held segments of a shard locked (between two entries no swarm is
+     * being changed): the in-flight file names the shard, the next start recovers that shard only, opens the
+     * others as they are, and every swarm is intact and writable (a lock left held would block a write 60 s).
+     */
+    @Test
+    void killDuringASweepRecoversOnlyTheSweptShard()
+    {
+        final Harness h = harness("{}");
+        for (int t = 1; t <= 40; t++)
+        {
+            h.announce(peer(t, 1).left(0));
+            h.announce(peer(t, 2).left(5));
+        }
+        final int swept = SwarmStore.shard(hash(3), 0);
+        final Harness k;
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(4), 0); // the last swarm recorded is of another shard
+        h.store.inFlight.shard(swept);
+        // The segment of swarm 3 locked, as forEachSegmentEntry holds it.
+        try (var c = h.store.map(hash(3), 0).queryContext(Arrays.copyOf(hash(3), SwarmStore.KEY_LENGTH)))
+        {
+            c.updateLock().lock();
+            k = h.killedCopy();
+        }
+        h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
+        assertEquals(1, k.store.recoveredShardCount());
+        assertTrue(k.store.recovered(swept));
+        assertFalse(k.store.countsKnown, "a crash mid-update: the start-up scan counts");
+        assertEquals(40, k.processor.torrentCount());
+        assertEquals(80, k.processor.peerCount());
+        for (int t = 1; t <= 40; t++)
+        {
+            final Reply r = k.announce(peer(t, 3).left(5));
+            assertEquals(Status.OK, r.status);
+            assertEquals(Set.of(peerIdHex(1), peerIdHex(2)), Set.copyOf(r.peerIds()), "swarm " + t);
+        }
+        assertEquals(120, k.processor.peerCount());
+        k.tick();
+        assertEquals(120, k.processor.peerCount());
+
+        // Again, mid-update on another shard: the per-shard counts the first crashed start kept add up.
+        final int other = SwarmStore.shard(hash(6), 0);
+        k.store.inFlight.busy();
+        k.store.inFlight.shard(other);
+        final Harness k2 = k.killedCopy();
+        k.store.inFlight.idle(k.store.torrents, k.store.peers, k.store.population);
+        assertEquals(1, k2.store.recoveredShardCount());
+        assertTrue(k2.store.recovered(other));
+        assertEquals(1, k2.store.scannedShardCount());
+        assertEquals(40, k2.processor.torrentCount());
+        assertEquals(120, k2.processor.peerCount());
+        assertEquals(40, k2.counters.seedersIpv4.get());
+        assertEquals(80, k2.counters.leechersIpv4.get());
+        assertEquals(Status.OK, k2.announce(peer(6, 4).left(5)).status);
+        assertEquals(121, k2.processor.peerCount());
+        final Harness r = k2.reopen();
+        assertEquals(121, r.processor.peerCount());
+        assertEquals(0, r.store.scannedShardCount());
+    }
+
+    /**
+     * A store of the single-file format ({@code trackerd-store 3}, {@code swarms.dat}) is migrated into the
+     * shards at the first start, after a clean shutdown (its counts are kept) or a crash (recovered and counted);
+     * the old file is kept as {@code swarms.dat.migrated}, and every swarm, the big one too, is there.
+     */
+    @Test
+    void singleFileStoreIsMigratedIntoShards() throws Exception
+    {
+        for (final boolean clean : new boolean[] { true, false })
+        {
+            final Path storeDir = dir.resolve("old-" + clean);
+            final Harness h = harness("{}", storeDir);
+            h.announce(peer(1, 1).left(0));
+            h.announce(peer(1, 2).left(5));
+            for (int n = 1; n <= Page.CAPACITY + 20; n++)
+            {
+                h.announce(peer(2, n).left(n % 3).numWant(0));
+            }
+            for (int t = 3; t <= 30; t++)
+            {
+                h.announce(peer(t, 1).left(5));
+            }
+            h.store.close();
+            harnesses.remove(h);
+            toSingleFile(storeDir, 1000, 10_000);
+            if (!clean)
+            {
+                java.nio.file.Files.delete(storeDir.resolve("clean-shutdown"));
+                java.nio.file.Files.delete(storeDir.resolve("counts"));
+            }
+            final Harness m = harness("{}", storeDir);
+            assertEquals(clean, m.store.countsKnown);
+            assertFalse(java.nio.file.Files.exists(storeDir.resolve("swarms.dat")));
+            assertTrue(java.nio.file.Files.exists(storeDir.resolve("swarms.dat.migrated")));
+            assertEquals(SwarmStore.FORMAT, java.nio.file.Files.readString(storeDir.resolve("FORMAT")).trim());
+            assertEquals(30, m.processor.torrentCount());
+            assertEquals(Page.CAPACITY + 22 + 28, m.processor.peerCount());
+            final ScrapeReply s = m.scrape(hash(1), hash(2), hash(17));
+            assertArrayEquals(new int[] { 1, (Page.CAPACITY + 20) / 3, 0 }, s.complete);
+            assertArrayEquals(new int[] { 1, Page.CAPACITY + 20 - (Page.CAPACITY + 20) / 3, 1 }, s.incomplete);
+            assertEquals(Set.of(peerIdHex(1), peerIdHex(2)), Set.copyOf(m.announce(peer(1, 3).left(5)).peerIds()));
+            assertEquals(Status.OK, m.announce(peer(2, 999).left(5)).status);
+            final Harness again = m.reopen();
+            assertEquals(30, again.processor.torrentCount());
+            assertEquals(Page.CAPACITY + 24 + 28, again.processor.peerCount());
+        }
+    }
+
+    /** Rewrites a closed sharded store as a store of the single-file format ({@code trackerd-store 3}). */
+    private static void toSingleFile(final Path storeDir, final int maxTorrents, final int maxPeers)
+        throws java.io.IOException
+    {
+        final Path old = storeDir.resolve(SwarmStore.OLD_FILE);
+        try (var single = SwarmStore.openMap(old.toFile(), "swarms", SwarmStore.pagesFor(maxTorrents, maxPeers),
+            maxTorrents, maxPeers, false))
+        {
+            for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
+            {
+                final Path file = storeDir.resolve(SwarmStore.shardFile(shard));
+                try (var map = SwarmStore.openMap(file.toFile(), "swarms-" + shard,
+                    SwarmStore.shardPagesFor(maxTorrents, maxPeers), maxTorrents, maxPeers, false))
+                {
+                    for (final var e : map.entrySet())
+                    {
+                        single.put(e.getKey(), e.getValue());
+                    }
+                }
+                java.nio.file.Files.delete(file);
+            }
+        }
+        java.nio.file.Files.writeString(storeDir.resolve("FORMAT"), SwarmStore.OLD_FORMAT + "\n");
+        java.nio.file.Files.writeString(storeDir.resolve(SwarmStore.LENGTHS), SwarmStore.OLD_FILE + " " +
+            java.nio.file.Files.size(old) + "\n");
+        java.nio.file.Files.deleteIfExists(storeDir.resolve(InFlight.FILE));
     }
 
     @Test

@@ -156,9 +156,9 @@ class DataDirectoryRobustTest
     void mapFileMissing() throws Exception
     {
         final Path store = populatedStore();
-        Files.delete(store.resolve("swarms.dat"));
+        Files.delete(store.resolve("swarms-05.dat"));
         final String before = digest(store);
-        assertTrue(refused(store).getMessage().contains("swarms.dat is missing"));
+        assertTrue(refused(store).getMessage().contains("swarms-05.dat is missing"));
         assertEquals(before, digest(store), "nothing touched");
     }
 
@@ -168,9 +168,9 @@ class DataDirectoryRobustTest
      */
     @ParameterizedTest(name = "{0} {1} {2}")
     @CsvSource({
-        "swarms.dat, half, killed", "swarms.dat, half, clean", "swarms.dat, zero, killed",
-        "swarms.dat, tiny, clean", "swarms.dat, tiny, killed", "swarms.dat, garbage, killed",
-        "swarms.dat, garbage, clean",
+        "swarms-00.dat, half, killed", "swarms-07.dat, half, clean", "swarms-15.dat, zero, killed",
+        "swarms-03.dat, tiny, clean", "swarms-00.dat, tiny, killed", "swarms-09.dat, garbage, killed",
+        "swarms-00.dat, garbage, clean",
     })
     void damagedMapFile(final String file, final String how, final String stop) throws Exception
     {
@@ -239,9 +239,14 @@ class DataDirectoryRobustTest
     {
         final Path store = dir.resolve("sized");
         SwarmStore.open(store, 10_000, 100_000).close();
-        final long actual = Files.size(store.resolve("swarms.dat"));
+        long actual = 0;
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            actual += Files.size(store.resolve(String.format("swarms-%02d.dat", s)));
+        }
+        final long total = actual;
         final long estimate = SwarmStore.estimatedBytes(10_000, 100_000);
-        assertTrue(estimate >= actual && estimate < actual * 2, () -> "estimate " + estimate + " vs " + actual);
+        assertTrue(estimate >= total && estimate < total * 2, () -> "estimate " + estimate + " vs " + total);
     }
 
     @Test
