@@ -820,8 +820,11 @@ class SwarmProcessorTest
             h.announce(peer(2, 1).left(5));
             h.announce(peer(2, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
         }
-        // The one wait of this suite: the processor reads the wall clock, and the lifetime is at least 1 s.
-        Thread.sleep(1_150);
+        // The processor reads the wall clock, and the lifetime is at least 1 s. Announce times are kept in whole
+        // seconds: the fresh announces go just after a second begins, so they stay alive for almost a second (the
+        // ticks and the reopen) whatever the phase of the clock, while the first ones expired.
+        final long now = System.currentTimeMillis();
+        Thread.sleep(((now + 1_150) / 1000 + 1) * 1000 + 20 - now);
         for (final Harness h : List.of(ticked, restarted))
         {
             h.announce(peer(1, 3).left(5));
