@@ -1,5 +1,7 @@
 package org.trackerd.engine.event;
 
+import org.agrona.concurrent.UnsafeBuffer;
+
 /**
  * One slot of the request ring, preallocated and reused. A frontend thread fills it between claim and publish;
  * the swarm processor reads it afterwards. Nothing in it is a {@code String} or allocated per request.
@@ -41,6 +43,9 @@ public final class RequestEvent
     public final byte[] peerId = new byte[HASH_LENGTH];
     /** The peer's address as it will be handed to others (16 bytes, IPv4-mapped for IPv4). */
     public final byte[] address = new byte[ADDRESS_LENGTH];
+    /** Views of {@link #peerId} and {@link #address}, made once with the slot. */
+    public final UnsafeBuffer peerIdView = new UnsafeBuffer(peerId);
+    public final UnsafeBuffer addressView = new UnsafeBuffer(address);
     public int port;
     public long uploaded;
     public long downloaded;

@@ -1,5 +1,7 @@
 package org.trackerd.engine.event;
 
+import org.agrona.concurrent.UnsafeBuffer;
+
 /**
  * One slot of a response ring, preallocated and reused: the swarm processor fills it, the frontend thread that
  * owns the socket reads it, encodes it for its wire and writes it.
@@ -50,6 +52,10 @@ public final class ResponseEvent
     public final byte[] peerIds;
     public final byte[] peerAddrs;
     public final int[] peerPorts;
+    /** Views of {@link #peerAddrs}, {@link #compact4} and {@link #compact6}, made once with the slot. */
+    public final UnsafeBuffer peerAddrsView;
+    public final UnsafeBuffer compact4View;
+    public final UnsafeBuffer compact6View;
 
     public int scrapeCount;
     public final byte[] scrapeHashes;
@@ -64,6 +70,9 @@ public final class ResponseEvent
         peerPorts = new int[maxPeers];
         compact4 = new byte[maxPeers * COMPACT4];
         compact6 = new byte[maxPeers * COMPACT6];
+        peerAddrsView = new UnsafeBuffer(peerAddrs);
+        compact4View = new UnsafeBuffer(compact4);
+        compact6View = new UnsafeBuffer(compact6);
         scrapeHashes = new byte[maxScrapeHashes * RequestEvent.HASH_LENGTH];
         scrapeComplete = new int[maxScrapeHashes];
         scrapeIncomplete = new int[maxScrapeHashes];

@@ -88,8 +88,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final byte[] tmp = new byte[Page.RECORD];
     private final byte[] moved = new byte[Page.RECORD];
     private final UnsafeBuffer movedBuffer = new UnsafeBuffer(moved);
-    private final UnsafeBuffer peerIdBuffer = new UnsafeBuffer(new byte[0]);
-    private final UnsafeBuffer addressBuffer = new UnsafeBuffer(new byte[0]);
+    /** The current announce's peer id and address (views of its ring slot). */
+    private UnsafeBuffer peerIdBuffer;
+    private UnsafeBuffer addressBuffer;
     private final byte[] sweptHash = new byte[20];
 
     /** Where swaps of the page being changed go, when it belongs to a big swarm. */
@@ -118,10 +119,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private int currentFamily;
     private boolean currentWantsPeerIds;
     private ResponseEvent current;
-    private final UnsafeBuffer responseAddresses = new UnsafeBuffer(new byte[0]);
+    /** The current answer's views (its ring slot's, made once with the slot: no wrap per announce). */
+    private UnsafeBuffer responseAddresses;
     /** The current answer's compact peers of each family, when it wants peers in compact form only. */
-    private final UnsafeBuffer compact4 = new UnsafeBuffer(new byte[0]);
-    private final UnsafeBuffer compact6 = new UnsafeBuffer(new byte[0]);
+    private UnsafeBuffer compact4;
+    private UnsafeBuffer compact6;
     private boolean currentCompact;
     /** Preferred-subnet selection gathers a bounded window of candidates here first: address (16), port (2), id (20). */
     private static final int CANDIDATE = 38;
@@ -536,8 +538,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
-        peerIdBuffer.wrap(e.peerId);
-        addressBuffer.wrap(e.address);
+        peerIdBuffer = e.peerIdView;
+        addressBuffer = e.addressView;
         completedNow = false;
         BigSwarm big = bigSwarm(e.infoHash, 0);
         int outcome = DONE;
@@ -1176,13 +1178,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void startSelection(final RequestEvent e, final ResponseEvent r)
     {
         current = r;
-        responseAddresses.wrap(r.peerAddrs);
+        responseAddresses = r.peerAddrsView;
         currentCompact = e.compactPeers;
         r.compact = currentCompact;
         if (currentCompact)
         {
-            compact4.wrap(r.compact4);
-            compact6.wrap(r.compact6);
+            compact4 = r.compact4View;
+            compact6 = r.compact6View;
         }
         currentFamily = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
         currentWantsPeerIds = e.wantPeerIds;
