@@ -2,6 +2,8 @@ package org.trackerd.io.http;
 
 import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
+
 /**
  * Finds and checks the head of one HTTP/1.x request in a receive buffer: request line, route, query position,
  * keep-alive, header limits. Reads the buffer in place; results stay in this object until the next call.
@@ -253,19 +255,18 @@ public final class HttpRequestParser
     /** Index just past the blank line that ends the head ({@code \r\n\r\n} or {@code \n\n}), or -1. */
     private static int findHeadEnd(final DirectBuffer buffer, final int offset, final int end)
     {
-        for (int i = offset; i < end; i++)
+        int i = indexOf(buffer, offset, end, (byte)'\n');
+        while (i >= 0)
         {
-            if (buffer.getByte(i) == '\n')
+            if (i + 1 < end && buffer.getByte(i + 1) == '\n')
             {
-                if (i + 1 < end && buffer.getByte(i + 1) == '\n')
-                {
-                    return i + 2;
-                }
-                if (i + 2 < end && buffer.getByte(i + 1) == '\r' && buffer.getByte(i + 2) == '\n')
-                {
-                    return i + 3;
-                }
+                return i + 2;
             }
+            if (i + 2 < end && buffer.getByte(i + 1) == '\r' && buffer.getByte(i + 2) == '\n')
+            {
+                return i + 3;
+            }
+            i = indexOf(buffer, i + 1, end, (byte)'\n');
         }
         return -1;
     }
@@ -273,22 +274,18 @@ public final class HttpRequestParser
     /** Index of the {@code \n} (or \r\n) that ends the line at {@code start}, excluding the CR. */
     private static int lineEnd(final DirectBuffer buffer, final int start, final int end)
     {
-        int i = start;
-        while (i < end && buffer.getByte(i) != '\n')
+        int i = indexOf(buffer, start, end, (byte)'\n');
+        if (i < 0)
         {
-            i++;
+            i = end;
         }
         return i > start && buffer.getByte(i - 1) == '\r' ? i - 1 : i;
     }
 
     private static int nextLine(final DirectBuffer buffer, final int lineEnd, final int end)
     {
-        int i = lineEnd;
-        while (i < end && buffer.getByte(i) != '\n')
-        {
-            i++;
-        }
-        return i + 1;
+        final int i = indexOf(buffer, lineEnd, end, (byte)'\n');
+        return (i < 0 ? end : i) + 1;
     }
 
     private static int trimmedEnd(final DirectBuffer buffer, final int start, final int end)
@@ -301,9 +298,24 @@ public final class HttpRequestParser
         return e;
     }
 
-    private static int indexOf(final DirectBuffer buffer, final int start, final int end, final byte b)
+    /**
+     * First index of {@code b} in {@code [start, end)}, or -1. Eight bytes a step (SWAR: a byte of {@code word ^
+     * pattern} is zero where {@code b} is; the lowest flagged byte is always a true match), then byte by byte.
+     */
+    static int indexOf(final DirectBuffer buffer, final int start, final int end, final byte b)
     {
-        for (int i = start; i < end; i++)
+        final long pattern = ONES * (b & 0xFF);
+        int i = start;
+        for (; i + Long.BYTES <= end; i += Long.BYTES)
+        {
+            final long word = buffer.getLong(i, ByteOrder.LITTLE_ENDIAN) ^ pattern;
+            final long found = (word - ONES) & ~word & HIGHS;
+            if (found != 0)
+            {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+        }
+        for (; i < end; i++)
         {
             if (buffer.getByte(i) == b)
             {
@@ -312,6 +324,9 @@ public final class HttpRequestParser
         }
         return -1;
     }
+
+    private static final long ONES = 0x0101_0101_0101_0101L;
+    private static final long HIGHS = 0x8080_8080_8080_8080L;
 
     private static boolean startsWith(final DirectBuffer buffer, final int start, final byte[] prefix)
     {

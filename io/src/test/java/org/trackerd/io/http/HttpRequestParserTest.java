@@ -216,6 +216,35 @@ class HttpRequestParserTest
         return parser.parse(buffer, OFFSET, request.length());
     }
 
+    /** The word-at-a-time search agrees with a plain scan at every start, end and alignment, on any bytes. */
+    @Test
+    void indexOfAgreesWithAPlainScan()
+    {
+        final java.util.Random random = new java.util.Random(11);
+        final byte[] bytes = new byte[64];
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        final byte[] needles = { '\n', ' ', '?', (byte)0x8A, 0 };
+        for (int round = 0; round < 2_000; round++)
+        {
+            for (int i = 0; i < bytes.length; i++)
+            {
+                // Sparse needles among arbitrary bytes, high ones included (no false match from borrows).
+                bytes[i] = random.nextInt(8) == 0 ? needles[random.nextInt(needles.length)] : (byte)random.nextInt(256);
+            }
+            final int start = random.nextInt(bytes.length);
+            final int end = start + random.nextInt(bytes.length - start + 1);
+            for (final byte b : needles)
+            {
+                int expected = -1;
+                for (int i = start; i < end && expected < 0; i++)
+                {
+                    expected = bytes[i] == b ? i : -1;
+                }
+                assertEquals(expected, HttpRequestParser.indexOf(buffer, start, end, b), "round " + round);
+            }
+        }
+    }
+
     private String query()
     {
         return text.substring(parser.queryOffset, parser.queryOffset + parser.queryLength);
