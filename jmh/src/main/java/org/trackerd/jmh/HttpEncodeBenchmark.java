@@ -81,6 +81,11 @@ public class HttpEncodeBenchmark extends ForkedBenchmark
             r.peerPorts[i] = 1024 + random.nextInt(64_000);
             Wire.id20(r.peerIds, i * RequestEvent.HASH_LENGTH, 6, i);
         }
+        if ((context & QueryParser.CONTEXT_COMPACT) != 0)
+        {
+            // As the engine answers a compact request: the peers in wire form.
+            Wire.toCompact(r);
+        }
     }
 
     /** 50 peers as a BEP 23 compact string (what nearly every client asks for). */

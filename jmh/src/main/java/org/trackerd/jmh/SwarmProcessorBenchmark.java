@@ -191,6 +191,10 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
         e.left = (k & 1) == 0 ? 0 : 1_000_000;
         e.event = event;
         e.numWant = -1;
+        // As a UDP announce (and HTTP compact=1, nearly every client): compact peers, no peer ids, one family.
+        e.compactPeers = true;
+        e.wantPeerIds = false;
+        e.oneFamily = true;
         e.hasKey = true;
         e.key = (int)(a >>> 32);
         e.scrapeCount = 0;

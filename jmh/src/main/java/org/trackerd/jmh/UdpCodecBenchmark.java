@@ -82,6 +82,7 @@ public class UdpCodecBenchmark extends ForkedBenchmark
             RequestEvent.putIpv4Mapped(peers.peerAddrs, i * RequestEvent.ADDRESS_LENGTH, v4, 0);
             peers.peerPorts[i] = 1024 + random.nextInt(64_000);
         }
+        Wire.toCompact(peers); // as the engine answers a UDP announce: the peers in wire form
         scrape.kind = RequestEvent.KIND_SCRAPE;
         scrape.scrapeCount = 10;
         final byte[] hashes = Wire.hashes(4, 10);
