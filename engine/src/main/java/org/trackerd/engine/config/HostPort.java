@@ -115,9 +115,44 @@ public final class HostPort
         return true;
     }
 
+    /** {@code host:port}, an IPv6 host in brackets and in its short form ({@code [::]:6969}, {@code [::1]:6969}). */
     public static String format(final InetSocketAddress address)
     {
         final String host = address.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+        return (host.indexOf(':') >= 0 ? "[" + compressIpv6(host) + "]" : host) + ":" + address.getPort();
+    }
+
+    /**
+     * RFC 5952's short form of the JDK's full IPv6 text ({@code 0:0:0:0:0:0:0:1} becomes {@code ::1}): the longest
+     * run of two or more zero groups (the first of equal runs) becomes {@code ::}; a {@code %scope} stays as is.
+     */
+    static String compressIpv6(final String full)
+    {
+        final int percent = full.indexOf('%');
+        final String address = percent < 0 ? full : full.substring(0, percent);
+        final String[] groups = address.split(":", -1);
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < groups.length; )
+        {
+            int j = i;
+            while (j < groups.length && groups[j].equals("0"))
+            {
+                j++;
+            }
+            if (j - i > bestLength)
+            {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        if (bestStart < 0)
+        {
+            return full;
+        }
+        final String head = String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart));
+        final String tail = String.join(":", java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+        return head + "::" + tail + (percent < 0 ? "" : full.substring(percent));
     }
 }

@@ -77,7 +77,13 @@ class TrackerConfigTest
         assertInstanceOf(Inet6Address.class, v6.getAddress());
         assertTrue(v6.getAddress().isLoopbackAddress());
         assertEquals(6969, v6.getPort());
-        assertEquals("[0:0:0:0:0:0:0:1]:6969", HostPort.format(v6));
+        assertEquals("[::1]:6969", HostPort.format(v6));
+        assertEquals("::", HostPort.compressIpv6("0:0:0:0:0:0:0:0"));
+        assertEquals("2001:db8::1", HostPort.compressIpv6("2001:db8:0:0:0:0:0:1"));
+        assertEquals("2001:db8::1:0:0:1", HostPort.compressIpv6("2001:db8:0:0:1:0:0:1"));
+        assertEquals("2001:0:1:0:1:0:1:0", HostPort.compressIpv6("2001:0:1:0:1:0:1:0"));
+        assertEquals("fe80::1%lo", HostPort.compressIpv6("fe80:0:0:0:0:0:0:1%lo"));
+        assertEquals("1::", HostPort.compressIpv6("1:0:0:0:0:0:0:0"));
         assertEquals(4, c.http.threads);
         assertEquals(10, c.http.maxHeaders);
         assertEquals(6969, c.udp.listen.get(0).getPort());
