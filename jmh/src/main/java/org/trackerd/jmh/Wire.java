@@ -73,32 +73,14 @@ final class Wire
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    /**
-     * Writes the peers of {@code r} (IPv4-mapped addresses and ports) in compact wire form too, as the swarm
-     * processor does for a compact request, and marks the event compact.
-     */
+    /** Writes the peers of {@code r} in compact wire form too, as the swarm processor does for a compact request. */
     static void toCompact(final org.trackerd.engine.event.ResponseEvent r)
     {
-        r.compact = true;
         r.compact4Count = 0;
         r.compact6Count = 0;
         for (int i = 0; i < r.peerCount; i++)
         {
-            final int from = i * org.trackerd.engine.event.RequestEvent.ADDRESS_LENGTH;
-            if (r.isPeerIpv4(i))
-            {
-                final int to = r.compact4Count++ * org.trackerd.engine.event.ResponseEvent.COMPACT4;
-                System.arraycopy(r.peerAddrs, from + 12, r.compact4, to, 4);
-                r.compact4[to + 4] = (byte)(r.peerPorts[i] >>> 8);
-                r.compact4[to + 5] = (byte)r.peerPorts[i];
-            }
-            else
-            {
-                final int to = r.compact6Count++ * org.trackerd.engine.event.ResponseEvent.COMPACT6;
-                System.arraycopy(r.peerAddrs, from, r.compact6, to, 16);
-                r.compact6[to + 16] = (byte)(r.peerPorts[i] >>> 8);
-                r.compact6[to + 17] = (byte)r.peerPorts[i];
-            }
+            r.addCompactPeer(r.peerAddrs, i * org.trackerd.engine.event.RequestEvent.ADDRESS_LENGTH, r.peerPorts[i]);
         }
     }
 }

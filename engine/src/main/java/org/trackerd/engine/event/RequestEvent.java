@@ -57,7 +57,7 @@ public final class RequestEvent
     public boolean wantPeerIds = true;
     /**
      * The answer carries peers in compact form only (BEP 23 and BEP 7 for HTTP, BEP 15 for UDP): the engine writes
-     * them in wire form straight away ({@link ResponseEvent#compact}).
+     * them in wire form straight away ({@link ResponseEvent#compact4}, {@link ResponseEvent#compact6}), and only so.
      */
     public boolean compactPeers;
     public boolean hasKey;

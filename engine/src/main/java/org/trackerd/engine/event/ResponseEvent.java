@@ -12,7 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   peerAddrs : count x 16 bytes (IPv4-mapped for IPv4 peers)
  *   peerPorts : count x int
  * </pre>
- * or, when the request asked for compact peers only ({@link #compact}), already in wire form, split by family:
+ * or, when the request asked for compact peers only ({@link RequestEvent#compactPeers}: every UDP announce, HTTP
+ * {@code compact=1}), only in wire form, split by family:
  * <pre>
  *   compact4  : compact4Count x (IPv4 address, port), 6 bytes each, network order (BEP 23, BEP 15)
  *   compact6  : compact6Count x (IPv6 address, port), 18 bytes each, network order (BEP 7, BEP 15)
@@ -43,8 +44,7 @@ public final class ResponseEvent
     public long downloaded;
 
     public int peerCount;
-    /** Peers are in {@link #compact4} and {@link #compact6} (not in the three arrays above). */
-    public boolean compact;
+    /** Compact answers: peers in {@link #compact4} and {@link #compact6} (not in the three arrays above). */
     public int compact4Count;
     public int compact6Count;
     public final byte[] compact4;
@@ -79,8 +79,25 @@ public final class ResponseEvent
         scrapeDownloaded = new long[maxScrapeHashes];
     }
 
-    public boolean isPeerIpv4(final int index)
+    /**
+     * Appends one peer in compact form from its 16-byte address (IPv4-mapped for IPv4): how an answer is built
+     * outside the engine (tests, benchmarks); the engine writes the same bytes straight from the swarm's pages.
+     */
+    public void addCompactPeer(final byte[] address16, final int offset, final int port)
     {
-        return RequestEvent.isIpv4Mapped(peerAddrs, index * RequestEvent.ADDRESS_LENGTH);
+        if (RequestEvent.isIpv4Mapped(address16, offset))
+        {
+            final int to = compact4Count++ * COMPACT4;
+            System.arraycopy(address16, offset + 12, compact4, to, 4);
+            compact4[to + 4] = (byte)(port >>> 8);
+            compact4[to + 5] = (byte)port;
+        }
+        else
+        {
+            final int to = compact6Count++ * COMPACT6;
+            System.arraycopy(address16, offset, compact6, to, 16);
+            compact6[to + 16] = (byte)(port >>> 8);
+            compact6[to + 17] = (byte)port;
+        }
     }
 }

@@ -489,7 +489,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         r.incomplete = 0;
         r.downloaded = 0;
         r.peerCount = 0;
-        r.compact = false;
         r.compact4Count = 0;
         r.compact6Count = 0;
         r.scrapeCount = 0;
@@ -1180,7 +1179,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         current = r;
         responseAddresses = r.peerAddrsView;
         currentCompact = e.compactPeers;
-        r.compact = currentCompact;
         if (currentCompact)
         {
             compact4 = r.compact4View;
@@ -1216,8 +1214,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final boolean local = IpAddresses.samePrefix(raw, at, e.address, 0, bits);
                 if (local == (pass == 0) && currentCompact)
                 {
-                    r.peerCount++;
-                    putCompact(candidates, at, RequestEvent.isIpv4Mapped(raw, at), candidates.getShort(at + 16) & 0xFFFF);
+                    putCompact(candidates, at + 12, at, RequestEvent.isIpv4Mapped(raw, at),
+                        candidates.getShort(at + 16) & 0xFFFF);
                     taken[i] = true;
                 }
                 else if (local == (pass == 0))
@@ -1322,20 +1320,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         else if (currentCompact)
         {
-            current.peerCount++;
-            if (v4)
-            {
-                final int to4 = current.compact4Count++ * ResponseEvent.COMPACT4;
-                compact4.putInt(to4, buffer.getInt(at + Page.V4_ADDRESS));
-                compact4.putShort(to4 + 4, buffer.getShort(at + Page.V4_PORT), ByteOrder.BIG_ENDIAN);
-            }
-            else
-            {
-                final int to6 = current.compact6Count++ * ResponseEvent.COMPACT6;
-                compact6.putBytes(to6, buffer, at + Page.V6_ADDRESS, RequestEvent.ADDRESS_LENGTH);
-                compact6.putShort(to6 + RequestEvent.ADDRESS_LENGTH, buffer.getShort(at + Page.V6_PORT),
-                    ByteOrder.BIG_ENDIAN);
-            }
+            putCompact(buffer, at + Page.V4_ADDRESS, at + Page.V6_ADDRESS, v4,
+                buffer.getShort(at + (v4 ? Page.V4_PORT : Page.V6_PORT)) & 0xFFFF);
             return;
         }
         else
@@ -1375,20 +1361,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
-    /** Appends one peer, given as a 16-byte (IPv4-mapped for IPv4) address in {@code from}, in compact form. */
-    private void putCompact(final UnsafeBuffer from, final int addressAt, final boolean v4, final int port)
+    /**
+     * Appends one peer to the answer in compact form: its IPv4 address (4 bytes at {@code v4At}) or its IPv6
+     * address (16 bytes at {@code v6At}) of {@code from}, then the port, in network order.
+     */
+    private void putCompact(final UnsafeBuffer from, final int v4At, final int v6At, final boolean v4, final int port)
     {
         final ResponseEvent r = current;
+        r.peerCount++;
         if (v4)
         {
             final int to = r.compact4Count++ * ResponseEvent.COMPACT4;
-            compact4.putInt(to, from.getInt(addressAt + 12));
+            compact4.putInt(to, from.getInt(v4At));
             compact4.putShort(to + 4, (short)port, ByteOrder.BIG_ENDIAN);
         }
         else
         {
             final int to = r.compact6Count++ * ResponseEvent.COMPACT6;
-            compact6.putBytes(to, from, addressAt, RequestEvent.ADDRESS_LENGTH);
+            compact6.putBytes(to, from, v6At, RequestEvent.ADDRESS_LENGTH);
             compact6.putShort(to + RequestEvent.ADDRESS_LENGTH, (short)port, ByteOrder.BIG_ENDIAN);
         }
     }

@@ -1281,7 +1281,7 @@ class SwarmProcessorTest
             final ResponseEvent r = process();
             assertEquals(RequestEvent.KIND_ANNOUNCE, r.kind);
             assertEquals(request.correlationId, r.correlationId);
-            return new Reply(r);
+            return new Reply(r, request.compactPeers);
         }
 
         ScrapeReply scrape(final byte[]... hashes)
@@ -1510,7 +1510,8 @@ class SwarmProcessorTest
         final int minInterval;
         final List<Peer> peers = new ArrayList<>();
 
-        Reply(final ResponseEvent r)
+        /** @param compact the request asked for compact peers: the answer holds them in wire form only */
+        Reply(final ResponseEvent r, final boolean compact)
         {
             status = r.status;
             complete = r.complete;
@@ -1518,7 +1519,7 @@ class SwarmProcessorTest
             downloaded = r.downloaded;
             interval = r.intervalSeconds;
             minInterval = r.minIntervalSeconds;
-            if (r.compact)
+            if (compact)
             {
                 // Wire form: no peer ids; IPv4 entries back to their IPv4-mapped form.
                 assertEquals(r.peerCount, r.compact4Count + r.compact6Count);

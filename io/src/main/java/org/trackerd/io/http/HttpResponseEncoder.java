@@ -69,47 +69,15 @@ public final class HttpResponseEncoder
             .raw(K_INCOMPLETE).integer(r.incomplete)
             .raw(K_INTERVAL).integer(r.intervalSeconds)
             .raw(K_MIN_INTERVAL).integer(r.minIntervalSeconds);
-        if (r.compact)
+        if ((r.context & QueryParser.CONTEXT_COMPACT) != 0)
         {
-            // The engine wrote them in wire form already: one copy per family.
+            // The engine wrote the peers in wire form (BEP 23 peers, BEP 7 peers6): one copy per family.
             w.raw(K_PEERS).bytesHeader(r.compact4Count * ResponseEvent.COMPACT4)
                 .put(r.compact4, 0, r.compact4Count * ResponseEvent.COMPACT4);
             if (r.compact6Count > 0)
             {
                 w.raw(K_PEERS6).bytesHeader(r.compact6Count * ResponseEvent.COMPACT6)
                     .put(r.compact6, 0, r.compact6Count * ResponseEvent.COMPACT6);
-            }
-        }
-        else if ((r.context & QueryParser.CONTEXT_COMPACT) != 0)
-        {
-            int v4 = 0;
-            for (int i = 0; i < r.peerCount; i++)
-            {
-                if (r.isPeerIpv4(i))
-                {
-                    v4++;
-                }
-            }
-            w.raw(K_PEERS).bytesHeader(v4 * 6);
-            for (int i = 0; i < r.peerCount; i++)
-            {
-                if (r.isPeerIpv4(i))
-                {
-                    w.putIntBigEndian(RequestEvent.ipv4(r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH))
-                        .putShortBigEndian(r.peerPorts[i]);
-                }
-            }
-            final int v6 = r.peerCount - v4;
-            if (v6 > 0)
-            {
-                w.raw(K_PEERS6).bytesHeader(v6 * 18);
-                for (int i = 0; i < r.peerCount; i++)
-                {
-                    if (!r.isPeerIpv4(i))
-                    {
-                        w.put(r.peerAddrs, i * RequestEvent.ADDRESS_LENGTH, 16).putShortBigEndian(r.peerPorts[i]);
-                    }
-                }
             }
         }
         else

@@ -106,25 +106,6 @@ public final class AnnounceResponseFlyweight
         return this;
     }
 
-    /** Writes IPv4 peer {@code index} from the last 4 bytes of a 16-byte (IPv4-mapped) address. */
-    public AnnounceResponseFlyweight putIpv4Peer(final int index, final byte[] address16, final int addressOffset,
-        final int port)
-    {
-        final int at = offset + PEERS_OFFSET + index * UdpProtocol.IPV4_PEER_LENGTH;
-        buffer.putInt(at, org.trackerd.engine.event.RequestEvent.ipv4(address16, addressOffset), ByteOrder.BIG_ENDIAN);
-        buffer.putShort(at + 4, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
-
-    public AnnounceResponseFlyweight putIpv6Peer(final int index, final byte[] address16, final int addressOffset,
-        final int port)
-    {
-        final int at = offset + PEERS_OFFSET + index * UdpProtocol.IPV6_PEER_LENGTH;
-        buffer.putBytes(at, address16, addressOffset, 16);
-        buffer.putShort(at + 16, (short)port, ByteOrder.BIG_ENDIAN);
-        return this;
-    }
-
     /** Copies peers already in wire form (6 or 18 bytes each, network order) in place of the whole peer list. */
     public AnnounceResponseFlyweight putCompactPeers(final byte[] src, final int length)
     {

@@ -1,7 +1,6 @@
 package org.trackerd.io.udp;
 
 import org.agrona.MutableDirectBuffer;
-import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 
 /**
@@ -51,31 +50,10 @@ public final class UdpResponseEncoder
             .interval(r.intervalSeconds)
             .leechers(r.incomplete)
             .seeders(r.complete);
-        if (r.compact)
-        {
-            // Already in wire form: one copy. The transport is one family, so the other family's list is empty.
-            final int count = ipv6 ? r.compact6Count : r.compact4Count;
-            a.putCompactPeers(ipv6 ? r.compact6 : r.compact4,
-                count * (ipv6 ? ResponseEvent.COMPACT6 : ResponseEvent.COMPACT4));
-            return AnnounceResponseFlyweight.length(count, ipv6);
-        }
-        int count = 0;
-        for (int i = 0; i < r.peerCount; i++)
-        {
-            if (r.isPeerIpv4(i) == ipv6)
-            {
-                continue;
-            }
-            final int addressOffset = i * RequestEvent.ADDRESS_LENGTH;
-            if (ipv6)
-            {
-                a.putIpv6Peer(count++, r.peerAddrs, addressOffset, r.peerPorts[i]);
-            }
-            else
-            {
-                a.putIpv4Peer(count++, r.peerAddrs, addressOffset, r.peerPorts[i]);
-            }
-        }
+        // The engine wrote the peers in wire form (a UDP announce asks for compact peers of its own family only).
+        final int count = ipv6 ? r.compact6Count : r.compact4Count;
+        a.putCompactPeers(ipv6 ? r.compact6 : r.compact4,
+            count * (ipv6 ? ResponseEvent.COMPACT6 : ResponseEvent.COMPACT4));
         return AnnounceResponseFlyweight.length(count, ipv6);
     }
 

@@ -300,6 +300,8 @@ class HttpResponseEncoderTest
         r.intervalSeconds = 1800;
         r.minIntervalSeconds = 900;
         r.peerCount = 0;
+        r.compact4Count = 0;
+        r.compact6Count = 0;
     }
 
     private void addPeer(final byte[] address, final int port, final int id)
@@ -308,6 +310,7 @@ class HttpResponseEncoderTest
         System.arraycopy(address, 0, r.peerAddrs, i * 16, 16);
         System.arraycopy(peerId(id), 0, r.peerIds, i * 20, 20);
         r.peerPorts[i] = port;
+        r.addCompactPeer(address, 0, port); // the engine fills the form the request asked for; here both
     }
 
     private void addScrape(final byte[] hash, final int complete, final int incomplete, final long downloaded)

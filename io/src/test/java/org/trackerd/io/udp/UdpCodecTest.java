@@ -213,6 +213,10 @@ class UdpCodecTest
         r.peerPorts[1] = 443;
         RequestEvent.putIpv4Mapped(r.peerAddrs, 32, new byte[]{ (byte)192, (byte)168, 1, 2 }, 0);
         r.peerPorts[2] = 65535;
+        for (int i = 0; i < r.peerCount; i++)
+        {
+            r.addCompactPeer(r.peerAddrs, i * 16, r.peerPorts[i]); // as the engine answers a UDP announce
+        }
         return r;
     }
 
