@@ -198,6 +198,13 @@ final class Page
             scan(base, address, 0, split, head, middle, tail);
     }
 
+    /** The record at {@code position} (below {@link #count}) holds this peer id: the check of an index hit. */
+    static boolean hasPeerId(final UnsafeBuffer page, final int position, final UnsafeBuffer peerIdBuffer)
+    {
+        return scan(page.byteArray(), page.addressOffset(), position, position + 1, peerIdBuffer.getLong(0),
+            peerIdBuffer.getLong(8), peerIdBuffer.getInt(16)) == position;
+    }
+
     private static int scan(final byte[] base, final long address, final int from, final int to, final long head,
         final long middle, final int tail)
     {

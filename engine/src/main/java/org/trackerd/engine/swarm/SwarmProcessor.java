@@ -744,7 +744,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     wrap(page, entry);
                 }
-                if (entry == null || pos >= Page.count(page) || Page.find(page, peerIdBuffer, e.left == 0) != pos)
+                if (entry == null || pos >= Page.count(page) || !Page.hasPeerId(page, pos, peerIdBuffer))
                 {
                     big.remove(fingerprint); // cannot happen while the index is kept in step; heal it if it does
                     location = -1;
