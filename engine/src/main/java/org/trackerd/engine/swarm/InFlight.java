@@ -23,7 +23,15 @@ import java.nio.file.StandardOpenOption;
  *  | magic  | state | version | boot id (48)  | counts: torrents, peers, | swarm (20)  | has   |     | shard |
  *  |        |       |         |               | population[4] (6 x i64)  |             | swarm |     | (i32) |
  *  +--------+-------+---------+---------------+--------------------------+-------------+-------+-----+-------+
+ *  140: per-shard counts valid (i32); 144: structural (i32)
  * </pre>
+ *
+ * <p>Structural: 1 while a change of the map's own structure is under way (an entry inserted, removed or
+ * replaced by one of another size: Chronicle's hash lookup, free list, tiers and segment counters change), 0 while
+ * the processor only reads entries or writes a page in place. A process that died mid-update with the word at 0
+ * left the map whole but for the locks it held, all of one shard: the next start resets that shard's segment locks
+ * instead of running Chronicle's recovery (which reads every entry of the shard); with the word at 1 it recovers
+ * the shard.
  *
  * <p>The shard ({@link SwarmStore#shard}) is the one whose map the processor may hold a lock of: it is written
  * with the swarm, and on its own before an expiry sweep opens a segment of a shard (between two entries of the
@@ -53,7 +61,8 @@ final class InFlight implements AutoCloseable
 {
     static final String FILE = "in-flight";
     static final long MAGIC = 0x5452_4B44_494E_464CL; // "TRKDINFL"
-    static final int VERSION = 2;
+    /** 3: the structural word (a file of version 2 mid-update is recovered as if structural). */
+    static final int VERSION = 3;
     static final int IDLE = 0;
     static final int BUSY = 1;
 
@@ -68,6 +77,7 @@ final class InFlight implements AutoCloseable
     private static final int HAS_SWARM_OFFSET = 132;
     private static final int SHARD_OFFSET = 136;
     private static final int SHARD_COUNTS_VALID_OFFSET = 140;
+    private static final int STRUCTURAL_OFFSET = 144;
     private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
@@ -123,9 +133,11 @@ final class InFlight implements AutoCloseable
         return buffer.getLong(MAGIC_OFFSET) == MAGIC;
     }
 
+    /** Of this version, or of version 2 (the same but for the structural word, which it did not write). */
     boolean valid()
     {
-        return buffer.getLong(MAGIC_OFFSET) == MAGIC && buffer.getInt(VERSION_OFFSET) == VERSION;
+        final int version = buffer.getInt(VERSION_OFFSET);
+        return buffer.getLong(MAGIC_OFFSET) == MAGIC && (version == VERSION || version == 2);
     }
 
     boolean idle()
@@ -166,6 +178,29 @@ final class InFlight implements AutoCloseable
         }
         final int shard = buffer.getInt(SHARD_OFFSET);
         return shard >= 0 && shard < SwarmStore.SHARDS ? shard : -1;
+    }
+
+    /**
+     * True unless the file says its process was not changing the map's structure (only reading, or writing a
+     * page in place) when it died: a file of an older version, or not valid, counts as structural.
+     */
+    boolean diedStructural()
+    {
+        return !valid() || buffer.getInt(VERSION_OFFSET) != VERSION || buffer.getInt(STRUCTURAL_OFFSET) != 0;
+    }
+
+    /** Before a change of the map's structure (insert, remove, replace by another size): every store after it. */
+    void structuralBegin()
+    {
+        buffer.putInt(STRUCTURAL_OFFSET, 1);
+        VarHandle.storeStoreFence();
+    }
+
+    /** After the change returned: every store of it before this one. */
+    void structuralEnd()
+    {
+        VarHandle.storeStoreFence();
+        buffer.putInt(STRUCTURAL_OFFSET, 0);
     }
 
     /** True when the per-shard counts are kept (a full scan or a clean run set them). */
@@ -249,6 +284,7 @@ final class InFlight implements AutoCloseable
             buffer.putInt(SHARD_OFFSET, -1);
         }
         writeCounts(torrents, peers, population);
+        buffer.putInt(STRUCTURAL_OFFSET, 0);
         VarHandle.fullFence();
         buffer.putInt(STATE_OFFSET, state);
         VarHandle.fullFence();

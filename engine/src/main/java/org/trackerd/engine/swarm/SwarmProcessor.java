@@ -257,7 +257,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     {
                         // A page left behind by a process that died while moving peers between pages.
                         setKey(pageKey, 0, pageNo);
-                        map.remove(key);
+                        removeKey();
                     }
                 }
                 loadBig.clear();
@@ -307,7 +307,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 if (page.capacity() < Page.HEADER || (page.capacity() - Page.HEADER) % Page.RECORD != 0 ||
                     page.capacity() > Page.length(Page.CAPACITY))
                 {
-                    entry.doRemove(); // not a page at all: nothing in it can be trusted
+                    removeEntry(entry); // not a page at all: nothing in it can be trusted
                     LOG.warn("removed page {} of swarm {}: its length {} is not a page's", p,
                         org.agrona.BitUtil.toHex(infoHash), page.capacity());
                     continue;
@@ -321,7 +321,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final int n = Page.rebuild(page, scratch);
                 if (n == 0)
                 {
-                    entry.doRemove();
+                    removeEntry(entry);
                 }
                 else
                 {
@@ -607,7 +607,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     Page.downloaded(scratch, 1);
                     counters.downloadsCompleted.incrementRelease();
                 }
-                c.absentEntry().doInsert(c.wrapValueAsData(value));
+                insert(c, c.wrapValueAsData(value));
                 store.torrents++;
                 store.peers++;
                 counters.torrentsCreated.incrementRelease();
@@ -673,7 +673,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     Page.downloaded(scratch, Page.downloaded(scratch) + 1);
                     counters.downloadsCompleted.incrementRelease();
                 }
-                entry.doReplaceValue(c.wrapValueAsData(value));
+                replaceValue(entry, c.wrapValueAsData(value));
                 wrap(page, c.entry());
                 store.peers++;
                 counters.peersAdded.incrementRelease();
@@ -703,7 +703,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int count = Page.count(page);
         if (count == 1)
         {
-            entry.doRemove();
+            removeEntry(entry);
             store.torrents--;
             counters.torrentsRemoved.incrementRelease();
             return true;
@@ -859,7 +859,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     indexedPage = last;
                     final int pos = applyAnnounce(scratch, count, e, nowMs, true, indexer);
                     indexed = null;
-                    entry.doReplaceValue(c.wrapValueAsData(value));
+                    replaceValue(entry, c.wrapValueAsData(value));
                     location = BigSwarm.location(last, pos);
                 }
             }
@@ -878,11 +878,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final MapEntry<byte[], byte[]> stale = c.entry();
                 if (stale != null)
                 {
-                    stale.doReplaceValue(c.wrapValueAsData(value));
+                    replaceValue(stale, c.wrapValueAsData(value));
                 }
                 else
                 {
-                    c.absentEntry().doInsert(c.wrapValueAsData(value));
+                    insert(c, c.wrapValueAsData(value));
                 }
                 location = BigSwarm.location(p, pos);
             }
@@ -947,7 +947,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             final int count = Page.count(page) - 1;
             if (count == 0 && p == last && p > 0)
             {
-                entry.doRemove();
+                removeEntry(entry);
                 big.pages--;
             }
             else
@@ -962,7 +962,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         if (big.size() == 0)
         {
             setKey(big.key.bytes, 0, 0);
-            map.remove(key);
+            removeKey();
             bigSwarms.remove(big.key);
             store.torrents--;
             counters.torrentsRemoved.incrementRelease();
@@ -997,7 +997,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
                     if (count == 1)
                     {
-                        entry.doRemove();
+                        removeEntry(entry);
                         big.pages--;
                     }
                     else
@@ -1040,11 +1040,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             big.put(PeerHash.fingerprint(scratch, Page.record(pos) + Page.PEER_ID, seed), BigSwarm.location(p, pos));
             if (entry == null)
             {
-                c.absentEntry().doInsert(c.wrapValueAsData(value));
+                insert(c, c.wrapValueAsData(value));
             }
             else
             {
-                entry.doReplaceValue(c.wrapValueAsData(value));
+                replaceValue(entry, c.wrapValueAsData(value));
             }
         }
     }
@@ -1636,7 +1636,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         if (n == 0)
         {
-            entry.doRemove();
+            removeEntry(entry);
             if (!loading)
             {
                 store.torrents--;
@@ -1883,7 +1883,39 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         final byte[] value = values[count];
         source.getBytes(0, value, 0, value.length);
-        entry.doReplaceValue(entry.context().wrapValueAsData(value));
+        replaceValue(entry, entry.context().wrapValueAsData(value));
+    }
+
+    // The map's structure changes only through these four: the in-flight file says so while one runs (a death
+    // inside one needs Chronicle's recovery of the shard; anywhere else, only the shard's locks are reset).
+
+    private void insert(final ExternalMapQueryContext<byte[], byte[], ?> c, final Data<byte[]> value)
+    {
+        inFlight.structuralBegin();
+        c.absentEntry().doInsert(value);
+        inFlight.structuralEnd();
+    }
+
+    private void replaceValue(final MapEntry<byte[], byte[]> entry, final Data<byte[]> value)
+    {
+        inFlight.structuralBegin();
+        entry.doReplaceValue(value);
+        inFlight.structuralEnd();
+    }
+
+    private void removeEntry(final MapEntry<byte[], byte[]> entry)
+    {
+        inFlight.structuralBegin();
+        entry.doRemove();
+        inFlight.structuralEnd();
+    }
+
+    /** Removes {@link #key} from {@link #map} (set by {@link #setKey}). */
+    private void removeKey()
+    {
+        inFlight.structuralBegin();
+        map.remove(key);
+        inFlight.structuralEnd();
     }
 
     private static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)

@@ -1,5 +1,7 @@
 package org.trackerd.engine.swarm;
 
+import net.openhft.chronicle.hash.impl.BigSegmentHeader;
+import net.openhft.chronicle.hash.impl.VanillaChronicleHash;
 import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.slf4j.Logger;
@@ -32,9 +34,10 @@ import java.util.Arrays;
  * they are opened as they are. Otherwise the last process died holding them: if its {@link InFlight in-flight}
  * file says it died with no update in flight, on this boot of the host, they are opened as they are too (no lock
  * can be held, no update half-done) and the counts are that file's. If it died mid-update on this boot, only the
- * shard the file names can hold a lock or a half-done change: Chronicle's recovery runs on that shard alone, the
- * others are opened as they are, and the start-up scan counts that shard alone (the others' counts are the
- * file's). After a host crash, or with no readable in-flight file, every shard is recovered (in parallel, on
+ * shard the file names can hold a lock or a half-done change: if the file says no change of the map's structure
+ * was under way (the processor was reading, or writing a page in place), that shard's segment locks are reset and
+ * nothing else; otherwise Chronicle's recovery runs on that shard alone. Either way the others are opened as they
+ * are, and the start-up scan counts that shard alone (the others' counts are the file's). After a host crash, or with no readable in-flight file, every shard is recovered (in parallel, on
  * min(shards, processors) threads) and scanned. Either way the processor rebuilds the pages of the swarm that was
  * being changed if they are torn. A store of the single-file format ({@code swarms.dat}, {@code trackerd-store
  * 3}) is migrated into the shards first. The marker is deleted while the store is open.
@@ -68,6 +71,8 @@ public final class SwarmStore implements AutoCloseable
     private final ChronicleMap<byte[], byte[]>[] shards;
     /** What the processor is doing, for the next start after a crash (see {@link InFlight}). */
     final InFlight inFlight;
+    /** The shard whose segment locks were reset at this open instead of recovered, or -1. */
+    int unlockedShard = -1;
     /** The shards Chronicle's recovery ran on at this open. */
     private final boolean[] recoveredShards;
     /** After a recovery: the swarm an update was in flight on when the process died (it may be torn), or null. */
@@ -195,13 +200,20 @@ public final class SwarmStore implements AutoCloseable
             final boolean recover = exists && !clean && !idleCrash;
             // Died mid-update on this boot: only the shard it was changing can hold a lock or a half-done change.
             final int busyShard = recover ? last.busyShard(bootId) : -1;
+            // Died with no change of the map's structure under way (reading, or writing a page in place): the
+            // shard is whole but for the segment locks the process held; they are reset instead of recovered.
+            final boolean unlockOnly = busyShard >= 0 && !last.diedStructural();
             final boolean[] recovering = new boolean[SHARDS];
             for (int s = 0; s < SHARDS; s++)
             {
-                recovering[s] = recover && (busyShard < 0 || busyShard == s);
+                recovering[s] = recover && !unlockOnly && (busyShard < 0 || busyShard == s);
             }
             final byte[] torn = recover && last.magic() && !last.idle() ? last.swarm() : null;
             maps = openMaps(shardFiles, maxTorrents, maxPeers, recovering);
+            if (unlockOnly)
+            {
+                resetLocks(maps[busyShard]);
+            }
             Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
             writeLengths(lengthsFile, shardFiles);
             final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? last.counts() :
@@ -259,12 +271,15 @@ public final class SwarmStore implements AutoCloseable
             {
                 pages += map.longSize();
             }
-            LOG.info("store {} at {} in {} ms{}: {} pages in {} shards", !exists ? "created" : recover ? "recovered" :
+            LOG.info("store {} at {} in {} ms{}: {} pages in {} shards", !exists ? "created" :
+                recover && !unlockOnly ? "recovered" :
                 "opened", directory, openMs, idleCrash ? " (the last process died with no update in flight: no " +
-                "recovery)" : !recover ? "" : busyShard >= 0 ? " (the last process died updating a swarm of shard " +
-                busyShard + ": recovered that shard only)" : " (no in-flight record this boot can trust: recovered " +
-                "every shard)", pages, SHARDS);
+                "recovery)" : !recover ? "" : unlockOnly ? " (the last process died reading or writing in place a " +
+                "swarm of shard " + busyShard + ": that shard's locks reset, no recovery)" : busyShard >= 0 ?
+                " (the last process died changing the structure of shard " + busyShard + ": recovered that shard " +
+                "only)" : " (no in-flight record this boot can trust: recovered every shard)", pages, SHARDS);
             final SwarmStore store = new SwarmStore(directory, maps, inFlight, recovering, openMs);
+            store.unlockedShard = unlockOnly ? busyShard : -1;
             store.torn = torn != null && scan != null && scan[shard(torn, 0)] ? torn : null;
             store.crashedIdle = idleCrash;
             store.scan = scan;
@@ -662,6 +677,25 @@ public final class SwarmStore implements AutoCloseable
             throw new IllegalStateException(failure);
         }
         return maps;
+    }
+
+    /**
+     * Releases every segment lock of a map a dead process may have held. Only for a map whose structure that
+     * process was not changing (see {@link InFlight}): its entries, hash lookup and free lists are whole.
+     */
+    private static void resetLocks(final ChronicleMap<byte[], byte[]> map)
+    {
+        final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
+        for (int segment = 0; segment < hash.segments(); segment++)
+        {
+            BigSegmentHeader.INSTANCE.resetLock(hash.segmentHeaderAddress(segment));
+        }
+    }
+
+    /** The shard whose locks were reset at this open (a death mid-update outside a structural change), or -1. */
+    public int unlockedShard()
+    {
+        return unlockedShard;
     }
 
     /** True when Chronicle's recovery ran on some shard at this open. */

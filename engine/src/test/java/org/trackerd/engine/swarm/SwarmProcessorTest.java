@@ -935,12 +935,25 @@ class SwarmProcessorTest
     }
 
     /**
-     * A {@code kill -9} while the processor held a swarm's entry locked in the middle of a swap: the next start
-     * recovers the map (the lock is cleared: writing that swarm does not block), rebuilds the torn page from what
-     * is whole in it (never serves its bucket bounds or a duplicated record) and counts it.
+     * A {@code kill -9} while the processor held a swarm's entry locked in the middle of an in-place swap: the
+     * next start resets that shard's locks (no recovery: the map's structure was not being changed; writing that
+     * swarm does not block), rebuilds the torn page from what is whole in it (never serves its bucket bounds or a
+     * duplicated record) and counts it.
      */
     @Test
-    void killInTheMiddleOfAnUpdateRecoversAndRepairsTheTornPage()
+    void killInTheMiddleOfAnInPlaceUpdateResetsTheLocksAndRepairsTheTornPage()
+    {
+        killInTheMiddleOfAnUpdate(false);
+    }
+
+    /** The same death inside a change of the map's structure: Chronicle's recovery runs on that shard alone. */
+    @Test
+    void killInTheMiddleOfAStructuralChangeRecoversTheShard()
+    {
+        killInTheMiddleOfAnUpdate(true);
+    }
+
+    private void killInTheMiddleOfAnUpdate(final boolean structural)
     {
         final Harness h = harness("{}");
         h.announce(peer(1, 1).left(0));
@@ -950,6 +963,10 @@ class SwarmProcessorTest
         final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
         h.store.inFlight.busy();
         h.store.inFlight.swarm(hash(1), 0);
+        if (structural)
+        {
+            h.store.inFlight.structuralBegin();
+        }
         final Harness k;
         try (var c = h.store.map(key, 0).queryContext(key))
         {
@@ -964,10 +981,20 @@ class SwarmProcessorTest
             page.putShort(4, (short)200);
             k = h.killedCopy();
         }
-        assertTrue(k.store.recovered());
-        assertEquals(1, k.store.recoveredShardCount(), "only the shard of the swarm in flight is recovered");
+        if (structural)
+        {
+            h.store.inFlight.structuralEnd();
+            assertTrue(k.store.recovered());
+            assertEquals(1, k.store.recoveredShardCount(), "only the shard of the swarm in flight is recovered");
+            assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
+            assertEquals(-1, k.store.unlockedShard());
+        }
+        else
+        {
+            assertFalse(k.store.recovered(), "nothing structural was in flight: no recovery");
+            assertEquals(SwarmStore.shard(hash(1), 0), k.store.unlockedShard());
+        }
         assertEquals(1, k.store.scannedShardCount(), "only that shard is counted, the others' counts are kept");
-        assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
         assertNotEquals(SwarmStore.shard(hash(1), 0), SwarmStore.shard(hash(2), 0));
         assertEquals(2, k.processor.torrentCount());
         assertEquals(3, k.processor.peerCount(), "peer 1, peer 3 once, and swarm 2's peer");
@@ -982,11 +1009,11 @@ class SwarmProcessorTest
 
     /**
      * A {@code kill -9} while an expiry sweep held segments of a shard locked (between two entries no swarm is
-     * being changed): the in-flight file names the shard, the next start recovers that shard only, opens the
+     * being changed): the in-flight file names the shard, the next start resets that shard's locks, opens the
      * others as they are, and every swarm is intact and writable (a lock left held would block a write 60 s).
      */
     @Test
-    void killDuringASweepRecoversOnlyTheSweptShard()
+    void killDuringASweepResetsOnlyTheSweptShardsLocks()
     {
         final Harness h = harness("{}");
         for (int t = 1; t <= 40; t++)
@@ -1006,8 +1033,8 @@ class SwarmProcessorTest
             k = h.killedCopy();
         }
         h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
-        assertEquals(1, k.store.recoveredShardCount());
-        assertTrue(k.store.recovered(swept));
+        assertEquals(0, k.store.recoveredShardCount(), "a sweep between entries changes no structure");
+        assertEquals(swept, k.store.unlockedShard());
         assertFalse(k.store.countsKnown, "a crash mid-update: the start-up scan counts");
         assertEquals(40, k.processor.torrentCount());
         assertEquals(80, k.processor.peerCount());
@@ -1027,8 +1054,7 @@ class SwarmProcessorTest
         k.store.inFlight.shard(other);
         final Harness k2 = k.killedCopy();
         k.store.inFlight.idle(k.store.torrents, k.store.peers, k.store.population);
-        assertEquals(1, k2.store.recoveredShardCount());
-        assertTrue(k2.store.recovered(other));
+        assertEquals(other, k2.store.unlockedShard());
         assertEquals(1, k2.store.scannedShardCount());
         assertEquals(40, k2.processor.torrentCount());
         assertEquals(120, k2.processor.peerCount());
