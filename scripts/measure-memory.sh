@@ -5,9 +5,12 @@
 # generator walks the peers in order, so one pass announces each once), and reports the growth of resident memory
 # divided by the peers: the process's baseline (for the JVM: heap, code cache, mapped-file headers after a warm-up)
 # is excluded. Then restarts trackerd (SIGTERM, and kill -9) and reports the seconds from launching the JVM to the
-# first UDP scrape answered with the swarms intact; the last restart is a kill -9 "mid-update": the in-flight file
-# is marked busy (state word at offset 8 set to 1) before the start, as if the process had died holding an
-# entry's lock. Servers on cpu 0, the load on cpu 1 (taskset).
+# first UDP scrape answered with the swarms intact; the last two restarts are a kill -9 "mid-update": the
+# in-flight file is marked busy (state word at offset 8 set to 1) before the start, as if the process had died
+# holding an entry's lock while writing a page in place (the common case: re-announces), then also structural
+# (word at offset 144 set to 1), as if it had died inside an insert or removal of an entry (Chronicle's recovery
+# of that shard). Then the same four restarts with the class-data archive scripts/run-tracker.sh uses
+# (scripts/cds-archive.sh). Servers on cpu 0, the load on cpu 1 (taskset).
 set -euo pipefail
 torrents=${1:-1000000}
 peers=${2:-2000000}
@@ -90,9 +93,10 @@ except Exception:
 PY
 }
 expected=$(probe $port)
-restart() { # signal [busy]; sets restart_s: seconds from launch to the expected scrape answer (not in a subshell: td)
+restart() { # signal [busy [structural]]; sets restart_s: seconds from launch to the expected scrape answer
   kill -"$1" "$td"; wait "$td" 2>/dev/null || true
   [ -n "${2:-}" ] && printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=8 conv=notrunc status=none
+  [ -n "${3:-}" ] && printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=144 conv=notrunc status=none
   : > "$work/trackerd.log"
   local t0 t1; t0=$(date +%s.%N)
   start_tracker; td=$!; pids+=("$td")
@@ -111,6 +115,14 @@ startup() { grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms( \([^)]*\))?|loaded [0
 restart TERM; clean_s=$restart_s; clean_ready=$ready_s; loaded_clean=$(startup)
 restart KILL; killed_s=$restart_s; killed_ready=$ready_s; loaded_killed=$(startup)
 restart KILL busy; busy_s=$restart_s; busy_ready=$ready_s; loaded_busy=$(startup)
+restart KILL busy structural; struct_s=$restart_s; struct_ready=$ready_s; loaded_struct=$(startup)
+# The same four with the class-data archive scripts/run-tracker.sh makes and uses (scripts/cds-archive.sh).
+"$root/scripts/cds-archive.sh" "$tracker_jar" "$work/trackerd.jsa"
+jvm+=(-XX:SharedArchiveFile="$work/trackerd.jsa")
+restart TERM; cds_clean_s=$restart_s
+restart KILL; cds_killed_s=$restart_s
+restart KILL busy; cds_busy_s=$restart_s
+restart KILL busy structural; cds_struct_s=$restart_s; loaded_cds_struct=$(startup)
 
 ot_resp=$(echo "$ot_out" | field responses); td_resp=$(echo "$td_out" | field responses)
 for r in "opentracker:${ot_resp:-0}" "trackerd:${td_resp:-0}"; do
@@ -125,4 +137,7 @@ echo "ratio trackerd/opentracker: $(awk -v a=$td_after -v b=$td_before -v c=$ot_
 echo "trackerd swarms-*.dat: $file_mib MiB on disk (allocated for max_torrents/max_peers); first torrent seeders/leechers: $expected"
 echo "restart after SIGTERM: ${clean_s} s to the first scrape answered with the swarms, ready: line after ${clean_ready} s ($loaded_clean)"
 echo "restart after kill -9: ${killed_s} s, ready: line after ${killed_ready} s ($loaded_killed)"
-echo "restart after kill -9 mid-update: ${busy_s} s, ready: line after ${busy_ready} s ($loaded_busy)"
+echo "restart after kill -9 mid-update (in place): ${busy_s} s, ready: line after ${busy_ready} s ($loaded_busy)"
+echo "restart after kill -9 mid-update (structural): ${struct_s} s, ready: line after ${struct_ready} s ($loaded_struct)"
+echo "with the class-data archive (scripts/cds-archive.sh, as scripts/run-tracker.sh runs): after SIGTERM ${cds_clean_s} s," \
+  "kill -9 ${cds_killed_s} s, kill -9 mid-update in place ${cds_busy_s} s, structural ${cds_struct_s} s ($loaded_cds_struct)"
