@@ -16,6 +16,9 @@
 #        RATE=0                  offered requests/s of every load (0: as fast as the window allows); a fixed rate
 #                                compares latency at the same offered load
 #        SKIP_BUILD=             set to use the jars already built
+#        FLOOR=                  set to 1 to run, beside the trackers, the JDK's socket path with no tracker in it
+#                                (org.trackerd.jmh.loadgen.FloorServer: canned answers of the same size, plain JDK
+#                                API, pinned to SERVER_CPU), named floor-java: what any Java tracker pays first
 #
 # opentracker as Debian packages it is IPv4-only and serves only whitelisted torrents: it is fed the load's
 # infohashes as its whitelist. Only loopback addresses are used; every load is bounded by DURATION_S.
@@ -74,6 +77,13 @@ JSON
   for _ in $(seq 1 120); do grep -q "ready:" "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
   grep -q "ready:" "$work/$name.log" || { echo "$name did not start:"; cat "$work/$name.log"; exit 1; }
 done
+if [ -n "${FLOOR:-}" ]; then
+  floor_port=$((our_port + 50))
+  taskset -c "$server_cpu" java -Xms256m -Xmx256m -XX:+UseParallelGC -cp "$bench_jar" \
+    org.trackerd.jmh.loadgen.FloorServer "127.0.0.1:$floor_port" "$numwant" > "$work/floor-java.log" 2>&1 &
+  pids[floor-java]=$!; ports[floor-java]=$floor_port; names+=(floor-java)
+  for _ in $(seq 1 60); do grep -q "ready:" "$work/floor-java.log" 2>/dev/null && break; sleep 0.5; done
+fi
 kill -0 "$ot_pid" || { echo "opentracker did not start:"; cat "$work/opentracker.log"; exit 1; }
 
 clk=$(getconf CLK_TCK)
