@@ -33,6 +33,11 @@ import java.nio.file.StandardOpenOption;
  * instead of running Chronicle's recovery (which reads every entry of the shard); with the word at 1 it recovers
  * the shard.
  *
+ * <p>From offset 1024, the undo image of a swap of two records in place (valid i32, a i32, b i32, the page's key
+ * (22), then both records as they were (2 x 60) at 1064): set before the swap, cleared after it. A death in the
+ * middle of a swap can leave a record half one peer and half another, which no check of the page can tell; the
+ * next start puts both records back first, then repairs what else is torn.
+ *
  * <p>The shard ({@link SwarmStore#shard}) is the one whose map the processor may hold a lock of: it is written
  * with the swarm, and on its own before an expiry sweep opens a segment of a shard (between two entries of the
  * sweep the segment stays locked). -1: none yet.
@@ -78,6 +83,12 @@ final class InFlight implements AutoCloseable
     private static final int SHARD_OFFSET = 136;
     private static final int SHARD_COUNTS_VALID_OFFSET = 140;
     private static final int STRUCTURAL_OFFSET = 144;
+    /** The undo image of the swap of two records under way (see {@link #swapping}). */
+    private static final int UNDO_OFFSET = 1024;
+    private static final int UNDO_A = UNDO_OFFSET + 4;
+    private static final int UNDO_B = UNDO_OFFSET + 8;
+    private static final int UNDO_KEY = UNDO_OFFSET + 12;
+    private static final int UNDO_RECORDS = UNDO_OFFSET + 40;
     private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
@@ -203,6 +214,60 @@ final class InFlight implements AutoCloseable
         buffer.putInt(STRUCTURAL_OFFSET, 0);
     }
 
+    /**
+     * Before the swap of records {@code a} and {@code b} of a page of the map (in place): keeps the page's key
+     * and both records as they are, so a death in the middle of the swap, which may leave one record half one
+     * peer and half another (a peer id with another peer's address), can be undone exactly at the next start.
+     */
+    void swapping(final byte[] key, final UnsafeBuffer page, final int a, final int b)
+    {
+        buffer.putInt(UNDO_A, a);
+        buffer.putInt(UNDO_B, b);
+        buffer.putBytes(UNDO_KEY, key, 0, SwarmStore.KEY_LENGTH);
+        buffer.putBytes(UNDO_RECORDS, page, Page.record(a), Page.RECORD);
+        buffer.putBytes(UNDO_RECORDS + Page.RECORD, page, Page.record(b), Page.RECORD);
+        VarHandle.storeStoreFence();
+        buffer.putInt(UNDO_OFFSET, 1);
+        VarHandle.storeStoreFence();
+    }
+
+    /** After the swap: every store of it before this one. */
+    void swapped()
+    {
+        VarHandle.storeStoreFence();
+        buffer.putInt(UNDO_OFFSET, 0);
+    }
+
+    /** The key (infohash + page number) of the page a swap was under way in when the process died, or null. */
+    byte[] undoKey()
+    {
+        if (!valid() || idle() || buffer.getInt(VERSION_OFFSET) != VERSION || buffer.getInt(UNDO_OFFSET) != 1)
+        {
+            return null;
+        }
+        final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+        buffer.getBytes(UNDO_KEY, key);
+        return key;
+    }
+
+    /** Positions a and b of the swap {@link #undoKey} names, and their records as they were before it. */
+    int undoA()
+    {
+        return buffer.getInt(UNDO_A);
+    }
+
+    int undoB()
+    {
+        return buffer.getInt(UNDO_B);
+    }
+
+    byte[] undoRecords()
+    {
+        final byte[] records = new byte[2 * Page.RECORD];
+        buffer.getBytes(UNDO_RECORDS, records);
+        return records;
+    }
+
     /** True when the per-shard counts are kept (a full scan or a clean run set them). */
     boolean shardCountsValid()
     {
@@ -285,6 +350,10 @@ final class InFlight implements AutoCloseable
         }
         writeCounts(torrents, peers, population);
         buffer.putInt(STRUCTURAL_OFFSET, 0);
+        if (state == IDLE)
+        {
+            buffer.putInt(UNDO_OFFSET, 0); // busy: kept until the processor has undone that swap
+        }
         VarHandle.fullFence();
         buffer.putInt(STATE_OFFSET, state);
         VarHandle.fullFence();

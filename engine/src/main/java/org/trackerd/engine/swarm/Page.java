@@ -220,9 +220,14 @@ final class Page
         return -1;
     }
 
-    /** Receives the two positions whose records a swap exchanged (big swarms keep an index of positions). */
+    /**
+     * Hears of each swap of two records: before it (the processor keeps an undo image of the two records of a page
+     * of the map) and after it (big swarms keep an index of positions).
+     */
     interface SwapListener
     {
+        void swapping(UnsafeBuffer page, int a, int b);
+
         void swapped(UnsafeBuffer page, int a, int b);
     }
 
@@ -234,6 +239,10 @@ final class Page
         }
         final int ra = record(a);
         final int rb = record(b);
+        if (listener != null)
+        {
+            listener.swapping(page, a, b);
+        }
         page.getBytes(ra, tmp, 0, RECORD);
         page.putBytes(ra, page, rb, RECORD);
         page.putBytes(rb, tmp, 0, RECORD);

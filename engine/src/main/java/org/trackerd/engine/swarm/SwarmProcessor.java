@@ -96,7 +96,41 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Where swaps of the page being changed go, when it belongs to a big swarm. */
     private BigSwarm indexed;
     private int indexedPage;
-    private final Page.SwapListener indexer = this::swapped;
+    /** For swaps in pages of big swarms: journals them (see {@link #journal}) and keeps the index in step. */
+    private final Page.SwapListener indexer = new Page.SwapListener()
+    {
+        @Override
+        public void swapping(final UnsafeBuffer buffer, final int a, final int b)
+        {
+            journalSwap(buffer, a, b);
+        }
+
+        @Override
+        public void swapped(final UnsafeBuffer buffer, final int a, final int b)
+        {
+            SwarmProcessor.this.swapped(buffer, a, b);
+            swapJournaled();
+        }
+    };
+    /**
+     * For every other swap: one in a page of the map (off-heap; {@link #key} names it) is journaled in the
+     * in-flight file, so a death in its middle is undone at the next start; swaps in a copy on the heap are not.
+     */
+    private final Page.SwapListener journal = new Page.SwapListener()
+    {
+        @Override
+        public void swapping(final UnsafeBuffer buffer, final int a, final int b)
+        {
+            journalSwap(buffer, a, b);
+        }
+
+        @Override
+        public void swapped(final UnsafeBuffer buffer, final int a, final int b)
+        {
+            swapJournaled();
+        }
+    };
+    private boolean swapJournaled;
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
     private int sweepShard;
@@ -216,6 +250,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             inFlight.shardCountsValid(false); // until this scan has counted every shard
         }
+        if (store.undoKey != null)
+        {
+            undoSwap(store.undoKey, store.undoA, store.undoB, store.undoRecords);
+            store.undoKey = null;
+        }
         final byte[] torn = store.torn;
         if (torn != null)
         {
@@ -287,6 +326,38 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             "counts kept; {} peers had expired, {} swarms span several pages)", store.torrents, store.peers,
             (System.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
+    }
+
+    /**
+     * Puts back the two records of a swap the last process died in the middle of (the in-flight file kept them):
+     * the page is as it was before that swap; what else is torn in it, the repair that follows rebuilds.
+     */
+    private void undoSwap(final byte[] pageKey, final int a, final int b, final byte[] records)
+    {
+        final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+        setKey(pageKey, 0, pageNo);
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry == null)
+            {
+                return;
+            }
+            wrap(page, entry);
+            final int count = (page.capacity() - Page.HEADER) / Page.RECORD;
+            if (a < 0 || b < 0 || a >= count || b >= count)
+            {
+                LOG.warn("not undoing the swap of records {} and {} of page {} of swarm {}: the page has {} records",
+                    a, b, pageNo, org.agrona.BitUtil.toHex(pageKey, 0, 20), count);
+                return;
+            }
+            page.putBytes(Page.record(a), records, 0, Page.RECORD);
+            page.putBytes(Page.record(b), records, Page.RECORD, Page.RECORD);
+            LOG.warn("undid the swap of records {} and {} of page {} of swarm {}, under way when the last process " +
+                "died", a, b, pageNo, org.agrona.BitUtil.toHex(pageKey, 0, 20));
+        }
+        inFlight.swapped();
     }
 
     /** Rebuilds the pages of a swarm that are not {@link Page#isWhole whole}; the scan then counts them. */
@@ -601,7 +672,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 Page.pages(scratch, 1);
-                applyAnnounce(scratch, 0, e, nowMs, true, null);
+                applyAnnounce(scratch, 0, e, nowMs, true, journal);
                 if (completedNow)
                 {
                     Page.downloaded(scratch, 1);
@@ -642,7 +713,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (pos >= 0)
             {
-                pos = applyAnnounce(page, pos, e, nowMs, false, null);
+                pos = applyAnnounce(page, pos, e, nowMs, false, journal);
                 if (completedNow)
                 {
                     Page.downloaded(page, Page.downloaded(page) + 1);
@@ -667,7 +738,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 page.getBytes(0, value, 0, page.capacity());
                 Arrays.fill(value, Page.record(count), value.length, (byte)0);
                 scratch.wrap(value);
-                pos = applyAnnounce(scratch, count, e, nowMs, true, null);
+                pos = applyAnnounce(scratch, count, e, nowMs, true, journal);
                 if (completedNow)
                 {
                     Page.downloaded(scratch, Page.downloaded(scratch) + 1);
@@ -708,7 +779,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             counters.torrentsRemoved.incrementRelease();
             return true;
         }
-        Page.moveToEnd(page, pos, tmp, null);
+        Page.moveToEnd(page, pos, tmp, journal);
         replace(entry, page, count - 1);
         wrap(page, c.entry());
         return false;
@@ -874,7 +945,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final byte[] value = values[1];
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
-                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, null);
+                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, journal);
                 final MapEntry<byte[], byte[]> stale = c.entry();
                 if (stale != null)
                 {
@@ -1063,6 +1134,24 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 Page.pages(view, big.pages);
                 Page.downloaded(view, big.downloaded);
             }
+        }
+    }
+
+    private void journalSwap(final UnsafeBuffer buffer, final int a, final int b)
+    {
+        if (buffer.byteArray() == null)
+        {
+            inFlight.swapping(key, buffer, a, b);
+            swapJournaled = true;
+        }
+    }
+
+    private void swapJournaled()
+    {
+        if (swapJournaled)
+        {
+            swapJournaled = false;
+            inFlight.swapped();
         }
     }
 
@@ -1615,7 +1704,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 copyExpired(scratch, pos);
                 countPeer(flags, -1);
-                Page.moveToEnd(scratch, pos, tmp, null);
+                Page.moveToEnd(scratch, pos, tmp, journal);
                 n--;
                 scratch.wrap(work, 0, Page.length(n));
                 counters.peersExpired.incrementRelease();
@@ -1629,7 +1718,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     }
                 }
             }
-            else if (dropFamilies(scratch, pos, dead, null) != pos)
+            else if (dropFamilies(scratch, pos, dead, journal) != pos)
             {
                 pos++; // another record moved into this position: check it too
             }

@@ -71,6 +71,14 @@ public final class SwarmStore implements AutoCloseable
     private final ChronicleMap<byte[], byte[]>[] shards;
     /** What the processor is doing, for the next start after a crash (see {@link InFlight}). */
     final InFlight inFlight;
+    /**
+     * After a death mid-swap: the key of the page, the two positions and their records before the swap, for the
+     * processor to put back before anything else reads the page; null when there is nothing to undo.
+     */
+    byte[] undoKey;
+    int undoA;
+    int undoB;
+    byte[] undoRecords;
     /** The shard whose segment locks were reset at this open instead of recovered, or -1. */
     int unlockedShard = -1;
     /** The shards Chronicle's recovery ran on at this open. */
@@ -209,6 +217,8 @@ public final class SwarmStore implements AutoCloseable
                 recovering[s] = recover && !unlockOnly && (busyShard < 0 || busyShard == s);
             }
             final byte[] torn = recover && last.magic() && !last.idle() ? last.swarm() : null;
+            // A swap of two records in place was under way (this boot: its undo image is as current as the page).
+            final byte[] undoKey = busyShard >= 0 ? last.undoKey() : null;
             maps = openMaps(shardFiles, maxTorrents, maxPeers, recovering);
             if (unlockOnly)
             {
@@ -280,6 +290,13 @@ public final class SwarmStore implements AutoCloseable
                 "only)" : " (no in-flight record this boot can trust: recovered every shard)", pages, SHARDS);
             final SwarmStore store = new SwarmStore(directory, maps, inFlight, recovering, openMs);
             store.unlockedShard = unlockOnly ? busyShard : -1;
+            if (undoKey != null)
+            {
+                store.undoKey = undoKey;
+                store.undoA = last.undoA();
+                store.undoB = last.undoB();
+                store.undoRecords = last.undoRecords();
+            }
             store.torn = torn != null && scan != null && scan[shard(torn, 0)] ? torn : null;
             store.crashedIdle = idleCrash;
             store.scan = scan;

@@ -946,6 +946,50 @@ class SwarmProcessorTest
         killInTheMiddleOfAnUpdate(false);
     }
 
+    /**
+     * A {@code kill -9} in the middle of a swap of two records, torn inside one record: peer 2's record has peer 2's
+     * id over peer 3's address, port and flags (a page no check can tell is torn). The in-flight file kept both
+     * records before the swap: the next start puts them back, and every peer is there with its own port.
+     */
+    @Test
+    void killInTheMiddleOfASwapIsUndoneFromTheInFlightFile()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(0).port(7001));
+        h.announce(peer(1, 2).left(5).port(7002));
+        h.announce(peer(1, 3).left(5).port(7003));
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(1), 0);
+        final Harness k;
+        try (var c = h.store.map(key, 0).queryContext(key))
+        {
+            c.updateLock().lock();
+            final var value = c.entry().value();
+            final UnsafeBuffer page = new UnsafeBuffer(value.bytes().addressForRead(value.offset()),
+                (int)value.size());
+            final int p2 = Page.find(page, new UnsafeBuffer(peerId(2)), false);
+            final int p3 = Page.find(page, new UnsafeBuffer(peerId(3)), false);
+            assertTrue(p2 >= 0 && p3 >= 0);
+            h.store.inFlight.swapping(key, page, p2, p3);
+            // Torn after the peer id: record p2 is peer 2's id with peer 3's address, port and flags.
+            page.putBytes(Page.record(p2) + 20, page, Page.record(p3) + 20, Page.RECORD - 20);
+            assertTrue(Page.isWhole(page), "no check of the page can tell");
+            k = h.killedCopy();
+        }
+        h.store.inFlight.swapped();
+        assertEquals(3, k.processor.peerCount());
+        final Reply r = k.announce(peer(1, 4).left(5));
+        assertEquals(Status.OK, r.status);
+        final Set<String> expected = Set.of(peerIdHex(1) + ":7001", peerIdHex(2) + ":7002", peerIdHex(3) + ":7003");
+        final Set<String> got = new java.util.HashSet<>();
+        for (final Peer p : r.peers)
+        {
+            got.add(p.id() + ":" + p.port());
+        }
+        assertEquals(expected, got, "each peer id with its own port, none lost or duplicated");
+    }
+
     /** The same death inside a change of the map's structure: Chronicle's recovery runs on that shard alone. */
     @Test
     void killInTheMiddleOfAStructuralChangeRecoversTheShard()
