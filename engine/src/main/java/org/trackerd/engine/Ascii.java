@@ -7,21 +7,26 @@ public final class Ascii
     {
     }
 
+    /** Value of each byte as a hexadecimal digit, -1 for a byte that is none: one load instead of three tests. */
+    private static final byte[] HEX_VALUE = new byte[256];
+
+    static
+    {
+        java.util.Arrays.fill(HEX_VALUE, (byte)-1);
+        for (int d = 0; d < 10; d++)
+        {
+            HEX_VALUE['0' + d] = (byte)d;
+        }
+        for (int d = 0; d < 6; d++)
+        {
+            HEX_VALUE['a' + d] = (byte)(10 + d);
+            HEX_VALUE['A' + d] = (byte)(10 + d);
+        }
+    }
+
     /** Value of a hexadecimal digit ({@code 0-9a-fA-F}), or -1. */
     public static int hexDigit(final byte b)
     {
-        if (b >= '0' && b <= '9')
-        {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f')
-        {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F')
-        {
-            return b - 'A' + 10;
-        }
-        return -1;
+        return HEX_VALUE[b & 0xFF];
     }
 }

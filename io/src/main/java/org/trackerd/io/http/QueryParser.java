@@ -1,6 +1,7 @@
 package org.trackerd.io.http;
 
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 import org.trackerd.engine.event.RequestEvent;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -111,16 +112,10 @@ public final class QueryParser
         int start = offset;
         while (start <= end)
         {
-            int amp = start;
-            while (amp < end && buffer.getByte(amp) != '&')
-            {
-                amp++;
-            }
-            int eq = start;
-            while (eq < amp && buffer.getByte(eq) != '=')
-            {
-                eq++;
-            }
+            int amp = HttpRequestParser.indexOf(buffer, start, end, (byte)'&');
+            amp = amp < 0 ? end : amp;
+            int eq = HttpRequestParser.indexOf(buffer, start, amp, (byte)'=');
+            eq = eq < 0 ? amp : eq;
             final int valueStart = eq < amp ? eq + 1 : amp;
             final int keyLength = decode(buffer, start, eq, key, 0, key.length);
             if (keyLength > 0)
@@ -310,16 +305,10 @@ public final class QueryParser
         int start = offset;
         while (start <= end)
         {
-            int amp = start;
-            while (amp < end && buffer.getByte(amp) != '&')
-            {
-                amp++;
-            }
-            int eq = start;
-            while (eq < amp && buffer.getByte(eq) != '=')
-            {
-                eq++;
-            }
+            int amp = HttpRequestParser.indexOf(buffer, start, end, (byte)'&');
+            amp = amp < 0 ? end : amp;
+            int eq = HttpRequestParser.indexOf(buffer, start, amp, (byte)'=');
+            eq = eq < 0 ? amp : eq;
             final int keyLength = decode(buffer, start, eq, key, 0, key.length);
             if (keyLength == DECODE_MALFORMED)
             {
@@ -378,19 +367,26 @@ public final class QueryParser
     public static int decode(final DirectBuffer src, final int start, final int end, final byte[] dst,
         final int dstOffset, final int max)
     {
+        if (start >= end)
+        {
+            return 0;
+        }
+        src.boundsCheck(start, end - start); // then raw reads: one check for the range, not one per byte
+        final byte[] array = src.byteArray();
+        final long base = src.addressOffset();
         int n = 0;
         int i = start;
         while (i < end)
         {
-            byte b = src.getByte(i);
+            byte b = UnsafeApi.getByte(array, base + i);
             if (b == '%')
             {
                 if (i + 2 >= end)
                 {
                     return DECODE_MALFORMED;
                 }
-                final int hi = hex(src.getByte(i + 1));
-                final int lo = hex(src.getByte(i + 2));
+                final int hi = hex(UnsafeApi.getByte(array, base + i + 1));
+                final int lo = hex(UnsafeApi.getByte(array, base + i + 2));
                 if (hi < 0 || lo < 0)
                 {
                     return DECODE_MALFORMED;
@@ -418,11 +414,19 @@ public final class QueryParser
     /** True when every {@code %} in {@code [start, end)} starts a complete escape of two hex digits. */
     static boolean wellFormed(final DirectBuffer src, final int start, final int end)
     {
+        if (start >= end)
+        {
+            return true;
+        }
+        src.boundsCheck(start, end - start);
+        final byte[] array = src.byteArray();
+        final long base = src.addressOffset();
         for (int i = start; i < end; i++)
         {
-            if (src.getByte(i) == '%')
+            if (UnsafeApi.getByte(array, base + i) == '%')
             {
-                if (i + 2 >= end || hex(src.getByte(i + 1)) < 0 || hex(src.getByte(i + 2)) < 0)
+                if (i + 2 >= end || hex(UnsafeApi.getByte(array, base + i + 1)) < 0 ||
+                    hex(UnsafeApi.getByte(array, base + i + 2)) < 0)
                 {
                     return false;
                 }
