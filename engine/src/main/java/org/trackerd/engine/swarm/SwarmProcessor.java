@@ -3,6 +3,7 @@ package org.trackerd.engine.swarm;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.RingBuffer;
 import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -1391,6 +1392,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Copies one peer into the answer (or the candidates): its address in the requester's family if it has one. */
     private void emit(final UnsafeBuffer buffer, final int pos)
     {
+        if (currentCompact && !gathering)
+        {
+            emitCompact(buffer, pos);
+            return;
+        }
         final int at = Page.record(pos);
         final int flags = Page.flags(buffer, pos);
         final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
@@ -1406,12 +1412,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             n = candidateCount++;
             out = candidates;
             to = n * CANDIDATE;
-        }
-        else if (currentCompact)
-        {
-            putCompact(buffer, at + Page.V4_ADDRESS, at + Page.V6_ADDRESS, v4,
-                buffer.getShort(at + (v4 ? Page.V4_PORT : Page.V6_PORT)) & 0xFFFF);
-            return;
         }
         else
         {
@@ -1449,6 +1449,36 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
         }
     }
+
+    /**
+     * {@link #emit} for a compact answer, the path of every UDP announce and of HTTP {@code compact=1}: the record
+     * read and the six bytes of an IPv4 peer written without a bounds check per field ({@code pos} is one
+     * {@link #window} hands out, inside the page; the answer's room is checked once per peer).
+     */
+    private void emitCompact(final UnsafeBuffer buffer, final int pos)
+    {
+        final byte[] page = buffer.byteArray();
+        final long at = buffer.addressOffset() + Page.record(pos);
+        final int flags = UnsafeApi.getByte(page, at + Page.FLAGS);
+        final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
+        final ResponseEvent r = current;
+        final int to = r.compact4Count * ResponseEvent.COMPACT4;
+        if (!v4 || to + ResponseEvent.COMPACT4 > compact4.capacity())
+        {
+            putCompact(buffer, Page.record(pos) + Page.V4_ADDRESS, Page.record(pos) + Page.V6_ADDRESS, v4,
+                buffer.getShort(Page.record(pos) + (v4 ? Page.V4_PORT : Page.V6_PORT)) & 0xFFFF);
+            return;
+        }
+        r.peerCount++;
+        r.compact4Count++;
+        final byte[] out = compact4.byteArray();
+        final long o = compact4.addressOffset() + to;
+        UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at + Page.V4_ADDRESS));
+        final short port = UnsafeApi.getShort(page, at + Page.V4_PORT); // native order in the page
+        UnsafeApi.putShort(out, o + 4, NATIVE_BIG_ENDIAN ? port : Short.reverseBytes(port));
+    }
+
+    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
 
     /**
      * Appends one peer to the answer in compact form: its IPv4 address (4 bytes at {@code v4At}) or its IPv6
