@@ -97,8 +97,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Where swaps of the page being changed go, when it belongs to a big swarm. */
     private BigSwarm indexed;
     private int indexedPage;
-    /** For swaps in pages of big swarms: journals them (see {@link #journal}) and keeps the index in step. */
-    private final Page.SwapListener indexer = new Page.SwapListener()
+    /**
+     * Hears of every swap of two records: one in a page of the map (off-heap; {@link #key} names it) is journaled
+     * in the in-flight file, so a death in its middle is undone at the next start (a swap in a copy on the heap is
+     * not), and while {@link #indexed} is set the big swarm's index follows the records.
+     */
+    private final Page.SwapListener swaps = new Page.SwapListener()
     {
         @Override
         public void swapping(final UnsafeBuffer buffer, final int a, final int b)
@@ -110,24 +114,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         public void swapped(final UnsafeBuffer buffer, final int a, final int b)
         {
             SwarmProcessor.this.swapped(buffer, a, b);
-            swapJournaled();
-        }
-    };
-    /**
-     * For every other swap: one in a page of the map (off-heap; {@link #key} names it) is journaled in the
-     * in-flight file, so a death in its middle is undone at the next start; swaps in a copy on the heap are not.
-     */
-    private final Page.SwapListener journal = new Page.SwapListener()
-    {
-        @Override
-        public void swapping(final UnsafeBuffer buffer, final int a, final int b)
-        {
-            journalSwap(buffer, a, b);
-        }
-
-        @Override
-        public void swapped(final UnsafeBuffer buffer, final int a, final int b)
-        {
             swapJournaled();
         }
     };
@@ -673,7 +659,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 Page.pages(scratch, 1);
-                applyAnnounce(scratch, 0, e, nowMs, true, journal);
+                applyAnnounce(scratch, 0, e, nowMs, true, swaps);
                 if (completedNow)
                 {
                     Page.downloaded(scratch, 1);
@@ -714,7 +700,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (pos >= 0)
             {
-                pos = applyAnnounce(page, pos, e, nowMs, false, journal);
+                pos = applyAnnounce(page, pos, e, nowMs, false, swaps);
                 if (completedNow)
                 {
                     Page.downloaded(page, Page.downloaded(page) + 1);
@@ -739,7 +725,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 page.getBytes(0, value, 0, page.capacity());
                 Arrays.fill(value, Page.record(count), value.length, (byte)0);
                 scratch.wrap(value);
-                pos = applyAnnounce(scratch, count, e, nowMs, true, journal);
+                pos = applyAnnounce(scratch, count, e, nowMs, true, swaps);
                 if (completedNow)
                 {
                     Page.downloaded(scratch, Page.downloaded(scratch) + 1);
@@ -780,7 +766,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             counters.torrentsRemoved.incrementRelease();
             return true;
         }
-        Page.moveToEnd(page, pos, tmp, journal);
+        Page.moveToEnd(page, pos, tmp, swaps);
         replace(entry, page, count - 1);
         wrap(page, c.entry());
         return false;
@@ -832,7 +818,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     final boolean wasSeeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
                     indexed = big;
                     indexedPage = p;
-                    ownPos = applyAnnounce(page, pos, e, nowMs, false, indexer);
+                    ownPos = applyAnnounce(page, pos, e, nowMs, false, swaps);
                     indexed = null;
                     ownPage = p;
                     if (wasSeeder != seeder)
@@ -929,7 +915,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     scratch.wrap(value);
                     indexed = big;
                     indexedPage = last;
-                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, indexer);
+                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, swaps);
                     indexed = null;
                     replaceValue(entry, c.wrapValueAsData(value));
                     location = BigSwarm.location(last, pos);
@@ -946,7 +932,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final byte[] value = values[1];
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
-                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, journal);
+                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, swaps);
                 final MapEntry<byte[], byte[]> stale = c.entry();
                 if (stale != null)
                 {
@@ -1014,7 +1000,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             store.peers--;
             indexed = big;
             indexedPage = p;
-            Page.moveToEnd(page, pos, tmp, indexer);
+            Page.moveToEnd(page, pos, tmp, swaps);
             indexed = null;
             final int count = Page.count(page) - 1;
             if (count == 0 && p == last && p > 0)
@@ -1064,7 +1050,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     indexed = big;
                     indexedPage = last;
-                    Page.moveToEnd(page, count - 1, tmp, indexer);
+                    Page.moveToEnd(page, count - 1, tmp, swaps);
                     indexed = null;
                     page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
                     if (count == 1)
@@ -1107,7 +1093,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             scratch.wrap(value);
             indexed = big;
             indexedPage = p;
-            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp, indexer);
+            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp, swaps);
             indexed = null;
             big.put(PeerHash.fingerprint(scratch, Page.record(pos) + Page.PEER_ID, seed), BigSwarm.location(p, pos));
             if (entry == null)
@@ -1734,7 +1720,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 copyExpired(scratch, pos);
                 countPeer(flags, -1);
-                Page.moveToEnd(scratch, pos, tmp, journal);
+                Page.moveToEnd(scratch, pos, tmp, swaps);
                 n--;
                 scratch.wrap(work, 0, Page.length(n));
                 counters.peersExpired.incrementRelease();
@@ -1748,7 +1734,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     }
                 }
             }
-            else if (dropFamilies(scratch, pos, dead, journal) != pos)
+            else if (dropFamilies(scratch, pos, dead, swaps) != pos)
             {
                 pos++; // another record moved into this position: check it too
             }
@@ -1837,7 +1823,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     {
                         deadFingerprints[dead++] = fingerprint(page, pos);
                     }
-                    else if (dropFamilies(page, pos, families, indexer) != pos)
+                    else if (dropFamilies(page, pos, families, swaps) != pos)
                     {
                         pos++;
                     }
