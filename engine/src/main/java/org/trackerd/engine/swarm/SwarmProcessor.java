@@ -278,7 +278,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 for (final byte[] pageKey : loadExtraPages)
                 {
                     final BigSwarm big = bigSwarms.get(hashProbe.set(pageKey, 0, seed));
-                    final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+                    final int pageNo = pageNumber(pageKey);
                     if (big == null || pageNo >= big.pages)
                     {
                         // A page left behind by a process that died while moving peers between pages.
@@ -321,30 +321,34 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
      */
     private void undoSwap(final byte[] pageKey, final int a, final int b, final byte[] records)
     {
-        final int pageNo = ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+        final int pageNo = pageNumber(pageKey);
         setKey(pageKey, 0, pageNo);
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
         {
             c.updateLock().lock();
             final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry == null)
+            if (entry != null)
             {
-                return;
+                wrap(page, entry);
+                final int count = Page.count(page);
+                final boolean fits = a >= 0 && b >= 0 && a < count && b < count;
+                if (fits)
+                {
+                    page.putBytes(Page.record(a), records, 0, Page.RECORD);
+                    page.putBytes(Page.record(b), records, Page.RECORD, Page.RECORD);
+                }
+                LOG.warn("{} the swap of records {} and {} of page {} of swarm {}, under way when the last process " +
+                    "died", fits ? "undid" : "could not undo (the page has " + count + " records)", a, b, pageNo,
+                    org.agrona.BitUtil.toHex(pageKey, 0, 20));
             }
-            wrap(page, entry);
-            final int count = (page.capacity() - Page.HEADER) / Page.RECORD;
-            if (a < 0 || b < 0 || a >= count || b >= count)
-            {
-                LOG.warn("not undoing the swap of records {} and {} of page {} of swarm {}: the page has {} records",
-                    a, b, pageNo, org.agrona.BitUtil.toHex(pageKey, 0, 20), count);
-                return;
-            }
-            page.putBytes(Page.record(a), records, 0, Page.RECORD);
-            page.putBytes(Page.record(b), records, Page.RECORD, Page.RECORD);
-            LOG.warn("undid the swap of records {} and {} of page {} of swarm {}, under way when the last process " +
-                "died", a, b, pageNo, org.agrona.BitUtil.toHex(pageKey, 0, 20));
         }
         inFlight.swapped();
+    }
+
+    /** The page number of a map key: the big-endian u16 after the infohash. */
+    private static int pageNumber(final byte[] pageKey)
+    {
+        return ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
     }
 
     /** Rebuilds the pages of a swarm that are not {@link Page#isWhole whole}; the scan then counts them. */
