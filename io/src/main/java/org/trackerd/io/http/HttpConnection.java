@@ -25,7 +25,13 @@ final class HttpConnection
 
     final int slot;
     int generation;
+    /** The JDK's channel, once the connection needs the selector or a socket option; null until then. */
     SocketChannel channel;
+    /** The bare socket while there is no {@link #channel} yet (see {@link TcpNatives}). */
+    java.io.FileDescriptor fd;
+    /** What {@link TcpNatives#adopt} builds the channel with. */
+    java.net.ProtocolFamily protocolFamily;
+    java.net.InetSocketAddress remoteSocket;
     SelectionKey key;
     final ByteBuffer in;
     final UnsafeBuffer inView;
@@ -65,6 +71,6 @@ final class HttpConnection
 
     boolean isOpen()
     {
-        return channel != null;
+        return channel != null || fd != null;
     }
 }

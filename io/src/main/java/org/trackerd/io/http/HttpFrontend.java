@@ -1,5 +1,6 @@
 package org.trackerd.io.http;
 
+import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +17,10 @@ import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.metrics.LatencyRecorder;
 import org.trackerd.metrics.TrackerMetrics;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -143,7 +146,7 @@ public final class HttpFrontend extends FrontendAgent
         for (final ServerSocketChannel server : servers)
         {
             server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT, this);
+            server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server));
             if (config.http.deferAcceptSeconds > 0)
             {
                 final String notSet = DeferAccept.apply(server, config.http.deferAcceptSeconds);
@@ -155,6 +158,34 @@ public final class HttpFrontend extends FrontendAgent
             }
         }
     }
+
+    /**
+     * A listening socket of this frontend, the attachment of its key. With {@link TcpNatives} its connections are
+     * accepted as bare descriptors ({@link #fd} non-null), else through the channel API.
+     */
+    private final class Listener
+    {
+        final ServerSocketChannel server;
+        final FileDescriptor fd;
+        final ProtocolFamily family;
+
+        Listener(final ServerSocketChannel server)
+        {
+            this.server = server;
+            final ProtocolFamily family = TcpNatives.available() ? TcpNatives.listenerFamily(server) : null;
+            this.fd = family != null ? TcpNatives.listenerFd(server) : null;
+            this.family = family;
+            if (fd == null)
+            {
+                LOG.info("http frontend {}: connections accepted through the channel API ({})", index,
+                    TcpNatives.available() ? "not the JDK's own listener" : TcpNatives.unavailableReason());
+            }
+        }
+    }
+
+    /** The descriptor object the next bare accept writes to; a new one once it is taken by a connection. */
+    private FileDescriptor acceptedFd = new FileDescriptor();
+    private final InetSocketAddress[] acceptedRemote = new InetSocketAddress[1];
 
     /** Null in public mode. */
     private org.trackerd.engine.site.SiteChecker site;
@@ -222,11 +253,15 @@ public final class HttpFrontend extends FrontendAgent
             return;
         }
         final Object attachment = key.attachment();
-        if (attachment == this)
+        if (attachment instanceof Listener listener)
         {
+            if (listener.server != key.channel())
+            {
+                return; // another frontend's listener on a shared selector
+            }
             try
             {
-                accept((ServerSocketChannel)key.channel());
+                accept(listener);
             }
             catch (final RuntimeException ex)
             {
@@ -268,70 +303,85 @@ public final class HttpFrontend extends FrontendAgent
         close(c);
     }
 
-    private void accept(final ServerSocketChannel server)
+    private void accept(final Listener listener)
     {
         for (int i = 0; i < 64; i++)
         {
-            final SocketChannel channel;
+            SocketChannel channel = null;
+            FileDescriptor fd = null;
+            final InetSocketAddress remote;
             try
             {
-                channel = server.accept();
+                if (listener.fd != null)
+                {
+                    if (!TcpNatives.accept(listener.fd, acceptedFd, acceptedRemote))
+                    {
+                        return;
+                    }
+                    fd = acceptedFd;
+                    acceptedFd = new FileDescriptor();
+                    remote = acceptedRemote[0];
+                    acceptedRemote[0] = null;
+                }
+                else
+                {
+                    channel = listener.server.accept();
+                    if (channel == null)
+                    {
+                        return;
+                    }
+                    channel.configureBlocking(false);
+                    remote = (InetSocketAddress)channel.getRemoteAddress();
+                }
             }
             catch (final IOException ex)
             {
+                if (channel != null)
+                {
+                    closeQuietly(channel);
+                    continue;
+                }
                 LOG.warn("accept failed: {}", ex.toString());
-                return;
-            }
-            if (channel == null)
-            {
                 return;
             }
             if (open >= maxConnections || isStopRequested())
             {
                 counters.connectionsRejected.incrementRelease();
-                closeQuietly(channel);
+                closeAccepted(channel, fd);
                 continue;
             }
-            final HttpConnection c;
-            try
+            final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
+            if (sameIp[0] >= maxConnectionsPerIp)
             {
-                channel.configureBlocking(false);
-                final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
-                final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
-                if (sameIp[0] >= maxConnectionsPerIp)
-                {
-                    counters.connectionsRejectedPerIp.incrementRelease();
-                    closeQuietly(channel);
-                    continue;
-                }
-                c = takeConnection();
-                c.channel = channel;
-                toAddress16(remote.getAddress().getAddress(), c.address);
-                c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
-                    RequestCounters.FAMILY_IPV6;
-                c.state = HttpConnection.READING;
-                c.in.clear();
-                c.keepAlive = false;
-                c.closeAfterWrite = false;
-                c.partialSinceNs = 0;
-                c.lastActivityNs = nowNs;
-                if (c.pending != null)
-                {
-                    c.pending.clear().limit(0);
-                }
-                c.noDelay = false;
-                c.lastRequestOfClient = false;
-                sameIp[0]++;
-                c.remote = remote.getAddress();
-                open++;
-                counters.connectionsAccepted.incrementRelease();
-                counters.connectionsOpen.setRelease(open);
-            }
-            catch (final IOException ex)
-            {
-                closeQuietly(channel);
+                counters.connectionsRejectedPerIp.incrementRelease();
+                closeAccepted(channel, fd);
                 continue;
             }
+            final HttpConnection c = takeConnection();
+            c.channel = channel;
+            c.fd = fd;
+            c.protocolFamily = listener.family;
+            c.remoteSocket = remote;
+            toAddress16(remote.getAddress().getAddress(), c.address);
+            c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
+                RequestCounters.FAMILY_IPV6;
+            c.state = HttpConnection.READING;
+            c.in.clear();
+            c.keepAlive = false;
+            c.closeAfterWrite = false;
+            c.partialSinceNs = 0;
+            c.lastActivityNs = nowNs;
+            if (c.pending != null)
+            {
+                c.pending.clear().limit(0);
+            }
+            c.noDelay = false;
+            c.lastRequestOfClient = false;
+            sameIp[0]++;
+            c.remote = remote.getAddress();
+            open++;
+            counters.connectionsAccepted.incrementRelease();
+            counters.connectionsOpen.setRelease(open);
             firstRead(c);
         }
     }
@@ -371,7 +421,7 @@ public final class HttpFrontend extends FrontendAgent
         }
         else if (ops != 0)
         {
-            c.key = c.channel.register(selector, ops, c);
+            c.key = channel(c).register(selector, ops, c);
         }
     }
 
@@ -417,7 +467,7 @@ public final class HttpFrontend extends FrontendAgent
             interest(c, 0);
             return;
         }
-        final int n = c.channel.read(c.in);
+        final int n = receive(c, c.in);
         if (n < 0)
         {
             close(c);
@@ -667,12 +717,12 @@ public final class HttpFrontend extends FrontendAgent
         if (c.keepAlive && !c.noDelay)
         {
             // Only a connection that carries several answers needs Nagle off: a lone answer goes out at once.
-            c.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            channel(c).setOption(StandardSocketOptions.TCP_NODELAY, true);
             c.noDelay = true;
         }
         outBytes.limit(encoder.end()).position(encoder.start());
         final int length = outBytes.remaining();
-        final int written = c.channel.write(outBytes);
+        final int written = send(c, outBytes);
         counters.responses.incrementRelease();
         counters.bytesOut.getAndAddRelease(written);
         c.lastActivityNs = nowNs;
@@ -699,7 +749,7 @@ public final class HttpFrontend extends FrontendAgent
 
     private void flushPending(final HttpConnection c) throws IOException
     {
-        final int written = c.channel.write(c.pending);
+        final int written = send(c, c.pending);
         counters.bytesOut.getAndAddRelease(written);
         if (written > 0)
         {
@@ -768,7 +818,7 @@ public final class HttpFrontend extends FrontendAgent
         // Most clients (one request per connection) have sent nothing more: with nothing unread, a plain close
         // sends FIN after the queued answer and no RST, without a lingering round through the selector.
         c.in.clear();
-        final int unread = c.channel.read(c.in);
+        final int unread = receive(c, c.in);
         if (unread <= 0)
         {
             c.in.clear();
@@ -778,7 +828,7 @@ public final class HttpFrontend extends FrontendAgent
         counters.bytesIn.getAndAddRelease(unread);
         try
         {
-            c.channel.shutdownOutput();
+            channel(c).shutdownOutput();
         }
         catch (final IOException ex)
         {
@@ -797,7 +847,7 @@ public final class HttpFrontend extends FrontendAgent
         while (true)
         {
             c.in.clear();
-            final int n = c.channel.read(c.in);
+            final int n = receive(c, c.in);
             if (n < 0)
             {
                 close(c);
@@ -842,8 +892,10 @@ public final class HttpFrontend extends FrontendAgent
         {
             c.key.cancel();
         }
-        closeQuietly(c.channel);
+        closeAccepted(c.channel, c.fd);
         c.channel = null;
+        c.fd = null;
+        c.remoteSocket = null;
         c.key = null;
         c.generation++;
         c.in.clear();
@@ -875,6 +927,68 @@ public final class HttpFrontend extends FrontendAgent
         for (int i = 0; i < highWater; i++)
         {
             close(connections[i]);
+        }
+    }
+
+    /**
+     * The connection's channel, made from its bare descriptor the first time the selector or a socket option is
+     * needed (see {@link TcpNatives#adopt}).
+     */
+    private static SocketChannel channel(final HttpConnection c) throws IOException
+    {
+        if (c.channel == null)
+        {
+            final SocketChannel channel = TcpNatives.adopt(c.fd, c.protocolFamily, c.remoteSocket);
+            c.fd = null;
+            c.channel = channel;
+            channel.configureBlocking(false); // the socket is; the new channel object starts out believing otherwise
+        }
+        return c.channel;
+    }
+
+    /** Reads what the socket has into the buffer: bytes read, 0 when nothing is there yet, -1 at the client's FIN. */
+    private static int receive(final HttpConnection c, final ByteBuffer into) throws IOException
+    {
+        if (c.channel != null)
+        {
+            return c.channel.read(into);
+        }
+        final int position = into.position();
+        final int n = TcpNatives.read(c.fd, BufferUtil.address(into) + position, into.remaining());
+        if (n > 0)
+        {
+            into.position(position + n);
+            return n;
+        }
+        return n == TcpNatives.EOF ? -1 : 0;
+    }
+
+    /** Writes what the socket takes now from the buffer: bytes written, 0 when its send buffer is full. */
+    private static int send(final HttpConnection c, final ByteBuffer from) throws IOException
+    {
+        if (c.channel != null || !from.isDirect())
+        {
+            return channel(c).write(from);
+        }
+        final int position = from.position();
+        final int n = TcpNatives.write(c.fd, BufferUtil.address(from) + position, from.remaining());
+        if (n > 0)
+        {
+            from.position(position + n);
+            return n;
+        }
+        return 0;
+    }
+
+    private static void closeAccepted(final SocketChannel channel, final FileDescriptor fd)
+    {
+        if (channel != null)
+        {
+            closeQuietly(channel);
+        }
+        else if (fd != null)
+        {
+            TcpNatives.close(fd);
         }
     }
 

@@ -4,6 +4,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.e2e.Announce;
+import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerProcess;
 
 import java.net.InetSocketAddress;
@@ -21,20 +23,21 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A tracker JVM started without {@code --add-opens=java.base/sun.nio.ch} (only exported, as before the native path)
- * cannot reach the JDK's datagram natives: it says so once at start and serves UDP through the
- * {@link DatagramChannel} API.
+ * A tracker JVM started without {@code --add-opens=java.base/sun.nio.ch} (only exported, as before the native paths)
+ * cannot reach the JDK's datagram and TCP natives: it says so once at start, serves UDP through the
+ * {@link DatagramChannel} API and accepts HTTP connections through the channel API.
  */
-class UdpNativesUnavailableE2ETest
+class NativesUnavailableE2ETest
 {
     private static final Pattern UDP = Pattern.compile("ready: .* udp=\\[[^\\]]*:(\\d+)\\]");
+    private static final Pattern HTTP = Pattern.compile("ready: http=\\[[^\\]]*:(\\d+)\\]");
 
     @TempDir
     Path dir;
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void fallsBackToTheDatagramChannelApiAndServes() throws Exception
+    void fallsBackToTheChannelApisAndServes() throws Exception
     {
         final Path config = dir.resolve("trackerd.json");
         Files.writeString(config, "{\"http\":{\"listen\":[\"127.0.0.1:0\"]},\"udp\":{\"listen\":[\"127.0.0.1:0\"]}," +
@@ -77,6 +80,24 @@ class UdpNativesUnavailableE2ETest
                 final ConnectResponseFlyweight c = new ConnectResponseFlyweight().wrap(new UnsafeBuffer(in.array()), 0);
                 assertEquals(UdpProtocol.ACTION_CONNECT, c.action());
                 assertEquals(0x7E57, c.transactionId());
+            }
+
+            assertTrue(log.contains("connections accepted through the channel API"), log);
+            final Matcher h = HTTP.matcher(log);
+            assertTrue(h.find(), log);
+            final int httpPort = Integer.parseInt(h.group(1));
+            final String announce = Announce.leecher(Announce.hash("fallback"), Announce.peerId(1), 6881).target();
+            try (RawHttpClient keepAlive = new RawHttpClient(httpPort))
+            {
+                // Two answers on one connection: the second needs the selector (and TCP_NODELAY) after the first.
+                assertEquals(200, keepAlive.exchange(announce).status);
+                assertEquals(200, keepAlive.exchange(announce).status);
+            }
+            try (RawHttpClient closing = new RawHttpClient(httpPort))
+            {
+                closing.send("GET " + announce + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                assertEquals(200, closing.readResponse().status);
+                assertTrue(closing.awaitClose(5000), "closed after the answer");
             }
             assertEquals(0, child.terminate(30, TimeUnit.SECONDS), child::log);
         }

@@ -1,0 +1,312 @@
+package org.trackerd.io.http;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+
+/**
+ * The JDK's own TCP natives, so that the usual one-request connection (accept, read the request, write the answer,
+ * close) costs its five system calls and nothing else: {@link ServerSocketChannel#accept()} also builds a
+ * {@code SocketChannelImpl} per connection, which asks the kernel for the local address ({@code getsockname}) and
+ * checks the blocking mode ({@code fcntl}), and allocates two locks and several objects the GC then reclaims.
+ *
+ * <p>Reached once at class initialisation through private lookups into {@code sun.nio.ch} ({@code Net.accept},
+ * {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0}, the dispatcher's {@code write0} and close) and
+ * called with {@code invokeExact}. A connection that has to wait for the selector, or needs a socket option, is
+ * {@linkplain #adopt adopted} into the JDK's own {@code SocketChannelImpl} built around the same descriptor, so
+ * everything past the common case stays on the public channel API.
+ *
+ * <p>Needs {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED} and OpenJDK 17 to 25 on Linux. Otherwise
+ * {@link #available()} is false, {@link #unavailableReason()} says why, and the frontend accepts with the channel
+ * API.
+ *
+ * <p>Thread: any; one frontend thread owns a listener and its connections.
+ */
+final class TcpNatives
+{
+    /** {@code IOStatus.EOF}. */
+    static final int EOF = -1;
+    /** {@code IOStatus.UNAVAILABLE}: nothing to accept or read, or the socket would block. */
+    static final int UNAVAILABLE = -2;
+
+    /** {@code (FileDescriptor listener, FileDescriptor accepted, InetSocketAddress[] remote) int}. */
+    private static final MethodHandle ACCEPT;
+    /** {@code (FileDescriptor, boolean blocking) void}. */
+    private static final MethodHandle CONFIGURE_BLOCKING;
+    /** {@code (FileDescriptor, long address, int length) int}. */
+    private static final MethodHandle READ;
+    /** {@code (FileDescriptor, long address, int length) int}. */
+    private static final MethodHandle WRITE;
+    /** {@code (FileDescriptor) void}. */
+    private static final MethodHandle CLOSE;
+    /** {@code (ServerSocketChannel) FileDescriptor}. */
+    private static final MethodHandle LISTENER_FD;
+    /** {@code (ServerSocketChannel) ProtocolFamily}: the family its accepted channels are built with. */
+    private static final MethodHandle LISTENER_FAMILY;
+    /** {@code (SelectorProvider, ProtocolFamily, FileDescriptor, SocketAddress) SocketChannel}. */
+    private static final MethodHandle NEW_CHANNEL;
+    private static final Class<?> SERVER_IMPL;
+    private static final String UNAVAILABLE_REASON;
+
+    static
+    {
+        MethodHandle accept = null;
+        MethodHandle blocking = null;
+        MethodHandle read = null;
+        MethodHandle write = null;
+        MethodHandle close = null;
+        MethodHandle listenerFd = null;
+        MethodHandle listenerFamily = null;
+        MethodHandle newChannel = null;
+        Class<?> serverImpl = null;
+        String reason = null;
+        try
+        {
+            if (!System.getProperty("os.name", "").startsWith("Linux"))
+            {
+                throw new UnsupportedOperationException("not Linux");
+            }
+            final MethodType io = MethodType.methodType(int.class, FileDescriptor.class, long.class, int.class);
+            final Class<?> net = Class.forName("sun.nio.ch.Net");
+            accept = lookup(net).findStatic(net, "accept", MethodType.methodType(
+                int.class, FileDescriptor.class, FileDescriptor.class, InetSocketAddress[].class));
+            final Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
+            blocking = lookup(ioUtil).findStatic(ioUtil, "configureBlocking",
+                MethodType.methodType(void.class, FileDescriptor.class, boolean.class));
+            final Class<?> socketDispatcher = Class.forName("sun.nio.ch.SocketDispatcher");
+            read = lookup(socketDispatcher).findStatic(socketDispatcher, "read0", io);
+            write = findStatic(socketDispatcher, "write0", io); // JDK 21+
+            final Class<?> fileDispatcher = Class.forName("sun.nio.ch.FileDispatcherImpl");
+            if (write == null)
+            {
+                write = lookup(fileDispatcher).findStatic(fileDispatcher, "write0", io); // JDK 17
+            }
+            close = findStatic(fileDispatcher, "closeIntFD", MethodType.methodType(void.class, int.class));
+            if (close != null) // JDK 17: close(int), the descriptor's number from IOUtil.fdVal
+            {
+                close = MethodHandles.filterArguments(close, 0, lookup(ioUtil).findStatic(ioUtil, "fdVal",
+                    MethodType.methodType(int.class, FileDescriptor.class)));
+            }
+            else // JDK 21+
+            {
+                final Class<?> unixDispatcher = Class.forName("sun.nio.ch.UnixDispatcher");
+                close = lookup(unixDispatcher).findStatic(unixDispatcher, "close0",
+                    MethodType.methodType(void.class, FileDescriptor.class));
+            }
+            serverImpl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+            listenerFd = lookup(serverImpl).findVirtual(serverImpl, "getFD", MethodType.methodType(FileDescriptor.class))
+                .asType(MethodType.methodType(FileDescriptor.class, ServerSocketChannel.class));
+            listenerFamily = lookup(serverImpl).findGetter(serverImpl, "family", ProtocolFamily.class)
+                .asType(MethodType.methodType(ProtocolFamily.class, ServerSocketChannel.class));
+            final Class<?> channelImpl = Class.forName("sun.nio.ch.SocketChannelImpl");
+            newChannel = lookup(channelImpl).findConstructor(channelImpl, MethodType.methodType(void.class,
+                    SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, SocketAddress.class))
+                .asType(MethodType.methodType(SocketChannel.class, SelectorProvider.class, ProtocolFamily.class,
+                    FileDescriptor.class, SocketAddress.class));
+        }
+        catch (final ReflectiveOperationException | RuntimeException ex)
+        {
+            accept = null;
+            reason = ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        }
+        ACCEPT = accept;
+        CONFIGURE_BLOCKING = blocking;
+        READ = read;
+        WRITE = write;
+        CLOSE = close;
+        LISTENER_FD = listenerFd;
+        LISTENER_FAMILY = listenerFamily;
+        NEW_CHANNEL = newChannel;
+        SERVER_IMPL = serverImpl;
+        UNAVAILABLE_REASON = reason;
+    }
+
+    private static MethodHandles.Lookup lookup(final Class<?> type) throws IllegalAccessException
+    {
+        return MethodHandles.privateLookupIn(type, MethodHandles.lookup());
+    }
+
+    private static MethodHandle findStatic(final Class<?> type, final String name, final MethodType methodType)
+        throws IllegalAccessException
+    {
+        try
+        {
+            return lookup(type).findStatic(type, name, methodType);
+        }
+        catch (final NoSuchMethodException ex)
+        {
+            return null;
+        }
+    }
+
+    private TcpNatives()
+    {
+    }
+
+    /** True when the natives were found and may be used. */
+    static boolean available()
+    {
+        return ACCEPT != null;
+    }
+
+    /** Why {@link #available()} is false, or null. */
+    static String unavailableReason()
+    {
+        return UNAVAILABLE_REASON;
+    }
+
+    /** A listening channel's descriptor, or null when the natives are unavailable or it is not the JDK's own. */
+    static FileDescriptor listenerFd(final ServerSocketChannel server)
+    {
+        if (LISTENER_FD == null || server.getClass() != SERVER_IMPL)
+        {
+            return null;
+        }
+        try
+        {
+            return (FileDescriptor)LISTENER_FD.invokeExact(server);
+        }
+        catch (final Throwable ex)
+        {
+            return null;
+        }
+    }
+
+    /** The protocol family the JDK gives a listener's accepted channels, or null when it cannot be read. */
+    static ProtocolFamily listenerFamily(final ServerSocketChannel server)
+    {
+        if (LISTENER_FAMILY == null || server.getClass() != SERVER_IMPL)
+        {
+            return null;
+        }
+        try
+        {
+            return (ProtocolFamily)LISTENER_FAMILY.invokeExact(server);
+        }
+        catch (final Throwable ex)
+        {
+            return null;
+        }
+    }
+
+    /**
+     * One {@code accept} on a non-blocking listener; the new socket is made non-blocking too.
+     *
+     * @param accepted a fresh descriptor object the new socket's number is written to
+     * @param remote   one element, set to the client's address
+     * @return true when a connection was accepted, false when none is waiting (or the call was interrupted)
+     */
+    static boolean accept(final FileDescriptor listener, final FileDescriptor accepted,
+        final InetSocketAddress[] remote) throws IOException
+    {
+        final int n;
+        try
+        {
+            n = (int)ACCEPT.invokeExact(listener, accepted, remote);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
+        }
+        if (n <= 0)
+        {
+            return false;
+        }
+        try
+        {
+            CONFIGURE_BLOCKING.invokeExact(accepted, false);
+        }
+        catch (final Throwable ex)
+        {
+            close(accepted);
+            throw ex instanceof IOException io ? io : new IOException(ex);
+        }
+        return true;
+    }
+
+    /**
+     * One {@code read} on a non-blocking socket.
+     *
+     * @return bytes read, {@link #EOF} at the client's FIN, or {@link #UNAVAILABLE} when nothing is there yet
+     */
+    static int read(final FileDescriptor fd, final long address, final int length) throws IOException
+    {
+        return io(READ, fd, address, length);
+    }
+
+    /**
+     * One {@code write} on a non-blocking socket.
+     *
+     * @return bytes written, or {@link #UNAVAILABLE} when the send buffer is full
+     */
+    static int write(final FileDescriptor fd, final long address, final int length) throws IOException
+    {
+        return io(WRITE, fd, address, length);
+    }
+
+    private static int io(final MethodHandle call, final FileDescriptor fd, final long address, final int length)
+        throws IOException
+    {
+        try
+        {
+            final int n = (int)call.invokeExact(fd, address, length);
+            return n == -3 ? UNAVAILABLE : n; // IOStatus.INTERRUPTED: nothing done, try again later
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
+        }
+    }
+
+    /** Closes a socket that was never adopted; a failure to close is not reported (nothing is left to do). */
+    static void close(final FileDescriptor fd)
+    {
+        try
+        {
+            CLOSE.invokeExact(fd);
+        }
+        catch (final Throwable ignored)
+        {
+            // the descriptor is gone either way
+        }
+    }
+
+    /**
+     * The JDK's channel around an accepted socket, as {@link ServerSocketChannel#accept()} would have built it: it
+     * owns the descriptor from here on (close it through the channel). The new channel believes it is in blocking
+     * mode, as the JDK's accept leaves it: call {@code configureBlocking(false)} before registering it.
+     */
+    static SocketChannel adopt(final FileDescriptor fd, final ProtocolFamily family, final InetSocketAddress remote)
+        throws IOException
+    {
+        try
+        {
+            return (SocketChannel)NEW_CHANNEL.invokeExact(SelectorProvider.provider(), family, fd,
+                (SocketAddress)remote);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
+        }
+    }
+}
