@@ -32,6 +32,14 @@ final class HttpConnection
     /** What {@link TcpNatives#adopt} builds the channel with. */
     java.net.ProtocolFamily protocolFamily;
     java.net.InetSocketAddress remoteSocket;
+    /**
+     * The bare socket is still in the blocking mode {@code accept} gave it. It takes one read, of bytes already
+     * waiting, while {@link #firstRead}, and one small write into its empty send buffer while {@link #firstWrite};
+     * anything else makes it non-blocking first.
+     */
+    boolean blocking;
+    boolean firstRead;
+    boolean firstWrite;
     SelectionKey key;
     final ByteBuffer in;
     final UnsafeBuffer inView;

@@ -57,6 +57,12 @@ public final class HttpFrontend extends FrontendAgent
     private static final long LINGER_MAX_NS = TimeUnit.SECONDS.toNanos(2);
     /** Most bytes a closing connection may still send us; past it the socket is closed (and may be reset). */
     private static final int LINGER_MAX_BYTES = 64 * 1024;
+    /**
+     * The largest first answer written to a socket still in blocking mode (a compact announce answer of 50 peers is
+     * about 450 bytes). It goes into an empty send queue as one buffer, which Linux always finds room for (the
+     * first buffer of a queue is charged even under memory pressure), so the write never waits.
+     */
+    private static final int BLOCKING_WRITE_MAX = 2048;
     private static final byte[] BUSY = "tracker is busy, try again shortly".getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] PARSE_REASONS = new byte[QueryParser.Error.values().length][];
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
@@ -362,6 +368,9 @@ public final class HttpFrontend extends FrontendAgent
             c.fd = fd;
             c.protocolFamily = listener.family;
             c.remoteSocket = remote;
+            c.blocking = fd != null;
+            c.firstRead = true;
+            c.firstWrite = true;
             toAddress16(remote.getAddress().getAddress(), c.address);
             c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
                 RequestCounters.FAMILY_IPV6;
@@ -941,7 +950,8 @@ public final class HttpFrontend extends FrontendAgent
             final SocketChannel channel = TcpNatives.adopt(c.fd, c.protocolFamily, c.remoteSocket);
             c.fd = null;
             c.channel = channel;
-            channel.configureBlocking(false); // the socket is; the new channel object starts out believing otherwise
+            c.blocking = false;
+            channel.configureBlocking(false); // the new channel object believes it blocks, whatever the socket does
         }
         return c.channel;
     }
@@ -953,6 +963,11 @@ public final class HttpFrontend extends FrontendAgent
         {
             return c.channel.read(into);
         }
+        if (c.blocking && !(c.firstRead && TcpNatives.available(c.fd) > 0))
+        {
+            nonBlocking(c);
+        }
+        c.firstRead = false;
         final int position = into.position();
         final int n = TcpNatives.read(c.fd, BufferUtil.address(into) + position, into.remaining());
         if (n > 0)
@@ -970,6 +985,11 @@ public final class HttpFrontend extends FrontendAgent
         {
             return channel(c).write(from);
         }
+        if (c.blocking && !(c.firstWrite && from.remaining() <= BLOCKING_WRITE_MAX))
+        {
+            nonBlocking(c);
+        }
+        c.firstWrite = false;
         final int position = from.position();
         final int n = TcpNatives.write(c.fd, BufferUtil.address(from) + position, from.remaining());
         if (n > 0)
@@ -978,6 +998,12 @@ public final class HttpFrontend extends FrontendAgent
             return n;
         }
         return 0;
+    }
+
+    private static void nonBlocking(final HttpConnection c) throws IOException
+    {
+        TcpNatives.nonBlocking(c.fd);
+        c.blocking = false;
     }
 
     private static void closeAccepted(final SocketChannel channel, final FileDescriptor fd)

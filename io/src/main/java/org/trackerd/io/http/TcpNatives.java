@@ -13,13 +13,15 @@ import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 
 /**
- * The JDK's own TCP natives, so that the usual one-request connection (accept, read the request, write the answer,
- * close) costs its five system calls and nothing else: {@link ServerSocketChannel#accept()} also builds a
- * {@code SocketChannelImpl} per connection, which asks the kernel for the local address ({@code getsockname}) and
- * checks the blocking mode ({@code fcntl}), and allocates two locks and several objects the GC then reclaims.
+ * The JDK's own TCP natives, so that the usual one-request connection costs five system calls: accept, ask how many
+ * bytes wait ({@code ioctl FIONREAD}), read the request, write the answer, close. The socket stays in the blocking
+ * mode {@code accept} gives it, which is safe while every read has bytes waiting and every write fits the empty send
+ * buffer. {@link ServerSocketChannel#accept()} also builds a {@code SocketChannelImpl} per connection, which asks
+ * the kernel for the local address ({@code getsockname}) and the blocking mode ({@code fcntl}), and allocates two
+ * locks and several objects the GC then reclaims; making the socket non-blocking costs two more {@code fcntl}.
  *
  * <p>Reached once at class initialisation through private lookups into {@code sun.nio.ch} ({@code Net.accept},
- * {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0}, the dispatcher's {@code write0} and close) and
+ * {@code Net.available}, {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0}, the dispatcher's {@code write0} and close) and
  * called with {@code invokeExact}. A connection that has to wait for the selector, or needs a socket option, is
  * {@linkplain #adopt adopted} into the JDK's own {@code SocketChannelImpl} built around the same descriptor, so
  * everything past the common case stays on the public channel API.
@@ -41,6 +43,8 @@ final class TcpNatives
     private static final MethodHandle ACCEPT;
     /** {@code (FileDescriptor, boolean blocking) void}. */
     private static final MethodHandle CONFIGURE_BLOCKING;
+    /** {@code (FileDescriptor) int}: {@code ioctl(FIONREAD)}, the bytes waiting to be read. */
+    private static final MethodHandle AVAILABLE;
     /** {@code (FileDescriptor, long address, int length) int}. */
     private static final MethodHandle READ;
     /** {@code (FileDescriptor, long address, int length) int}. */
@@ -60,6 +64,7 @@ final class TcpNatives
     {
         MethodHandle accept = null;
         MethodHandle blocking = null;
+        MethodHandle available = null;
         MethodHandle read = null;
         MethodHandle write = null;
         MethodHandle close = null;
@@ -78,6 +83,7 @@ final class TcpNatives
             final Class<?> net = Class.forName("sun.nio.ch.Net");
             accept = lookup(net).findStatic(net, "accept", MethodType.methodType(
                 int.class, FileDescriptor.class, FileDescriptor.class, InetSocketAddress[].class));
+            available = lookup(net).findStatic(net, "available", MethodType.methodType(int.class, FileDescriptor.class));
             final Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
             blocking = lookup(ioUtil).findStatic(ioUtil, "configureBlocking",
                 MethodType.methodType(void.class, FileDescriptor.class, boolean.class));
@@ -119,6 +125,7 @@ final class TcpNatives
         }
         ACCEPT = accept;
         CONFIGURE_BLOCKING = blocking;
+        AVAILABLE = available;
         READ = read;
         WRITE = write;
         CLOSE = close;
@@ -198,7 +205,9 @@ final class TcpNatives
     }
 
     /**
-     * One {@code accept} on a non-blocking listener; the new socket is made non-blocking too.
+     * One {@code accept} on a non-blocking listener. The new socket is in blocking mode, as the kernel makes it:
+     * read it only once {@link #available} says its request is there, write it only what its empty send buffer
+     * takes at once, or make it {@linkplain #nonBlocking non-blocking} first.
      *
      * @param accepted a fresh descriptor object the new socket's number is written to
      * @param remote   one element, set to the client's address
@@ -207,10 +216,9 @@ final class TcpNatives
     static boolean accept(final FileDescriptor listener, final FileDescriptor accepted,
         final InetSocketAddress[] remote) throws IOException
     {
-        final int n;
         try
         {
-            n = (int)ACCEPT.invokeExact(listener, accepted, remote);
+            return (int)ACCEPT.invokeExact(listener, accepted, remote) > 0;
         }
         catch (final IOException | RuntimeException | Error ex)
         {
@@ -220,24 +228,44 @@ final class TcpNatives
         {
             throw new IOException(ex);
         }
-        if (n <= 0)
-        {
-            return false;
-        }
+    }
+
+    /** Bytes waiting to be read on a socket ({@code ioctl FIONREAD}): 0 when none, or at the client's FIN. */
+    static int available(final FileDescriptor fd) throws IOException
+    {
         try
         {
-            CONFIGURE_BLOCKING.invokeExact(accepted, false);
+            return (int)AVAILABLE.invokeExact(fd);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
         }
         catch (final Throwable ex)
         {
-            close(accepted);
-            throw ex instanceof IOException io ? io : new IOException(ex);
+            throw new IOException(ex);
         }
-        return true;
+    }
+
+    /** Puts a socket in non-blocking mode. */
+    static void nonBlocking(final FileDescriptor fd) throws IOException
+    {
+        try
+        {
+            CONFIGURE_BLOCKING.invokeExact(fd, false);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
+        }
     }
 
     /**
-     * One {@code read} on a non-blocking socket.
+     * One {@code read}: on a blocking socket only with bytes {@link #available}, then it returns at once.
      *
      * @return bytes read, {@link #EOF} at the client's FIN, or {@link #UNAVAILABLE} when nothing is there yet
      */
@@ -247,7 +275,7 @@ final class TcpNatives
     }
 
     /**
-     * One {@code write} on a non-blocking socket.
+     * One {@code write}: on a blocking socket only what its send buffer takes at once.
      *
      * @return bytes written, or {@link #UNAVAILABLE} when the send buffer is full
      */
