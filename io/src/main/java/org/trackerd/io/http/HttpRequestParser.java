@@ -86,10 +86,21 @@ public final class HttpRequestParser
         addressHeaderLength = 0;
         passkeyOffset = -1;
 
-        // Request line: METHOD SP target SP HTTP/1.x
-        int lineEnd = lineEnd(buffer, offset, headEnd);
+        // Request line: METHOD SP target SP HTTP/1.x. Its end is the first newline findHeadEnd met; the target (most
+        // of the line: the whole query) is scanned once for the space after it and a fragment's '#' together.
+        int lineEnd = firstNewline > offset && buffer.getByte(firstNewline - 1) == '\r' ? firstNewline - 1 : firstNewline;
         final int sp1 = indexOf(buffer, offset, lineEnd, (byte)' ');
-        final int sp2 = sp1 < 0 ? -1 : indexOf(buffer, sp1 + 1, lineEnd, (byte)' ');
+        int sp2 = -1;
+        int firstHash = -1;
+        if (sp1 >= 0)
+        {
+            sp2 = indexOfEither(buffer, sp1 + 1, lineEnd, (byte)' ', (byte)'#');
+            if (sp2 >= 0 && buffer.getByte(sp2) == '#')
+            {
+                firstHash = sp2;
+                sp2 = indexOf(buffer, firstHash + 1, lineEnd, (byte)' ');
+            }
+        }
         if (sp1 < 0 || sp2 < 0)
         {
             errorStatus = 400;
@@ -119,7 +130,8 @@ public final class HttpRequestParser
         final int pathEnd = question < 0 ? sp2 : question;
         if (question >= 0)
         {
-            final int hash = indexOf(buffer, question + 1, sp2, (byte)'#');
+            final int hash = firstHash < 0 || firstHash > question ? firstHash :
+                indexOf(buffer, question + 1, sp2, (byte)'#'); // a '#' in the path: the query's own, if any
             queryOffset = question + 1;
             queryLength = (hash < 0 ? sp2 : hash) - queryOffset;
         }
@@ -252,10 +264,14 @@ public final class HttpRequestParser
         }
     }
 
+    /** The first {@code \n} of the head {@link #findHeadEnd} last found: the end of the request line. */
+    private int firstNewline;
+
     /** Index just past the blank line that ends the head ({@code \r\n\r\n} or {@code \n\n}), or -1. */
-    private static int findHeadEnd(final DirectBuffer buffer, final int offset, final int end)
+    private int findHeadEnd(final DirectBuffer buffer, final int offset, final int end)
     {
         int i = indexOf(buffer, offset, end, (byte)'\n');
+        firstNewline = i;
         while (i >= 0)
         {
             if (i + 1 < end && buffer.getByte(i + 1) == '\n')
@@ -318,6 +334,35 @@ public final class HttpRequestParser
         for (; i < end; i++)
         {
             if (buffer.getByte(i) == b)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** {@link #indexOf} for whichever of two bytes comes first, in one pass. */
+    static int indexOfEither(final DirectBuffer buffer, final int start, final int end, final byte a, final byte b)
+    {
+        final long patternA = ONES * (a & 0xFF);
+        final long patternB = ONES * (b & 0xFF);
+        int i = start;
+        for (; i + Long.BYTES <= end; i += Long.BYTES)
+        {
+            final long word = buffer.getLong(i, ByteOrder.LITTLE_ENDIAN);
+            final long wordA = word ^ patternA;
+            final long wordB = word ^ patternB;
+            // Each mask's lowest set byte is exact (false positives only sit above a true match): so is their OR's.
+            final long found = ((wordA - ONES) & ~wordA | (wordB - ONES) & ~wordB) & HIGHS;
+            if (found != 0)
+            {
+                return i + (Long.numberOfTrailingZeros(found) >>> 3);
+            }
+        }
+        for (; i < end; i++)
+        {
+            final byte c = buffer.getByte(i);
+            if (c == a || c == b)
             {
                 return i;
             }

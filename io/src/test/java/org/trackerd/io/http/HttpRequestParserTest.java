@@ -86,6 +86,13 @@ class HttpRequestParserTest
         assertEquals(0, parser.queryLength);
         parse("GET /announce?a=1#frag HTTP/1.1\r\n\r\n");
         assertEquals("a=1", query());
+        parse("GET /announce?a=1&b=2#frag#more HTTP/1.1\r\n\r\n");
+        assertEquals("a=1&b=2", query());
+        parse("GET /announce#x?a=1 HTTP/1.1\r\n\r\n"); // a '#' before the '?': the query is what follows '?'
+        assertEquals("a=1", query());
+        parse("GET /announce#x?a=1#y HTTP/1.1\r\n\r\n");
+        assertEquals("a=1", query());
+        assertStatus("GET /announce?a=1#frag HTTP/1.1 x\r\n\r\n", 505); // the space after the fragment ends the target
         parse("GET /scrape HTTP/1.1\r\n\r\n");
         assertEquals(0, parser.queryLength);
     }
@@ -242,6 +249,33 @@ class HttpRequestParserTest
                 }
                 assertEquals(expected, HttpRequestParser.indexOf(buffer, start, end, b), "round " + round);
             }
+        }
+    }
+
+    /** The two-byte search agrees with a plain scan at every start, end and alignment, on any bytes. */
+    @Test
+    void indexOfEitherAgreesWithAPlainScan()
+    {
+        final java.util.Random random = new java.util.Random(12);
+        final byte[] bytes = new byte[64];
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        final byte[] needles = { ' ', '#', (byte)0xA0, (byte)0xA3, 0 };
+        for (int round = 0; round < 2_000; round++)
+        {
+            for (int i = 0; i < bytes.length; i++)
+            {
+                bytes[i] = random.nextInt(8) == 0 ? needles[random.nextInt(needles.length)] : (byte)random.nextInt(256);
+            }
+            final int start = random.nextInt(bytes.length);
+            final int end = start + random.nextInt(bytes.length - start + 1);
+            final byte a = needles[random.nextInt(needles.length)];
+            final byte b = needles[random.nextInt(needles.length)];
+            int expected = -1;
+            for (int i = start; i < end && expected < 0; i++)
+            {
+                expected = bytes[i] == a || bytes[i] == b ? i : -1;
+            }
+            assertEquals(expected, HttpRequestParser.indexOfEither(buffer, start, end, a, b), "round " + round);
         }
     }
 
