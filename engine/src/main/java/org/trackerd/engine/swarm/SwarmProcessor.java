@@ -83,6 +83,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+    /** Pages of one-page swarms by infohash, for re-announces that leave the map's structure alone. */
+    private final PageCache pageCache = new PageCache(PAGE_CACHE_SLOTS);
+    /** 64 Ki swarms, 2 MiB of heap: every swarm of a busy tracker's hot set. */
+    private static final int PAGE_CACHE_SLOTS = 1 << 16;
     /** New page values, one array per record count (the map copies them in). */
     private final byte[][] values = new byte[Page.CAPACITY + 1][];
     private final byte[] work = new byte[Page.length(Page.CAPACITY)];
@@ -462,6 +466,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         return big;
     }
 
+    /** Re-announces answered in place from {@link PageCache}, and announces that missed it (tests, benchmarks). */
+    long[] pageCacheHitsAndMisses()
+    {
+        return new long[] { pageCache.hits(), pageCache.misses() };
+    }
+
     public int torrentCount()
     {
         return (int)store.torrents;
@@ -643,6 +653,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final long nowMs = clock.time();
         final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
         setKey(e.infoHash, 0, 0);
+        if (!stopped && pageCache.find(e.infoHash, 0, page))
+        {
+            final int outcome = reannounceInPlace(e, r, nowMs);
+            if (outcome != MISSED)
+            {
+                return outcome;
+            }
+        }
         try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
         {
             c.updateLock().lock();
@@ -685,9 +703,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             int pos = Page.find(page, peerIdBuffer, e.left == 0);
             if (pos >= 0 && !sameClient(page, pos, e))
             {
-                counters.rejectedPeerIdConflict.incrementRelease();
-                r.status = Status.PEER_ID_CONFLICT;
-                return DONE;
+                return conflict(r);
             }
             if (stopped)
             {
@@ -704,12 +720,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (pos >= 0)
             {
-                pos = applyAnnounce(page, pos, e, nowMs, false, swaps);
-                if (completedNow)
-                {
-                    Page.downloaded(page, Page.downloaded(page) + 1);
-                    counters.downloadsCompleted.incrementRelease();
-                }
+                pos = updateInPlace(pos, e, nowMs);
             }
             else
             {
@@ -740,15 +751,67 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 store.peers++;
                 counters.peersAdded.incrementRelease();
             }
-            final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
-            final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
-            startSelection(e, r);
-            ranges(page, seeder, e);
-            window(page, pos, gathering ? Math.max(want, probeSize) : want);
-            finishSelection(e, want);
-            fillCounts(page, r);
-            return ANSWERED;
+            pageCache.put(e.infoHash, 0, page);
+            return select(e, r, pos);
         }
+    }
+
+    /** Returned by {@link #reannounceInPlace} when the announce needs the map itself. */
+    private static final int MISSED = -1;
+
+    /**
+     * A known peer re-announcing to a one-page swarm whose page {@link #pageCache} knew ({@link #page} wraps it):
+     * read and written in place, no query context. Anything else (a new peer, a swarm that has grown to several
+     * pages) is {@link #MISSED} and takes the map's path.
+     */
+    private int reannounceInPlace(final RequestEvent e, final ResponseEvent r, final long nowMs)
+    {
+        if (Page.pages(page) > 1)
+        {
+            return MISSED;
+        }
+        final int pos = Page.find(page, peerIdBuffer, e.left == 0);
+        if (pos < 0)
+        {
+            return MISSED;
+        }
+        if (!sameClient(page, pos, e))
+        {
+            return conflict(r);
+        }
+        return select(e, r, updateInPlace(pos, e, nowMs));
+    }
+
+    private int conflict(final ResponseEvent r)
+    {
+        counters.rejectedPeerIdConflict.incrementRelease();
+        r.status = Status.PEER_ID_CONFLICT;
+        return DONE;
+    }
+
+    /** Applies a known peer's announce to its record of {@link #page}; returns the record's position after. */
+    private int updateInPlace(final int pos, final RequestEvent e, final long nowMs)
+    {
+        final int at = applyAnnounce(page, pos, e, nowMs, false, swaps);
+        if (completedNow)
+        {
+            Page.downloaded(page, Page.downloaded(page) + 1);
+            counters.downloadsCompleted.incrementRelease();
+        }
+        return at;
+    }
+
+    /** The answer from a one-page swarm ({@link #page}): its peers for the announcer at {@code pos}, and counts. */
+    private int select(final RequestEvent e, final ResponseEvent r, final int pos)
+    {
+        final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
+        final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
+        startSelection(e, r);
+        ranges(page, seeder, e);
+        window(page, pos, gathering ? Math.max(want, probeSize) : want);
+        finishSelection(e, want);
+        fillCounts(page, r);
+        return ANSWERED;
     }
 
     /**
@@ -2007,6 +2070,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void replaceValue(final MapEntry<byte[], byte[]> entry, final Data<byte[]> value)
     {
+        forget(entry);
         inFlight.structuralBegin();
         entry.doReplaceValue(value);
         inFlight.structuralEnd();
@@ -2014,6 +2078,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void removeEntry(final MapEntry<byte[], byte[]> entry)
     {
+        forget(entry);
         inFlight.structuralBegin();
         entry.doRemove();
         inFlight.structuralEnd();
@@ -2022,9 +2087,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Removes {@link #key} from {@link #map} (set by {@link #setKey}). */
     private void removeKey()
     {
+        pageCache.forget(key, 0);
         inFlight.structuralBegin();
         map.remove(key);
         inFlight.structuralEnd();
+    }
+
+    /** The entry's page is about to move or go: {@link #pageCache} must not hand out its old place. */
+    private void forget(final MapEntry<byte[], byte[]> entry)
+    {
+        final Data<byte[]> k = entry.key();
+        pageCache.forget(k.bytes().addressForRead(k.offset()));
     }
 
     private static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)

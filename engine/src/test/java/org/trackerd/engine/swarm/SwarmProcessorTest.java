@@ -74,6 +74,37 @@ class SwarmProcessorTest
         assertEquals(1, h.counters.torrents.get());
     }
 
+    /** Re-announces take the in-place path, and see each change of the swarm's page made by another peer. */
+    @Test
+    void reannouncesInPlaceSeeTheSwarmAsItIsNow()
+    {
+        final Harness h = harness("{}");
+        h.announce(peer(1, 1).left(10));
+        h.announce(peer(1, 2).left(10));
+        h.announce(peer(1, 3).left(0));
+        final long hitsBefore = h.processor.pageCacheHitsAndMisses()[0];
+        Reply r = h.announce(peer(1, 1).left(10));
+        assertEquals(1, h.processor.pageCacheHitsAndMisses()[0] - hitsBefore, "answered in place");
+        assertEquals(1, r.complete);
+        assertEquals(2, r.incomplete);
+        assertEquals(2, r.peers.size());
+        h.announce(peer(1, 2).left(10).event(RequestEvent.EVENT_STOPPED)); // the page shrinks (and may move)
+        r = h.announce(peer(1, 1).left(10));
+        assertEquals(1, r.complete);
+        assertEquals(1, r.incomplete);
+        assertEquals(1, r.peers.size());
+        h.announce(peer(1, 1).left(10).event(RequestEvent.EVENT_STOPPED));
+        h.announce(peer(1, 3).left(0).event(RequestEvent.EVENT_STOPPED)); // the swarm is gone
+        assertEquals(0, h.processor.torrentCount());
+        r = h.announce(peer(1, 4).left(10));
+        assertEquals(0, r.complete);
+        assertEquals(1, r.incomplete);
+        r = h.announce(peer(1, 1).left(10)); // not a re-announce any more: a new peer of a new swarm
+        assertEquals(2, r.incomplete);
+        assertEquals(1, r.peers.size());
+        assertEquals(2, h.processor.peerCount());
+    }
+
     @Test
     void peerWithNothingLeftIsSeeder()
     {
