@@ -121,6 +121,10 @@ public final class Tracker implements AutoCloseable
             {
                 httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics, sharedSelector));
             }
+            if (!httpFrontends.isEmpty())
+            {
+                LOG.info("http io: {}", HttpFrontend.describeIo(httpFrontends.get(0).nativeIo()));
+            }
             if (!udpPerThread.isEmpty())
             {
                 final byte[] key = connectionIdKey();
@@ -374,6 +378,13 @@ public final class Tracker implements AutoCloseable
             metrics.gauge("trackerd_udp_native_io", i == 0 ? "1 when the UDP thread receives and sends through the " +
                 "JDK's natives without allocating, 0 on the DatagramChannel API" : "", "thread=\"" + i + "\"",
                 () -> nativeIo ? 1 : 0);
+        }
+        for (int i = 0; i < httpFrontends.size(); i++)
+        {
+            final boolean nativeIo = httpFrontends.get(i).nativeIo();
+            metrics.gauge("trackerd_http_native_io", i == 0 ? "1 when the HTTP thread accepts, reads and writes " +
+                "one-request connections on bare descriptors through the JDK's natives, 0 on the channel API" : "",
+                "thread=\"" + i + "\"", () -> nativeIo ? 1 : 0);
         }
         final SwarmStore s = store;
         metrics.gauge("trackerd_store_open_seconds", "Time the last start took to open (or recover) the store", "",

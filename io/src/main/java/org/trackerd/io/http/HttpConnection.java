@@ -38,6 +38,8 @@ final class HttpConnection
      * anything else makes it non-blocking first.
      */
     boolean blocking;
+    /** Accepted from a corked listener: a partial segment waits for the FIN until {@code TcpNatives.sendPromptly}. */
+    boolean corked;
     boolean firstRead;
     boolean firstWrite;
     SelectionKey key;

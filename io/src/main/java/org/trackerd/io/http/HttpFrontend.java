@@ -152,7 +152,15 @@ public final class HttpFrontend extends FrontendAgent
         for (final ServerSocketChannel server : servers)
         {
             server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server));
+            final Listener listener = new Listener(server);
+            nativeIo &= listener.fd != null;
+            if (listener.fd != null)
+            {
+                // One-request connections (most clients): answer and FIN in one segment. A connection that turns
+                // out to carry several answers is uncorked before its first (write below).
+                TcpNatives.cork(listener.fd, true);
+            }
+            server.register(selector, SelectionKey.OP_ACCEPT, listener);
             if (config.http.deferAcceptSeconds > 0)
             {
                 final String notSet = DeferAccept.apply(server, config.http.deferAcceptSeconds);
@@ -181,12 +189,29 @@ public final class HttpFrontend extends FrontendAgent
             final ProtocolFamily family = TcpNatives.available() ? TcpNatives.listenerFamily(server) : null;
             this.fd = family != null ? TcpNatives.listenerFd(server) : null;
             this.family = family;
-            if (fd == null)
-            {
-                LOG.info("http frontend {}: connections accepted through the channel API ({})", index,
-                    TcpNatives.available() ? "not the JDK's own listener" : TcpNatives.unavailableReason());
-            }
         }
+    }
+
+    /** Every listener of this frontend accepts bare descriptors ({@link TcpNatives}). */
+    private boolean nativeIo = true;
+
+    /** True when connections are accepted, read and written on bare descriptors through the JDK's natives. */
+    public boolean nativeIo()
+    {
+        return nativeIo;
+    }
+
+    /** The one-line description of the HTTP I/O path {@link #nativeIo()} reports: what the launcher logs at start. */
+    public static String describeIo(final boolean nativeIo)
+    {
+        if (nativeIo)
+        {
+            return "bare descriptors (accept, FIONREAD, read, write and close through the JDK's natives: five system "
+                + "calls and no channel object for a one-request connection)";
+        }
+        return "connections accepted through the channel API (" + (TcpNatives.available() ?
+            "a listener that is not the JDK's own)" : "natives unavailable: " + TcpNatives.unavailableReason() +
+            "; the bare path needs --add-opens=java.base/sun.nio.ch=ALL-UNNAMED on OpenJDK 17+ on Linux)");
     }
 
     /** The descriptor object the next bare accept writes to; a new one once it is taken by a connection. */
@@ -367,6 +392,7 @@ public final class HttpFrontend extends FrontendAgent
             c.channel = channel;
             c.fd = fd;
             c.protocolFamily = listener.family;
+            c.corked = listener.fd != null;
             c.remoteSocket = remote;
             c.blocking = fd != null;
             c.firstRead = true;
@@ -725,8 +751,16 @@ public final class HttpFrontend extends FrontendAgent
     {
         if (c.keepAlive && !c.noDelay)
         {
-            // Only a connection that carries several answers needs Nagle off: a lone answer goes out at once.
-            channel(c).setOption(StandardSocketOptions.TCP_NODELAY, true);
+            // Only a connection that carries several answers needs Nagle (and the listener's cork) off: a lone
+            // answer leaves with its FIN when the socket closes right after.
+            if (c.corked)
+            {
+                TcpNatives.sendPromptly(c.channel != null ? TcpNatives.fd(c.channel) : c.fd);
+            }
+            else
+            {
+                channel(c).setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
             c.noDelay = true;
         }
         outBytes.limit(encoder.end()).position(encoder.start());

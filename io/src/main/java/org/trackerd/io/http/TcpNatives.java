@@ -53,6 +53,10 @@ final class TcpNatives
     private static final MethodHandle CLOSE;
     /** {@code (ServerSocketChannel) FileDescriptor}. */
     private static final MethodHandle LISTENER_FD;
+    /** {@code (SocketChannel) FileDescriptor}. */
+    private static final MethodHandle CHANNEL_FD;
+    /** {@code (FileDescriptor, boolean mayNeedConversion, int level, int option, int value, boolean ipv6) void}. */
+    private static final MethodHandle SET_INT_OPTION;
     /** {@code (ServerSocketChannel) ProtocolFamily}: the family its accepted channels are built with. */
     private static final MethodHandle LISTENER_FAMILY;
     /** {@code (SelectorProvider, ProtocolFamily, FileDescriptor, SocketAddress) SocketChannel}. */
@@ -70,6 +74,8 @@ final class TcpNatives
         MethodHandle close = null;
         MethodHandle listenerFd = null;
         MethodHandle listenerFamily = null;
+        MethodHandle channelFd = null;
+        MethodHandle setIntOption = null;
         MethodHandle newChannel = null;
         Class<?> serverImpl = null;
         String reason = null;
@@ -84,6 +90,8 @@ final class TcpNatives
             accept = lookup(net).findStatic(net, "accept", MethodType.methodType(
                 int.class, FileDescriptor.class, FileDescriptor.class, InetSocketAddress[].class));
             available = lookup(net).findStatic(net, "available", MethodType.methodType(int.class, FileDescriptor.class));
+            setIntOption = lookup(net).findStatic(net, "setIntOption0", MethodType.methodType(void.class,
+                FileDescriptor.class, boolean.class, int.class, int.class, int.class, boolean.class));
             final Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
             blocking = lookup(ioUtil).findStatic(ioUtil, "configureBlocking",
                 MethodType.methodType(void.class, FileDescriptor.class, boolean.class));
@@ -113,6 +121,8 @@ final class TcpNatives
             listenerFamily = lookup(serverImpl).findGetter(serverImpl, "family", ProtocolFamily.class)
                 .asType(MethodType.methodType(ProtocolFamily.class, ServerSocketChannel.class));
             final Class<?> channelImpl = Class.forName("sun.nio.ch.SocketChannelImpl");
+            channelFd = lookup(channelImpl).findVirtual(channelImpl, "getFD", MethodType.methodType(FileDescriptor.class))
+                .asType(MethodType.methodType(FileDescriptor.class, SocketChannel.class));
             newChannel = lookup(channelImpl).findConstructor(channelImpl, MethodType.methodType(void.class,
                     SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, SocketAddress.class))
                 .asType(MethodType.methodType(SocketChannel.class, SelectorProvider.class, ProtocolFamily.class,
@@ -131,6 +141,8 @@ final class TcpNatives
         CLOSE = close;
         LISTENER_FD = listenerFd;
         LISTENER_FAMILY = listenerFamily;
+        CHANNEL_FD = channelFd;
+        SET_INT_OPTION = setIntOption;
         NEW_CHANNEL = newChannel;
         SERVER_IMPL = serverImpl;
         UNAVAILABLE_REASON = reason;
@@ -201,6 +213,56 @@ final class TcpNatives
         catch (final Throwable ex)
         {
             return null;
+        }
+    }
+
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_NODELAY = 1;
+    private static final int TCP_CORK = 3;
+
+    /**
+     * Sets {@code TCP_CORK} on a socket: a partial segment waits for more data, the socket's FIN or uncorking. On a
+     * listener, every connection it accepts starts corked (Linux copies the option), so a one-request connection's
+     * answer leaves together with its FIN, in one segment, when the socket closes right after the write.
+     */
+    static void cork(final FileDescriptor fd, final boolean on) throws IOException
+    {
+        setTcpOption(fd, TCP_CORK, on ? 1 : 0);
+    }
+
+    /** A connection that carries several answers: uncorked, and Nagle off, so each answer leaves at once. */
+    static void sendPromptly(final FileDescriptor fd) throws IOException
+    {
+        setTcpOption(fd, TCP_CORK, 0);
+        setTcpOption(fd, TCP_NODELAY, 1);
+    }
+
+    /** The descriptor of one of the JDK's own socket channels. */
+    static FileDescriptor fd(final SocketChannel channel) throws IOException
+    {
+        try
+        {
+            return (FileDescriptor)CHANNEL_FD.invokeExact(channel);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
+        }
+    }
+
+    private static void setTcpOption(final FileDescriptor fd, final int option, final int value) throws IOException
+    {
+        try
+        {
+            SET_INT_OPTION.invokeExact(fd, false, IPPROTO_TCP, option, value, false);
+        }
+        catch (final IOException | RuntimeException | Error ex)
+        {
+            throw ex;
+        }
+        catch (final Throwable ex)
+        {
+            throw new IOException(ex);
         }
     }
 

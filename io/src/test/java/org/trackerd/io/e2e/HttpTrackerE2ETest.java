@@ -89,6 +89,34 @@ class HttpTrackerE2ETest
         assertCounts(tracker.scrape(h), 0, 2, 0);
     }
 
+    /**
+     * The listener is corked so a one-request connection's answer leaves with its FIN; a keep-alive connection is
+     * uncorked before its first answer. Were it not, each answer but the last would wait for the kernel's 200-ms
+     * cork timer: twenty exchanges would take four seconds, not a fraction of one.
+     */
+    @Test
+    void keepAliveAnswersLeaveAtOnce() throws IOException
+    {
+        final String target = leecher(hash("prompt"), peerId(1), 7001).target();
+        try (RawHttpClient client = new RawHttpClient(tracker.port()))
+        {
+            assertEquals(200, client.exchange(target).status); // warm: the first answer may wait for the JIT
+            final long start = System.nanoTime();
+            for (int i = 0; i < 20; i++)
+            {
+                assertEquals(200, client.exchange(target).status);
+            }
+            final long ms = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(ms < 2000, () -> "20 keep-alive exchanges took " + ms + " ms");
+        }
+        try (RawHttpClient closing = new RawHttpClient(tracker.port()))
+        {
+            closing.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertEquals(200, closing.readResponse().status);
+            assertTrue(closing.awaitClose(1000), "the answer and the FIN");
+        }
+    }
+
     @Test
     void seedersAndLeechersAreCountedAsCompleteAndIncomplete() throws IOException
     {

@@ -122,6 +122,8 @@ class RestartE2ETest
         harness = new TrackerHarness(dir);
         child = TrackerProcess.start(harness.writeConfig(), dir);
         final int port = child.awaitReady(60, TimeUnit.SECONDS);
+        // A tracker process started with the project's JVM flags serves HTTP on the JDK's natives (bare descriptors).
+        assertTrue(child.log().contains("http io: bare descriptors"), child::log);
         populate(target -> TrackerHarness.get(port, target));
 
         child.kill9(15, TimeUnit.SECONDS);

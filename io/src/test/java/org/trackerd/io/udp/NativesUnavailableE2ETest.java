@@ -82,7 +82,7 @@ class NativesUnavailableE2ETest
                 assertEquals(0x7E57, c.transactionId());
             }
 
-            assertTrue(log.contains("connections accepted through the channel API"), log);
+            assertTrue(log.contains("http io: connections accepted through the channel API"), log);
             final Matcher h = HTTP.matcher(log);
             assertTrue(h.find(), log);
             final int httpPort = Integer.parseInt(h.group(1));
