@@ -21,13 +21,12 @@ final class PageCache
 {
     private static final long BYTE_ARRAY_BASE = UnsafeApi.arrayBaseOffset(byte[].class);
 
+    /** Longs per slot: infohash bytes 0-7, 8-15, then 16-19 with the page's length, then its address (0: empty). */
+    private static final int STRIDE = 4;
+
     private final int mask;
-    private final long[] head;
-    private final long[] middle;
-    private final int[] tail;
-    /** 0: empty slot. */
-    private final long[] address;
-    private final int[] length;
+    /** One slot is 32 bytes of one array, so a look-up reads one cache line. */
+    private final long[] slots;
     private long hits;
     private long misses;
 
@@ -35,11 +34,7 @@ final class PageCache
     {
         final int size = BitUtil.findNextPositivePowerOfTwo(Math.max(1, slots));
         mask = size - 1;
-        head = new long[size];
-        middle = new long[size];
-        tail = new int[size];
-        address = new long[size];
-        length = new int[size];
+        this.slots = new long[size * STRIDE];
     }
 
     /** Wraps {@code page} around the swarm's page when it is known here. */
@@ -47,15 +42,17 @@ final class PageCache
     {
         final long at = BYTE_ARRAY_BASE + offset;
         final long h = UnsafeApi.getLong(infoHash, at);
-        final int slot = slot(h);
-        if (address[slot] == 0 || head[slot] != h || middle[slot] != UnsafeApi.getLong(infoHash, at + 8) ||
-            tail[slot] != UnsafeApi.getInt(infoHash, at + 16))
+        final int i = index(h);
+        final long tailAndLength = slots[i + 2];
+        final long address = slots[i + 3];
+        if (address == 0 || slots[i] != h || slots[i + 1] != UnsafeApi.getLong(infoHash, at + 8) ||
+            (int)tailAndLength != UnsafeApi.getInt(infoHash, at + 16))
         {
             misses++;
             return false;
         }
         hits++;
-        page.wrap(address[slot], length[slot]);
+        page.wrap(address, (int)(tailAndLength >>> 32));
         return true;
     }
 
@@ -64,12 +61,11 @@ final class PageCache
     {
         final long at = BYTE_ARRAY_BASE + offset;
         final long h = UnsafeApi.getLong(infoHash, at);
-        final int slot = slot(h);
-        head[slot] = h;
-        middle[slot] = UnsafeApi.getLong(infoHash, at + 8);
-        tail[slot] = UnsafeApi.getInt(infoHash, at + 16);
-        address[slot] = page.addressOffset();
-        length[slot] = page.capacity();
+        final int i = index(h);
+        slots[i] = h;
+        slots[i + 1] = UnsafeApi.getLong(infoHash, at + 8);
+        slots[i + 2] = ((long)page.capacity() << 32) | (UnsafeApi.getInt(infoHash, at + 16) & 0xFFFF_FFFFL);
+        slots[i + 3] = page.addressOffset();
     }
 
     /** Forgets the swarm whose infohash starts at {@code keyAddress} (native memory): its page is about to move. */
@@ -86,17 +82,11 @@ final class PageCache
 
     private void forgetHead(final long h)
     {
-        final int slot = slot(h);
-        if (head[slot] == h)
+        final int i = index(h);
+        if (slots[i] == h)
         {
-            address[slot] = 0;
+            slots[i + 3] = 0;
         }
-    }
-
-    /** Forgets every page (the maps were reopened or rebuilt). */
-    void clear()
-    {
-        java.util.Arrays.fill(address, 0L);
     }
 
     long hits()
@@ -109,10 +99,10 @@ final class PageCache
         return misses;
     }
 
-    private int slot(final long h)
+    private int index(final long h)
     {
         // Infohashes are SHA-1 or SHA-256 digests: their bits are already uniform (a client choosing colliding
         // ones only evicts its own swarms from here).
-        return (int)(h ^ (h >>> 32)) & mask;
+        return ((int)(h ^ (h >>> 32)) & mask) * STRIDE;
     }
 }
