@@ -158,7 +158,15 @@ public final class HttpFrontend extends FrontendAgent
             {
                 // One-request connections (most clients): answer and FIN in one segment. A connection that turns
                 // out to carry several answers is uncorked before its first (write below).
-                TcpNatives.cork(listener.fd, true);
+                try
+                {
+                    TcpNatives.cork(listener.fd, true);
+                }
+                catch (final IOException ex)
+                {
+                    LOG.info("http frontend {}: TCP_CORK not set ({}): an answer and its FIN leave in two segments",
+                        index, ex.toString());
+                }
             }
             server.register(selector, SelectionKey.OP_ACCEPT, listener);
             if (config.http.deferAcceptSeconds > 0)

@@ -21,8 +21,9 @@ import java.nio.channels.spi.SelectorProvider;
  * locks and several objects the GC then reclaims; making the socket non-blocking costs two more {@code fcntl}.
  *
  * <p>Reached once at class initialisation through private lookups into {@code sun.nio.ch} ({@code Net.accept},
- * {@code Net.available}, {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0}, the dispatcher's {@code write0} and close) and
- * called with {@code invokeExact}. A connection that has to wait for the selector, or needs a socket option, is
+ * {@code Net.available}, {@code Net.setIntOption0}, {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0},
+ * the dispatcher's {@code write0} and close) and called with {@code invokeExact}. Listeners are corked
+ * ({@link #cork}) so that a one-request answer and its FIN leave in one segment. A connection that has to wait for the selector, or needs a socket option, is
  * {@linkplain #adopt adopted} into the JDK's own {@code SocketChannelImpl} built around the same descriptor, so
  * everything past the common case stays on the public channel API.
  *
