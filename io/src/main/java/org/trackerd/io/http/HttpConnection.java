@@ -27,7 +27,10 @@ final class HttpConnection
     int generation;
     /** The JDK's channel, once the connection needs the selector or a socket option; null until then. */
     SocketChannel channel;
-    /** The bare socket while there is no {@link #channel} yet (see {@link TcpNatives}). */
+    /**
+     * The socket accepted bare (see {@link TcpNatives}): read and written through it while there is no
+     * {@link #channel}; once adopted, the channel owns it. Null when accepted through the channel API.
+     */
     java.io.FileDescriptor fd;
     /** What {@link TcpNatives#adopt} builds the channel with. */
     java.net.ProtocolFamily protocolFamily;

@@ -171,7 +171,7 @@ public final class HttpFrontend extends FrontendAgent
             server.register(selector, SelectionKey.OP_ACCEPT, listener);
             if (config.http.deferAcceptSeconds > 0)
             {
-                final String notSet = DeferAccept.apply(server, config.http.deferAcceptSeconds);
+                final String notSet = TcpNatives.deferAccept(server, config.http.deferAcceptSeconds);
                 if (notSet != null)
                 {
                     LOG.info("http frontend {}: TCP_DEFER_ACCEPT not set ({}): new connections wait in the selector "
@@ -187,6 +187,7 @@ public final class HttpFrontend extends FrontendAgent
      */
     private final class Listener
     {
+        final HttpFrontend owner = HttpFrontend.this;
         final ServerSocketChannel server;
         final FileDescriptor fd;
         final ProtocolFamily family;
@@ -294,7 +295,7 @@ public final class HttpFrontend extends FrontendAgent
         final Object attachment = key.attachment();
         if (attachment instanceof Listener listener)
         {
-            if (listener.server != key.channel())
+            if (listener.owner != this)
             {
                 return; // another frontend's listener on a shared selector
             }
@@ -763,7 +764,7 @@ public final class HttpFrontend extends FrontendAgent
             // answer leaves with its FIN when the socket closes right after.
             if (c.corked)
             {
-                TcpNatives.sendPromptly(c.channel != null ? TcpNatives.fd(c.channel) : c.fd);
+                TcpNatives.sendPromptly(c.fd);
             }
             else
             {
@@ -990,8 +991,7 @@ public final class HttpFrontend extends FrontendAgent
         if (c.channel == null)
         {
             final SocketChannel channel = TcpNatives.adopt(c.fd, c.protocolFamily, c.remoteSocket);
-            c.fd = null;
-            c.channel = channel;
+            c.channel = channel; // it owns the descriptor now; c.fd stays for the TCP options the JDK has no name for
             c.blocking = false;
             channel.configureBlocking(false); // the new channel object believes it blocks, whatever the socket does
         }

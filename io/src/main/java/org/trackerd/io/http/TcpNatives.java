@@ -20,16 +20,20 @@ import java.nio.channels.spi.SelectorProvider;
  * the kernel for the local address ({@code getsockname}) and the blocking mode ({@code fcntl}), and allocates two
  * locks and several objects the GC then reclaims; making the socket non-blocking costs two more {@code fcntl}.
  *
+ * <p>Also the TCP options the JDK has no name for, set with its own {@code setsockopt} entry point
+ * ({@code Net.setIntOption0}): {@code TCP_DEFER_ACCEPT} on listeners (a connection reaches {@code accept} with its
+ * request already there) and {@code TCP_CORK} (a one-request answer and its FIN leave in one segment).
+ *
  * <p>Reached once at class initialisation through private lookups into {@code sun.nio.ch} ({@code Net.accept},
  * {@code Net.available}, {@code Net.setIntOption0}, {@code IOUtil.configureBlocking}, {@code SocketDispatcher.read0},
- * the dispatcher's {@code write0} and close) and called with {@code invokeExact}. Listeners are corked
- * ({@link #cork}) so that a one-request answer and its FIN leave in one segment. A connection that has to wait for the selector, or needs a socket option, is
- * {@linkplain #adopt adopted} into the JDK's own {@code SocketChannelImpl} built around the same descriptor, so
- * everything past the common case stays on the public channel API.
+ * the dispatcher's {@code write0} and close) and called with {@code invokeExact}. A connection that has to wait for
+ * the selector, or needs a socket option of the public API, is {@linkplain #adopt adopted} into the JDK's own
+ * {@code SocketChannelImpl} built around the same descriptor, so everything past the common case stays on the
+ * public channel API.
  *
  * <p>Needs {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED} and OpenJDK 17 to 25 on Linux. Otherwise
  * {@link #available()} is false, {@link #unavailableReason()} says why, and the frontend accepts with the channel
- * API.
+ * API; the options have their own verdict ({@link #deferAccept} says why it could not).
  *
  * <p>Thread: any; one frontend thread owns a listener and its connections.
  */
@@ -39,6 +43,21 @@ final class TcpNatives
     static final int EOF = -1;
     /** {@code IOStatus.UNAVAILABLE}: nothing to accept or read, or the socket would block. */
     static final int UNAVAILABLE = -2;
+
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_NODELAY = 1;
+    private static final int TCP_CORK = 3;
+    private static final int TCP_DEFER_ACCEPT = 9;
+
+    // Listener and options: looked up on their own, so that TCP_DEFER_ACCEPT does not depend on the connection path.
+    /** {@code (FileDescriptor, boolean mayNeedConversion, int level, int option, int value, boolean ipv6) void}. */
+    private static final MethodHandle SET_INT_OPTION;
+    /** {@code (ServerSocketChannel) FileDescriptor}. */
+    private static final MethodHandle LISTENER_FD;
+    /** {@code (ServerSocketChannel) ProtocolFamily}: the family its accepted channels are built with. */
+    private static final MethodHandle LISTENER_FAMILY;
+    private static final Class<?> SERVER_IMPL;
+    private static final String OPTIONS_UNAVAILABLE_REASON;
 
     /** {@code (FileDescriptor listener, FileDescriptor accepted, InetSocketAddress[] remote) int}. */
     private static final MethodHandle ACCEPT;
@@ -52,47 +71,61 @@ final class TcpNatives
     private static final MethodHandle WRITE;
     /** {@code (FileDescriptor) void}. */
     private static final MethodHandle CLOSE;
-    /** {@code (ServerSocketChannel) FileDescriptor}. */
-    private static final MethodHandle LISTENER_FD;
-    /** {@code (SocketChannel) FileDescriptor}. */
-    private static final MethodHandle CHANNEL_FD;
-    /** {@code (FileDescriptor, boolean mayNeedConversion, int level, int option, int value, boolean ipv6) void}. */
-    private static final MethodHandle SET_INT_OPTION;
-    /** {@code (ServerSocketChannel) ProtocolFamily}: the family its accepted channels are built with. */
-    private static final MethodHandle LISTENER_FAMILY;
     /** {@code (SelectorProvider, ProtocolFamily, FileDescriptor, SocketAddress) SocketChannel}. */
     private static final MethodHandle NEW_CHANNEL;
-    private static final Class<?> SERVER_IMPL;
     private static final String UNAVAILABLE_REASON;
 
     static
     {
+        MethodHandle setIntOption = null;
+        MethodHandle listenerFd = null;
+        MethodHandle listenerFamily = null;
+        Class<?> serverImpl = null;
+        String optionsReason = null;
+        try
+        {
+            requireLinux();
+            final Class<?> net = Class.forName("sun.nio.ch.Net");
+            setIntOption = lookup(net).findStatic(net, "setIntOption0", MethodType.methodType(void.class,
+                FileDescriptor.class, boolean.class, int.class, int.class, int.class, boolean.class));
+            serverImpl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
+            listenerFd = lookup(serverImpl).findVirtual(serverImpl, "getFD", MethodType.methodType(FileDescriptor.class))
+                .asType(MethodType.methodType(FileDescriptor.class, ServerSocketChannel.class));
+            listenerFamily = lookup(serverImpl).findGetter(serverImpl, "family", ProtocolFamily.class)
+                .asType(MethodType.methodType(ProtocolFamily.class, ServerSocketChannel.class));
+        }
+        catch (final ReflectiveOperationException | RuntimeException ex)
+        {
+            setIntOption = null;
+            listenerFd = null;
+            listenerFamily = null;
+            optionsReason = ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        }
+        SET_INT_OPTION = setIntOption;
+        LISTENER_FD = listenerFd;
+        LISTENER_FAMILY = listenerFamily;
+        SERVER_IMPL = serverImpl;
+        OPTIONS_UNAVAILABLE_REASON = optionsReason;
+
         MethodHandle accept = null;
         MethodHandle blocking = null;
         MethodHandle available = null;
         MethodHandle read = null;
         MethodHandle write = null;
         MethodHandle close = null;
-        MethodHandle listenerFd = null;
-        MethodHandle listenerFamily = null;
-        MethodHandle channelFd = null;
-        MethodHandle setIntOption = null;
         MethodHandle newChannel = null;
-        Class<?> serverImpl = null;
-        String reason = null;
+        String reason = optionsReason;
         try
         {
-            if (!System.getProperty("os.name", "").startsWith("Linux"))
+            if (optionsReason != null)
             {
-                throw new UnsupportedOperationException("not Linux");
+                throw new UnsupportedOperationException(optionsReason);
             }
             final MethodType io = MethodType.methodType(int.class, FileDescriptor.class, long.class, int.class);
             final Class<?> net = Class.forName("sun.nio.ch.Net");
             accept = lookup(net).findStatic(net, "accept", MethodType.methodType(
                 int.class, FileDescriptor.class, FileDescriptor.class, InetSocketAddress[].class));
             available = lookup(net).findStatic(net, "available", MethodType.methodType(int.class, FileDescriptor.class));
-            setIntOption = lookup(net).findStatic(net, "setIntOption0", MethodType.methodType(void.class,
-                FileDescriptor.class, boolean.class, int.class, int.class, int.class, boolean.class));
             final Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
             blocking = lookup(ioUtil).findStatic(ioUtil, "configureBlocking",
                 MethodType.methodType(void.class, FileDescriptor.class, boolean.class));
@@ -116,14 +149,7 @@ final class TcpNatives
                 close = lookup(unixDispatcher).findStatic(unixDispatcher, "close0",
                     MethodType.methodType(void.class, FileDescriptor.class));
             }
-            serverImpl = Class.forName("sun.nio.ch.ServerSocketChannelImpl");
-            listenerFd = lookup(serverImpl).findVirtual(serverImpl, "getFD", MethodType.methodType(FileDescriptor.class))
-                .asType(MethodType.methodType(FileDescriptor.class, ServerSocketChannel.class));
-            listenerFamily = lookup(serverImpl).findGetter(serverImpl, "family", ProtocolFamily.class)
-                .asType(MethodType.methodType(ProtocolFamily.class, ServerSocketChannel.class));
             final Class<?> channelImpl = Class.forName("sun.nio.ch.SocketChannelImpl");
-            channelFd = lookup(channelImpl).findVirtual(channelImpl, "getFD", MethodType.methodType(FileDescriptor.class))
-                .asType(MethodType.methodType(FileDescriptor.class, SocketChannel.class));
             newChannel = lookup(channelImpl).findConstructor(channelImpl, MethodType.methodType(void.class,
                     SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, SocketAddress.class))
                 .asType(MethodType.methodType(SocketChannel.class, SelectorProvider.class, ProtocolFamily.class,
@@ -132,7 +158,7 @@ final class TcpNatives
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
             accept = null;
-            reason = ex.getClass().getSimpleName() + ": " + ex.getMessage();
+            reason = reason != null ? reason : ex.getClass().getSimpleName() + ": " + ex.getMessage();
         }
         ACCEPT = accept;
         CONFIGURE_BLOCKING = blocking;
@@ -140,13 +166,16 @@ final class TcpNatives
         READ = read;
         WRITE = write;
         CLOSE = close;
-        LISTENER_FD = listenerFd;
-        LISTENER_FAMILY = listenerFamily;
-        CHANNEL_FD = channelFd;
-        SET_INT_OPTION = setIntOption;
         NEW_CHANNEL = newChannel;
-        SERVER_IMPL = serverImpl;
         UNAVAILABLE_REASON = reason;
+    }
+
+    private static void requireLinux()
+    {
+        if (!System.getProperty("os.name", "").startsWith("Linux"))
+        {
+            throw new UnsupportedOperationException("not Linux");
+        }
     }
 
     private static MethodHandles.Lookup lookup(final Class<?> type) throws IllegalAccessException
@@ -167,11 +196,25 @@ final class TcpNatives
         }
     }
 
+    /** What a native call threw, as the {@link IOException} to throw (unchecked ones are rethrown as they are). */
+    private static IOException rethrown(final Throwable ex)
+    {
+        if (ex instanceof RuntimeException runtime)
+        {
+            throw runtime;
+        }
+        if (ex instanceof Error error)
+        {
+            throw error;
+        }
+        return ex instanceof IOException io ? io : new IOException(ex);
+    }
+
     private TcpNatives()
     {
     }
 
-    /** True when the natives were found and may be used. */
+    /** True when the connection natives were found and may be used. */
     static boolean available()
     {
         return ACCEPT != null;
@@ -183,33 +226,28 @@ final class TcpNatives
         return UNAVAILABLE_REASON;
     }
 
-    /** A listening channel's descriptor, or null when the natives are unavailable or it is not the JDK's own. */
+    /** A listening channel's descriptor, or null when it cannot be reached or it is not the JDK's own channel. */
     static FileDescriptor listenerFd(final ServerSocketChannel server)
     {
-        if (LISTENER_FD == null || server.getClass() != SERVER_IMPL)
-        {
-            return null;
-        }
-        try
-        {
-            return (FileDescriptor)LISTENER_FD.invokeExact(server);
-        }
-        catch (final Throwable ex)
-        {
-            return null;
-        }
+        return (FileDescriptor)listenerField(LISTENER_FD, server);
     }
 
     /** The protocol family the JDK gives a listener's accepted channels, or null when it cannot be read. */
     static ProtocolFamily listenerFamily(final ServerSocketChannel server)
     {
-        if (LISTENER_FAMILY == null || server.getClass() != SERVER_IMPL)
+        return (ProtocolFamily)listenerField(LISTENER_FAMILY, server);
+    }
+
+    /** One of a listener's fields, read once per listener at start (not a hot path: plain {@code invoke}). */
+    private static Object listenerField(final MethodHandle getter, final ServerSocketChannel server)
+    {
+        if (getter == null || server.getClass() != SERVER_IMPL)
         {
             return null;
         }
         try
         {
-            return (ProtocolFamily)LISTENER_FAMILY.invokeExact(server);
+            return getter.invoke(server);
         }
         catch (final Throwable ex)
         {
@@ -217,9 +255,30 @@ final class TcpNatives
         }
     }
 
-    private static final int IPPROTO_TCP = 6;
-    private static final int TCP_NODELAY = 1;
-    private static final int TCP_CORK = 3;
+    /**
+     * Sets {@code TCP_DEFER_ACCEPT} on a listener: the kernel completes the handshake but queues the connection for
+     * {@code accept} only once the client's first bytes (its request) have arrived, or after the given seconds. A
+     * tracker then reads every accepted connection's request at once, without a round through the selector.
+     *
+     * @return null when set, else why not
+     */
+    static String deferAccept(final ServerSocketChannel server, final int seconds)
+    {
+        final FileDescriptor fd = listenerFd(server);
+        if (fd == null)
+        {
+            return OPTIONS_UNAVAILABLE_REASON != null ? OPTIONS_UNAVAILABLE_REASON : "not the JDK's own listener";
+        }
+        try
+        {
+            setTcpOption(fd, TCP_DEFER_ACCEPT, seconds);
+            return null;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return ex.toString();
+        }
+    }
 
     /**
      * Sets {@code TCP_CORK} on a socket: a partial segment waits for more data, the socket's FIN or uncorking. On a
@@ -238,32 +297,15 @@ final class TcpNatives
         setTcpOption(fd, TCP_NODELAY, 1);
     }
 
-    /** The descriptor of one of the JDK's own socket channels. */
-    static FileDescriptor fd(final SocketChannel channel) throws IOException
-    {
-        try
-        {
-            return (FileDescriptor)CHANNEL_FD.invokeExact(channel);
-        }
-        catch (final Throwable ex)
-        {
-            throw new IOException(ex);
-        }
-    }
-
     private static void setTcpOption(final FileDescriptor fd, final int option, final int value) throws IOException
     {
         try
         {
             SET_INT_OPTION.invokeExact(fd, false, IPPROTO_TCP, option, value, false);
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 
@@ -283,13 +325,9 @@ final class TcpNatives
         {
             return (int)ACCEPT.invokeExact(listener, accepted, remote) > 0;
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 
@@ -300,13 +338,9 @@ final class TcpNatives
         {
             return (int)AVAILABLE.invokeExact(fd);
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 
@@ -317,13 +351,9 @@ final class TcpNatives
         {
             CONFIGURE_BLOCKING.invokeExact(fd, false);
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 
@@ -355,13 +385,9 @@ final class TcpNatives
             final int n = (int)call.invokeExact(fd, address, length);
             return n == -3 ? UNAVAILABLE : n; // IOStatus.INTERRUPTED: nothing done, try again later
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 
@@ -391,13 +417,9 @@ final class TcpNatives
             return (SocketChannel)NEW_CHANNEL.invokeExact(SelectorProvider.provider(), family, fd,
                 (SocketAddress)remote);
         }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IOException(ex);
+            throw rethrown(ex);
         }
     }
 }

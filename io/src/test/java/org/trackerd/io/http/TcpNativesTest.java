@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The bare-descriptor TCP path over loopback, and its hand-over to the JDK's channel. */
@@ -44,6 +45,8 @@ class TcpNativesTest
             assertNotNull(TcpNatives.listenerFamily(server));
             final InetSocketAddress[] remote = new InetSocketAddress[1];
             assertFalse(TcpNatives.accept(listenerFd, new FileDescriptor(), remote), "nothing waiting");
+            assertNull(TcpNatives.deferAccept(server, 1), "TCP_DEFER_ACCEPT set");
+            TcpNatives.cork(listenerFd, true);
 
             try (Socket client = new Socket("127.0.0.1", server.socket().getLocalPort()))
             {
