@@ -9,6 +9,8 @@
 #        THREADING="dedicated"   trackerd engine.threading modes to compare, e.g. "dedicated shared": one
 #                                trackerd per mode (each on its own port, all pinned to SERVER_CPU), named
 #                                trackerd-<mode> in the table
+#        VARIANTS=               more trackerds in the first mode, each with extra JVM flags (commas between
+#                                flags), e.g. "single=-Dtrackerd.udp.single_io=true": named trackerd-<mode>-<name>
 #        TRACKERD_ENGINE_JSON=   extra keys for every trackerd's "engine" section, e.g. '"frontend_idle":"block"'
 #        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
 #                                tracker within a round), to see the noise of a shared machine; one row per round
@@ -64,15 +66,21 @@ ot_pid=$!
 
 declare -A ports
 names=(opentracker); pids[opentracker]=$ot_pid; ports[opentracker]=$ot_port
-for m in "${!modes[@]}"; do
-  mode=${modes[$m]}; name="trackerd-$mode"; port=$((our_port + m))
+# One trackerd per threading mode, plus one per VARIANTS entry (run in the first mode with extra JVM flags).
+servers=()
+for mode in "${modes[@]}"; do servers+=("$mode||trackerd-$mode"); done
+read -r -a variants <<< "${VARIANTS:-}"
+for v in "${variants[@]}"; do servers+=("${modes[0]}|${v#*=}|trackerd-${modes[0]}-${v%%=*}"); done
+for s in "${!servers[@]}"; do
+  IFS='|' read -r mode jvm_flags name <<< "${servers[$s]}"; port=$((our_port + s))
   cat > "$work/$name.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
- "storage":{"path":"$work/data-$mode","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
+ "storage":{"path":"$work/data-$name","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
  "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
-  taskset -c "$server_cpu" java -Xms1g -Xmx1g -XX:+UseParallelGC -jar "$tracker_jar" --config "$work/$name.json" \
-    > "$work/$name.log" 2>&1 &
+  # shellcheck disable=SC2086 # the variant's flags are words
+  taskset -c "$server_cpu" java -Xms1g -Xmx1g -XX:+UseParallelGC ${jvm_flags//,/ } -jar "$tracker_jar" \
+    --config "$work/$name.json" > "$work/$name.log" 2>&1 &
   pids[$name]=$!; ports[$name]=$port; names+=("$name")
   for _ in $(seq 1 120); do grep -q "ready:" "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
   grep -q "ready:" "$work/$name.log" || { echo "$name did not start:"; cat "$work/$name.log"; exit 1; }

@@ -77,6 +77,7 @@ public final class Tracker implements AutoCloseable
     private final List<HttpFrontend> httpFrontends = new ArrayList<>();
     private final List<UdpFrontend> udpFrontends = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
     private final List<StopWhenDrained> stoppers = new ArrayList<>();
     /** Shared mode: the one selector of the one thread; null in dedicated mode. */
     private Selector sharedSelector;
@@ -133,7 +134,8 @@ public final class Tracker implements AutoCloseable
                     udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
                         metrics, key, sharedSelector));
                 }
-                LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo()));
+                LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo(),
+                    udpFrontends.get(0).batchIo()));
             }
             installAccessControl();
             installPrivateMode();
@@ -230,7 +232,9 @@ public final class Tracker implements AutoCloseable
         runners.add(runner);
         stoppers.add(stopper);
         // Not AgentRunner.startOnThread: it renames the thread after the agent's role.
-        new Thread(runner, threadName).start();
+        final Thread thread = new Thread(runner, threadName);
+        threads.add(thread);
+        thread.start();
     }
 
     /**
@@ -379,6 +383,13 @@ public final class Tracker implements AutoCloseable
                 "JDK's natives without allocating, 0 on the DatagramChannel API" : "", "thread=\"" + i + "\"",
                 () -> nativeIo ? 1 : 0);
         }
+        for (int i = 0; i < udpFrontends.size(); i++)
+        {
+            final boolean batchIo = udpFrontends.get(i).batchIo();
+            metrics.gauge("trackerd_udp_batch_io", i == 0 ? "1 when the UDP thread receives and sends many " +
+                "datagrams per system call (recvmmsg/sendmmsg), 0 when one" : "", "thread=\"" + i + "\"",
+                () -> batchIo ? 1 : 0);
+        }
         for (int i = 0; i < httpFrontends.size(); i++)
         {
             final boolean nativeIo = httpFrontends.get(i).nativeIo();
@@ -474,6 +485,12 @@ public final class Tracker implements AutoCloseable
         return !udpFrontends.isEmpty() && udpFrontends.stream().allMatch(UdpFrontend::nativeIo);
     }
 
+    /** True when every UDP frontend receives and sends many datagrams per system call. */
+    public boolean udpBatchIo()
+    {
+        return !udpFrontends.isEmpty() && udpFrontends.stream().allMatch(UdpFrontend::batchIo);
+    }
+
     public List<InetSocketAddress> httpAddresses()
     {
         return List.copyOf(httpAddresses);
@@ -511,6 +528,20 @@ public final class Tracker implements AutoCloseable
             // The duty cycle ends itself once drained; close() only waits for that (and closes the agents if the
             // thread never ran).
             runner.close(STOP_TIMEOUT_MS, t -> LOG.warn("{} has not stopped yet", t.getName()));
+        }
+        // The runner is closed once its agent is; the thread may still be on its way out (native thread-exit
+        // hooks, such as JNA's), and a stopped tracker leaves no thread behind.
+        for (final Thread thread : threads)
+        {
+            try
+            {
+                thread.join(STOP_TIMEOUT_MS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         if (runners.isEmpty())
         {

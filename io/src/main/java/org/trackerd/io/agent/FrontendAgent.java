@@ -124,7 +124,13 @@ public abstract class FrontendAgent implements Agent
             engine.wakeProcessor(); // once for everything this cycle published (engine.wait_strategy batch_wake)
         }
         work += drainResponses();
+        endOfCycle();
         return work;
+    }
+
+    /** Called at the end of every cycle, after the responses were drained: sends what the cycle queued. */
+    protected void endOfCycle()
+    {
     }
 
     /**

@@ -35,8 +35,12 @@ import java.util.List;
  *
  * <p>Duty cycle ({@link FrontendAgent}): read the clock once, receive a bounded batch from each channel, drain
  * responses; the thread idles through {@code engine.frontend_idle} when there was nothing to do. Readiness of its
- * channels is only a wake-up call: every cycle tries every channel. Datagrams are received into one reused direct buffer
- * and answers encoded into another. Receives and sends go straight through the JDK's natives ({@link DatagramNatives})
+ * channels is only a wake-up call: every cycle tries every channel. Where {@code recvmmsg}/{@code sendmmsg} can be
+ * reached ({@link BatchNatives}), one system call takes in up to {@value #MAX_RECEIVES_PER_CHANNEL} queued datagrams
+ * of a channel ({@link DatagramBatch}) and the answers a cycle produces (connects, errors, the engine's answers) are
+ * encoded straight into an outgoing batch that leaves in one call at the cycle's end (or when full, or before
+ * answers from another channel); otherwise datagrams are received into one reused direct buffer and answers
+ * encoded into another, one system call each. Receives and sends go straight through the JDK's natives ({@link DatagramNatives})
  * with the sender kept as the kernel's raw {@code sockaddr} ({@link SocketAddresses}), one per in-flight slot in an
  * off-heap table, so steady state allocates nothing. Where those natives cannot be reached (no
  * {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED}, another JDK, or {@value #JDK_IO_PROPERTY} set) the frontend
@@ -52,6 +56,16 @@ public final class UdpFrontend extends FrontendAgent
     private static final int MAX_RECEIVES_PER_CHANNEL = 64;
     /** System property: {@code true} forces the public {@link DatagramChannel} API even where the natives work. */
     public static final String JDK_IO_PROPERTY = "trackerd.udp.jdk_io";
+    /**
+     * System property: {@code true} makes the native path receive and send one datagram per system call even where
+     * {@code recvmmsg}/{@code sendmmsg} ({@link BatchNatives}) work.
+     */
+    public static final String SINGLE_IO_PROPERTY = "trackerd.udp.single_io";
+    /**
+     * Data area of each datagram a batch receives: far above any BEP 15 request a client sends (98 bytes, plus
+     * URLData options; a scrape of the most hashes is sized in); a longer datagram loses its tail and is dropped.
+     */
+    private static final int BATCH_RECEIVE_BYTES = 8192;
     /** Bytes per entry of the {@code sockaddr} table: {@link SocketAddresses#LENGTH}, 8-byte aligned. */
     private static final int ADDRESS_STRIDE = 32;
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
@@ -86,6 +100,13 @@ public final class UdpFrontend extends FrontendAgent
 
     /** Each channel's file descriptor for {@link DatagramNatives}; null on the public-API path. */
     private final FileDescriptor[] fds;
+    /** Each channel's descriptor number for {@link BatchNatives}; null unless datagrams go in batches. */
+    private final int[] fdNumbers;
+    /** Batch path only (null otherwise): what one {@code recvmmsg} took in, and the answers the cycle queued. */
+    private final DatagramBatch received;
+    private final DatagramBatch outgoing;
+    /** Channel the queued answers leave from (a batch holds one channel's answers). */
+    private int outgoingChannel;
     /**
      * Raw {@code sockaddr}s, {@link #ADDRESS_STRIDE} bytes apart: entry {@code s} is where in-flight slot {@code s}'s
      * answer goes (the slot rides in the high half of the correlation id); entry {@link #senderEntry} is the sender of
@@ -129,6 +150,11 @@ public final class UdpFrontend extends FrontendAgent
         this.send = new UnsafeBuffer(sendBytes);
         final int capacity = queue.capacity();
         this.fds = nativeFds(this.channels);
+        this.fdNumbers = fdNumbers(fds);
+        this.received = fdNumbers == null ? null : new DatagramBatch(MAX_RECEIVES_PER_CHANNEL,
+            Math.max(BATCH_RECEIVE_BYTES, ScrapeRequestFlyweight.INFO_HASHES_OFFSET +
+                config.tracker.maxScrapeHashes * UdpProtocol.INFO_HASH_LENGTH));
+        this.outgoing = fdNumbers == null ? null : new DatagramBatch(MAX_RECEIVES_PER_CHANNEL, sendBytes.capacity());
         this.addresses = new UnsafeBuffer(ByteBuffer.allocateDirect((capacity + 1) * ADDRESS_STRIDE));
         this.senderEntry = capacity;
         this.slotTarget = fds == null ? new InetSocketAddress[capacity] : null;
@@ -167,20 +193,56 @@ public final class UdpFrontend extends FrontendAgent
         return fds;
     }
 
+    /**
+     * The channels' descriptor numbers when whole batches can be received and sent ({@link BatchNatives}, not
+     * switched off by {@value #SINGLE_IO_PROPERTY}), else null.
+     */
+    private static int[] fdNumbers(final FileDescriptor[] fds)
+    {
+        if (fds == null || !BatchNatives.available() || Boolean.getBoolean(SINGLE_IO_PROPERTY))
+        {
+            return null;
+        }
+        final int[] numbers = new int[fds.length];
+        for (int i = 0; i < fds.length; i++)
+        {
+            numbers[i] = BatchNatives.fdVal(fds[i]);
+            if (numbers[i] < 0)
+            {
+                return null;
+            }
+        }
+        return numbers;
+    }
+
     /** True when this frontend receives and sends through the JDK's natives, allocation-free; false: public API. */
     public boolean nativeIo()
     {
         return fds != null;
     }
 
-    /**
-     * The one-line description of the UDP I/O path {@link #nativeIo()} reports: what the launcher logs at start.
-     */
-    public static String describeIo(final boolean nativeIo)
+    /** True when datagrams are received and sent in batches ({@code recvmmsg}/{@code sendmmsg}). */
+    public boolean batchIo()
     {
+        return fdNumbers != null;
+    }
+
+    /**
+     * The one-line description of the UDP I/O path {@link #nativeIo()} and {@link #batchIo()} report: what the
+     * launcher logs at start.
+     */
+    public static String describeIo(final boolean nativeIo, final boolean batchIo)
+    {
+        if (batchIo)
+        {
+            return "batched (recvmmsg/sendmmsg, up to " + MAX_RECEIVES_PER_CHANNEL + " datagrams per system call, " +
+                "raw sockaddrs: no allocation per datagram)";
+        }
         if (nativeIo)
         {
-            return "native (DatagramChannelImpl.receive0/send0 with raw sockaddrs: no allocation per datagram)";
+            return "native, one datagram per system call (DatagramChannelImpl.receive0/send0 with raw sockaddrs: no " +
+                "allocation per datagram; " + (BatchNatives.available() ? "-D" + SINGLE_IO_PROPERTY + "=true" :
+                "recvmmsg/sendmmsg unavailable: " + BatchNatives.unavailableReason()) + ")";
         }
         return "DatagramChannel API (allocates the sender's address per datagram; " + (DatagramNatives.available() ?
             "-D" + JDK_IO_PROPERTY + "=true)" : "natives unavailable: " + DatagramNatives.unavailableReason() +
@@ -221,6 +283,10 @@ public final class UdpFrontend extends FrontendAgent
 
     private int receive(final int channelIndex)
     {
+        if (fdNumbers != null)
+        {
+            return receiveBatch(channelIndex);
+        }
         final DatagramChannel channel = channels[channelIndex];
         int work = 0;
         final FileDescriptor fd = fds == null ? null : fds[channelIndex];
@@ -259,6 +325,45 @@ public final class UdpFrontend extends FrontendAgent
             }
         }
         return work;
+    }
+
+    /** Takes in every datagram one {@code recvmmsg} gives (at most a batch) and handles them in order. */
+    private int receiveBatch(final int channelIndex)
+    {
+        final DatagramBatch batch = received;
+        final int count = batch.receive(fdNumbers[channelIndex]);
+        if (count == 0)
+        {
+            return 0;
+        }
+        counters.received.getAndAddRelease(count);
+        final UnsafeBuffer memory = batch.memory();
+        final int senderOffset = senderEntry * ADDRESS_STRIDE;
+        long bytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int length = batch.length(i);
+            bytes += length;
+            if (batch.truncated(i))
+            {
+                counters.dropped.incrementRelease();
+                continue;
+            }
+            addresses.putBytes(senderOffset, memory, batch.nameOffset(i), SocketAddresses.LENGTH);
+            receive.wrap(memory, batch.dataOffset(i), batch.dataStride());
+            try
+            {
+                onDatagram(channelIndex, length);
+            }
+            catch (final RuntimeException ex)
+            {
+                counters.dropped.incrementRelease();
+                counters.internalErrors.incrementRelease();
+                LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
+            }
+        }
+        counters.bytesIn.getAndAddRelease(bytes);
+        return count;
     }
 
     /** Public-API receive: the datagram's length, or -1 when there is none; the sender goes to the sender entry. */
@@ -305,7 +410,7 @@ public final class UdpFrontend extends FrontendAgent
                 counters.connects.incrementRelease();
                 requests.increment(action, family, RequestCounters.OUTCOME_OK);
                 send(channelIndex, senderEntry, sender,
-                    encoder.connect(send, decoder.transactionId(), decoder.connectionId()));
+                    encoder.connect(sendBuffer(channelIndex), decoder.transactionId(), decoder.connectionId()));
             }
             case UdpRequestDecoder.PUBLISH -> publish(channelIndex, action, family);
             case UdpRequestDecoder.ERROR ->
@@ -314,7 +419,7 @@ public final class UdpFrontend extends FrontendAgent
                 requests.increment(action, family, decoder.badConnectionId() || action == RequestCounters.ACTION_OTHER ?
                     RequestCounters.OUTCOME_MALFORMED : RequestCounters.OUTCOME_CLIENT_ERROR);
                 send(channelIndex, senderEntry, sender,
-                    encoder.error(send, decoder.transactionId(), decoder.error().message));
+                    encoder.error(sendBuffer(channelIndex), decoder.transactionId(), decoder.error().message));
             }
             default ->
             {
@@ -333,7 +438,7 @@ public final class UdpFrontend extends FrontendAgent
         {
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender, encoder.error(send, decoder.transactionId(), denied.message));
+            send(channelIndex, senderEntry, sender, encoder.error(sendBuffer(channelIndex), decoder.transactionId(), denied.message));
             return;
         }
         final Reason refused = checkAccess(e);
@@ -342,7 +447,7 @@ public final class UdpFrontend extends FrontendAgent
             // The sender proved its address with a valid connection id, so an error packet amplifies nothing.
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender, encoder.error(send, decoder.transactionId(), refused.message));
+            send(channelIndex, senderEntry, sender, encoder.error(sendBuffer(channelIndex), decoder.transactionId(), refused.message));
             return;
         }
         if (freeCount == 0)
@@ -460,25 +565,69 @@ public final class UdpFrontend extends FrontendAgent
         final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
         requests.increment(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, slotFamily[slot],
             r.status == Status.OK ? RequestCounters.OUTCOME_OK : RequestCounters.OUTCOME_REJECTED);
+        final UnsafeBuffer out = sendBuffer(channelIndex);
         final int length;
         if (r.status != Status.OK)
         {
             counters.errorsSent.incrementRelease();
-            length = encoder.error(send, transactionId, STATUS_REASONS[r.status.ordinal()]);
+            length = encoder.error(out, transactionId, STATUS_REASONS[r.status.ordinal()]);
         }
         else if (r.kind == RequestEvent.KIND_ANNOUNCE)
         {
             counters.responses.incrementRelease();
-            length = encoder.announce(send, transactionId, r, (r.context & UdpRequestDecoder.CONTEXT_IPV6) != 0);
+            length = encoder.announce(out, transactionId, r, (r.context & UdpRequestDecoder.CONTEXT_IPV6) != 0);
         }
         else
         {
             counters.responses.incrementRelease();
-            length = encoder.scrape(send, transactionId, r);
+            length = encoder.scrape(out, transactionId, r);
         }
         send(channelIndex, slot, to, length);
         (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
         return true;
+    }
+
+    /**
+     * The buffer the next answer from channel {@code channelIndex} is encoded into, from index 0: the next free
+     * message of the outgoing batch (sending the batch first when it is full or holds another channel's answers),
+     * or the one send buffer.
+     */
+    private UnsafeBuffer sendBuffer(final int channelIndex)
+    {
+        final DatagramBatch batch = outgoing;
+        if (batch == null)
+        {
+            return send;
+        }
+        if (batch.size() > 0 && (batch.isFull() || outgoingChannel != channelIndex))
+        {
+            flushOutgoing();
+        }
+        outgoingChannel = channelIndex;
+        send.wrap(batch.memory(), batch.nextDataOffset(), batch.dataStride());
+        return send;
+    }
+
+    /** Sends the answers the cycle queued in the outgoing batch, in one {@code sendmmsg} when the kernel takes all. */
+    private void flushOutgoing()
+    {
+        final DatagramBatch batch = outgoing;
+        if (batch == null || batch.size() == 0)
+        {
+            return;
+        }
+        batch.send(fdNumbers[outgoingChannel]);
+        counters.bytesOut.getAndAddRelease(batch.bytesSent());
+        if (batch.failed() > 0)
+        {
+            counters.sendFailed.getAndAddRelease(batch.failed());
+        }
+    }
+
+    @Override
+    protected void endOfCycle()
+    {
+        flushOutgoing();
     }
 
     /**
@@ -487,6 +636,15 @@ public final class UdpFrontend extends FrontendAgent
      */
     private void send(final int channelIndex, final int entry, final InetSocketAddress to, final int length)
     {
+        final DatagramBatch batch = outgoing;
+        if (batch != null)
+        {
+            // Queued; the cycle's end (or a full batch) sends it.
+            final int offset = entry * ADDRESS_STRIDE;
+            batch.memory().putBytes(batch.nextNameOffset(), addresses, offset, SocketAddresses.LENGTH);
+            batch.add(length, SocketAddresses.length(addresses, offset));
+            return;
+        }
         try
         {
             final int sent;
@@ -525,6 +683,7 @@ public final class UdpFrontend extends FrontendAgent
     @Override
     protected void closeChannels()
     {
+        flushOutgoing();
         for (final DatagramChannel channel : channels)
         {
             try

@@ -34,8 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Boots the whole tracker on loopback (UDP on 127.0.0.1, ::1 and dual-stack [::], HTTP on 127.0.0.1, ephemeral
  * ports, a temp data directory) and talks to it with real {@link DatagramChannel}s and a raw HTTP socket. UDP runs on
- * the allocation-free native path ({@link DatagramNatives}); {@link UdpTrackerJdkIoE2ETest} runs the same tests on
- * the public {@link DatagramChannel} API.
+ * the batched path ({@link BatchNatives}: many datagrams per system call); {@link UdpTrackerSingleIoE2ETest} runs the
+ * same tests one datagram per call ({@link DatagramNatives}), {@link UdpTrackerJdkIoE2ETest} on the public
+ * {@link DatagramChannel} API.
  */
 class UdpTrackerE2ETest
 {
@@ -54,17 +55,24 @@ class UdpTrackerE2ETest
     /** Dual-stack [::]: IPv4 senders arrive IPv4-mapped. */
     private static InetSocketAddress udpDual;
     private static boolean expectNativeIo;
+    private static boolean expectBatchIo;
     private static InetSocketAddress http;
 
     @BeforeAll
     static void boot() throws IOException
     {
-        start(true);
+        start(true, true);
     }
 
-    static void start(final boolean nativeIo) throws IOException
+    /**
+     * Starts the class's tracker on the given I/O path. A subclass's {@code boot} may run after this class's (JUnit
+     * runs a superclass's {@code @BeforeAll} too), so a tracker already started is closed first: none is left running.
+     */
+    static void start(final boolean nativeIo, final boolean batchIo) throws IOException
     {
+        shutdown();
         expectNativeIo = nativeIo;
+        expectBatchIo = batchIo;
         final String json = """
             {
               "http": { "listen": ["127.0.0.1:0"] },
@@ -76,7 +84,7 @@ class UdpTrackerE2ETest
               "storage": { "path": "%s", "max_torrents": 1000, "max_peers": 10000 }
             }
             """.formatted(SECRET, LIFETIME_SECONDS,
-                dataDir.resolve(nativeIo ? "native-io" : "jdk-io").toString().replace("\\", "\\\\"));
+                dataDir.resolve(batchIo ? "batch-io" : nativeIo ? "native-io" : "jdk-io").toString().replace("\\", "\\\\"));
         tracker = new Tracker(TrackerConfig.parse(json)).start();
         assertEquals(3, tracker.udpAddresses().size());
         udp4 = tracker.udpAddresses().get(0);
@@ -94,6 +102,7 @@ class UdpTrackerE2ETest
         if (tracker != null)
         {
             tracker.close();
+            tracker = null;
         }
     }
 
@@ -153,10 +162,13 @@ class UdpTrackerE2ETest
             return server.getAddress() instanceof Inet6Address;
         }
 
-        /** Sends and waits for one reply; null when nothing came within {@code timeoutMs}. */
+        /** Sends and waits for one reply ({@code length} -1: only waits); null when nothing came in time. */
         UnsafeBuffer exchange(final byte[] packet, final int length, final long timeoutMs) throws IOException
         {
-            channel.send(ByteBuffer.wrap(packet, 0, length), server);
+            if (length >= 0)
+            {
+                channel.send(ByteBuffer.wrap(packet, 0, length), server);
+            }
             final long deadline = System.currentTimeMillis() + timeoutMs;
             while (true)
             {
@@ -355,6 +367,7 @@ class UdpTrackerE2ETest
     void udpIoPath()
     {
         assertEquals(expectNativeIo, tracker.udpNativeIo());
+        assertEquals(expectBatchIo, tracker.udpBatchIo());
     }
 
     @Test
@@ -535,6 +548,54 @@ class UdpTrackerE2ETest
         return sb.toString();
     }
 
+    /**
+     * More clients than a batch holds, on three sockets at once, each sending a connect with its own transaction id
+     * before any reply is read: each gets exactly its own answer (its sender kept apart from the others' through the
+     * receive and send batches, and answers leaving from the socket their request came in on).
+     */
+    @Test
+    void aBurstAcrossSocketsGetsEveryAnswerToItsOwnSender() throws IOException
+    {
+        final InetSocketAddress[] servers = { udp4, udp6, udpDual };
+        final Client[] clients = new Client[150];
+        try
+        {
+            for (int i = 0; i < clients.length; i++)
+            {
+                final InetSocketAddress server = servers[i % servers.length];
+                clients[i] = new Client(server == udpDual ? new InetSocketAddress("127.0.0.1", udpDual.getPort()) :
+                    server);
+            }
+            for (int i = 0; i < clients.length; i++)
+            {
+                final byte[] p = new byte[16];
+                new RequestHeaderFlyweight().wrap(new UnsafeBuffer(p), 0)
+                    .connectionId(UdpProtocol.PROTOCOL_ID).action(UdpProtocol.ACTION_CONNECT).transactionId(0x5000 + i);
+                clients[i].channel.send(ByteBuffer.wrap(p), clients[i].server);
+            }
+            for (int i = 0; i < clients.length; i++)
+            {
+                final UnsafeBuffer r = clients[i].exchange(new byte[0], -1, REPLY_TIMEOUT_MS);
+                assertNotNull(r, "client " + i + " got no answer");
+                assertEquals(16, clients[i].replyLength);
+                final ConnectResponseFlyweight c = new ConnectResponseFlyweight().wrap(r, 0);
+                assertEquals(UdpProtocol.ACTION_CONNECT, c.action());
+                assertEquals(0x5000 + i, c.transactionId(), "client " + i + " got another's answer");
+                assertNull(clients[i].exchange(new byte[0], -1, 1), "client " + i + " got two answers");
+            }
+        }
+        finally
+        {
+            for (final Client c : clients)
+            {
+                if (c != null)
+                {
+                    c.close();
+                }
+            }
+        }
+    }
+
     @Test
     void malformedPacketsGetErrorOrSilenceAndTrackerKeepsServing() throws IOException
     {
@@ -554,6 +615,9 @@ class UdpTrackerE2ETest
                     assertErrorOrSilence(client, junk, n);
                     assertErrorOrSilence(client, new byte[n], n);
                 }
+                client.drain();
+                // Longer than any request (and than a batch's area for one): error or silence.
+                assertErrorOrSilence(client, new byte[9000], 9000);
                 client.drain();
                 // Wrong magic on connect: silence (an error would be larger than the 16 bytes sent).
                 final byte[] badMagic = new byte[16];

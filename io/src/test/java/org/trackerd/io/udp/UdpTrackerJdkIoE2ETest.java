@@ -16,7 +16,7 @@ class UdpTrackerJdkIoE2ETest extends UdpTrackerE2ETest
         System.setProperty(UdpFrontend.JDK_IO_PROPERTY, "true");
         try
         {
-            start(false);
+            start(false, false);
         }
         finally
         {
