@@ -187,15 +187,15 @@ public final class Tracker implements AutoCloseable
     private void startDedicated(final FrontendAgent frontend, final String threadName)
     {
         final IdleStrategy idle = idleStrategy(frontend.selector(), frontend.selectedKeyHandler(),
-            new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null);
+            new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect);
         final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
         startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName);
     }
 
     /**
      * Shared mode: UDP frontend, HTTP frontend and swarm processor as one duty cycle on one thread. In each cycle the
-     * frontends publish what they received, the processor answers it all, and the next cycle writes the answers:
-     * no other thread is woken on the way. No response queue needs parking: its producer is this very thread.
+     * frontends publish what they received, the processor answers it all, and the frontends' responders write the
+     * answers: no other thread is woken on the way, and no second cycle is needed to send. No response queue needs parking: its producer is this very thread.
      */
     private void startShared()
     {
@@ -205,22 +205,35 @@ public final class Tracker implements AutoCloseable
         final StopWhenDrained stopper = new StopWhenDrained(frontends);
         final List<Agent> agents = new ArrayList<>(frontends);
         agents.add(processor);
+        // The answers leave in the cycle their requests came in: no second cycle (and wake-up) just to send.
+        for (final FrontendAgent frontend : frontends)
+        {
+            agents.add(frontend.responder());
+        }
         agents.add(stopper);
         // Only HTTP acts on ready keys; UDP readiness is a wake-up call (its channels are polled every cycle).
         final Consumer<SelectionKey> onSelected = httpFrontends.isEmpty() ? key -> { } :
             httpFrontends.get(0).selectedKeyHandler();
-        final IdleStrategy idle = idleStrategy(sharedSelector, onSelected, null, processor::deadlineNs);
+        final IdleStrategy idle = idleStrategy(sharedSelector, onSelected, null, processor::deadlineNs, () ->
+        {
+            for (final FrontendAgent frontend : frontends)
+            {
+                frontend.afterIdleSelect();
+            }
+        });
         startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared");
     }
 
     private IdleStrategy idleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
-        final org.trackerd.engine.ResponseQueue[] parkOn, final java.util.function.LongSupplier deadlineNs)
+        final org.trackerd.engine.ResponseQueue[] parkOn, final java.util.function.LongSupplier deadlineNs,
+        final Runnable afterSelect)
     {
         return switch (config.engine.frontendIdle)
         {
             case "busy_spin" -> new BusySpinIdleStrategy();
             case "yield" -> new YieldingIdleStrategy();
-            default -> new SelectorIdleStrategy(selector, onSelected, parkOn, deadlineNs, SELECT_TIMEOUT_MS);
+            default -> new SelectorIdleStrategy(selector, onSelected, parkOn, deadlineNs, SELECT_TIMEOUT_MS,
+                afterSelect);
         };
     }
 

@@ -55,6 +55,24 @@ public abstract class FrontendAgent implements Agent
     /** Requests published and not yet answered by the engine. */
     protected int outstanding;
     private boolean publishedSinceWake;
+    /** True once {@link #responder()} was taken: it, not {@link #doWork()}, drains the responses and sends. */
+    private boolean responderInUse;
+    private final Agent responder = new Agent()
+    {
+        @Override
+        public int doWork()
+        {
+            final int work = drainResponses();
+            endOfCycle();
+            return work;
+        }
+
+        @Override
+        public String roleName()
+        {
+            return FrontendAgent.this.roleName + "-responses";
+        }
+    };
     private long drainDeadlineNs;
     private volatile boolean stopRequested;
     private volatile boolean drained;
@@ -123,9 +141,24 @@ public abstract class FrontendAgent implements Agent
             publishedSinceWake = false;
             engine.wakeProcessor(); // once for everything this cycle published (engine.wait_strategy batch_wake)
         }
-        work += drainResponses();
-        endOfCycle();
+        if (!responderInUse)
+        {
+            work += drainResponses();
+            endOfCycle();
+        }
         return work;
+    }
+
+    /**
+     * The second half of the duty cycle as an agent of its own: drain the response queue, write the answers, send
+     * what the cycle queued ({@link #endOfCycle}). Shared mode runs it after the swarm processor in the same cycle,
+     * so what the frontends received is answered before the thread sleeps again (one wake-up: receive, process,
+     * send); once taken, {@link #doWork()} only receives and publishes.
+     */
+    public final Agent responder()
+    {
+        responderInUse = true;
+        return responder;
     }
 
     /** Called at the end of every cycle, after the responses were drained: sends what the cycle queued. */
@@ -143,6 +176,14 @@ public abstract class FrontendAgent implements Agent
 
     /** One answer from the engine, to encode and write; a failure must cost that answer only, never the thread. */
     protected abstract boolean onResponse(ResponseEvent response, long sequence, boolean endOfBatch);
+
+    /**
+     * Called on the agent's thread when its idle strategy's {@code select} returned: every key ready then was handed
+     * to {@link #selectedKeyHandler()} already, so the next cycle may skip a {@code selectNow} of its own.
+     */
+    public void afterIdleSelect()
+    {
+    }
 
     /** Called once, on the agent's thread, in the first cycle after {@link #requestStop}. */
     protected void onStopRequested()

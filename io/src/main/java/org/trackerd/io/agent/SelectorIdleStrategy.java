@@ -36,14 +36,17 @@ public final class SelectorIdleStrategy implements IdleStrategy
     private final ResponseQueue[] parkOn;
     private final LongSupplier deadlineNs;
     private final long maxSleepMs;
+    private final Runnable afterSelect;
 
     /**
      * @param parkOn     response queues another thread fills and wakes this selector for; empty when their
      *                   producer runs on this thread
      * @param deadlineNs {@link System#nanoTime()} the sleep must end by, or null for none
+     * @param afterSelect run after every {@code select} this strategy made (the ready keys were handed over
+     *                    already), or null
      */
     public SelectorIdleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
-        final ResponseQueue[] parkOn, final LongSupplier deadlineNs, final long maxSleepMs)
+        final ResponseQueue[] parkOn, final LongSupplier deadlineNs, final long maxSleepMs, final Runnable afterSelect)
     {
         if (maxSleepMs < 1)
         {
@@ -54,6 +57,7 @@ public final class SelectorIdleStrategy implements IdleStrategy
         this.parkOn = parkOn == null ? NO_QUEUES : parkOn.clone();
         this.deadlineNs = deadlineNs;
         this.maxSleepMs = maxSleepMs;
+        this.afterSelect = afterSelect;
     }
 
     @Override
@@ -84,6 +88,10 @@ public final class SelectorIdleStrategy implements IdleStrategy
             if (!anyPending())
             {
                 selector.select(onSelected, timeoutMs);
+                if (afterSelect != null)
+                {
+                    afterSelect.run();
+                }
             }
         }
         catch (final IOException ex)

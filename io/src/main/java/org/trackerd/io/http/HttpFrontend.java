@@ -113,6 +113,9 @@ public final class HttpFrontend extends FrontendAgent
         onSelectedKey(key);
     };
 
+    /** The idle strategy's select has just handed over the ready keys: the cycle after it needs no selectNow. */
+    private boolean selectedWhileIdle;
+
     private HttpConnection[] connections = new HttpConnection[64];
     private int[] freeSlots = new int[64];
     private int freeCount;
@@ -256,6 +259,12 @@ public final class HttpFrontend extends FrontendAgent
     }
 
     @Override
+    public void afterIdleSelect()
+    {
+        selectedWhileIdle = true;
+    }
+
+    @Override
     protected void onStopRequested()
     {
         closeServers();
@@ -266,13 +275,22 @@ public final class HttpFrontend extends FrontendAgent
     {
         // Even while stopping: answers still waiting for a writable socket go out through the selector.
         int work = 0;
-        try
+        if (selectedWhileIdle)
         {
-            work += selector.selectNow(onSelectedKey);
+            // A key turning ready since is met by the next cycle's selectNow, or the next sleep's select (level-
+            // triggered), so nothing waits longer than a cycle.
+            selectedWhileIdle = false;
         }
-        catch (final IOException ex)
+        else
         {
-            LOG.warn("http frontend {}: select failed: {}", index, ex.toString());
+            try
+            {
+                work += selector.selectNow(onSelectedKey);
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("http frontend {}: select failed: {}", index, ex.toString());
+            }
         }
         if (nowNs - nextSweepNs >= 0)
         {

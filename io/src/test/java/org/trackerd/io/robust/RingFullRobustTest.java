@@ -27,7 +27,9 @@ import static org.trackerd.io.robust.RobustSupport.counter;
 /**
  * The smallest rings (64 slots) and bursts over HTTP and UDP at once: HTTP clients past the budget get
  * {@code failure reason} with BEP 31 {@code retry in}, UDP requests are dropped, both are counted, every other
- * request is answered properly, and the tracker serves normally once the burst is over.
+ * request is answered properly, and the tracker serves normally once the burst is over. UDP bursts into two sockets
+ * at once: a cycle takes at most one batch (64) from each and answers them before the next, so one socket alone
+ * can never overfill a 64-slot ring.
  */
 @Timeout(60)
 class RingFullRobustTest
@@ -58,9 +60,10 @@ class RingFullRobustTest
     {
         harness = new TrackerHarness(dir)
             .set("engine", "request_ring_size", "64").set("engine", "response_ring_size", "64")
-            .set("udp", "listen", "[\"127.0.0.1:0\"]")
+            .set("udp", "listen", "[\"127.0.0.1:0\", \"127.0.0.2:0\"]")
             .start();
         final InetSocketAddress udp = harness.tracker().udpAddresses().get(0);
+        final InetSocketAddress udp2 = harness.tracker().udpAddresses().get(1);
         final byte[] hash = Announce.hash("ring-full");
         for (int i = 0; i < CONNECTIONS; i++)
         {
@@ -102,7 +105,7 @@ class RingFullRobustTest
         }
         for (int round = 0; round < 5 && counter(harness.tracker(), "udp_dropped_busy") == 0; round++)
         {
-            udpBurst(udp, hash, round);
+            udpBurst(udp, udp2, hash);
         }
         System.out.println("RingFullRobustTest: http ok " + ok + ", busy " + busy + ", udp dropped busy " +
             counter(harness.tracker(), "udp_dropped_busy"));
@@ -127,19 +130,25 @@ class RingFullRobustTest
         }
     }
 
-    /** 3000 announces as fast as one socket sends them, answers not awaited. */
-    private static void udpBurst(final InetSocketAddress udp, final byte[] hash, final int round)
+    /** 3000 announces to each of two sockets, sent in turn as fast as they go, answers not awaited. */
+    private static void udpBurst(final InetSocketAddress udp, final InetSocketAddress udp2, final byte[] hash)
     {
-        try (RobustSupport.UdpClient client = new RobustSupport.UdpClient(udp, 2000))
+        try (RobustSupport.UdpClient client = new RobustSupport.UdpClient(udp, 2000);
+            RobustSupport.UdpClient client2 = new RobustSupport.UdpClient(udp2, 2000))
         {
             final long id = client.connect();
+            final long id2 = client2.connect();
             for (int i = 0; i < 3000; i++)
             {
                 final byte[] p = RobustSupport.UdpClient.announcePacket(id, i, hash, Announce.peerId(1000 + i % 500),
                     20_000 + i % 500, 1000, 0);
                 client.send(p, p.length);
+                final byte[] p2 = RobustSupport.UdpClient.announcePacket(id2, i, hash,
+                    Announce.peerId(2000 + i % 500), 30_000 + i % 500, 1000, 0);
+                client2.send(p2, p2.length);
             }
             client.drain();
+            client2.drain();
         }
         catch (final IOException ex)
         {
