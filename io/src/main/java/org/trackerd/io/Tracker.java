@@ -187,7 +187,8 @@ public final class Tracker implements AutoCloseable
     private void startDedicated(final FrontendAgent frontend, final String threadName)
     {
         final IdleStrategy idle = idleStrategy(frontend.selector(), frontend.selectedKeyHandler(),
-            new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect);
+            new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect,
+            null);
         final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
         startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName);
     }
@@ -214,26 +215,43 @@ public final class Tracker implements AutoCloseable
         // Only HTTP acts on ready keys; UDP readiness is a wake-up call (its channels are polled every cycle).
         final Consumer<SelectionKey> onSelected = httpFrontends.isEmpty() ? key -> { } :
             httpFrontends.get(0).selectedKeyHandler();
+        final FrontendAgent[] woken = frontends.toArray(new FrontendAgent[0]); // no iterator per wake-up
         final IdleStrategy idle = idleStrategy(sharedSelector, onSelected, null, processor::deadlineNs, () ->
         {
-            for (final FrontendAgent frontend : frontends)
+            for (int i = 0; i < woken.length; i++)
             {
-                frontend.afterIdleSelect();
+                woken[i].afterIdleSelect();
             }
+        }, () ->
+        {
+            // The processor answered all that was published, and each frontend sent all it was given: only the
+            // sockets can bring more, and the select sees them.
+            if (engine.processedSequence() != engine.publishedSequence())
+            {
+                return false;
+            }
+            for (int i = 0; i < woken.length; i++)
+            {
+                if (!woken[i].settled())
+                {
+                    return false;
+                }
+            }
+            return true;
         });
         startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared");
     }
 
     private IdleStrategy idleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
         final org.trackerd.engine.ResponseQueue[] parkOn, final java.util.function.LongSupplier deadlineNs,
-        final Runnable afterSelect)
+        final Runnable afterSelect, final java.util.function.BooleanSupplier settled)
     {
         return switch (config.engine.frontendIdle)
         {
             case "busy_spin" -> new BusySpinIdleStrategy();
             case "yield" -> new YieldingIdleStrategy();
             default -> new SelectorIdleStrategy(selector, onSelected, parkOn, deadlineNs, SELECT_TIMEOUT_MS,
-                afterSelect);
+                afterSelect, settled);
         };
     }
 

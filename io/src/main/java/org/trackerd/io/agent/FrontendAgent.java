@@ -178,6 +178,17 @@ public abstract class FrontendAgent implements Agent
     protected abstract boolean onResponse(ResponseEvent response, long sequence, boolean endOfBatch);
 
     /**
+     * True when nothing is left for this frontend that only another cycle would see: its response queue is empty
+     * and it is not stopping (subclasses add what they keep of their own). Sockets are not asked: a select sees
+     * them.
+     */
+    public boolean settled()
+    {
+        // A stopping frontend needs the next cycle to see that it is drained.
+        return !queue.hasPending() && !(stopRequested && !drained);
+    }
+
+    /**
      * Called on the agent's thread when its idle strategy's {@code select} returned: every key ready then was handed
      * to {@link #selectedKeyHandler()} already, so the next cycle may skip a {@code selectNow} of its own.
      */

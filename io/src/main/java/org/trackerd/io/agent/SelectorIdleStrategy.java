@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -37,6 +38,7 @@ public final class SelectorIdleStrategy implements IdleStrategy
     private final LongSupplier deadlineNs;
     private final long maxSleepMs;
     private final Runnable afterSelect;
+    private final BooleanSupplier settled;
 
     /**
      * @param parkOn     response queues another thread fills and wakes this selector for; empty when their
@@ -44,9 +46,14 @@ public final class SelectorIdleStrategy implements IdleStrategy
      * @param deadlineNs {@link System#nanoTime()} the sleep must end by, or null for none
      * @param afterSelect run after every {@code select} this strategy made (the ready keys were handed over
      *                    already), or null
+     * @param settled     true when a cycle that did work left nothing that only another cycle would see (every
+     *                    queue the selector cannot watch is empty): the thread then goes straight to
+     *                    {@code select}, which returns at once if a socket is ready (level-triggered), instead
+     *                    of running one more cycle to find nothing; null: only a cycle without work idles
      */
     public SelectorIdleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
-        final ResponseQueue[] parkOn, final LongSupplier deadlineNs, final long maxSleepMs, final Runnable afterSelect)
+        final ResponseQueue[] parkOn, final LongSupplier deadlineNs, final long maxSleepMs, final Runnable afterSelect,
+        final BooleanSupplier settled)
     {
         if (maxSleepMs < 1)
         {
@@ -58,12 +65,13 @@ public final class SelectorIdleStrategy implements IdleStrategy
         this.deadlineNs = deadlineNs;
         this.maxSleepMs = maxSleepMs;
         this.afterSelect = afterSelect;
+        this.settled = settled;
     }
 
     @Override
     public void idle(final int workCount)
     {
-        if (workCount <= 0)
+        if (workCount <= 0 || (settled != null && settled.getAsBoolean()))
         {
             idle();
         }

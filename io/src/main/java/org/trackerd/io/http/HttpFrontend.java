@@ -1016,10 +1016,15 @@ public final class HttpFrontend extends FrontendAgent
         return c.channel;
     }
 
-    /** Reads what the socket has into the buffer: bytes read, 0 when nothing is there yet, -1 at the client's FIN. */
+    /**
+     * Reads what the socket has into the buffer: bytes read, 0 when nothing is there yet, -1 at the client's FIN.
+     * A connection with a descriptor is read through the natives even once adopted into a channel (kept for the
+     * selector and for closing): the socket is non-blocking then, and the channel's locks and state checks buy
+     * nothing on the one thread that owns it.
+     */
     private static int receive(final HttpConnection c, final ByteBuffer into) throws IOException
     {
-        if (c.channel != null)
+        if (c.fd == null)
         {
             return c.channel.read(into);
         }
@@ -1041,7 +1046,7 @@ public final class HttpFrontend extends FrontendAgent
     /** Writes what the socket takes now from the buffer: bytes written, 0 when its send buffer is full. */
     private static int send(final HttpConnection c, final ByteBuffer from) throws IOException
     {
-        if (c.channel != null || !from.isDirect())
+        if (c.fd == null || !from.isDirect())
         {
             return channel(c).write(from);
         }

@@ -123,6 +123,8 @@ public final class UdpFrontend extends FrontendAgent
     private int freeCount;
 
     private long epochSeconds;
+    /** The last cycle took a full batch from some channel. */
+    private boolean moreQueued;
     /** Null: no access control at all (set before the thread starts). */
     private AccessChecker access;
 
@@ -274,11 +276,22 @@ public final class UdpFrontend extends FrontendAgent
     private int receiveAll()
     {
         int work = 0;
+        boolean full = false;
         for (int c = 0; c < channels.length; c++)
         {
-            work += receive(c);
+            final int received = receive(c);
+            full |= received == MAX_RECEIVES_PER_CHANNEL;
+            work += received;
         }
+        moreQueued = full;
         return work;
+    }
+
+    /** A channel gave a whole batch last cycle: more may be queued, so the thread had better not sleep first. */
+    @Override
+    public boolean settled()
+    {
+        return !moreQueued && super.settled();
     }
 
     private int receive(final int channelIndex)
