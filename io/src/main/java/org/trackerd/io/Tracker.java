@@ -175,6 +175,11 @@ public final class Tracker implements AutoCloseable
                 throw new BindException("metrics.listen " + HostPort.format(config.metrics.listen) + ": " + ex.getMessage());
             }
         }
+        if (!udpFrontends.isEmpty())
+        {
+            // JNA for the UDP batches takes ~0.2 s to load: after the tracker answers, not before.
+            UdpFrontend.prepareBatchIo();
+        }
         LOG.info("ready: http={} udp={} metrics={} storage={} torrents={} peers={}",
             httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
             udpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
@@ -416,10 +421,10 @@ public final class Tracker implements AutoCloseable
         }
         for (int i = 0; i < udpFrontends.size(); i++)
         {
-            final boolean batchIo = udpFrontends.get(i).batchIo();
+            final UdpFrontend frontend = udpFrontends.get(i);
             metrics.gauge("trackerd_udp_batch_io", i == 0 ? "1 when the UDP thread receives and sends many " +
                 "datagrams per system call (recvmmsg/sendmmsg), 0 when one" : "", "thread=\"" + i + "\"",
-                () -> batchIo ? 1 : 0);
+                () -> frontend.batchIo() ? 1 : 0);
         }
         for (int i = 0; i < httpFrontends.size(); i++)
         {

@@ -25,7 +25,9 @@ import java.util.function.Consumer;
  * <p>The same agent runs on a thread of its own ({@code engine.threading = dedicated}) or in one
  * {@link org.agrona.concurrent.CompositeAgent} with the other frontend and the swarm processor ({@code shared});
  * then every frontend registers its channels with one shared {@link Selector}, and each frontend's
- * {@link #selectedKeyHandler()} ignores the keys that are not its own (it tells them by their attachment).
+ * {@link #selectedKeyHandler()} ignores the keys that are not its own (it tells them by their attachment). There
+ * the second half of the cycle (drain, write, {@link #endOfCycle}) runs as {@link #responder()}, after the
+ * processor, and the thread sleeps as soon as every frontend is {@link #settled()}.
  *
  * <p>Stopping: {@link #requestStop} (any thread) makes the next cycles stop taking new requests and only finish
  * those in flight; once none is left, or {@link #DRAIN_TIMEOUT_NS} passed, {@link #isDrained()} turns true and a

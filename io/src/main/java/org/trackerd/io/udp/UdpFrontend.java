@@ -34,14 +34,20 @@ import java.util.List;
  * that touches its channels.
  *
  * <p>Duty cycle ({@link FrontendAgent}): read the clock once, receive a bounded batch from each channel, drain
- * responses; the thread idles through {@code engine.frontend_idle} when there was nothing to do. Readiness of its
- * channels is only a wake-up call: every cycle tries every channel. Where {@code recvmmsg}/{@code sendmmsg} can be
- * reached ({@link BatchNatives}), one system call takes in up to {@value #MAX_RECEIVES_PER_CHANNEL} queued datagrams
- * of a channel ({@link DatagramBatch}) and the answers a cycle produces (connects, errors, the engine's answers) are
- * encoded straight into an outgoing batch that leaves in one call at the cycle's end (or when full, or before
- * answers from another channel); otherwise datagrams are received into one reused direct buffer and answers
- * encoded into another, one system call each. Receives and sends go straight through the JDK's natives ({@link DatagramNatives})
- * with the sender kept as the kernel's raw {@code sockaddr} ({@link SocketAddresses}), one per in-flight slot in an
+ * responses; the thread idles through {@code engine.frontend_idle} when there was nothing to do (shared mode: or
+ * nothing left queued, {@link #settled()}). Readiness of its channels is only a wake-up call: every cycle tries
+ * every channel.
+ *
+ * <p>I/O paths, best first ({@link #describeIo} names the one in use):
+ * <ul>
+ *   <li>batches ({@link BatchNatives}): one {@code recvmmsg} takes in up to {@value #MAX_RECEIVES_PER_CHANNEL}
+ *       queued datagrams of a channel ({@link DatagramBatch}), and the answers a cycle produces (connects, errors,
+ *       the engine's answers) are encoded straight into an outgoing batch that leaves in one {@code sendmmsg} at the
+ *       cycle's end (or when full, or before an answer from another channel);</li>
+ *   <li>one datagram per call through the JDK's natives ({@link DatagramNatives}), received into one reused direct
+ *       buffer and answered from another.</li>
+ * </ul>
+ * Both keep the sender as the kernel's raw {@code sockaddr} ({@link SocketAddresses}), one per in-flight slot in an
  * off-heap table, so steady state allocates nothing. Where those natives cannot be reached (no
  * {@code --add-opens=java.base/sun.nio.ch=ALL-UNNAMED}, another JDK, or {@value #JDK_IO_PROPERTY} set) the frontend
  * uses {@link DatagramChannel#receive}/{@link DatagramChannel#send}, and the JDK allocates the sender's
@@ -66,6 +72,12 @@ public final class UdpFrontend extends FrontendAgent
      * URLData options; a scrape of the most hashes is sized in); a longer datagram loses its tail and is dropped.
      */
     private static final int BATCH_RECEIVE_BYTES = 8192;
+    private static final int BATCH_NOT_LOADED = 0;
+    private static final int BATCH_LOADING = 1;
+    private static final int BATCH_READY = 2;
+    private static final int BATCH_UNAVAILABLE = 3;
+    /** Where binding the batch calls stands, for every frontend of the process ({@link #prepareBatchIo}). */
+    private static volatile int batchState;
     /** Bytes per entry of the {@code sockaddr} table: {@link SocketAddresses#LENGTH}, 8-byte aligned. */
     private static final int ADDRESS_STRIDE = 32;
     private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
@@ -101,10 +113,15 @@ public final class UdpFrontend extends FrontendAgent
     /** Each channel's file descriptor for {@link DatagramNatives}; null on the public-API path. */
     private final FileDescriptor[] fds;
     /** Each channel's descriptor number for {@link BatchNatives}; null unless datagrams go in batches. */
-    private final int[] fdNumbers;
+    private int[] fdNumbers;
     /** Batch path only (null otherwise): what one {@code recvmmsg} took in, and the answers the cycle queued. */
-    private final DatagramBatch received;
-    private final DatagramBatch outgoing;
+    private DatagramBatch received;
+    private DatagramBatch outgoing;
+    /** Batches are wanted but the calls are not bound yet ({@link #prepareBatchIo}): this frontend checks each cycle. */
+    private boolean batchPending;
+    /** {@link #fdNumbers} is set: what other threads read ({@link #batchIo()}). */
+    private volatile boolean batchActive;
+    private final int batchReceiveBytes;
     /** Channel the queued answers leave from (a batch holds one channel's answers). */
     private int outgoingChannel;
     /**
@@ -152,11 +169,13 @@ public final class UdpFrontend extends FrontendAgent
         this.send = new UnsafeBuffer(sendBytes);
         final int capacity = queue.capacity();
         this.fds = nativeFds(this.channels);
-        this.fdNumbers = fdNumbers(fds);
-        this.received = fdNumbers == null ? null : new DatagramBatch(MAX_RECEIVES_PER_CHANNEL,
-            Math.max(BATCH_RECEIVE_BYTES, ScrapeRequestFlyweight.INFO_HASHES_OFFSET +
-                config.tracker.maxScrapeHashes * UdpProtocol.INFO_HASH_LENGTH));
-        this.outgoing = fdNumbers == null ? null : new DatagramBatch(MAX_RECEIVES_PER_CHANNEL, sendBytes.capacity());
+        this.batchReceiveBytes = Math.max(BATCH_RECEIVE_BYTES,
+            ScrapeRequestFlyweight.INFO_HASHES_OFFSET + config.tracker.maxScrapeHashes * UdpProtocol.INFO_HASH_LENGTH);
+        this.batchPending = fds != null && !Boolean.getBoolean(SINGLE_IO_PROPERTY);
+        if (batchPending)
+        {
+            checkBatchIo(); // bound already by an earlier start in this process
+        }
         this.addresses = new UnsafeBuffer(ByteBuffer.allocateDirect((capacity + 1) * ADDRESS_STRIDE));
         this.senderEntry = capacity;
         this.slotTarget = fds == null ? new InetSocketAddress[capacity] : null;
@@ -196,15 +215,30 @@ public final class UdpFrontend extends FrontendAgent
     }
 
     /**
-     * The channels' descriptor numbers when whole batches can be received and sent ({@link BatchNatives}, not
-     * switched off by {@value #SINGLE_IO_PROPERTY}), else null.
+     * Moves to batches once {@link #prepareBatchIo} has bound the calls: between two cycles, when nothing is queued
+     * for sending (one-per-call sends leave at once), so the switch loses nothing.
      */
+    private void checkBatchIo()
+    {
+        final int state = batchState;
+        if (state < BATCH_READY)
+        {
+            return;
+        }
+        batchPending = false;
+        final int[] numbers = state == BATCH_READY ? fdNumbers(fds) : null;
+        if (numbers != null)
+        {
+            received = new DatagramBatch(MAX_RECEIVES_PER_CHANNEL, batchReceiveBytes);
+            outgoing = new DatagramBatch(MAX_RECEIVES_PER_CHANNEL, sendBytes.capacity());
+            fdNumbers = numbers;
+            batchActive = true;
+        }
+    }
+
+    /** The channels' descriptor numbers for {@link BatchNatives}, or null when one cannot be read. */
     private static int[] fdNumbers(final FileDescriptor[] fds)
     {
-        if (fds == null || !BatchNatives.available() || Boolean.getBoolean(SINGLE_IO_PROPERTY))
-        {
-            return null;
-        }
         final int[] numbers = new int[fds.length];
         for (int i = 0; i < fds.length; i++)
         {
@@ -217,6 +251,37 @@ public final class UdpFrontend extends FrontendAgent
         return numbers;
     }
 
+    /**
+     * Binds {@code recvmmsg}/{@code sendmmsg} ({@link BatchNatives}: JNA's class initialisation and native library,
+     * about 0.2 s of one core) on a short-lived thread of its own, once, after the tracker answers: a start is not
+     * made slower by it. Until it is done the frontends send and receive one datagram per call; each moves to
+     * batches at its next cycle after ({@link #checkBatchIo}). Nothing when batches are switched off.
+     */
+    public static void prepareBatchIo()
+    {
+        if (Boolean.getBoolean(SINGLE_IO_PROPERTY) || Boolean.getBoolean(JDK_IO_PROPERTY))
+        {
+            return;
+        }
+        synchronized (UdpFrontend.class)
+        {
+            if (batchState != BATCH_NOT_LOADED)
+            {
+                return;
+            }
+            batchState = BATCH_LOADING;
+        }
+        final Thread t = new Thread(() ->
+        {
+            final boolean available = BatchNatives.available();
+            batchState = available ? BATCH_READY : BATCH_UNAVAILABLE;
+            LOG.info("udp io: {}", available ? describeIo(true, true) : "stays one datagram per system call: " +
+                "recvmmsg/sendmmsg unavailable: " + BatchNatives.unavailableReason());
+        }, "trackerd-batch-io-init");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** True when this frontend receives and sends through the JDK's natives, allocation-free; false: public API. */
     public boolean nativeIo()
     {
@@ -226,7 +291,7 @@ public final class UdpFrontend extends FrontendAgent
     /** True when datagrams are received and sent in batches ({@code recvmmsg}/{@code sendmmsg}). */
     public boolean batchIo()
     {
-        return fdNumbers != null;
+        return batchActive;
     }
 
     /**
@@ -242,9 +307,11 @@ public final class UdpFrontend extends FrontendAgent
         }
         if (nativeIo)
         {
+            final int state = batchState;
             return "native, one datagram per system call (DatagramChannelImpl.receive0/send0 with raw sockaddrs: no " +
-                "allocation per datagram; " + (BatchNatives.available() ? "-D" + SINGLE_IO_PROPERTY + "=true" :
-                "recvmmsg/sendmmsg unavailable: " + BatchNatives.unavailableReason()) + ")";
+                "allocation per datagram; " + (Boolean.getBoolean(SINGLE_IO_PROPERTY) ? "-D" + SINGLE_IO_PROPERTY +
+                "=true" : state == BATCH_UNAVAILABLE ? "recvmmsg/sendmmsg unavailable: " +
+                BatchNatives.unavailableReason() : "batches of recvmmsg/sendmmsg once JNA is loaded, after start") + ")";
         }
         return "DatagramChannel API (allocates the sender's address per datagram; " + (DatagramNatives.available() ?
             "-D" + JDK_IO_PROPERTY + "=true)" : "natives unavailable: " + DatagramNatives.unavailableReason() +
@@ -269,6 +336,10 @@ public final class UdpFrontend extends FrontendAgent
     @Override
     protected int pollInbound(final boolean stopping)
     {
+        if (batchPending)
+        {
+            checkBatchIo();
+        }
         epochSeconds = System.currentTimeMillis() / 1000;
         return stopping ? 0 : receiveAll();
     }
@@ -325,19 +396,24 @@ public final class UdpFrontend extends FrontendAgent
             work++;
             counters.received.incrementRelease();
             counters.bytesIn.getAndAddRelease(length);
-            try
-            {
-                onDatagram(channelIndex, length);
-            }
-            catch (final RuntimeException ex)
-            {
-                // A bug must not take the thread down with it; the datagram is lost, the tracker keeps serving.
-                counters.dropped.incrementRelease();
-                counters.internalErrors.incrementRelease();
-                LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
-            }
+            handle(channelIndex, length);
         }
         return work;
+    }
+
+    /** {@link #onDatagram}, where a bug must not take the thread down: that datagram is lost, the tracker serves on. */
+    private void handle(final int channelIndex, final int length)
+    {
+        try
+        {
+            onDatagram(channelIndex, length);
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.dropped.incrementRelease();
+            counters.internalErrors.incrementRelease();
+            LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
+        }
     }
 
     /** Takes in every datagram one {@code recvmmsg} gives (at most a batch) and handles them in order. */
@@ -364,16 +440,7 @@ public final class UdpFrontend extends FrontendAgent
             }
             addresses.putBytes(senderOffset, memory, batch.nameOffset(i), SocketAddresses.LENGTH);
             receive.wrap(memory, batch.dataOffset(i), batch.dataStride());
-            try
-            {
-                onDatagram(channelIndex, length);
-            }
-            catch (final RuntimeException ex)
-            {
-                counters.dropped.incrementRelease();
-                counters.internalErrors.incrementRelease();
-                LOG.warn("udp frontend {}: datagram of {} bytes failed: {}", index, length, ex.toString());
-            }
+            handle(channelIndex, length);
         }
         counters.bytesIn.getAndAddRelease(bytes);
         return count;
@@ -451,7 +518,8 @@ public final class UdpFrontend extends FrontendAgent
         {
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender, encoder.error(sendBuffer(channelIndex), decoder.transactionId(), denied.message));
+            send(channelIndex, senderEntry, sender,
+                encoder.error(sendBuffer(channelIndex), decoder.transactionId(), denied.message));
             return;
         }
         final Reason refused = checkAccess(e);
@@ -460,7 +528,8 @@ public final class UdpFrontend extends FrontendAgent
             // The sender proved its address with a valid connection id, so an error packet amplifies nothing.
             counters.errorsSent.incrementRelease();
             requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender, encoder.error(sendBuffer(channelIndex), decoder.transactionId(), refused.message));
+            send(channelIndex, senderEntry, sender,
+                encoder.error(sendBuffer(channelIndex), decoder.transactionId(), refused.message));
             return;
         }
         if (freeCount == 0)
