@@ -201,7 +201,8 @@ public final class Tracker implements AutoCloseable
     /**
      * Shared mode: UDP frontend, HTTP frontend and swarm processor as one duty cycle on one thread. In each cycle the
      * frontends publish what they received, the processor answers it all, and the frontends' responders write the
-     * answers: no other thread is woken on the way, and no second cycle is needed to send. No response queue needs parking: its producer is this very thread.
+     * answers: no other thread is woken on the way, and no second cycle is needed to send. No response queue needs
+     * parking: its producer is this very thread.
      */
     private void startShared()
     {
@@ -565,8 +566,8 @@ public final class Tracker implements AutoCloseable
             // thread never ran).
             runner.close(STOP_TIMEOUT_MS, t -> LOG.warn("{} has not stopped yet", t.getName()));
         }
-        // The runner is closed once its agent is; the thread may still be on its way out (native thread-exit
-        // hooks, such as JNA's), and a stopped tracker leaves no thread behind.
+        // A runner counts as closed once its agent is, a moment before its thread ends: wait for that too, so a
+        // stopped tracker leaves no thread behind.
         for (final Thread thread : threads)
         {
             try

@@ -43,6 +43,8 @@ final class DatagramBatch
     private final int names;
     private final int data;
     private int size;
+    /** Messages the last {@link #receive} filled. */
+    private int lastReceived;
     private long bytesSent;
     private int failed;
 
@@ -107,12 +109,13 @@ final class DatagramBatch
      */
     int receive(final int fd)
     {
-        for (int i = 0; i < capacity; i++)
+        // The kernel shortens msg_namelen only in the messages it fills: restore those of the last call.
+        for (int i = 0; i < lastReceived; i++)
         {
             memory.putInt(i * HEADER_BYTES + NAME_LENGTH, SocketAddresses.LENGTH);
         }
-        final int received = BatchNatives.recvmmsg(fd, address, capacity, BatchNatives.MSG_DONTWAIT, 0L);
-        return Math.max(received, 0);
+        lastReceived = Math.max(BatchNatives.recvmmsg(fd, address, capacity, BatchNatives.MSG_DONTWAIT, 0L), 0);
+        return lastReceived;
     }
 
     /** Bytes of received message {@code i}. */
