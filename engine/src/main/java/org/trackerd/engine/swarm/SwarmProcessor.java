@@ -2,8 +2,12 @@ package org.trackerd.engine.swarm;
 
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.RingBuffer;
-import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.UnsafeApi;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +62,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final EngineCounters counters;
     private final HashMap<InfoHashKey, BigSwarm> bigSwarms = new HashMap<>();
     private final InfoHashKey hashProbe = new InfoHashKey();
+    /** The wall clock, read once per batch into {@link #clock}: every peer of a batch is seen at the same time. */
+    private final EpochClock epochClock;
+    private final NanoClock nanoClock;
     private final CachedEpochClock clock = new CachedEpochClock();
     private final long seed;
     private final SplittableRandom random;
@@ -171,6 +178,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
         final EngineCounters counters, final long seed)
     {
+        this(config, store, queues, counters, seed, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * @param epochClock the wall clock: announce times, peer expiry (tests pass one they advance)
+     * @param nanoClock  for the start-up scan's duration in the log
+     */
+    public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
+        final EngineCounters counters, final long seed, final EpochClock epochClock, final NanoClock nanoClock)
+    {
+        this.epochClock = epochClock;
+        this.nanoClock = nanoClock;
         this.store = store;
         this.map = store.shard(0);
         this.inFlight = store.inFlight;
@@ -198,7 +217,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             values[n] = new byte[Page.length(n)];
         }
-        clock.update(System.currentTimeMillis());
+        clock.update(epochClock.time());
         markCounted();
     }
 
@@ -215,8 +234,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
      */
     public void loadFromStore()
     {
-        final long start = System.nanoTime();
-        final long nowMs = System.currentTimeMillis();
+        final long start = nanoClock.nanoTime();
+        final long nowMs = epochClock.time();
         clock.update(nowMs);
         if (store.countsKnown)
         {
@@ -315,7 +334,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         inFlight.idle(store.torrents, store.peers, population);
         LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned, the others' " +
             "counts kept; {} peers had expired, {} swarms span several pages)", store.torrents, store.peers,
-            (System.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
+            (nanoClock.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
     }
 
@@ -490,7 +509,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     @Override
     public void onBatchStart(final long batchSize, final long queueDepth)
     {
-        clock.update(System.currentTimeMillis());
+        clock.update(epochClock.time());
     }
 
     @Override

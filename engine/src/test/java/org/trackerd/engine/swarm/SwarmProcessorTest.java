@@ -1,5 +1,7 @@
 package org.trackerd.engine.swarm;
 
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
@@ -41,6 +43,16 @@ class SwarmProcessorTest
     Path dir;
 
     private final List<Harness> harnesses = new ArrayList<>();
+    /**
+     * The processors' wall clock, shared by every harness (a reopen goes on from the time it stopped at): tests move
+     * it past a peer lifetime instead of sleeping. It starts on a whole second, as announce times are kept in whole
+     * seconds.
+     */
+    private final CachedEpochClock clock = new CachedEpochClock();
+
+    {
+        clock.update(1_800_000_000_000L);
+    }
 
     @AfterEach
     void closeStores()
@@ -586,7 +598,7 @@ class SwarmProcessorTest
     }
 
     @Test
-    void eachAddressOfADualStackedPeerExpiresOnItsOwn() throws InterruptedException
+    void eachAddressOfADualStackedPeerExpiresOnItsOwn()
     {
         final Harness h = harness("{\"tracker\": {\"announce_interval_seconds\": 1, " +
             "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
@@ -594,7 +606,7 @@ class SwarmProcessorTest
         h.announce(peer(1, 1).left(0).address(v6(1)).key(7));
         h.announce(peer(2, 1).left(0).ipv4(10, 0, 0, 1).key(7));
         h.announce(peer(2, 1).left(0).address(v6(1)).key(7));
-        Thread.sleep(1_150);
+        clock.advance(1_150);
         // Torrent 1 hears only from its IPv6 address (the second one), torrent 2 only from its IPv4 address.
         h.announce(peer(1, 1).left(0).address(v6(1)));
         h.announce(peer(2, 1).left(0).ipv4(10, 0, 0, 1));
@@ -798,7 +810,7 @@ class SwarmProcessorTest
 
     /** A big swarm's peers expire like any others, and the swarm goes back to one page, then away. */
     @Test
-    void bigSwarmPeersExpire() throws InterruptedException
+    void bigSwarmPeersExpire()
     {
         final Harness h = harness("{\"tracker\": {\"announce_interval_seconds\": 1, " +
             "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
@@ -807,7 +819,7 @@ class SwarmProcessorTest
             h.announce(peer(1, n).left(n % 3 == 0 ? 0 : 5).numWant(0));
         }
         assertEquals(400, h.processor.peerCount());
-        Thread.sleep(1_150);
+        clock.advance(1_150);
         for (int n = 1; n <= 10; n++)
         {
             h.announce(peer(1, n).left(5).numWant(0));
@@ -838,7 +850,7 @@ class SwarmProcessorTest
     // ---------------------------------------------------------------- expiry and persistence
 
     @Test
-    void expiredPeersAreDroppedByTicksAndAtRestart() throws InterruptedException
+    void expiredPeersAreDroppedByTicksAndAtRestart()
     {
         final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
             "\"peer_lifetime_seconds\": 1}}";
@@ -851,11 +863,9 @@ class SwarmProcessorTest
             h.announce(peer(2, 1).left(5));
             h.announce(peer(2, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
         }
-        // The processor reads the wall clock, and the lifetime is at least 1 s. Announce times are kept in whole
-        // seconds: the fresh announces go just after a second begins, so they stay alive for almost a second (the
-        // ticks and the reopen) whatever the phase of the clock, while the first ones expired.
-        final long now = System.currentTimeMillis();
-        Thread.sleep(((now + 1_150) / 1000 + 1) * 1000 + 20 - now);
+        // Announce times are kept in whole seconds and the lifetime is 1 s: past it, the first announces have
+        // expired and the fresh ones, a second younger, stay alive through the ticks and the reopen.
+        clock.advance(1_150);
         for (final Harness h : List.of(ticked, restarted))
         {
             h.announce(peer(1, 3).left(5));
@@ -890,7 +900,7 @@ class SwarmProcessorTest
      * counts the map and drops the expired at once.
      */
     @Test
-    void expiredPeersAreDroppedAtAStartAfterACrash() throws InterruptedException
+    void expiredPeersAreDroppedAtAStartAfterACrash()
     {
         final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
             "\"peer_lifetime_seconds\": 1}}";
@@ -902,10 +912,9 @@ class SwarmProcessorTest
         {
             h.announce(peer(3, n).left(n % 2).numWant(0));
         }
-        // Announce times are kept in whole seconds: the fresh announces go just after a second begins, so they
-        // stay alive for almost a second (the reopen) whatever the phase of the clock, while the first ones expired.
-        final long now = System.currentTimeMillis();
-        Thread.sleep(((now + 1_150) / 1000 + 1) * 1000 + 20 - now);
+        // Announce times are kept in whole seconds and the lifetime is 1 s: past it, the first announces have
+        // expired and the fresh ones, a second younger, stay alive through the reopen.
+        clock.advance(1_150);
         h.announce(peer(1, 3).left(5));
         h.announce(peer(3, 7).left(0).numWant(0));
         final Harness reopened = h.reopenAfterCrash();
@@ -1315,7 +1324,8 @@ class SwarmProcessorTest
             {
             });
             counters = engine.counters();
-            processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED);
+            processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED, clock,
+                SystemNanoClock.INSTANCE);
             processor.loadFromStore();
             request = new RequestEvent(config.tracker.maxScrapeHashes);
         }
