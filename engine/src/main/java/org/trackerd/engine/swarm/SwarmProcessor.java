@@ -21,7 +21,6 @@ import org.trackerd.engine.event.Status;
 
 import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.map.ChronicleMap;
-import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
 import net.openhft.chronicle.map.MapSegmentContext;
 
@@ -55,8 +54,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private static final int PENDING_BIG = 256;
 
     private final SwarmStore store;
-    /** The map of the shard of the swarm being worked on: set with the key ({@link #setKey}). */
-    private ChronicleMap<byte[], byte[]> map;
     private final InFlight inFlight;
     private final ResponseQueue[] queues;
     private final EngineCounters counters;
@@ -83,9 +80,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final int preferredBitsIpv4;
     private final int preferredBitsIpv6;
 
-    /** The map key being worked on: infohash + page number. */
-    private final byte[] key = new byte[SwarmStore.KEY_LENGTH];
-    private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+    /** Opens, locks and wraps the pages; the map's structure changes only through {@link #writes}. */
+    private final PageAccess pages;
+    private final MapWrites writes;
+    /** Journals swaps in mapped pages and keeps a big swarm's index in step with them. */
+    private final SwapJournal swaps;
+    /** A page of no records (a hole filled in a page that is gone). */
+    private final UnsafeBuffer emptyPage;
     /** The page being worked on, in the map's memory or in a scratch array. */
     private final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
@@ -94,41 +95,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final PageCache pageCache = new PageCache(PAGE_CACHE_SLOTS);
     /** 64 Ki swarms, 2 MiB of heap: every swarm of a busy tracker's hot set. */
     private static final int PAGE_CACHE_SLOTS = 1 << 16;
-    /** New page values, one array per record count (the map copies them in). */
-    private final byte[][] values = new byte[Page.CAPACITY + 1][];
     private final byte[] work = new byte[Page.length(Page.CAPACITY)];
     private final byte[] tmp = new byte[Page.RECORD];
     private final byte[] moved = new byte[Page.RECORD];
     private final UnsafeBuffer movedBuffer = new UnsafeBuffer(moved);
-    /** The current announce's peer id and address (views of its ring slot). */
-    private UnsafeBuffer peerIdBuffer;
-    private UnsafeBuffer addressBuffer;
     private final byte[] sweptHash = new byte[20];
 
-    /** Where swaps of the page being changed go, when it belongs to a big swarm. */
-    private BigSwarm indexed;
-    private int indexedPage;
-    /**
-     * Hears of every swap of two records: one in a page of the map (off-heap; {@link #key} names it) is journaled
-     * in the in-flight file, so a death in its middle is undone at the next start (a swap in a copy on the heap is
-     * not), and while {@link #indexed} is set the big swarm's index follows the records.
-     */
-    private final Page.SwapListener swaps = new Page.SwapListener()
-    {
-        @Override
-        public void swapping(final UnsafeBuffer buffer, final int a, final int b)
-        {
-            journalSwap(buffer, a, b);
-        }
-
-        @Override
-        public void swapped(final UnsafeBuffer buffer, final int a, final int b)
-        {
-            SwarmProcessor.this.swapped(buffer, a, b);
-            swapJournaled();
-        }
-    };
-    private boolean swapJournaled;
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
     private int sweepShard;
@@ -191,8 +163,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.epochClock = epochClock;
         this.nanoClock = nanoClock;
         this.store = store;
-        this.map = store.shard(0);
         this.inFlight = store.inFlight;
+        this.writes = new MapWrites(inFlight, pageCache);
+        this.pages = new PageAccess(store, writes);
+        this.swaps = new SwapJournal(inFlight, pages, seed);
+        this.emptyPage = new UnsafeBuffer(writes.value(0));
         this.population = store.population;
         this.queues = queues;
         this.counters = counters;
@@ -213,10 +188,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.probeSize = probeSize(config.tracker.maxNumWant);
         this.candidates = new UnsafeBuffer(new byte[probeSize * CANDIDATE]);
         this.taken = new boolean[probeSize];
-        for (int n = 0; n <= Page.CAPACITY; n++)
-        {
-            values[n] = new byte[Page.length(n)];
-        }
         clock.update(epochClock.time());
         markCounted();
     }
@@ -305,8 +276,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     if (big == null || pageNo >= big.pages)
                     {
                         // A page left behind by a process that died while moving peers between pages.
-                        setKey(pageKey, 0, pageNo);
-                        removeKey();
+                        pages.remove(pageKey, 0, pageNo);
                     }
                 }
                 loadBig.clear();
@@ -345,14 +315,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void undoSwap(final byte[] pageKey, final int a, final int b, final byte[] records)
     {
         final int pageNo = pageNumber(pageKey);
-        setKey(pageKey, 0, pageNo);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess p = pages.update(pageKey, 0, pageNo))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
+            if (p.exists())
             {
-                wrap(page, entry);
+                final UnsafeBuffer page = p.page();
                 final int count = Page.count(page);
                 final boolean fits = a >= 0 && b >= 0 && a < count && b < count;
                 if (fits)
@@ -371,7 +338,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** The page number of a map key: the big-endian u16 after the infohash. */
     private static int pageNumber(final byte[] pageKey)
     {
-        return ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+        return PageAccess.pageNumber(pageKey);
     }
 
     /** Rebuilds the pages of a swarm that are not {@link Page#isWhole whole}; the scan then counts them. */
@@ -379,20 +346,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         for (int p = 0; p < 0xFFFF; p++)
         {
-            setKey(infoHash, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.update(infoHash, 0, p))
             {
-                c.updateLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
-                if (entry == null)
+                if (!access.exists())
                 {
                     return;
                 }
-                wrap(page, entry);
+                final UnsafeBuffer page = access.page();
                 if (page.capacity() < Page.HEADER || (page.capacity() - Page.HEADER) % Page.RECORD != 0 ||
                     page.capacity() > Page.length(Page.CAPACITY))
                 {
-                    removeEntry(entry); // not a page at all: nothing in it can be trusted
+                    access.remove(); // not a page at all: nothing in it can be trusted
                     LOG.warn("removed page {} of swarm {}: its length {} is not a page's", p,
                         org.agrona.BitUtil.toHex(infoHash), page.capacity());
                     continue;
@@ -406,11 +370,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final int n = Page.rebuild(page, scratch);
                 if (n == 0)
                 {
-                    removeEntry(entry);
+                    access.remove();
                 }
                 else
                 {
-                    replace(entry, scratch, n);
+                    access.cut(scratch, n);
                 }
                 LOG.warn("repaired page {} of swarm {}, torn by the death of the last process: {} of {} records " +
                     "kept", p, org.agrona.BitUtil.toHex(infoHash), n, before);
@@ -452,16 +416,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         int p = 0;
         while (p < 0xFFFF)
         {
-            setKey(infoHash, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.read(infoHash, 0, p))
             {
-                c.readLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
-                if (entry == null)
+                if (!access.exists())
                 {
                     break;
                 }
-                wrap(page, entry);
+                final UnsafeBuffer page = access.page();
                 final int n = Page.count(page);
                 for (int pos = 0; pos < n; pos++)
                 {
@@ -531,7 +492,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             // Every map context of the event is closed: no lock held, no update half-done. An announce changes
             // one swarm (the shard of the last key); a sweep flushed each shard's changes as it left it.
-            flushCounts(SwarmStore.shard(key, 0));
+            flushCounts(pages.shard());
             inFlight.idle(store.torrents, store.peers, population);
             if (endOfBatch)
             {
@@ -628,8 +589,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
-        peerIdBuffer = e.peerIdView;
-        addressBuffer = e.addressView;
         completedNow = false;
         BigSwarm big = bigSwarm(e.infoHash, 0);
         int outcome = DONE;
@@ -671,20 +630,18 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         final long nowMs = clock.time();
         final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
-        setKey(e.infoHash, 0, 0);
+        pages.name(e.infoHash, 0, 0);
         if (!stopped && pageCache.find(e.infoHash, 0, page))
         {
-            final int outcome = reannounceInPlace(e, r, nowMs);
+            final int outcome = reannounceInPlace(page, e, r, nowMs);
             if (outcome != MISSED)
             {
                 return outcome;
             }
         }
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update())
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry == null)
+            if (!access.exists())
             {
                 if (stopped)
                 {
@@ -696,7 +653,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     r.status = Status.TRACKER_FULL;
                     return DONE;
                 }
-                final byte[] value = values[1];
+                final byte[] value = writes.value(1);
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 Page.pages(scratch, 1);
@@ -706,7 +663,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     Page.downloaded(scratch, 1);
                     counters.downloadsCompleted.incrementRelease();
                 }
-                insert(c, c.wrapValueAsData(value));
+                access.insert(value);
                 store.torrents++;
                 store.peers++;
                 counters.torrentsCreated.incrementRelease();
@@ -714,12 +671,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 fillCounts(scratch, r);
                 return ANSWERED;
             }
-            wrap(page, entry);
+            final UnsafeBuffer page = access.page();
             if (Page.pages(page) > 1)
             {
                 return INDEX;
             }
-            int pos = Page.find(page, peerIdBuffer, e.left == 0);
+            int pos = Page.find(page, e.peerIdView, e.left == 0);
             if (pos >= 0 && !sameClient(page, pos, e))
             {
                 return conflict(r);
@@ -729,7 +686,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 if (pos >= 0)
                 {
                     counters.peersStopped.incrementRelease();
-                    if (removeFromSinglePage(c, entry, pos))
+                    if (removeFromSinglePage(access, pos))
                     {
                         return ANSWERED;
                     }
@@ -739,7 +696,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             if (pos >= 0)
             {
-                pos = updateInPlace(pos, e, nowMs);
+                pos = updateInPlace(page, pos, e, nowMs);
             }
             else
             {
@@ -755,7 +712,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     return PROMOTE;
                 }
-                final byte[] value = values[count + 1];
+                final byte[] value = writes.value(count + 1);
                 page.getBytes(0, value, 0, page.capacity());
                 Arrays.fill(value, Page.record(count), value.length, (byte)0);
                 scratch.wrap(value);
@@ -765,13 +722,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     Page.downloaded(scratch, Page.downloaded(scratch) + 1);
                     counters.downloadsCompleted.incrementRelease();
                 }
-                replaceValue(entry, c.wrapValueAsData(value));
-                wrap(page, c.entry());
+                access.replace(value);
                 store.peers++;
                 counters.peersAdded.incrementRelease();
             }
             pageCache.put(e.infoHash, 0, page);
-            return select(e, r, pos);
+            return select(page, e, r, pos);
         }
     }
 
@@ -783,13 +739,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
      * read and written in place, no query context. Anything else (a new peer, a swarm that has grown to several
      * pages) is {@link #MISSED} and takes the map's path.
      */
-    private int reannounceInPlace(final RequestEvent e, final ResponseEvent r, final long nowMs)
+    private int reannounceInPlace(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r,
+        final long nowMs)
     {
         if (Page.pages(page) > 1)
         {
             return MISSED;
         }
-        final int pos = Page.find(page, peerIdBuffer, e.left == 0);
+        final int pos = Page.find(page, e.peerIdView, e.left == 0);
         if (pos < 0)
         {
             return MISSED;
@@ -798,7 +755,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             return conflict(r);
         }
-        return select(e, r, updateInPlace(pos, e, nowMs));
+        return select(page, e, r, updateInPlace(page, pos, e, nowMs));
     }
 
     private int conflict(final ResponseEvent r)
@@ -809,7 +766,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /** Applies a known peer's announce to its record of {@link #page}; returns the record's position after. */
-    private int updateInPlace(final int pos, final RequestEvent e, final long nowMs)
+    private int updateInPlace(final UnsafeBuffer page, final int pos, final RequestEvent e, final long nowMs)
     {
         final int at = applyAnnounce(page, pos, e, nowMs, false, swaps);
         if (completedNow)
@@ -821,7 +778,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /** The answer from a one-page swarm ({@link #page}): its peers for the announcer at {@code pos}, and counts. */
-    private int select(final RequestEvent e, final ResponseEvent r, final int pos)
+    private int select(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r, final int pos)
     {
         final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
         final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
@@ -837,9 +794,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
      * Removes the record at {@code pos} from a one-page swarm ({@link #page} wraps it), or the swarm with its last
      * peer. Returns true when the swarm is gone.
      */
-    private boolean removeFromSinglePage(final ExternalMapQueryContext<byte[], byte[], ?> c,
-        final MapEntry<byte[], byte[]> entry, final int pos)
+    private boolean removeFromSinglePage(final PageAccess access, final int pos)
     {
+        final UnsafeBuffer page = access.page();
         final int flags = Page.flags(page, pos);
         copyExpired(page, pos);
         countPeer(flags, -1);
@@ -847,14 +804,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int count = Page.count(page);
         if (count == 1)
         {
-            removeEntry(entry);
+            access.remove();
             store.torrents--;
             counters.torrentsRemoved.incrementRelease();
             return true;
         }
         Page.moveToEnd(page, pos, tmp, swaps);
-        replace(entry, page, count - 1);
-        wrap(page, c.entry());
+        access.cut(page, count - 1);
         return false;
     }
 
@@ -870,7 +826,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private int announceBig(final BigSwarm big, final RequestEvent e, final ResponseEvent r)
     {
         final long nowMs = clock.time();
-        final long fingerprint = PeerHash.fingerprint(peerIdBuffer, 0, seed);
+        final long fingerprint = PeerHash.fingerprint(e.peerIdView, 0, seed);
         int location = big.find(fingerprint);
         int ownPage = -1;
         int ownPos = -1;
@@ -878,17 +834,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         if (location >= 0)
         {
             final int p = BigSwarm.page(location);
-            setKey(big.key.bytes, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.update(big.key.bytes, 0, p))
             {
-                c.updateLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
+                final UnsafeBuffer page = access.page();
                 final int pos = BigSwarm.position(location);
-                if (entry != null)
-                {
-                    wrap(page, entry);
-                }
-                if (entry == null || pos >= Page.count(page) || !Page.hasPeerId(page, pos, peerIdBuffer))
+                if (!access.exists() || pos >= Page.count(page) || !Page.hasPeerId(page, pos, e.peerIdView))
                 {
                     big.remove(fingerprint); // cannot happen while the index is kept in step; heal it if it does
                     location = -1;
@@ -902,10 +852,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 else if (e.event != RequestEvent.EVENT_STOPPED)
                 {
                     final boolean wasSeeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
-                    indexed = big;
-                    indexedPage = p;
-                    ownPos = applyAnnounce(page, pos, e, nowMs, false, swaps);
-                    indexed = null;
+                    ownPos = applyAnnounce(page, pos, e, nowMs, false, swaps.follow(big, p));
+                    swaps.unfollow();
                     ownPage = p;
                     if (wasSeeder != seeder)
                     {
@@ -960,16 +908,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         for (int k = 0; k < big.pages && remaining > 0; k++)
         {
             final int p = (first + k) % big.pages;
-            setKey(big.key.bytes, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.read(big.key.bytes, 0, p))
             {
-                c.readLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
-                if (entry == null)
+                if (!access.exists())
                 {
                     continue;
                 }
-                wrap(page, entry);
+                final UnsafeBuffer page = access.page();
                 ranges(page, seeder, e);
                 remaining -= window(page, p == ownPage ? ownPos : -1, remaining);
             }
@@ -984,26 +929,21 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         final int last = big.pages - 1;
         int location = -1;
-        setKey(big.key.bytes, 0, last);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update(big.key.bytes, 0, last))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
+            if (access.exists())
             {
-                wrap(page, entry);
+                final UnsafeBuffer page = access.page();
                 final int count = Page.count(page);
                 if (count < Page.CAPACITY)
                 {
-                    final byte[] value = values[count + 1];
+                    final byte[] value = writes.value(count + 1);
                     page.getBytes(0, value, 0, page.capacity());
                     Arrays.fill(value, Page.record(count), value.length, (byte)0);
                     scratch.wrap(value);
-                    indexed = big;
-                    indexedPage = last;
-                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, swaps);
-                    indexed = null;
-                    replaceValue(entry, c.wrapValueAsData(value));
+                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, swaps.follow(big, last));
+                    swaps.unfollow();
+                    access.replace(value);
                     location = BigSwarm.location(last, pos);
                 }
             }
@@ -1011,22 +951,19 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         if (location < 0)
         {
             final int p = big.pages;
-            setKey(big.key.bytes, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.update(big.key.bytes, 0, p))
             {
-                c.updateLock().lock();
-                final byte[] value = values[1];
+                final byte[] value = writes.value(1);
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 final int pos = applyAnnounce(scratch, 0, e, nowMs, true, swaps);
-                final MapEntry<byte[], byte[]> stale = c.entry();
-                if (stale != null)
+                if (access.exists())
                 {
-                    replaceValue(stale, c.wrapValueAsData(value));
+                    access.replace(value); // a page left behind by a process that died while adding it
                 }
                 else
                 {
-                    insert(c, c.wrapValueAsData(value));
+                    access.insert(value);
                 }
                 location = BigSwarm.location(p, pos);
             }
@@ -1061,16 +998,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int p = BigSwarm.page(location);
         final int last = big.pages - 1;
         big.remove(fingerprint);
-        setKey(big.key.bytes, 0, p);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update(big.key.bytes, 0, p))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry == null)
+            if (!access.exists())
             {
                 return;
             }
-            wrap(page, entry);
+            final UnsafeBuffer page = access.page();
             final int pos = BigSwarm.position(location);
             final int flags = Page.flags(page, pos);
             copyExpired(page, pos);
@@ -1084,19 +1018,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 big.leechers--;
             }
             store.peers--;
-            indexed = big;
-            indexedPage = p;
-            Page.moveToEnd(page, pos, tmp, swaps);
-            indexed = null;
+            Page.moveToEnd(page, pos, tmp, swaps.follow(big, p));
+            swaps.unfollow();
             final int count = Page.count(page) - 1;
             if (count == 0 && p == last && p > 0)
             {
-                removeEntry(entry);
+                access.remove();
                 big.pages--;
             }
             else
             {
-                replace(entry, page, count);
+                access.cut(page, count);
             }
         }
         if (p != last)
@@ -1105,8 +1037,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         if (big.size() == 0)
         {
-            setKey(big.key.bytes, 0, 0);
-            removeKey();
+            pages.remove(big.key.bytes, 0, 0);
             bigSwarms.remove(big.key);
             store.torrents--;
             counters.torrentsRemoved.incrementRelease();
@@ -1123,30 +1054,25 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void fillHole(final BigSwarm big, final int p, final int last)
     {
         boolean took = false;
-        setKey(big.key.bytes, 0, last);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update(big.key.bytes, 0, last))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
+            if (access.exists())
             {
-                wrap(page, entry);
+                final UnsafeBuffer page = access.page();
                 final int count = Page.count(page);
                 if (count > 0)
                 {
-                    indexed = big;
-                    indexedPage = last;
-                    Page.moveToEnd(page, count - 1, tmp, swaps);
-                    indexed = null;
+                    Page.moveToEnd(page, count - 1, tmp, swaps.follow(big, last));
+                    swaps.unfollow();
                     page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
                     if (count == 1)
                     {
-                        removeEntry(entry);
+                        access.remove();
                         big.pages--;
                     }
                     else
                     {
-                        replace(entry, page, count - 1);
+                        access.cut(page, count - 1);
                     }
                     took = true;
                 }
@@ -1156,39 +1082,36 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             return;
         }
-        setKey(big.key.bytes, 0, p);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update(big.key.bytes, 0, p))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
+            final UnsafeBuffer page;
             final int count;
-            if (entry == null)
+            if (!access.exists())
             {
                 count = 0;
-                page.wrap(values[0]);
-                Arrays.fill(values[0], (byte)0);
+                page = emptyPage;
+                Arrays.fill(writes.value(0), (byte)0);
             }
             else
             {
-                wrap(page, entry);
+                page = access.page();
                 count = Page.count(page);
             }
-            final byte[] value = values[count + 1];
+            final byte[] value = writes.value(count + 1);
             page.getBytes(0, value, 0, Page.length(count));
             System.arraycopy(moved, 0, value, Page.record(count), Page.RECORD);
             scratch.wrap(value);
-            indexed = big;
-            indexedPage = p;
-            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp, swaps);
-            indexed = null;
+            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp,
+                swaps.follow(big, p));
+            swaps.unfollow();
             big.put(PeerHash.fingerprint(scratch, Page.record(pos) + Page.PEER_ID, seed), BigSwarm.location(p, pos));
-            if (entry == null)
+            if (!access.exists())
             {
-                insert(c, c.wrapValueAsData(value));
+                access.insert(value);
             }
             else
             {
-                replaceValue(entry, c.wrapValueAsData(value));
+                access.replace(value);
             }
         }
     }
@@ -1196,45 +1119,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Writes a big swarm's page count and downloaded count into its page 0 header. */
     private void writeHeader(final BigSwarm big)
     {
-        setKey(big.key.bytes, 0, 0);
-        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        try (PageAccess access = pages.update(big.key.bytes, 0, 0))
         {
-            c.updateLock().lock();
-            final MapEntry<byte[], byte[]> entry = c.entry();
-            if (entry != null)
+            if (access.exists())
             {
-                wrap(view, entry);
-                Page.pages(view, big.pages);
-                Page.downloaded(view, big.downloaded);
+                Page.pages(access.page(), big.pages);
+                Page.downloaded(access.page(), big.downloaded);
             }
-        }
-    }
-
-    private void journalSwap(final UnsafeBuffer buffer, final int a, final int b)
-    {
-        if (buffer.byteArray() == null)
-        {
-            inFlight.swapping(key, buffer, a, b);
-            swapJournaled = true;
-        }
-    }
-
-    private void swapJournaled()
-    {
-        if (swapJournaled)
-        {
-            swapJournaled = false;
-            inFlight.swapped();
-        }
-    }
-
-    /** Keeps a big swarm's index in step with a swap of two records of the page being changed. */
-    private void swapped(final UnsafeBuffer buffer, final int a, final int b)
-    {
-        if (indexed != null)
-        {
-            indexed.put(fingerprint(buffer, a), BigSwarm.location(indexedPage, a));
-            indexed.put(fingerprint(buffer, b), BigSwarm.location(indexedPage, b));
         }
     }
 
@@ -1323,13 +1214,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final int flags = Page.flags(buffer, pos);
         if (RequestEvent.isIpv4Mapped(e.address, 0))
         {
-            if ((flags & Page.HAS_V4) != 0 && buffer.getInt(at + Page.V4_ADDRESS) == addressBuffer.getInt(12))
+            if ((flags & Page.HAS_V4) != 0 && buffer.getInt(at + Page.V4_ADDRESS) == e.addressView.getInt(12))
             {
                 return true;
             }
         }
-        else if ((flags & Page.HAS_V6) != 0 && buffer.getLong(at + Page.V6_ADDRESS) == addressBuffer.getLong(0) &&
-            buffer.getLong(at + Page.V6_ADDRESS + 8) == addressBuffer.getLong(8))
+        else if ((flags & Page.HAS_V6) != 0 && buffer.getLong(at + Page.V6_ADDRESS) == e.addressView.getLong(0) &&
+            buffer.getLong(at + Page.V6_ADDRESS + 8) == e.addressView.getLong(8))
         {
             return true;
         }
@@ -1632,18 +1523,15 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             if (big == null)
             {
                 boolean unindexed = false;
-                setKey(e.scrapeHashes, offset, 0);
-                try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+                try (PageAccess access = pages.read(e.scrapeHashes, offset, 0))
                 {
-                    c.readLock().lock();
-                    final MapEntry<byte[], byte[]> entry = c.entry();
-                    if (entry != null)
+                    if (access.exists())
                     {
-                        wrap(view, entry);
-                        unindexed = Page.pages(view) > 1;
-                        r.scrapeComplete[i] = Page.seeders(view);
-                        r.scrapeIncomplete[i] = Page.leechers(view);
-                        r.scrapeDownloaded[i] = Page.downloaded(view);
+                        final UnsafeBuffer page0 = access.page();
+                        unindexed = Page.pages(page0) > 1;
+                        r.scrapeComplete[i] = Page.seeders(page0);
+                        r.scrapeIncomplete[i] = Page.leechers(page0);
+                        r.scrapeDownloaded[i] = Page.downloaded(page0);
                     }
                 }
                 if (unindexed)
@@ -1735,7 +1623,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         view.getBytes(0, sweptHash, 0, 20);
         inFlight.swarm(sweptHash, 0);
-        wrap(page, entry);
+        MapWrites.wrap(page, entry);
         visited++;
         if (Page.pages(page) > 1)
         {
@@ -1756,7 +1644,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 store.torrents++;
                 store.peers += count;
-                wrap(page, entry);
+                MapWrites.wrap(page, entry);
                 for (int pos = 0; pos < count; pos++)
                 {
                     tally(Page.flags(page, pos), 1);
@@ -1765,7 +1653,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         else if (count > 0)
         {
-            wrap(page, entry);
+            MapWrites.wrap(page, entry);
             offerTopSwarm(sweptHash, Page.seeders(page), Page.leechers(page), Page.downloaded(page));
         }
     }
@@ -1827,7 +1715,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         if (n == 0)
         {
-            removeEntry(entry);
+            writes.remove(entry);
             if (!loading)
             {
                 store.torrents--;
@@ -1835,7 +1723,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
             return 0;
         }
-        replace(entry, scratch, n);
+        writes.cut(entry, scratch, n);
         return n;
     }
 
@@ -1886,18 +1774,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 continue;
             }
             int dead = 0;
-            setKey(big.key.bytes, 0, p);
-            try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+            try (PageAccess access = pages.update(big.key.bytes, 0, p))
             {
-                c.updateLock().lock();
-                final MapEntry<byte[], byte[]> entry = c.entry();
-                if (entry == null)
+                if (!access.exists())
                 {
                     continue;
                 }
-                wrap(page, entry);
-                indexed = big;
-                indexedPage = p;
+                final UnsafeBuffer page = access.page();
+                swaps.follow(big, p);
                 for (int pos = Page.count(page) - 1; pos >= 0; pos--)
                 {
                     final int families = expiredFamilies(page, pos);
@@ -1914,7 +1798,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                         pos++;
                     }
                 }
-                indexed = null;
+                swaps.unfollow();
             }
             for (int i = 0; i < dead; i++)
             {
@@ -2059,69 +1943,5 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         inFlight.addShardCounts(shard, store.torrents - countedTorrents, store.peers - countedPeers, countDelta);
         markCounted();
-    }
-
-    private void setKey(final byte[] infoHash, final int offset, final int pageNo)
-    {
-        inFlight.swarm(infoHash, offset);
-        map = store.map(infoHash, offset);
-        System.arraycopy(infoHash, offset, key, 0, 20);
-        keyBuffer.putShort(20, (short)pageNo, java.nio.ByteOrder.BIG_ENDIAN);
-    }
-
-    /** Replaces the entry's page with the first {@code count} records of {@code source} (a page cut short). */
-    private void replace(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
-    {
-        final byte[] value = values[count];
-        source.getBytes(0, value, 0, value.length);
-        replaceValue(entry, entry.context().wrapValueAsData(value));
-    }
-
-    // The map's structure changes only through these four: the in-flight file says so while one runs (a death
-    // inside one needs Chronicle's recovery of the shard; anywhere else, only the shard's locks are reset).
-
-    private void insert(final ExternalMapQueryContext<byte[], byte[], ?> c, final Data<byte[]> value)
-    {
-        inFlight.structuralBegin();
-        c.absentEntry().doInsert(value);
-        inFlight.structuralEnd();
-    }
-
-    private void replaceValue(final MapEntry<byte[], byte[]> entry, final Data<byte[]> value)
-    {
-        forget(entry);
-        inFlight.structuralBegin();
-        entry.doReplaceValue(value);
-        inFlight.structuralEnd();
-    }
-
-    private void removeEntry(final MapEntry<byte[], byte[]> entry)
-    {
-        forget(entry);
-        inFlight.structuralBegin();
-        entry.doRemove();
-        inFlight.structuralEnd();
-    }
-
-    /** Removes {@link #key} from {@link #map} (set by {@link #setKey}). */
-    private void removeKey()
-    {
-        pageCache.forget(key, 0);
-        inFlight.structuralBegin();
-        map.remove(key);
-        inFlight.structuralEnd();
-    }
-
-    /** The entry's page is about to move or go: {@link #pageCache} must not hand out its old place. */
-    private void forget(final MapEntry<byte[], byte[]> entry)
-    {
-        final Data<byte[]> k = entry.key();
-        pageCache.forget(k.bytes().addressForRead(k.offset()));
-    }
-
-    private static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)
-    {
-        final Data<byte[]> value = entry.value();
-        buffer.wrap(value.bytes().addressForRead(value.offset()), (int)value.size());
     }
 }

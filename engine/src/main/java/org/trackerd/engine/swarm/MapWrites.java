@@ -1,0 +1,99 @@
+package org.trackerd.engine.swarm;
+
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The only changes of a map's structure: an entry inserted, replaced by a value of another length, or removed. Each
+ * is journaled in the {@link InFlight in-flight} file while it runs (a death inside one needs Chronicle's recovery
+ * of the shard; anywhere else only the shard's locks are reset at the next start), and each first makes the
+ * {@link PageCache} forget the swarm whose page is about to move or go.
+ *
+ * <p>New values are written into one reused array per record count (the map copies them in): nothing is allocated.
+ *
+ * <p>Thread: the swarm processor (and the start-up scan, on the launcher thread before the processor starts).
+ */
+final class MapWrites
+{
+    private final InFlight inFlight;
+    private final PageCache pageCache;
+    /** New page values, one array per record count. */
+    private final byte[][] values = new byte[Page.CAPACITY + 1][];
+
+    MapWrites(final InFlight inFlight, final PageCache pageCache)
+    {
+        this.inFlight = inFlight;
+        this.pageCache = pageCache;
+        for (int n = 0; n <= Page.CAPACITY; n++)
+        {
+            values[n] = new byte[Page.length(n)];
+        }
+    }
+
+    /** The reused array for a page of {@code count} records: fill it, then hand it to one of the writes below. */
+    byte[] value(final int count)
+    {
+        return values[count];
+    }
+
+    /** Inserts {@code value} as the absent entry of the locked context. */
+    void insert(final ExternalMapQueryContext<byte[], byte[], ?> c, final byte[] value)
+    {
+        final Data<byte[]> data = c.wrapValueAsData(value);
+        inFlight.structuralBegin();
+        c.absentEntry().doInsert(data);
+        inFlight.structuralEnd();
+    }
+
+    /** Replaces the entry's page with {@code value}. */
+    void replace(final MapEntry<byte[], byte[]> entry, final byte[] value)
+    {
+        final Data<byte[]> data = entry.context().wrapValueAsData(value);
+        forget(entry);
+        inFlight.structuralBegin();
+        entry.doReplaceValue(data);
+        inFlight.structuralEnd();
+    }
+
+    /** Replaces the entry's page with the first {@code count} records of {@code source} (a page cut short). */
+    void cut(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
+    {
+        final byte[] value = values[count];
+        source.getBytes(0, value, 0, value.length);
+        replace(entry, value);
+    }
+
+    void remove(final MapEntry<byte[], byte[]> entry)
+    {
+        forget(entry);
+        inFlight.structuralBegin();
+        entry.doRemove();
+        inFlight.structuralEnd();
+    }
+
+    /** Removes {@code key} from {@code map}, without a context of the caller's. */
+    void remove(final ChronicleMap<byte[], byte[]> map, final byte[] key)
+    {
+        pageCache.forget(key, 0);
+        inFlight.structuralBegin();
+        map.remove(key);
+        inFlight.structuralEnd();
+    }
+
+    /** The entry's page is about to move or go: the page cache must not hand out its old place. */
+    private void forget(final MapEntry<byte[], byte[]> entry)
+    {
+        final Data<byte[]> k = entry.key();
+        pageCache.forget(k.bytes().addressForRead(k.offset()));
+    }
+
+    /** Wraps {@code buffer} around the entry's page, in the map's memory. */
+    static void wrap(final UnsafeBuffer buffer, final MapEntry<byte[], byte[]> entry)
+    {
+        final Data<byte[]> value = entry.value();
+        buffer.wrap(value.bytes().addressForRead(value.offset()), (int)value.size());
+    }
+}

@@ -1,0 +1,181 @@
+package org.trackerd.engine.swarm;
+
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * The one place that opens, locks and wraps a page of a swarm: names it (infohash + page number, recorded in the
+ * {@link InFlight in-flight} file with its shard), opens a Chronicle query context on the shard's map, takes the
+ * entry's read or update lock and wraps {@link #page()} around the entry's value in the map's memory. Used as a
+ * resource, so the lock is released however the work on the page ends:
+ *
+ * <pre>
+ * try (PageAccess p = pages.update(infoHash, 0, pageNo))
+ * {
+ *     if (p.exists()) { ... p.page() ... p.replace(value) ... }
+ * }
+ * </pre>
+ *
+ * <p>One instance, reused for every page: the processor holds at most one page's lock at a time (a swarm of several
+ * pages is changed one page after another), so nothing is allocated and Chronicle's context is its own reused one.
+ *
+ * <p>Thread: the swarm processor (and the start-up scan, on the launcher thread before the processor starts).
+ */
+final class PageAccess implements AutoCloseable
+{
+    private final SwarmStore store;
+    private final InFlight inFlight;
+    private final MapWrites writes;
+    /** The key of the page named last: infohash + page number (big-endian u16). */
+    private final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+    private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+    private final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
+    private ChronicleMap<byte[], byte[]> map;
+    private ExternalMapQueryContext<byte[], byte[], ?> context;
+    private MapEntry<byte[], byte[]> entry;
+
+    PageAccess(final SwarmStore store, final MapWrites writes)
+    {
+        this.store = store;
+        this.inFlight = store.inFlight;
+        this.writes = writes;
+        this.map = store.shard(0);
+    }
+
+    /** Names page {@code pageNo} of a swarm, without opening it; the in-flight file records the swarm. */
+    void name(final byte[] infoHash, final int offset, final int pageNo)
+    {
+        inFlight.swarm(infoHash, offset);
+        map = store.map(infoHash, offset);
+        System.arraycopy(infoHash, offset, key, 0, 20);
+        keyBuffer.putShort(20, (short)pageNo, ByteOrder.BIG_ENDIAN);
+    }
+
+    /** Opens page {@code pageNo} of a swarm under its entry's update lock. */
+    PageAccess update(final byte[] infoHash, final int offset, final int pageNo)
+    {
+        name(infoHash, offset, pageNo);
+        return open(true);
+    }
+
+    /** Opens page {@code pageNo} of a swarm under its entry's read lock. */
+    PageAccess read(final byte[] infoHash, final int offset, final int pageNo)
+    {
+        name(infoHash, offset, pageNo);
+        return open(false);
+    }
+
+    /** Opens the page {@link #name named} last under its entry's update lock. */
+    PageAccess update()
+    {
+        return open(true);
+    }
+
+    private PageAccess open(final boolean update)
+    {
+        final ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key);
+        try
+        {
+            (update ? c.updateLock() : c.readLock()).lock();
+            entry = c.entry();
+            if (entry != null)
+            {
+                MapWrites.wrap(page, entry);
+            }
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            entry = null;
+            c.close();
+            throw ex;
+        }
+        context = c;
+        return this;
+    }
+
+    /** The open page has an entry in the map. */
+    boolean exists()
+    {
+        return entry != null;
+    }
+
+    /** The open page in the map's memory (when it {@link #exists}), read and written in place. */
+    UnsafeBuffer page()
+    {
+        return page;
+    }
+
+    /** Inserts the absent open page (its context holds the update lock). */
+    void insert(final byte[] value)
+    {
+        writes.insert(context, value);
+    }
+
+    /** Replaces the open page with {@code value}; {@link #page()} wraps the new one. */
+    void replace(final byte[] value)
+    {
+        writes.replace(entry, value);
+        rewrap();
+    }
+
+    /** Replaces the open page with the first {@code count} records of {@code source}; {@link #page()} follows. */
+    void cut(final UnsafeBuffer source, final int count)
+    {
+        writes.cut(entry, source, count);
+        rewrap();
+    }
+
+    /** Removes the open page. */
+    void remove()
+    {
+        writes.remove(entry);
+    }
+
+    /** Removes page {@code pageNo} of a swarm, no context open. */
+    void remove(final byte[] infoHash, final int offset, final int pageNo)
+    {
+        name(infoHash, offset, pageNo);
+        writes.remove(map, key);
+    }
+
+    private void rewrap()
+    {
+        entry = context.entry();
+        MapWrites.wrap(page, entry);
+    }
+
+    /** Releases the lock and closes the context. */
+    @Override
+    public void close()
+    {
+        final ExternalMapQueryContext<byte[], byte[], ?> c = context;
+        context = null;
+        entry = null;
+        if (c != null)
+        {
+            c.close();
+        }
+    }
+
+    /** The key of the page named last (the in-flight file's undo image of a swap names it). */
+    byte[] key()
+    {
+        return key;
+    }
+
+    /** The shard of the page named last. */
+    int shard()
+    {
+        return SwarmStore.shard(key, 0);
+    }
+
+    /** The page number of a map key: the big-endian u16 after the infohash. */
+    static int pageNumber(final byte[] pageKey)
+    {
+        return ((pageKey[20] & 0xFF) << 8) | (pageKey[21] & 0xFF);
+    }
+}
