@@ -11,11 +11,14 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.status.CountersManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.swarm.SwarmAccounting;
 import org.trackerd.engine.swarm.SwarmProcessor;
 import org.trackerd.engine.swarm.SwarmStore;
 
@@ -129,8 +132,9 @@ public final class TrackerEngine implements AutoCloseable
      */
     public void start()
     {
-        processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed);
-        processor.deltaRecorder(deltaRecorder);
+        processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed,
+            deltaRecorder == null ? SwarmAccounting.NONE : deltaRecorder, SystemEpochClock.INSTANCE,
+            SystemNanoClock.INSTANCE);
         processor.loadFromStore();
         if (config.engine.isShared())
         {

@@ -3,6 +3,7 @@ package org.trackerd.engine.site;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.swarm.SwarmAccounting;
 
 import java.nio.ByteBuffer;
 
@@ -23,7 +24,7 @@ import java.nio.ByteBuffer;
  * <p>Thread: {@link #announce}, {@link #expired} and {@link #snatched} on the swarm processor thread;
  * {@link #ring()} is read by the backend thread.
  */
-public final class DeltaRecorder
+public final class DeltaRecorder implements SwarmAccounting
 {
     private final OneToOneRingBuffer ring;
     private long sequence;
@@ -63,6 +64,7 @@ public final class DeltaRecorder
      *
      * @param completed the announce completed the download for the first time for this peer
      */
+    @Override
     public void announce(final RequestEvent e, final int seeders, final int leechers, final boolean completed,
         final long nowMs)
     {
@@ -122,6 +124,7 @@ public final class DeltaRecorder
     }
 
     /** A peer left by expiry: its row goes inactive and the torrent's counts are refreshed. */
+    @Override
     public void expired(final byte[] infoHash, final byte[] slots, final int peerIdOffset, final int addressOffset,
         final int seeders, final int leechers, final long nowMs)
     {
@@ -168,6 +171,13 @@ public final class DeltaRecorder
     {
         final SiteState.Torrent torrent = state.torrent(hashProbe.set(infoHash, offset));
         return torrent == null ? 0 : torrent.snatched();
+    }
+
+    /** Private mode reports the site's snatch count, which outlives the swarm, instead of the swarm's own. */
+    @Override
+    public long downloaded(final byte[] infoHash, final int offset, final long swarmDownloaded)
+    {
+        return snatched(infoHash, offset);
     }
 
     /** Peers whose last report is remembered (a gauge). */

@@ -64,21 +64,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final NanoClock nanoClock;
     private final CachedEpochClock clock = new CachedEpochClock();
     private final long seed;
-    private final SplittableRandom random;
 
     private final int intervalSeconds;
     private final int minIntervalSeconds;
     private final long peerLifetimeMs;
-    private final int defaultNumWant;
-    private final int maxNumWant;
     private final int maxTorrents;
     private final int maxPeers;
     private final long tickMs;
     private final long sweepMs;
-    private final boolean bothFamilies;
-    /** Preferred-subnet prefix over the 16-byte form (IPv4 as 96 + bits); 0 = off for that family. */
-    private final int preferredBitsIpv4;
-    private final int preferredBitsIpv6;
 
     /** Opens, locks and wraps the pages; the map's structure changes only through {@link #writes}. */
     private final PageAccess pages;
@@ -104,11 +97,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private final Consumer<MapEntry<byte[], byte[]>> sweeper = this::sweepEntry;
     private int sweepShard;
-    /** The counts the in-flight file's per-shard counts add up to, and a scratch for the change since. */
-    private long countedTorrents;
-    private long countedPeers;
-    private final long[] countedPopulation = new long[4];
-    private final long[] countDelta = new long[4];
     private int sweepSegment;
     private long visited;
     private long deadlineMs;
@@ -119,47 +107,30 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final List<byte[]> loadExtraPages = new ArrayList<>();
     private final long[] deadFingerprints = new long[Page.CAPACITY];
 
-    /** The requester's address family while peers are copied: 0 IPv4, 1 IPv6. */
-    private int currentFamily;
-    private boolean currentWantsPeerIds;
-    private ResponseEvent current;
-    /** The current answer's views (its ring slot's, made once with the slot: no wrap per announce). */
-    private UnsafeBuffer responseAddresses;
-    /** The current answer's compact peers of each family, when it wants peers in compact form only. */
-    private UnsafeBuffer compact4;
-    private UnsafeBuffer compact6;
-    private boolean currentCompact;
-    /** Preferred-subnet selection gathers a bounded window of candidates here first: address (16), port (2), id (20). */
-    private static final int CANDIDATE = 38;
-    private boolean gathering;
-    private final UnsafeBuffer candidates;
-    private int candidateCount;
-    private final boolean[] taken;
-    private final int probeSize;
-    private int fromA;
-    private int toA;
-    private int fromB;
-    private int toB;
-    private boolean completedNow;
-
-    /** Private mode's accounting, or null (public mode). */
-    private org.trackerd.engine.site.DeltaRecorder deltas;
-    /** Peers by kind and family, indexed by {@link #population}: leechers v4, leechers v6, seeders v4, seeders v6. */
-    private final long[] population;
+    /** Private mode's accounting, or {@link SwarmAccounting#NONE}. */
+    private final SwarmAccounting accounting;
+    private final SwarmCounts counts;
+    private final PeerWriter writer;
+    private final PeerSelection selection;
+    private final TopSwarms topSwarms = new TopSwarms();
 
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
         final EngineCounters counters, final long seed)
     {
-        this(config, store, queues, counters, seed, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE);
+        this(config, store, queues, counters, seed, SwarmAccounting.NONE, SystemEpochClock.INSTANCE,
+            SystemNanoClock.INSTANCE);
     }
 
     /**
+     * @param accounting private mode's accounting, or {@link SwarmAccounting#NONE}
      * @param epochClock the wall clock: announce times, peer expiry (tests pass one they advance)
      * @param nanoClock  for the start-up scan's duration in the log
      */
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
-        final EngineCounters counters, final long seed, final EpochClock epochClock, final NanoClock nanoClock)
+        final EngineCounters counters, final long seed, final SwarmAccounting accounting, final EpochClock epochClock,
+        final NanoClock nanoClock)
     {
+        this.accounting = accounting;
         this.epochClock = epochClock;
         this.nanoClock = nanoClock;
         this.store = store;
@@ -168,34 +139,20 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         this.pages = new PageAccess(store, writes);
         this.swaps = new SwapJournal(inFlight, pages, seed);
         this.emptyPage = new UnsafeBuffer(writes.value(0));
-        this.population = store.population;
+        this.counts = new SwarmCounts(store, counters);
+        this.writer = new PeerWriter(counts);
+        this.selection = new PeerSelection(config, seed);
         this.queues = queues;
         this.counters = counters;
         this.seed = seed;
-        this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
         this.intervalSeconds = config.tracker.announceIntervalSeconds;
         this.minIntervalSeconds = config.tracker.minAnnounceIntervalSeconds;
         this.peerLifetimeMs = config.tracker.peerLifetimeSeconds * 1000L;
-        this.defaultNumWant = config.tracker.defaultNumWant;
-        this.maxNumWant = config.tracker.maxNumWant;
         this.maxTorrents = config.storage.maxTorrents;
         this.maxPeers = config.storage.maxPeers;
         this.tickMs = config.engine.expiryTickMs;
         this.sweepMs = config.engine.expirySweepSeconds * 1000L;
-        this.bothFamilies = TrackerConfig.Tracker.PEER_FAMILY_BOTH.equals(config.tracker.peerFamily);
-        this.preferredBitsIpv4 = config.tracker.preferredIpv4Prefix == 0 ? 0 : 96 + config.tracker.preferredIpv4Prefix;
-        this.preferredBitsIpv6 = config.tracker.preferredIpv6Prefix;
-        this.probeSize = probeSize(config.tracker.maxNumWant);
-        this.candidates = new UnsafeBuffer(new byte[probeSize * CANDIDATE]);
-        this.taken = new boolean[probeSize];
         clock.update(epochClock.time());
-        markCounted();
-    }
-
-    /** Private mode: records each accepted announce's accounting deltas; call before the thread starts. */
-    public void deltaRecorder(final org.trackerd.engine.site.DeltaRecorder recorder)
-    {
-        this.deltas = recorder;
     }
 
     /**
@@ -212,7 +169,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             // A clean shutdown left its counts: nothing to scan. Swarms of several pages are indexed when first
             // touched; peers whose lifetime ran out meanwhile go with the first sweep, like any expired peer.
-            publishGauges();
+            counts.publishGauges();
             LOG.info("{} torrents and {} peers in the store, counted {}", store.torrents, store.peers,
                 store.crashedIdle ? "by the last process up to its death (nothing was in flight)" :
                 "at the last clean shutdown");
@@ -246,7 +203,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         // The counts of the shards not scanned are the in-flight file's (SwarmStore put their sum in the store).
         loading = true;
         bigSwarms.clear();
-        markCounted();
+        counts.markCounted();
         try
         {
             for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
@@ -281,7 +238,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 }
                 loadBig.clear();
                 loadExtraPages.clear();
-                flushCounts(shard);
+                counts.flush(shard);
             }
         }
         finally
@@ -293,15 +250,15 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         for (final BigSwarm big : new ArrayList<>(bigSwarms.values()))
         {
             sweepBig(big);
-            flushCounts(SwarmStore.shard(big.key.bytes, 0));
+            counts.flush(SwarmStore.shard(big.key.bytes, 0));
         }
-        publishGauges();
+        counts.publishGauges();
         store.torn = null;
         if (scanned == SwarmStore.SHARDS)
         {
             inFlight.shardCountsValid(true);
         }
-        inFlight.idle(store.torrents, store.peers, population);
+        counts.idle();
         LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned, the others' " +
             "counts kept; {} peers had expired, {} swarms span several pages)", store.torrents, store.peers,
             (nanoClock.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
@@ -426,10 +383,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final int n = Page.count(page);
                 for (int pos = 0; pos < n; pos++)
                 {
-                    big.put(fingerprint(page, pos), BigSwarm.location(p, pos));
+                    big.put(record.wrap(page, pos).fingerprint(seed), BigSwarm.location(p, pos));
                     if (count)
                     {
-                        tally(Page.flags(page, pos), 1);
+                        counts.population(Page.flags(page, pos), 1);
                     }
                 }
                 big.seeders += Page.seeders(page);
@@ -464,7 +421,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     public long seederCount()
     {
-        return population[2] + population[3];
+        return counts.seeders();
     }
 
     @Override
@@ -492,8 +449,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             // Every map context of the event is closed: no lock held, no update half-done. An announce changes
             // one swarm (the shard of the last key); a sweep flushed each shard's changes as it left it.
-            flushCounts(pages.shard());
-            inFlight.idle(store.torrents, store.peers, population);
+            counts.flush(pages.shard());
+            counts.idle();
             if (endOfBatch)
             {
                 for (final ResponseQueue queue : queues)
@@ -576,7 +533,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         finally
         {
-            current = null;
+            selection.release();
+            swaps.unfollow();
             ring.publish(sequence);
             queue.dirty = true;
         }
@@ -589,7 +547,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     private void processAnnounce(final RequestEvent e, final ResponseEvent r)
     {
-        completedNow = false;
+        writer.reset();
         BigSwarm big = bigSwarm(e.infoHash, 0);
         int outcome = DONE;
         if (big == null)
@@ -608,14 +566,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             outcome = announceBig(big, e, r);
         }
-        if (deltas != null)
+        r.downloaded = accounting.downloaded(e.infoHash, 0, r.downloaded);
+        if (outcome == ANSWERED)
         {
-            // Private mode reports the site's snatch count (torrents.Snatched), which outlives the swarm.
-            r.downloaded = deltas.snatched(e.infoHash, 0);
-            if (outcome == ANSWERED)
-            {
-                deltas.announce(e, r.complete, r.incomplete, completedNow, clock.time());
-            }
+            accounting.announce(e, r.complete, r.incomplete, writer.completedNow(), clock.time());
         }
     }
 
@@ -657,8 +611,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 Page.pages(scratch, 1);
-                applyAnnounce(scratch, 0, e, nowMs, true, swaps);
-                if (completedNow)
+                writer.write(scratch, 0, e, nowMs, true, swaps);
+                if (writer.completedNow())
                 {
                     Page.downloaded(scratch, 1);
                     counters.downloadsCompleted.incrementRelease();
@@ -677,7 +631,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 return INDEX;
             }
             int pos = Page.find(page, e.peerIdView, e.left == 0);
-            if (pos >= 0 && !sameClient(page, pos, e))
+            if (pos >= 0 && !writer.isSameClient(page, pos, e))
             {
                 return conflict(r);
             }
@@ -716,8 +670,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 page.getBytes(0, value, 0, page.capacity());
                 Arrays.fill(value, Page.record(count), value.length, (byte)0);
                 scratch.wrap(value);
-                pos = applyAnnounce(scratch, count, e, nowMs, true, swaps);
-                if (completedNow)
+                pos = writer.write(scratch, count, e, nowMs, true, swaps);
+                if (writer.completedNow())
                 {
                     Page.downloaded(scratch, Page.downloaded(scratch) + 1);
                     counters.downloadsCompleted.incrementRelease();
@@ -751,7 +705,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         {
             return MISSED;
         }
-        if (!sameClient(page, pos, e))
+        if (!writer.isSameClient(page, pos, e))
         {
             return conflict(r);
         }
@@ -768,8 +722,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** Applies a known peer's announce to its record of {@link #page}; returns the record's position after. */
     private int updateInPlace(final UnsafeBuffer page, final int pos, final RequestEvent e, final long nowMs)
     {
-        final int at = applyAnnounce(page, pos, e, nowMs, false, swaps);
-        if (completedNow)
+        final int at = writer.write(page, pos, e, nowMs, false, swaps);
+        if (writer.completedNow())
         {
             Page.downloaded(page, Page.downloaded(page) + 1);
             counters.downloadsCompleted.incrementRelease();
@@ -781,11 +735,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private int select(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r, final int pos)
     {
         final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
-        final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
-        startSelection(e, r);
-        ranges(page, seeder, e);
-        window(page, pos, gathering ? Math.max(want, probeSize) : want);
-        finishSelection(e, want);
+        selection.read(page, seeder, pos, selection.start(e, r));
+        selection.finish();
         fillCounts(page, r);
         return ANSWERED;
     }
@@ -843,7 +794,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     big.remove(fingerprint); // cannot happen while the index is kept in step; heal it if it does
                     location = -1;
                 }
-                else if (!sameClient(page, pos, e))
+                else if (!writer.isSameClient(page, pos, e))
                 {
                     counters.rejectedPeerIdConflict.incrementRelease();
                     r.status = Status.PEER_ID_CONFLICT;
@@ -852,7 +803,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 else if (e.event != RequestEvent.EVENT_STOPPED)
                 {
                     final boolean wasSeeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
-                    ownPos = applyAnnounce(page, pos, e, nowMs, false, swaps.follow(big, p));
+                    ownPos = writer.write(page, pos, e, nowMs, false, swaps.follow(big, p));
                     swaps.unfollow();
                     ownPage = p;
                     if (wasSeeder != seeder)
@@ -869,7 +820,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 fillCounts(big, r);
                 return ANSWERED;
             }
-            if (completedNow)
+            if (writer.completedNow())
             {
                 big.downloaded++;
                 counters.downloadsCompleted.incrementRelease();
@@ -893,7 +844,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             location = addBig(big, e, nowMs, fingerprint);
             ownPage = BigSwarm.page(location);
             ownPos = BigSwarm.position(location);
-            if (completedNow)
+            if (writer.completedNow())
             {
                 big.downloaded++;
                 counters.downloadsCompleted.incrementRelease();
@@ -901,10 +852,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             }
         }
 
-        final int want = e.numWant < 0 ? defaultNumWant : Math.min(e.numWant, maxNumWant);
-        startSelection(e, r);
-        int remaining = gathering ? Math.max(want, probeSize) : want;
-        final int first = random.nextInt(big.pages);
+        int remaining = selection.start(e, r);
+        final int first = selection.firstPage(big.pages);
         for (int k = 0; k < big.pages && remaining > 0; k++)
         {
             final int p = (first + k) % big.pages;
@@ -914,12 +863,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 {
                     continue;
                 }
-                final UnsafeBuffer page = access.page();
-                ranges(page, seeder, e);
-                remaining -= window(page, p == ownPage ? ownPos : -1, remaining);
+                remaining -= selection.read(access.page(), seeder, p == ownPage ? ownPos : -1, remaining);
             }
         }
-        finishSelection(e, want);
+        selection.finish();
         fillCounts(big, r);
         return ANSWERED;
     }
@@ -941,7 +888,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     page.getBytes(0, value, 0, page.capacity());
                     Arrays.fill(value, Page.record(count), value.length, (byte)0);
                     scratch.wrap(value);
-                    final int pos = applyAnnounce(scratch, count, e, nowMs, true, swaps.follow(big, last));
+                    final int pos = writer.write(scratch, count, e, nowMs, true, swaps.follow(big, last));
                     swaps.unfollow();
                     access.replace(value);
                     location = BigSwarm.location(last, pos);
@@ -956,7 +903,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 final byte[] value = writes.value(1);
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
-                final int pos = applyAnnounce(scratch, 0, e, nowMs, true, swaps);
+                final int pos = writer.write(scratch, 0, e, nowMs, true, swaps);
                 if (access.exists())
                 {
                     access.replace(value); // a page left behind by a process that died while adding it
@@ -1129,348 +1076,6 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
     }
 
-    private long fingerprint(final UnsafeBuffer buffer, final int pos)
-    {
-        return PeerHash.fingerprint(buffer, Page.record(pos) + Page.PEER_ID, seed);
-    }
-
-    /**
-     * Writes an announce into the record at {@code pos} (new: its id too), files it in its bucket and returns
-     * its position; sets {@link #completedNow} when it counts a download.
-     */
-    private int applyAnnounce(final UnsafeBuffer buffer, final int pos, final RequestEvent e, final long nowMs,
-        final boolean isNew, final Page.SwapListener listener)
-    {
-        final int at = Page.record(pos);
-        int flags;
-        if (isNew)
-        {
-            buffer.putBytes(at + Page.PEER_ID, e.peerId, 0, RequestEvent.HASH_LENGTH);
-            flags = 0;
-        }
-        else
-        {
-            flags = Page.flags(buffer, pos);
-            countPeer(flags, -1);
-        }
-        final int nowS = (int)(nowMs / 1000);
-        flags = placeAddress(buffer, at, flags, e.address, e.port, nowS);
-        if (e.hasAltAddress)
-        {
-            flags = placeAddress(buffer, at, flags, e.altAddress, e.altPort, nowS);
-        }
-        buffer.putInt(at + Page.KEY, e.key);
-        flags = e.hasKey ? flags | Page.HAS_KEY : flags & ~Page.HAS_KEY;
-        completedNow = e.event == RequestEvent.EVENT_COMPLETED && (flags & Page.COMPLETED) == 0;
-        if (completedNow)
-        {
-            flags |= Page.COMPLETED;
-        }
-        flags = e.left == 0 ? flags | Page.SEEDER : flags & ~Page.SEEDER;
-        Page.flags(buffer, pos, flags);
-        countPeer(flags, 1);
-        return Page.moveTo(buffer, pos, Page.bucketFor(flags), tmp, listener);
-    }
-
-    /**
-     * Records an address the peer announced from in the fields of its family: a first address, a re-announce or a
-     * move within the family, or an address in the other family, which makes it dual-stacked.
-     */
-    private static int placeAddress(final UnsafeBuffer buffer, final int at, final int flags, final byte[] address,
-        final int port, final int nowS)
-    {
-        int f = flags;
-        if (RequestEvent.isIpv4Mapped(address, 0))
-        {
-            buffer.putBytes(at + Page.V4_ADDRESS, address, 12, 4);
-            buffer.putShort(at + Page.V4_PORT, (short)port);
-            buffer.putInt(at + Page.V4_SEEN, nowS);
-            f |= Page.HAS_V4;
-        }
-        else
-        {
-            buffer.putBytes(at + Page.V6_ADDRESS, address, 0, 16);
-            buffer.putShort(at + Page.V6_PORT, (short)port);
-            buffer.putInt(at + Page.V6_SEEN, nowS);
-            if ((flags & (Page.HAS_V4 | Page.HAS_V6)) == 0)
-            {
-                f |= Page.PRIMARY_V6;
-            }
-            f |= Page.HAS_V6;
-        }
-        return f;
-    }
-
-    /**
-     * The same client re-announcing: from an address it used before (it may change key or port), or from a
-     * new address while proving itself with the key it announced before; a new address of the other family
-     * with the key makes it dual-stacked. Without a key, a new address is refused even from the other family:
-     * peer ids are public (dict responses carry them) and BEP 7 makes the key what recognises one client behind
-     * two addresses, so anyone else reusing the peer id can neither take the peer over, attach to it, nor stop it.
-     */
-    private boolean sameClient(final UnsafeBuffer buffer, final int pos, final RequestEvent e)
-    {
-        final int at = Page.record(pos);
-        final int flags = Page.flags(buffer, pos);
-        if (RequestEvent.isIpv4Mapped(e.address, 0))
-        {
-            if ((flags & Page.HAS_V4) != 0 && buffer.getInt(at + Page.V4_ADDRESS) == e.addressView.getInt(12))
-            {
-                return true;
-            }
-        }
-        else if ((flags & Page.HAS_V6) != 0 && buffer.getLong(at + Page.V6_ADDRESS) == e.addressView.getLong(0) &&
-            buffer.getLong(at + Page.V6_ADDRESS + 8) == e.addressView.getLong(8))
-        {
-            return true;
-        }
-        return e.hasKey && (flags & Page.HAS_KEY) != 0 && buffer.getInt(at + Page.KEY) == e.key;
-    }
-
-    private void startSelection(final RequestEvent e, final ResponseEvent r)
-    {
-        current = r;
-        responseAddresses = r.peerAddrsView;
-        currentCompact = e.compactPeers;
-        if (currentCompact)
-        {
-            compact4 = r.compact4View;
-            compact6 = r.compact6View;
-        }
-        currentFamily = RequestEvent.isIpv4Mapped(e.address, 0) ? 0 : 1;
-        currentWantsPeerIds = e.wantPeerIds;
-        gathering = (currentFamily == 0 ? preferredBitsIpv4 : preferredBitsIpv6) != 0;
-        candidateCount = 0;
-    }
-
-    /** Preferred subnet: the gathered candidates in its subnet first, in their random order, then the rest. */
-    private void finishSelection(final RequestEvent e, final int want)
-    {
-        if (!gathering)
-        {
-            return;
-        }
-        gathering = false;
-        Arrays.fill(taken, 0, candidateCount, false);
-        final int bits = currentFamily == 0 ? preferredBitsIpv4 : preferredBitsIpv6;
-        final byte[] raw = candidates.byteArray();
-        final ResponseEvent r = current;
-        for (int pass = 0; pass < 2; pass++)
-        {
-            for (int i = 0; i < candidateCount && r.peerCount < want; i++)
-            {
-                final int at = i * CANDIDATE;
-                if (taken[i])
-                {
-                    continue;
-                }
-                final boolean local = IpAddresses.samePrefix(raw, at, e.address, 0, bits);
-                if (local == (pass == 0) && currentCompact)
-                {
-                    putCompact(candidates, at + 12, at, RequestEvent.isIpv4Mapped(raw, at),
-                        candidates.getShort(at + 16) & 0xFFFF);
-                    taken[i] = true;
-                }
-                else if (local == (pass == 0))
-                {
-                    final int n = r.peerCount++;
-                    responseAddresses.putBytes(n * RequestEvent.ADDRESS_LENGTH, candidates, at, 16);
-                    r.peerPorts[n] = candidates.getShort(at + 16) & 0xFFFF;
-                    if (currentWantsPeerIds)
-                    {
-                        candidates.getBytes(at + 18, r.peerIds, n * RequestEvent.HASH_LENGTH, RequestEvent.HASH_LENGTH);
-                    }
-                    taken[i] = true;
-                }
-            }
-        }
-    }
-
-    /**
-     * The records the requester gets from a page: leechers for a seeder, everyone for a leecher, restricted to
-     * those the requester's family can reach unless the policy hands out both families; one or two contiguous
-     * bucket ranges.
-     */
-    private void ranges(final UnsafeBuffer buffer, final boolean seeder, final RequestEvent e)
-    {
-        final int family = currentFamily;
-        fromB = 0;
-        toB = 0;
-        if (bothFamilies && !e.oneFamily)
-        {
-            fromA = seeder ? Page.bound(buffer, Page.LEECHERS_V4) : 0;
-            toA = Page.count(buffer);
-        }
-        else if (seeder)
-        {
-            fromA = Page.bound(buffer, Page.LEECHERS_V4 + family);
-            toA = Page.bound(buffer, Page.LEECHERS_V4 + family + 2);
-        }
-        else
-        {
-            fromA = Page.bound(buffer, Page.SEEDERS_V4 + family);
-            toA = Page.bound(buffer, Page.SEEDERS_V4 + family + 2);
-            fromB = Page.bound(buffer, Page.LEECHERS_V4 + family);
-            toB = Page.bound(buffer, Page.LEECHERS_V4 + family + 2);
-        }
-    }
-
-    /**
-     * Hands out up to {@code want} records of the current ranges as one window of consecutive records starting
-     * at a random position (wrapping), skipping {@code exclude}; all of them when there are no more than
-     * {@code want}. Distinct, never the requester, read in memory order; returns how many.
-     */
-    private int window(final UnsafeBuffer buffer, final int exclude, final int want)
-    {
-        final int lengthA = Math.max(0, toA - fromA);
-        final int available = lengthA + Math.max(0, toB - fromB);
-        int eligible = available;
-        if (exclude >= 0 && ((exclude >= fromA && exclude < toA) || (exclude >= fromB && exclude < toB)))
-        {
-            eligible--;
-        }
-        final int n = Math.min(want, eligible);
-        if (n <= 0)
-        {
-            return 0;
-        }
-        int i = n == eligible ? 0 : random.nextInt(available);
-        int taken = 0;
-        while (taken < n)
-        {
-            final int pos = i < lengthA ? fromA + i : fromB + (i - lengthA);
-            if (pos != exclude)
-            {
-                emit(buffer, pos);
-                taken++;
-            }
-            if (++i == available)
-            {
-                i = 0;
-            }
-        }
-        return n;
-    }
-
-    /** Copies one peer into the answer (or the candidates): its address in the requester's family if it has one. */
-    private void emit(final UnsafeBuffer buffer, final int pos)
-    {
-        if (currentCompact && !gathering)
-        {
-            emitCompact(buffer, pos);
-            return;
-        }
-        final int at = Page.record(pos);
-        final int flags = Page.flags(buffer, pos);
-        final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
-        final UnsafeBuffer out;
-        final int to;
-        final int n;
-        if (gathering)
-        {
-            if (candidateCount == probeSize)
-            {
-                return;
-            }
-            n = candidateCount++;
-            out = candidates;
-            to = n * CANDIDATE;
-        }
-        else
-        {
-            n = current.peerCount++;
-            out = responseAddresses;
-            to = n * RequestEvent.ADDRESS_LENGTH;
-        }
-        final int port;
-        if (v4)
-        {
-            out.putLong(to, 0L);
-            out.putShort(to + 8, (short)0);
-            out.putShort(to + 10, (short)-1);
-            out.putInt(to + 12, buffer.getInt(at + Page.V4_ADDRESS));
-            port = buffer.getShort(at + Page.V4_PORT) & 0xFFFF;
-        }
-        else
-        {
-            out.putLong(to, buffer.getLong(at + Page.V6_ADDRESS));
-            out.putLong(to + 8, buffer.getLong(at + Page.V6_ADDRESS + 8));
-            port = buffer.getShort(at + Page.V6_PORT) & 0xFFFF;
-        }
-        if (gathering)
-        {
-            out.putShort(to + 16, (short)port);
-            buffer.getBytes(at + Page.PEER_ID, candidates.byteArray(), to + 18, RequestEvent.HASH_LENGTH);
-        }
-        else
-        {
-            current.peerPorts[n] = port;
-            if (currentWantsPeerIds)
-            {
-                buffer.getBytes(at + Page.PEER_ID, current.peerIds, n * RequestEvent.HASH_LENGTH,
-                    RequestEvent.HASH_LENGTH);
-            }
-        }
-    }
-
-    /**
-     * {@link #emit} for a compact answer, the path of every UDP announce and of HTTP {@code compact=1}: the record
-     * read and the six bytes of an IPv4 peer written without a bounds check per field ({@code pos} is one
-     * {@link #window} hands out, inside the page; the answer's room is checked once per peer).
-     */
-    private void emitCompact(final UnsafeBuffer buffer, final int pos)
-    {
-        final byte[] page = buffer.byteArray();
-        final long at = buffer.addressOffset() + Page.record(pos);
-        final int flags = UnsafeApi.getByte(page, at + Page.FLAGS);
-        final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
-        final ResponseEvent r = current;
-        final int to = r.compact4Count * ResponseEvent.COMPACT4;
-        if (!v4 || to + ResponseEvent.COMPACT4 > compact4.capacity())
-        {
-            putCompact(buffer, Page.record(pos) + Page.V4_ADDRESS, Page.record(pos) + Page.V6_ADDRESS, v4,
-                buffer.getShort(Page.record(pos) + (v4 ? Page.V4_PORT : Page.V6_PORT)) & 0xFFFF);
-            return;
-        }
-        r.peerCount++;
-        r.compact4Count++;
-        final byte[] out = compact4.byteArray();
-        final long o = compact4.addressOffset() + to;
-        UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at + Page.V4_ADDRESS));
-        final short port = UnsafeApi.getShort(page, at + Page.V4_PORT); // native order in the page
-        UnsafeApi.putShort(out, o + 4, NATIVE_BIG_ENDIAN ? port : Short.reverseBytes(port));
-    }
-
-    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
-
-    /**
-     * Appends one peer to the answer in compact form: its IPv4 address (4 bytes at {@code v4At}) or its IPv6
-     * address (16 bytes at {@code v6At}) of {@code from}, then the port, in network order.
-     */
-    private void putCompact(final UnsafeBuffer from, final int v4At, final int v6At, final boolean v4, final int port)
-    {
-        final ResponseEvent r = current;
-        r.peerCount++;
-        if (v4)
-        {
-            final int to = r.compact4Count++ * ResponseEvent.COMPACT4;
-            compact4.putInt(to, from.getInt(v4At));
-            compact4.putShort(to + 4, (short)port, ByteOrder.BIG_ENDIAN);
-        }
-        else
-        {
-            final int to = r.compact6Count++ * ResponseEvent.COMPACT6;
-            compact6.putBytes(to, from, v6At, RequestEvent.ADDRESS_LENGTH);
-            compact6.putShort(to + RequestEvent.ADDRESS_LENGTH, (short)port, ByteOrder.BIG_ENDIAN);
-        }
-    }
-
-    /** Members probed per announce when preferring the requester's subnet. */
-    static int probeSize(final int maxNumWant)
-    {
-        return Math.max(256, 4 * maxNumWant);
-    }
-
     private static void fillCounts(final UnsafeBuffer page0, final ResponseEvent r)
     {
         r.complete = Page.seeders(page0);
@@ -1486,27 +1091,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /** Peer id (0..20) and address (20..36) of the last peer removed, for the accounting record. */
-    private final byte[] expiredPeer = new byte[36];
+    private final byte[] expiredPeer = new byte[PeerRecord.IDENTITY_LENGTH];
+    private final PeerRecord record = new PeerRecord();
 
     private void copyExpired(final UnsafeBuffer buffer, final int pos)
     {
-        if (deltas == null)
-        {
-            return;
-        }
-        final int at = Page.record(pos);
-        buffer.getBytes(at + Page.PEER_ID, expiredPeer, 0, 20);
-        if ((Page.flags(buffer, pos) & Page.PRIMARY_V6) != 0)
-        {
-            buffer.getBytes(at + Page.V6_ADDRESS, expiredPeer, 20, 16);
-        }
-        else
-        {
-            Arrays.fill(expiredPeer, 20, 30, (byte)0);
-            expiredPeer[30] = (byte)0xFF;
-            expiredPeer[31] = (byte)0xFF;
-            buffer.getBytes(at + Page.V4_ADDRESS, expiredPeer, 32, 4);
-        }
+        record.wrap(buffer, pos).copyIdentity(expiredPeer);
     }
 
     private void processScrape(final RequestEvent e, final ResponseEvent r)
@@ -1546,11 +1136,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 r.scrapeIncomplete[i] = big.leechers;
                 r.scrapeDownloaded[i] = big.downloaded;
             }
-            if (deltas != null)
-            {
-                // Private mode reports the site's snatch count (torrents.Snatched), which outlives the swarm.
-                r.scrapeDownloaded[i] = deltas.snatched(e.scrapeHashes, offset);
-            }
+            r.scrapeDownloaded[i] = accounting.downloaded(e.scrapeHashes, offset, r.scrapeDownloaded[i]);
         }
         r.scrapeCount = n;
     }
@@ -1589,20 +1175,20 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     sweepBig(big);
                 }
             }
-            flushCounts(sweepShard); // before another shard is recorded in the in-flight file
+            counts.flush(sweepShard); // before another shard is recorded in the in-flight file
             if (++sweepSegment == segments)
             {
                 sweepSegment = 0;
                 if (++sweepShard == SwarmStore.SHARDS)
                 {
                     sweepShard = 0;
-                    publishTopSwarms(nowMs);
+                    topSwarms.publish(nowMs);
                 }
                 shardMap = store.shard(sweepShard);
                 segments = shardMap.segments();
             }
         }
-        publishGauges();
+        counts.publishGauges();
     }
 
     /** One map entry of the sweep (or of the start-up load): a one-page swarm is checked here and now. */
@@ -1647,14 +1233,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 MapWrites.wrap(page, entry);
                 for (int pos = 0; pos < count; pos++)
                 {
-                    tally(Page.flags(page, pos), 1);
+                    counts.population(Page.flags(page, pos), 1);
                 }
             }
         }
         else if (count > 0)
         {
             MapWrites.wrap(page, entry);
-            offerTopSwarm(sweptHash, Page.seeders(page), Page.leechers(page), Page.downloaded(page));
+            topSwarms.offer(sweptHash, Page.seeders(page), Page.leechers(page), Page.downloaded(page));
         }
     }
 
@@ -1701,9 +1287,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 if (!loading)
                 {
                     store.peers--;
-                    if (deltas != null)
                     {
-                        deltas.expired(sweptHash, expiredPeer, 0, 20, Page.seeders(scratch), Page.leechers(scratch),
+                        accounting.expired(sweptHash, expiredPeer, 0, 20, Page.seeders(scratch), Page.leechers(scratch),
                             clock.time());
                     }
                 }
@@ -1791,7 +1376,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                     }
                     if ((Page.flags(page, pos) & (Page.HAS_V4 | Page.HAS_V6) & ~families) == 0)
                     {
-                        deadFingerprints[dead++] = fingerprint(page, pos);
+                        deadFingerprints[dead++] = record.wrap(page, pos).fingerprint(seed);
                     }
                     else if (dropFamilies(page, pos, families, swaps) != pos)
                     {
@@ -1804,9 +1389,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             {
                 removeBig(big, deadFingerprints[i]);
                 counters.peersExpired.incrementRelease();
-                if (deltas != null && !loading)
+                if (!loading)
                 {
-                    deltas.expired(sweptHash, expiredPeer, 0, 20, big.seeders, big.leechers, clock.time());
+                    accounting.expired(sweptHash, expiredPeer, 0, 20, big.seeders, big.leechers, clock.time());
                 }
                 if (big.size() == 0)
                 {
@@ -1816,7 +1401,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         }
         if (big.size() > 0)
         {
-            offerTopSwarm(big.key.bytes, big.seeders, big.leechers, big.downloaded);
+            topSwarms.offer(big.key.bytes, big.seeders, big.leechers, big.downloaded);
         }
     }
 
@@ -1825,75 +1410,11 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
     }
 
-    private static final int TOP_SWARMS = 10;
-    private final byte[][] topHashes = new byte[TOP_SWARMS][20];
-    private final int[] topSeeders = new int[TOP_SWARMS];
-    private final int[] topLeechers = new int[TOP_SWARMS];
-    private final long[] topDownloaded = new long[TOP_SWARMS];
-    private int topCandidateCount;
-    private long topPublishedMs;
-    private volatile List<TopSwarm> topSwarms = List.of();
 
     /** Any thread: the largest swarms as of the last completed sweep. */
     public List<TopSwarm> topSwarms()
     {
-        return topSwarms;
-    }
-
-    private void offerTopSwarm(final byte[] infoHash, final int seeders, final int leechers, final long downloaded)
-    {
-        int slot = -1;
-        int smallest = -1;
-        for (int i = 0; i < topCandidateCount; i++)
-        {
-            if (Arrays.equals(topHashes[i], infoHash))
-            {
-                slot = i;
-                break;
-            }
-            if (smallest < 0 || topSeeders[i] + topLeechers[i] < topSeeders[smallest] + topLeechers[smallest])
-            {
-                smallest = i;
-            }
-        }
-        if (slot < 0)
-        {
-            if (topCandidateCount < TOP_SWARMS)
-            {
-                slot = topCandidateCount++;
-            }
-            else if (seeders + leechers > topSeeders[smallest] + topLeechers[smallest])
-            {
-                slot = smallest;
-            }
-            else
-            {
-                return;
-            }
-        }
-        System.arraycopy(infoHash, 0, topHashes[slot], 0, 20);
-        topSeeders[slot] = seeders;
-        topLeechers[slot] = leechers;
-        topDownloaded[slot] = downloaded;
-    }
-
-    /** Once a sweep has visited every swarm (and at most once a second), publish what it saw. */
-    private void publishTopSwarms(final long nowMs)
-    {
-        if (nowMs - topPublishedMs < 1000)
-        {
-            return;
-        }
-        topPublishedMs = nowMs;
-        final ArrayList<TopSwarm> top = new ArrayList<>(topCandidateCount);
-        for (int i = 0; i < topCandidateCount; i++)
-        {
-            top.add(new TopSwarm(org.agrona.BitUtil.toHex(topHashes[i]), topSeeders[i], topLeechers[i],
-                topDownloaded[i]));
-        }
-        topCandidateCount = 0;
-        top.sort((a, b) -> Integer.compare(b.seeders() + b.leechers(), a.seeders() + a.leechers()));
-        topSwarms = List.copyOf(top);
+        return topSwarms.list();
     }
 
     /** Counts a peer in (or out of) the population gauges: by kind and by the family it is counted under. */
@@ -1901,47 +1422,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     {
         if (loading)
         {
-            return; // the start-up scan counts what is left afterwards (tally)
+            return; // the start-up scan counts what is left afterwards
         }
-        tally(flags, delta);
+        counts.population(flags, delta);
     }
 
-    private void tally(final int flags, final int delta)
-    {
-        population[((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0)] += delta;
-    }
-
-    private void publishGauges()
-    {
-        counters.torrents.setRelease(store.torrents);
-        counters.leechersIpv4.setRelease(population[0]);
-        counters.leechersIpv6.setRelease(population[1]);
-        counters.seedersIpv4.setRelease(population[2]);
-        counters.seedersIpv6.setRelease(population[3]);
-    }
-
-    /** The counts as of now are those the in-flight file's per-shard counts add up to. */
-    private void markCounted()
-    {
-        countedTorrents = store.torrents;
-        countedPeers = store.peers;
-        System.arraycopy(population, 0, countedPopulation, 0, 4);
-    }
-
-    /** Adds what changed in the counts since the last flush to this shard's counts in the in-flight file. */
-    private void flushCounts(final int shard)
-    {
-        long changed = (store.torrents - countedTorrents) | (store.peers - countedPeers);
-        for (int i = 0; i < 4; i++)
-        {
-            countDelta[i] = population[i] - countedPopulation[i];
-            changed |= countDelta[i];
-        }
-        if (changed == 0)
-        {
-            return;
-        }
-        inFlight.addShardCounts(shard, store.torrents - countedTorrents, store.peers - countedPeers, countDelta);
-        markCounted();
-    }
 }

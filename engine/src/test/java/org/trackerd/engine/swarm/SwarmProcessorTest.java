@@ -1324,8 +1324,8 @@ class SwarmProcessorTest
             {
             });
             counters = engine.counters();
-            processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED, clock,
-                SystemNanoClock.INSTANCE);
+            processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED,
+                SwarmAccounting.NONE, clock, SystemNanoClock.INSTANCE);
             processor.loadFromStore();
             request = new RequestEvent(config.tracker.maxScrapeHashes);
         }

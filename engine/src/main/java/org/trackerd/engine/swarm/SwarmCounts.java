@@ -1,0 +1,104 @@
+package org.trackerd.engine.swarm;
+
+import org.trackerd.engine.EngineCounters;
+
+/**
+ * The counts of what the store holds: torrents (swarms), peers, and peers by kind and family. They live in the
+ * {@link SwarmStore} (a clean close writes them to its {@code counts} file); this class changes them, publishes
+ * them as gauges, and keeps the in-flight file's per-shard counts adding up to them.
+ *
+ * <p>Thread: the swarm processor (and the start-up scan, on the launcher thread before the processor starts).
+ */
+final class SwarmCounts
+{
+    private final SwarmStore store;
+    private final InFlight inFlight;
+    private final EngineCounters counters;
+    /** Peers by kind and family: leechers v4, leechers v6, seeders v4, seeders v6 (the store's array). */
+    private final long[] population;
+    /** The counts the in-flight file's per-shard counts add up to, and a scratch for the change since. */
+    private long countedTorrents;
+    private long countedPeers;
+    private final long[] countedPopulation = new long[4];
+    private final long[] countDelta = new long[4];
+
+    SwarmCounts(final SwarmStore store, final EngineCounters counters)
+    {
+        this.store = store;
+        this.inFlight = store.inFlight;
+        this.counters = counters;
+        this.population = store.population;
+        markCounted();
+    }
+
+    long torrents()
+    {
+        return store.torrents;
+    }
+
+    long peers()
+    {
+        return store.peers;
+    }
+
+    long seeders()
+    {
+        return population[2] + population[3];
+    }
+
+    void torrents(final long delta)
+    {
+        store.torrents += delta;
+    }
+
+    void peers(final long delta)
+    {
+        store.peers += delta;
+    }
+
+    /** Counts a peer with these flags in (+1) or out (-1) of the population: by kind and the family it is under. */
+    void population(final int flags, final int delta)
+    {
+        population[((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0)] += delta;
+    }
+
+    void publishGauges()
+    {
+        counters.torrents.setRelease(store.torrents);
+        counters.leechersIpv4.setRelease(population[0]);
+        counters.leechersIpv6.setRelease(population[1]);
+        counters.seedersIpv4.setRelease(population[2]);
+        counters.seedersIpv6.setRelease(population[3]);
+    }
+
+    /** The counts as of now are those the in-flight file's per-shard counts add up to. */
+    void markCounted()
+    {
+        countedTorrents = store.torrents;
+        countedPeers = store.peers;
+        System.arraycopy(population, 0, countedPopulation, 0, 4);
+    }
+
+    /** Adds what changed in the counts since the last flush to this shard's counts in the in-flight file. */
+    void flush(final int shard)
+    {
+        long changed = (store.torrents - countedTorrents) | (store.peers - countedPeers);
+        for (int i = 0; i < 4; i++)
+        {
+            countDelta[i] = population[i] - countedPopulation[i];
+            changed |= countDelta[i];
+        }
+        if (changed == 0)
+        {
+            return;
+        }
+        inFlight.addShardCounts(shard, store.torrents - countedTorrents, store.peers - countedPeers, countDelta);
+        markCounted();
+    }
+
+    /** Marks the in-flight file idle with the counts as of now: every map context of the event is closed. */
+    void idle()
+    {
+        inFlight.idle(store.torrents, store.peers, population);
+    }
+}
