@@ -1,0 +1,256 @@
+package org.trackerd.engine.swarm;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.trackerd.engine.EngineCounters;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.engine.event.Status;
+
+import java.util.Arrays;
+
+import static org.trackerd.engine.swarm.AnnounceOutcome.ANSWERED;
+import static org.trackerd.engine.swarm.AnnounceOutcome.DONE;
+import static org.trackerd.engine.swarm.AnnounceOutcome.INDEX;
+import static org.trackerd.engine.swarm.AnnounceOutcome.MISSED;
+import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
+
+/**
+ * Announces to a swarm of at most one page, nearly all of them: a known peer re-announcing is read and written in
+ * place in the page the {@link PageCache} remembers, with no query context at all; anything else (a new peer, a
+ * peer leaving, a swarm not cached) takes the map's path under one lock of the swarm's entry. A new peer for a full
+ * page, or a page 0 that says the swarm spans several pages, is handed back ({@link AnnounceOutcome#PROMOTE},
+ * {@link AnnounceOutcome#INDEX}) for {@link BigSwarms}.
+ *
+ * <p>Thread: the swarm processor only.
+ */
+final class OnePageAnnounce
+{
+    /** 64 Ki swarms, 2 MiB of heap: every swarm of a busy tracker's hot set. */
+    static final int PAGE_CACHE_SLOTS = 1 << 16;
+
+    private final int maxTorrents;
+    private final int maxPeers;
+    private final PageCache pageCache;
+    private final PageAccess pages;
+    private final MapWrites writes;
+    private final SwapJournal swaps;
+    private final PeerWriter writer;
+    private final PeerSelection selection;
+    private final SwarmCounts counts;
+    private final EngineCounters counters;
+    /** The page the page cache found, in the map's memory. */
+    private final UnsafeBuffer cached = new UnsafeBuffer(new byte[0]);
+    /** A new page being built on the heap before the map copies it in. */
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
+    private final byte[] tmp = new byte[Page.RECORD];
+
+    OnePageAnnounce(final int maxTorrents, final int maxPeers, final PageCache pageCache, final PageAccess pages,
+        final MapWrites writes, final SwapJournal swaps, final PeerWriter writer, final PeerSelection selection,
+        final SwarmCounts counts, final EngineCounters counters)
+    {
+        this.maxTorrents = maxTorrents;
+        this.maxPeers = maxPeers;
+        this.pageCache = pageCache;
+        this.pages = pages;
+        this.writes = writes;
+        this.swaps = swaps;
+        this.writer = writer;
+        this.selection = selection;
+        this.counts = counts;
+        this.counters = counters;
+    }
+
+    /** An announce to a swarm of at most one page, under one lock of its map entry (or none, from the cache). */
+    int announce(final RequestEvent e, final ResponseEvent r, final long nowMs)
+    {
+        final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
+        pages.name(e.infoHash, 0, 0);
+        if (!stopped && pageCache.find(e.infoHash, 0, cached))
+        {
+            final int outcome = reannounceInPlace(cached, e, r, nowMs);
+            if (outcome != MISSED)
+            {
+                return outcome;
+            }
+        }
+        try (PageAccess access = pages.update())
+        {
+            if (!access.exists())
+            {
+                if (stopped)
+                {
+                    return ANSWERED;
+                }
+                if (counts.peers() >= maxPeers || counts.torrents() >= maxTorrents)
+                {
+                    counters.rejectedFull.incrementRelease();
+                    r.status = Status.TRACKER_FULL;
+                    return DONE;
+                }
+                final byte[] value = writes.value(1);
+                Arrays.fill(value, (byte)0);
+                scratch.wrap(value);
+                Page.pages(scratch, 1);
+                writer.write(scratch, 0, e, nowMs, true, swaps);
+                if (writer.completedNow())
+                {
+                    Page.downloaded(scratch, 1);
+                    counters.downloadsCompleted.incrementRelease();
+                }
+                access.insert(value);
+                counts.torrents(1);
+                counts.peers(1);
+                counters.torrentsCreated.incrementRelease();
+                counters.peersAdded.incrementRelease();
+                fillCounts(scratch, r);
+                return ANSWERED;
+            }
+            final UnsafeBuffer page = access.page();
+            if (Page.pages(page) > 1)
+            {
+                return INDEX;
+            }
+            int pos = Page.find(page, e.peerIdView, e.left == 0);
+            if (pos >= 0 && !writer.isSameClient(page, pos, e))
+            {
+                return conflict(r);
+            }
+            if (stopped)
+            {
+                if (pos >= 0)
+                {
+                    counters.peersStopped.incrementRelease();
+                    if (remove(access, pos))
+                    {
+                        return ANSWERED;
+                    }
+                }
+                fillCounts(page, r);
+                return ANSWERED;
+            }
+            if (pos >= 0)
+            {
+                pos = updateInPlace(page, pos, e, nowMs);
+            }
+            else
+            {
+                if (counts.peers() >= maxPeers)
+                {
+                    counters.rejectedFull.incrementRelease();
+                    r.status = Status.TRACKER_FULL;
+                    fillCounts(page, r);
+                    return DONE;
+                }
+                final int count = Page.count(page);
+                if (count == Page.CAPACITY)
+                {
+                    return PROMOTE;
+                }
+                final byte[] value = writes.value(count + 1);
+                page.getBytes(0, value, 0, page.capacity());
+                Arrays.fill(value, Page.record(count), value.length, (byte)0);
+                scratch.wrap(value);
+                pos = writer.write(scratch, count, e, nowMs, true, swaps);
+                if (writer.completedNow())
+                {
+                    Page.downloaded(scratch, Page.downloaded(scratch) + 1);
+                    counters.downloadsCompleted.incrementRelease();
+                }
+                access.replace(value);
+                counts.peers(1);
+                counters.peersAdded.incrementRelease();
+            }
+            pageCache.put(e.infoHash, 0, page);
+            return select(page, e, r, pos);
+        }
+    }
+
+    /**
+     * A known peer re-announcing to a one-page swarm whose page the cache knew: read and written in place, no
+     * query context. Anything else (a new peer, a swarm that has grown to several pages) is
+     * {@link AnnounceOutcome#MISSED} and takes the map's path.
+     */
+    private int reannounceInPlace(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r,
+        final long nowMs)
+    {
+        if (Page.pages(page) > 1)
+        {
+            return MISSED;
+        }
+        final int pos = Page.find(page, e.peerIdView, e.left == 0);
+        if (pos < 0)
+        {
+            return MISSED;
+        }
+        if (!writer.isSameClient(page, pos, e))
+        {
+            return conflict(r);
+        }
+        return select(page, e, r, updateInPlace(page, pos, e, nowMs));
+    }
+
+    private int conflict(final ResponseEvent r)
+    {
+        counters.rejectedPeerIdConflict.incrementRelease();
+        r.status = Status.PEER_ID_CONFLICT;
+        return DONE;
+    }
+
+    /** Applies a known peer's announce to its record; returns the record's position after. */
+    private int updateInPlace(final UnsafeBuffer page, final int pos, final RequestEvent e, final long nowMs)
+    {
+        final int at = writer.write(page, pos, e, nowMs, false, swaps);
+        if (writer.completedNow())
+        {
+            Page.downloaded(page, Page.downloaded(page) + 1);
+            counters.downloadsCompleted.incrementRelease();
+        }
+        return at;
+    }
+
+    /** The answer from a one-page swarm: its peers for the announcer at {@code pos}, and counts. */
+    private int select(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r, final int pos)
+    {
+        final boolean seeder = (Page.flags(page, pos) & Page.SEEDER) != 0;
+        selection.read(page, seeder, pos, selection.start(e, r));
+        selection.finish();
+        fillCounts(page, r);
+        return ANSWERED;
+    }
+
+    /**
+     * Removes the record at {@code pos} from the open one-page swarm, or the swarm with its last peer. Returns
+     * true when the swarm is gone.
+     */
+    private boolean remove(final PageAccess access, final int pos)
+    {
+        final UnsafeBuffer page = access.page();
+        final int flags = Page.flags(page, pos);
+        counts.population(flags, -1);
+        counts.peers(-1);
+        final int count = Page.count(page);
+        if (count == 1)
+        {
+            access.remove();
+            counts.torrents(-1);
+            counters.torrentsRemoved.incrementRelease();
+            return true;
+        }
+        Page.moveToEnd(page, pos, tmp, swaps);
+        access.cut(page, count - 1);
+        return false;
+    }
+
+    static void fillCounts(final UnsafeBuffer page0, final ResponseEvent r)
+    {
+        r.complete = Page.seeders(page0);
+        r.incomplete = Page.leechers(page0);
+        r.downloaded = Page.downloaded(page0);
+    }
+
+    /** Re-announces answered in place from the page cache, and announces that missed it. */
+    long[] pageCacheHitsAndMisses()
+    {
+        return new long[] { pageCache.hits(), pageCache.misses() };
+    }
+}

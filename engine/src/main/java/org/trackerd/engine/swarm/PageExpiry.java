@@ -1,0 +1,132 @@
+package org.trackerd.engine.swarm;
+
+import net.openhft.chronicle.map.MapEntry;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.trackerd.engine.EngineCounters;
+
+/**
+ * Drops what is past the peer lifetime from a page: a peer whose every address expired goes, a dual-stacked peer
+ * whose one address expired lives on through the other. A one-page swarm is copied to the heap, cut there and
+ * written back once ({@link #sweep}); a page of a big swarm is changed in place by its caller, record by record.
+ *
+ * <p>Who is told of what went is the caller's {@link Removals}: the live sweep counts and accounts for each peer,
+ * the start-up scan counts what is left afterwards.
+ *
+ * <p>Thread: the swarm processor (and the start-up scan, on the launcher thread before the processor starts).
+ */
+final class PageExpiry
+{
+    /** Hears of what a sweep of a page removed. */
+    interface Removals
+    {
+        /**
+         * A peer with these flags expired: {@code identity} holds its peer id and address; {@code pageAfter} is
+         * the page without it.
+         */
+        void peerExpired(int flags, byte[] identity, UnsafeBuffer pageAfter);
+
+        /** A dual-stacked peer lost the address families that expired: its flags before and after. */
+        void familiesDropped(int before, int after);
+
+        /** The swarm's last peer expired: its page is gone. */
+        void swarmGone();
+    }
+
+    private final MapWrites writes;
+    private final SwapJournal swaps;
+    private final EngineCounters counters;
+    private final PeerRecord record = new PeerRecord();
+    private final byte[] work = new byte[Page.length(Page.CAPACITY)];
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
+    private final byte[] tmp = new byte[Page.RECORD];
+    private final byte[] identity = new byte[PeerRecord.IDENTITY_LENGTH];
+    private long deadlineMs;
+
+    PageExpiry(final MapWrites writes, final SwapJournal swaps, final EngineCounters counters)
+    {
+        this.writes = writes;
+        this.swaps = swaps;
+        this.counters = counters;
+    }
+
+    /** Addresses last seen before {@code deadlineMs} have expired. */
+    void deadline(final long deadlineMs)
+    {
+        this.deadlineMs = deadlineMs;
+    }
+
+    /** The address families of the record at {@code pos} whose last announce is past the peer lifetime. */
+    int expiredFamilies(final UnsafeBuffer page, final int pos)
+    {
+        return record.wrap(page, pos).expiredFamilies(deadlineMs);
+    }
+
+    /**
+     * Drops the expired peers of a one-page swarm ({@code page} wraps the entry's value) and the addresses that
+     * expired of its dual-stacked peers; returns the peers left (0: the swarm is gone).
+     */
+    int sweep(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page, final Removals removals)
+    {
+        final int count = Page.count(page);
+        boolean stale = false;
+        for (int pos = 0; pos < count && !stale; pos++)
+        {
+            stale = expiredFamilies(page, pos) != 0;
+        }
+        if (!stale)
+        {
+            return count;
+        }
+        page.getBytes(0, work, 0, page.capacity());
+        scratch.wrap(work, 0, Page.length(count));
+        int n = count;
+        for (int pos = n - 1; pos >= 0; pos--)
+        {
+            final int dead = expiredFamilies(scratch, pos);
+            if (dead == 0)
+            {
+                continue;
+            }
+            final int flags = Page.flags(scratch, pos);
+            if ((flags & (Page.HAS_V4 | Page.HAS_V6) & ~dead) == 0)
+            {
+                record.wrap(scratch, pos).copyIdentity(identity);
+                Page.moveToEnd(scratch, pos, tmp, swaps);
+                n--;
+                scratch.wrap(work, 0, Page.length(n));
+                counters.peersExpired.incrementRelease();
+                removals.peerExpired(flags, identity, scratch);
+            }
+            else if (dropFamilies(scratch, pos, dead, removals) != pos)
+            {
+                pos++; // another record moved into this position: check it too
+            }
+        }
+        if (n == 0)
+        {
+            writes.remove(entry);
+            removals.swarmGone();
+            return 0;
+        }
+        writes.cut(entry, scratch, n);
+        return n;
+    }
+
+    /** A dual-stacked peer lives on through the address that did not expire; returns its new position. */
+    int dropFamilies(final UnsafeBuffer page, final int pos, final int dead, final Removals removals)
+    {
+        final int flags = Page.flags(page, pos);
+        int kept = flags & ~dead;
+        if ((kept & Page.HAS_V6) == 0)
+        {
+            kept &= ~Page.PRIMARY_V6;
+        }
+        else if ((kept & Page.HAS_V4) == 0)
+        {
+            kept |= Page.PRIMARY_V6;
+        }
+        Page.flags(page, pos, kept);
+        removals.familiesDropped(flags, kept);
+        return Page.moveTo(page, pos, Page.bucketFor(kept), tmp, swaps);
+    }
+}
