@@ -54,6 +54,7 @@ final class StartupScan implements PageExpiry.Removals
     /** Of the shard being scanned: page 0 of each big swarm, and every later page, dealt with after it. */
     private final List<byte[]> bigSwarmHashes = new ArrayList<>();
     private final List<byte[]> laterPageKeys = new ArrayList<>();
+    private boolean ran;
 
     StartupScan(final SwarmStore store, final PageAccess pages, final PageExpiry expiry, final ExpirySweep sweep,
         final BigSwarms bigSwarms, final SwarmCounts counts, final EngineCounters counters,
@@ -74,38 +75,39 @@ final class StartupScan implements PageExpiry.Removals
 
     void run()
     {
+        if (ran)
+        {
+            throw new IllegalStateException("the start-up scan runs once, before the processor starts");
+        }
+        ran = true;
         final long start = nanoClock.nanoTime();
         final long nowMs = epochClock.time();
         clock.update(nowMs);
-        if (store.countsKnown)
+        final StorePlan plan = store.plan();
+        if (plan.countsKnown())
         {
             // A clean shutdown left its counts: nothing to scan. Swarms of several pages are indexed when first
             // touched; peers whose lifetime ran out meanwhile go with the first sweep, like any expired peer.
             counts.publishGauges();
             LOG.info("{} torrents and {} peers in the store, counted {}", counts.torrents(), counts.peers(),
-                store.crashedIdle ? "by the last process up to its death (nothing was in flight)" :
+                plan.crashedIdle() ? "by the last process up to its death (nothing was in flight)" :
                 "at the last clean shutdown");
             return;
         }
         sweep.deadline(nowMs);
         final long expiredBefore = counters.peersExpired.get();
         inFlight.busy();
-        final boolean[] scan = store.scan;
-        int scanned = 0;
-        for (final boolean s : scan)
-        {
-            scanned += s ? 1 : 0;
-        }
+        final int scanned = plan.scannedShardCount();
         if (scanned == SwarmStore.SHARDS)
         {
             inFlight.shardCountsValid(false); // until this scan has counted every shard
         }
-        if (store.undoKey != null)
+        final StorePlan.SwapUndo undo = plan.undo();
+        if (undo != null)
         {
-            undoSwap(store.undoKey, store.undoA, store.undoB, store.undoRecords);
-            store.undoKey = null;
+            undoSwap(undo.pageKey(), undo.a(), undo.b(), undo.records());
         }
-        final byte[] torn = store.torn;
+        final byte[] torn = plan.tornSwarm();
         if (torn != null)
         {
             // The last process died while it worked on this swarm: Chronicle's recovery made the map whole, but a
@@ -116,7 +118,7 @@ final class StartupScan implements PageExpiry.Removals
         counts.markCounted();
         for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
         {
-            if (scan[shard])
+            if (plan.scans(shard))
             {
                 scanShard(shard);
             }
@@ -127,7 +129,6 @@ final class StartupScan implements PageExpiry.Removals
             counts.flush(SwarmStore.shard(big.key.bytes, 0));
         }
         counts.publishGauges();
-        store.torn = null;
         if (scanned == SwarmStore.SHARDS)
         {
             inFlight.shardCountsValid(true);

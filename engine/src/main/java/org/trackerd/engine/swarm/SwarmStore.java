@@ -37,10 +37,15 @@ import java.util.Arrays;
  * shard the file names can hold a lock or a half-done change: if the file says no change of the map's structure
  * was under way (the processor was reading, or writing a page in place), that shard's segment locks are reset and
  * nothing else; otherwise Chronicle's recovery runs on that shard alone. Either way the others are opened as they
- * are, and the start-up scan counts that shard alone (the others' counts are the file's). After a host crash, or with no readable in-flight file, every shard is recovered (in parallel, on
- * min(shards, processors) threads) and scanned. Either way the processor rebuilds the pages of the swarm that was
- * being changed if they are torn. A store of the single-file format ({@code swarms.dat}, {@code trackerd-store
- * 3}) is migrated into the shards first. The marker is deleted while the store is open.
+ * are, and the start-up scan counts that shard alone (the others' counts are the file's). After a host crash, or
+ * with no readable in-flight file, every shard is recovered (in parallel, on min(shards, processors) threads) and
+ * scanned. Either way the processor rebuilds the pages of the swarm that was being changed if they are torn. A store
+ * of the single-file format ({@code swarms.dat}, {@code trackerd-store 3}) is migrated into the shards first. The
+ * marker is deleted while the store is open.
+ *
+ * <p>{@link #open} decides all of that first, from the files alone, as an immutable {@link StorePlan}, then carries
+ * it out (opens, recovers, unlocks, resets the in-flight file); the processor's {@link StartupScan} carries out the
+ * rest of it (undo, repair, scan).
  *
  * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
  */
@@ -71,45 +76,35 @@ public final class SwarmStore implements AutoCloseable
     private final ChronicleMap<byte[], byte[]>[] shards;
     /** What the processor is doing, for the next start after a crash (see {@link InFlight}). */
     final InFlight inFlight;
-    /**
-     * After a death mid-swap: the key of the page, the two positions and their records before the swap, for the
-     * processor to put back before anything else reads the page; null when there is nothing to undo.
-     */
-    byte[] undoKey;
-    int undoA;
-    int undoB;
-    byte[] undoRecords;
-    /** The shard whose segment locks were reset at this open instead of recovered, or -1. */
-    int unlockedShard = -1;
-    /** The shards Chronicle's recovery ran on at this open. */
-    private final boolean[] recoveredShards;
-    /** After a recovery: the swarm an update was in flight on when the process died (it may be torn), or null. */
-    byte[] torn;
+    /** What this open found and decided: what the start-up recovers, unlocks, undoes, repairs and scans. */
+    private final StorePlan plan;
     private final long openMs;
     /** Kept by the processor: torrents (swarms) and peers in the map. */
     long torrents;
     long peers;
     /** Kept by the processor: peers by kind and family (leechers v4, leechers v6, seeders v4, seeders v6). */
     final long[] population = new long[4];
-    /** The counts above were read from the last clean shutdown: no start-up scan is needed to know them. */
-    boolean countsKnown;
-    /**
-     * Before the start-up scan: the shards it must count (the counts above then hold the other shards'), or null
-     * when the counts are known.
-     */
-    boolean[] scan;
-    /** The last process died with no update in flight: opened without recovery, counts from {@link InFlight}. */
-    boolean crashedIdle;
     private boolean closed;
 
     private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]>[] shards, final InFlight inFlight,
-        final boolean[] recoveredShards, final long openMs)
+        final StorePlan plan, final long openMs)
     {
         this.directory = directory;
         this.shards = shards;
         this.inFlight = inFlight;
-        this.recoveredShards = recoveredShards;
+        this.plan = plan;
         this.openMs = openMs;
+        // The counts the store starts from: all of them when known, else the shards' the scan does not count.
+        final long[] counts = plan.counts();
+        this.torrents = counts[0];
+        this.peers = counts[1];
+        System.arraycopy(counts, 2, population, 0, 4);
+    }
+
+    /** What this open found and decided (see {@link StorePlan}). */
+    StorePlan plan()
+    {
+        return plan;
     }
 
     /** The shard of a swarm: the low bits of its infohash's first byte (infohashes are uniformly random). */
@@ -127,26 +122,7 @@ public final class SwarmStore implements AutoCloseable
     public static SwarmStore open(final Path directory, final int maxTorrents, final int maxPeers)
     {
         final long start = System.nanoTime();
-        if (Files.exists(directory) && !Files.isDirectory(directory))
-        {
-            throw new StoreException("storage.path '" + directory + "' is a file, not a directory");
-        }
-        try
-        {
-            Files.createDirectories(directory);
-        }
-        catch (final IOException ex)
-        {
-            throw new StoreException("storage.path '" + directory + "': cannot create the directory (" + ex + ")");
-        }
-        if (!Files.isDirectory(directory))
-        {
-            throw new StoreException("storage.path '" + directory + "' is not a directory");
-        }
-        checkWritable(directory);
-        final Path formatFile = directory.resolve("FORMAT");
-        final Path marker = directory.resolve("clean-shutdown");
-        final Path lengthsFile = directory.resolve(LENGTHS);
+        prepareDirectory(directory);
         final Path[] shardFiles = new Path[SHARDS];
         for (int s = 0; s < SHARDS; s++)
         {
@@ -156,163 +132,26 @@ public final class SwarmStore implements AutoCloseable
         ChronicleMap<byte[], byte[]>[] maps = null;
         try
         {
-            String format = Files.exists(formatFile) ?
-                Files.readString(formatFile, StandardCharsets.UTF_8).trim() : null;
-            if (OLD_FORMAT.equals(format) && Files.exists(directory.resolve(OLD_FILE)))
-            {
-                migrate(directory, shardFiles, maxTorrents, maxPeers);
-                format = FORMAT;
-            }
-            if (format != null && !FORMAT.equals(format))
-            {
-                throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
-                    "', this version reads '" + FORMAT + "': move it away or use another directory");
-            }
-            int present = 0;
-            Path missing = null;
-            for (final Path file : shardFiles)
-            {
-                if (Files.exists(file))
-                {
-                    present++;
-                }
-                else if (missing == null)
-                {
-                    missing = file;
-                }
-            }
-            final boolean exists = present > 0;
-            if (missing != null && format != null && (exists || Files.exists(lengthsFile)))
-            {
-                throw new StoreException("storage.path '" + directory + "': " + missing.getFileName() + " is " +
-                    "missing beside the FORMAT file of a store; restore it, or move the directory away to start empty");
-            }
-            else if ((exists || Files.exists(directory.resolve(OLD_FILE))) && format == null)
-            {
-                throw new StoreException("storage.path '" + directory + "' holds map files without a FORMAT file: " +
-                    "not a store of this tracker");
-            }
-            if (exists)
-            {
-                checkComplete(directory, shardFiles, lengthsFile);
-            }
-            else
-            {
-                checkSpace(directory, maxTorrents, maxPeers);
-            }
+            final boolean exists = checkFiles(directory, shardFiles, maxTorrents, maxPeers);
+            final Path marker = directory.resolve("clean-shutdown");
             final boolean clean = Files.exists(marker);
             final String bootId = InFlight.bootId();
             final InFlight last = InFlight.read(directory);
-            // After a crash of the process alone with no update in flight, the map is whole: no recovery.
-            final boolean idleCrash = exists && !clean && last.trustworthy(bootId) && validCounts(last.counts());
-            final boolean recover = exists && !clean && !idleCrash;
-            // Died mid-update on this boot: only the shard it was changing can hold a lock or a half-done change.
-            final int busyShard = recover ? last.busyShard(bootId) : -1;
-            // Died with no change of the map's structure under way (reading, or writing a page in place): the
-            // shard is whole but for the segment locks the process held; they are reset instead of recovered.
-            final boolean unlockOnly = busyShard >= 0 && !last.diedStructural();
-            final boolean[] recovering = new boolean[SHARDS];
-            for (int s = 0; s < SHARDS; s++)
+            final StorePlan plan = StorePlan.decide(exists, clean, clean ? readCounts(directory.resolve(COUNTS)) :
+                null, last, bootId);
+            maps = openMaps(shardFiles, maxTorrents, maxPeers, plan.recovering());
+            if (plan.unlockedShard() >= 0)
             {
-                recovering[s] = recover && !unlockOnly && (busyShard < 0 || busyShard == s);
+                resetLocks(maps[plan.unlockedShard()]);
             }
-            final byte[] torn = recover && last.magic() && !last.idle() ? last.swarm() : null;
-            // A swap of two records in place was under way (this boot: its undo image is as current as the page).
-            final byte[] undoKey = busyShard >= 0 ? last.undoKey() : null;
-            maps = openMaps(shardFiles, maxTorrents, maxPeers, recovering);
-            if (unlockOnly)
-            {
-                resetLocks(maps[busyShard]);
-            }
-            Files.writeString(formatFile, FORMAT + "\n", StandardCharsets.UTF_8);
-            writeLengths(lengthsFile, shardFiles);
-            final long[] counts = clean ? readCounts(directory.resolve(COUNTS)) : idleCrash ? last.counts() :
-                !exists ? new long[6] : null;
-            // Which shards the start-up scan must count: none when the counts are known; after a crash mid-update
-            // on this boot, with the per-shard counts kept, the recovered shard alone; otherwise all.
-            boolean[] scan = null;
-            final long[] base = new long[6];
-            if (counts == null)
-            {
-                scan = new boolean[SHARDS];
-                final boolean partial = busyShard >= 0 && last.shardCountsValid();
-                for (int s = 0; s < SHARDS; s++)
-                {
-                    scan[s] = !partial || s == busyShard;
-                    if (!scan[s])
-                    {
-                        final long[] shardCounts = last.shardCounts(s);
-                        for (int i = 0; i < 6; i++)
-                        {
-                            base[i] += shardCounts[i];
-                        }
-                    }
-                }
-            }
-            final boolean shardCountsKept = counts != null && exists && last.shardCountsValid() &&
-                Arrays.equals(counts, sumShardCounts(last));
-            inFlight = InFlight.open(directory);
-            if (!exists)
-            {
-                for (int s = 0; s < SHARDS; s++)
-                {
-                    inFlight.clearShardCounts(s);
-                }
-                inFlight.shardCountsValid(true);
-            }
-            else if (counts != null && !shardCountsKept)
-            {
-                inFlight.shardCountsValid(false); // until a full scan counts each shard
-            }
-            if (counts != null)
-            {
-                inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
-            }
-            else
-            {
-                // Counted by the processor's start-up scan, which marks the file idle when it is done.
-                inFlight.reset(bootId, InFlight.BUSY, 0, 0, new long[4]);
-            }
+            Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+            writeLengths(directory.resolve(LENGTHS), shardFiles);
+            inFlight = startInFlight(directory, plan, bootId);
             Files.deleteIfExists(directory.resolve(COUNTS));
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
-            long pages = 0;
-            for (final ChronicleMap<byte[], byte[]> map : maps)
-            {
-                pages += map.longSize();
-            }
-            LOG.info("store {} at {} in {} ms{}: {} pages in {} shards", !exists ? "created" :
-                recover && !unlockOnly ? "recovered" :
-                "opened", directory, openMs, idleCrash ? " (the last process died with no update in flight: no " +
-                "recovery)" : !recover ? "" : unlockOnly ? " (the last process died reading or writing in place a " +
-                "swarm of shard " + busyShard + ": that shard's locks reset, no recovery)" : busyShard >= 0 ?
-                " (the last process died changing the structure of shard " + busyShard + ": recovered that shard " +
-                "only)" : " (no in-flight record this boot can trust: recovered every shard)", pages, SHARDS);
-            final SwarmStore store = new SwarmStore(directory, maps, inFlight, recovering, openMs);
-            store.unlockedShard = unlockOnly ? busyShard : -1;
-            if (undoKey != null)
-            {
-                store.undoKey = undoKey;
-                store.undoA = last.undoA();
-                store.undoB = last.undoB();
-                store.undoRecords = last.undoRecords();
-            }
-            store.torn = torn != null && scan != null && scan[shard(torn, 0)] ? torn : null;
-            store.crashedIdle = idleCrash;
-            store.scan = scan;
-            if (scan != null)
-            {
-                store.torrents = base[0];
-                store.peers = base[1];
-                System.arraycopy(base, 2, store.population, 0, 4);
-            }
-            if (counts != null)
-            {
-                store.torrents = counts[0];
-                store.peers = counts[1];
-                System.arraycopy(counts, 2, store.population, 0, 4);
-                store.countsKnown = true;
-            }
+            logOpen(directory, plan, maps, openMs);
+            final SwarmStore store = new SwarmStore(directory, maps, inFlight, plan, openMs);
             inFlight = null;
             maps = null;
             return store;
@@ -336,29 +175,147 @@ public final class SwarmStore implements AutoCloseable
         }
     }
 
-    private static long[] sumShardCounts(final InFlight last)
+    /** The storage directory exists (created if need be), is a directory and is writable. */
+    private static void prepareDirectory(final Path directory)
     {
-        final long[] sum = new long[6];
-        for (int s = 0; s < SHARDS; s++)
+        if (Files.exists(directory) && !Files.isDirectory(directory))
         {
-            final long[] shardCounts = last.shardCounts(s);
-            for (int i = 0; i < 6; i++)
+            throw new StoreException("storage.path '" + directory + "' is a file, not a directory");
+        }
+        try
+        {
+            Files.createDirectories(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreException("storage.path '" + directory + "': cannot create the directory (" + ex + ")");
+        }
+        if (!Files.isDirectory(directory))
+        {
+            throw new StoreException("storage.path '" + directory + "' is not a directory");
+        }
+        checkWritable(directory);
+    }
+
+    /**
+     * Checks what the directory holds (migrating a store of the single-file format first): returns true when it
+     * holds a store of this format, false when it holds none (and has room for new maps); refuses anything else.
+     */
+    private static boolean checkFiles(final Path directory, final Path[] shardFiles, final int maxTorrents,
+        final int maxPeers) throws IOException
+    {
+        final Path formatFile = directory.resolve("FORMAT");
+        final Path lengthsFile = directory.resolve(LENGTHS);
+        String format = Files.exists(formatFile) ? Files.readString(formatFile, StandardCharsets.UTF_8).trim() : null;
+        if (OLD_FORMAT.equals(format) && Files.exists(directory.resolve(OLD_FILE)))
+        {
+            migrate(directory, shardFiles, maxTorrents, maxPeers);
+            format = FORMAT;
+        }
+        if (format != null && !FORMAT.equals(format))
+        {
+            throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
+                "', this version reads '" + FORMAT + "': move it away or use another directory");
+        }
+        int present = 0;
+        Path missing = null;
+        for (final Path file : shardFiles)
+        {
+            if (Files.exists(file))
             {
-                sum[i] += shardCounts[i];
+                present++;
+            }
+            else if (missing == null)
+            {
+                missing = file;
             }
         }
-        return sum;
+        final boolean exists = present > 0;
+        if (missing != null && format != null && (exists || Files.exists(lengthsFile)))
+        {
+            throw new StoreException("storage.path '" + directory + "': " + missing.getFileName() + " is " +
+                "missing beside the FORMAT file of a store; restore it, or move the directory away to start empty");
+        }
+        else if ((exists || Files.exists(directory.resolve(OLD_FILE))) && format == null)
+        {
+            throw new StoreException("storage.path '" + directory + "' holds map files without a FORMAT file: " +
+                "not a store of this tracker");
+        }
+        if (exists)
+        {
+            checkComplete(directory, shardFiles, lengthsFile);
+        }
+        else
+        {
+            checkSpace(directory, maxTorrents, maxPeers);
+        }
+        return exists;
+    }
+
+    /**
+     * Maps the in-flight file for this run and resets it: idle with the counts when they are known, else busy
+     * until the start-up scan has counted; the per-shard counts are valid only while they add up to the counts.
+     */
+    private static InFlight startInFlight(final Path directory, final StorePlan plan, final String bootId)
+        throws IOException
+    {
+        final InFlight inFlight = InFlight.open(directory);
+        try
+        {
+            if (plan.created())
+            {
+                for (int s = 0; s < SHARDS; s++)
+                {
+                    inFlight.clearShardCounts(s);
+                }
+                inFlight.shardCountsValid(true);
+            }
+            else if (plan.countsKnown() && !plan.shardCountsKept())
+            {
+                inFlight.shardCountsValid(false); // until a full scan counts each shard
+            }
+            if (plan.countsKnown())
+            {
+                final long[] counts = plan.counts();
+                inFlight.reset(bootId, InFlight.IDLE, counts[0], counts[1], Arrays.copyOfRange(counts, 2, 6));
+            }
+            else
+            {
+                // Counted by the processor's start-up scan, which marks the file idle when it is done.
+                inFlight.reset(bootId, InFlight.BUSY, 0, 0, new long[4]);
+            }
+            return inFlight;
+        }
+        catch (final RuntimeException ex)
+        {
+            inFlight.close();
+            throw ex;
+        }
+    }
+
+    private static void logOpen(final Path directory, final StorePlan plan, final ChronicleMap<byte[], byte[]>[] maps,
+        final long openMs)
+    {
+        long pages = 0;
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            pages += map.longSize();
+        }
+        final int recovered = plan.recoveredShardCount();
+        final String how = plan.created() ? "created" : recovered > 0 ? "recovered" : "opened";
+        final String why = plan.crashedIdle() ? " (the last process died with no update in flight: no recovery)" :
+            plan.unlockedShard() >= 0 ? " (the last process died reading or writing in place a swarm of shard " +
+            plan.unlockedShard() + ": that shard's locks reset, no recovery)" :
+            recovered == 1 ? " (the last process died changing the structure of shard " +
+            Integer.numberOfTrailingZeros(plan.recoverShards()) + ": recovered that shard only)" :
+            recovered > 1 ? " (no in-flight record this boot can trust: recovered every shard)" : "";
+        LOG.info("store {} at {} in {} ms{}: {} pages in {} shards", how, directory, openMs, why, pages, SHARDS);
     }
 
     /** The number of shards the start-up scan counts (0: none, the counts are known). */
     public int scannedShardCount()
     {
-        int n = 0;
-        for (int s = 0; scan != null && s < SHARDS; s++)
-        {
-            n += scan[s] ? 1 : 0;
-        }
-        return n;
+        return plan.scannedShardCount();
     }
 
     private static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
@@ -446,18 +403,6 @@ public final class SwarmStore implements AutoCloseable
         {
             inFlight.close();
         }
-    }
-
-    private static boolean validCounts(final long[] counts)
-    {
-        for (final long count : counts)
-        {
-            if (count < 0)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The counts a clean close wrote, or null when they are missing or unreadable (then the processor counts). */
@@ -712,37 +657,25 @@ public final class SwarmStore implements AutoCloseable
     /** The shard whose locks were reset at this open (a death mid-update outside a structural change), or -1. */
     public int unlockedShard()
     {
-        return unlockedShard;
+        return plan.unlockedShard();
     }
 
     /** True when Chronicle's recovery ran on some shard at this open. */
     public boolean recovered()
     {
-        for (final boolean r : recoveredShards)
-        {
-            if (r)
-            {
-                return true;
-            }
-        }
-        return false;
+        return plan.recoveredShardCount() > 0;
     }
 
     /** True when Chronicle's recovery ran on this shard at this open. */
     public boolean recovered(final int shard)
     {
-        return recoveredShards[shard];
+        return plan.recovers(shard);
     }
 
     /** How many shards Chronicle's recovery ran on at this open. */
     public int recoveredShardCount()
     {
-        int n = 0;
-        for (final boolean r : recoveredShards)
-        {
-            n += r ? 1 : 0;
-        }
-        return n;
+        return plan.recoveredShardCount();
     }
 
     public long openMs()

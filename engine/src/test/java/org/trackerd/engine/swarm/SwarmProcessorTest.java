@@ -942,7 +942,7 @@ class SwarmProcessorTest
         }
         final Harness k = h.killedCopy();
         assertFalse(k.store.recovered(), "no recovery after a crash with nothing in flight");
-        assertTrue(k.store.countsKnown, "no scan: the counts are the in-flight file's");
+        assertTrue(k.store.plan().countsKnown(), "no scan: the counts are the in-flight file's");
         assertEquals(2, k.processor.torrentCount());
         assertEquals(Page.CAPACITY + 22, k.processor.peerCount());
         assertEquals(1 + (Page.CAPACITY + 20) / 3, k.counters.seedersIpv4.get());
@@ -969,7 +969,7 @@ class SwarmProcessorTest
         assertTrue(k.store.recovered());
         assertEquals(SwarmStore.SHARDS, k.store.recoveredShardCount(), "another boot: every shard is recovered");
         assertEquals(SwarmStore.SHARDS, k.store.scannedShardCount());
-        assertFalse(k.store.countsKnown);
+        assertFalse(k.store.plan().countsKnown());
         assertEquals(1, k.processor.torrentCount());
         assertEquals(2, k.processor.peerCount());
     }
@@ -1119,7 +1119,7 @@ class SwarmProcessorTest
         h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
         assertEquals(0, k.store.recoveredShardCount(), "a sweep between entries changes no structure");
         assertEquals(swept, k.store.unlockedShard());
-        assertFalse(k.store.countsKnown, "a crash mid-update: the start-up scan counts");
+        assertFalse(k.store.plan().countsKnown(), "a crash mid-update: the start-up scan counts");
         assertEquals(40, k.processor.torrentCount());
         assertEquals(80, k.processor.peerCount());
         for (int t = 1; t <= 40; t++)
@@ -1182,7 +1182,7 @@ class SwarmProcessorTest
                 java.nio.file.Files.delete(storeDir.resolve("counts"));
             }
             final Harness m = harness("{}", storeDir);
-            assertEquals(clean, m.store.countsKnown);
+            assertEquals(clean, m.store.plan().countsKnown());
             assertFalse(java.nio.file.Files.exists(storeDir.resolve("swarms.dat")));
             assertTrue(java.nio.file.Files.exists(storeDir.resolve("swarms.dat.migrated")));
             assertEquals(SwarmStore.FORMAT, java.nio.file.Files.readString(storeDir.resolve("FORMAT")).trim());
