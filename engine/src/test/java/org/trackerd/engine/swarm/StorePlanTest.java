@@ -1,0 +1,156 @@
+package org.trackerd.engine.swarm;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link StorePlan#decide}, row by row of its table: an in-flight file is left the way a process of each kind
+ * leaves it, then read back as the next start reads it.
+ */
+class StorePlanTest
+{
+    private static final String BOOT = "boot-this";
+    private static final int ALL = (1 << SwarmStore.SHARDS) - 1;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void noFilesGiveANewStoreWithZeroCounts() throws Exception
+    {
+        final StorePlan plan = StorePlan.decide(false, false, null, InFlight.read(dir), BOOT);
+        assertTrue(plan.created());
+        assertTrue(plan.countsKnown());
+        assertEquals(0, plan.recoverShards());
+        assertEquals(-1, plan.unlockedShard());
+        assertArrayEquals(new long[6], plan.counts());
+        assertNull(plan.undo());
+        assertNull(plan.tornSwarm());
+    }
+
+    @Test
+    void aCleanCloseIsOpenedAsItIsWithItsCounts() throws Exception
+    {
+        final long[] counts = { 3, 7, 1, 2, 3, 1 };
+        final StorePlan plan = StorePlan.decide(true, true, counts, InFlight.read(dir), BOOT);
+        assertFalse(plan.created());
+        assertTrue(plan.clean());
+        assertTrue(plan.countsKnown());
+        assertEquals(0, plan.recoverShards());
+        assertArrayEquals(counts, plan.counts());
+        counts[0] = 99;
+        assertEquals(3, plan.counts()[0], "the plan keeps its own copy");
+    }
+
+    @Test
+    void aCleanCloseWithoutItsCountsIsScannedButNotRecovered() throws Exception
+    {
+        final StorePlan plan = StorePlan.decide(true, true, null, InFlight.read(dir), BOOT);
+        assertEquals(0, plan.recoverShards());
+        assertEquals(ALL, plan.scanShards());
+        assertFalse(plan.countsKnown());
+    }
+
+    @Test
+    void anIdleDeathOnThisBootTakesTheInFlightCounts() throws Exception
+    {
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.reset(BOOT, InFlight.IDLE, 2, 5, new long[] { 1, 1, 2, 1 });
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertTrue(plan.crashedIdle());
+        assertTrue(plan.countsKnown());
+        assertEquals(0, plan.recoverShards());
+        assertArrayEquals(new long[] { 2, 5, 1, 1, 2, 1 }, plan.counts());
+    }
+
+    @Test
+    void aBusyDeathOnThisBootOutsideAStructuralChangeUnlocksAndScansItsShardOnly() throws Exception
+    {
+        final byte[] hash = hash(5);
+        final int shard = SwarmStore.shard(hash, 0);
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.reset(BOOT, InFlight.IDLE, 0, 0, new long[4]);
+            for (int s = 0; s < SwarmStore.SHARDS; s++)
+            {
+                f.clearShardCounts(s);
+            }
+            f.addShardCounts(shard == 0 ? 1 : 0, 4, 9, new long[] { 1, 2, 3, 3 });
+            f.shardCountsValid(true);
+            f.busy();
+            f.swarm(hash, 0);
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(0, plan.recoverShards());
+        assertEquals(shard, plan.unlockedShard());
+        assertEquals(1 << shard, plan.scanShards());
+        assertArrayEquals(new long[] { 4, 9, 1, 2, 3, 3 }, plan.counts(), "the other shards' counts are kept");
+        assertArrayEquals(hash, plan.tornSwarm());
+    }
+
+    @Test
+    void aBusyDeathInAStructuralChangeRecoversItsShardAndPutsBackTheSwap() throws Exception
+    {
+        final byte[] hash = hash(9);
+        final int shard = SwarmStore.shard(hash, 0);
+        final byte[] key = java.util.Arrays.copyOf(hash, SwarmStore.KEY_LENGTH);
+        final UnsafeBuffer page = new UnsafeBuffer(new byte[Page.length(3)]);
+        page.putByte(Page.record(1), (byte)11);
+        page.putByte(Page.record(2), (byte)22);
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.reset(BOOT, InFlight.IDLE, 0, 0, new long[4]);
+            f.shardCountsValid(false);
+            f.busy();
+            f.swarm(hash, 0);
+            f.swapping(key, page, 1, 2);
+            f.structuralBegin();
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(1 << shard, plan.recoverShards());
+        assertEquals(-1, plan.unlockedShard());
+        assertEquals(ALL, plan.scanShards(), "per-shard counts not valid: every shard is counted");
+        final StorePlan.SwapUndo undo = plan.undo();
+        assertNotNull(undo);
+        assertArrayEquals(key, undo.pageKey());
+        assertEquals(1, undo.a());
+        assertEquals(2, undo.b());
+        assertEquals(11, undo.records()[0]);
+        assertEquals(22, undo.records()[Page.RECORD]);
+    }
+
+    @Test
+    void aDeathOnAnotherBootRecoversAndScansEveryShard() throws Exception
+    {
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.reset("boot-before", InFlight.IDLE, 2, 5, new long[] { 1, 1, 2, 1 });
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertFalse(plan.crashedIdle());
+        assertEquals(ALL, plan.recoverShards());
+        assertEquals(ALL, plan.scanShards());
+        assertArrayEquals(new long[6], plan.counts());
+        assertNull(plan.undo(), "another boot: no undo image can be trusted");
+    }
+
+    private static byte[] hash(final int n)
+    {
+        final byte[] hash = new byte[20];
+        hash[0] = (byte)n;
+        hash[19] = (byte)n;
+        return hash;
+    }
+}
