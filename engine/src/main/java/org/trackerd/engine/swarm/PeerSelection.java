@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * a bounded window of candidates is gathered first and those in the requester's subnet are handed out first.
  *
  * <p>All its state is the current announce's: {@link #start} resets it, {@link #read} adds the peers of one page,
- * {@link #finish} completes the answer. Nothing is allocated.
+ * {@link #finish} completes the answer, {@link #release} lets go of it. Nothing is allocated.
  *
  * <p>Thread: the swarm processor only.
  */
@@ -123,7 +123,6 @@ final class PeerSelection
     {
         if (!gathering)
         {
-            release();
             return;
         }
         gathering = false;
@@ -161,10 +160,9 @@ final class PeerSelection
                 }
             }
         }
-        release();
     }
 
-    /** Lets go of the current announce's request and answer (their ring slots are reused). */
+    /** After each request: lets go of its request and answer (their ring slots are reused). */
     void release()
     {
         gathering = false;
