@@ -1,5 +1,6 @@
 package org.trackerd.io;
 
+import com.lmax.disruptor.EventHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -9,7 +10,9 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.trackerd.engine.AgentErrors;
 import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.config.HostPort;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
@@ -39,6 +42,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -46,7 +50,7 @@ import java.util.stream.Collectors;
  * Used by {@link TrackerMain} and by the end-to-end tests, which boot it on ephemeral ports.
  *
  * <p>Threads ({@code engine.threading}): {@code dedicated} runs each frontend agent on an {@link AgentRunner} of
- * its own next to the engine's processor and ticker threads; {@code shared} runs every frontend and the swarm
+ * its own next to the swarm processor agent's runner (which the engine starts); {@code shared} runs every frontend and the swarm
  * processor as one {@link CompositeAgent} on one thread, whose channels all register with one selector: it sleeps
  * in that selector's {@code select} when a cycle found nothing to do, never longer than the next clock tick.
  *
@@ -67,6 +71,7 @@ public final class Tracker implements AutoCloseable
     /** How long close() waits for a frontend thread to finish its drain (itself bounded to 5 s). */
     private static final int STOP_TIMEOUT_MS = 10_000;
     private final TrackerConfig config;
+    private final UnaryOperator<EventHandler<RequestEvent>> processorDecorator;
     private final TrackerMetrics metrics = new TrackerMetrics();
     private MetricsServer metricsServer;
     private SwarmStore store;
@@ -87,7 +92,18 @@ public final class Tracker implements AutoCloseable
 
     public Tracker(final TrackerConfig config)
     {
+        this(config, UnaryOperator.identity());
+    }
+
+    /**
+     * @param processorDecorator wraps the swarm processor before its agent drives it: identity in production; a
+     *                           test installs a handler that throws on chosen requests (see {@link TrackerEngine})
+     */
+    public Tracker(final TrackerConfig config,
+        final UnaryOperator<EventHandler<RequestEvent>> processorDecorator)
+    {
         this.config = config;
+        this.processorDecorator = processorDecorator;
     }
 
     /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
@@ -96,7 +112,7 @@ public final class Tracker implements AutoCloseable
         store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers);
         try
         {
-            engine = new TrackerEngine(config, store, metrics.countersManager());
+            engine = new TrackerEngine(config, store, metrics.countersManager(), processorDecorator);
             if (config.engine.isShared())
             {
                 sharedSelector = Selector.open();
@@ -195,7 +211,7 @@ public final class Tracker implements AutoCloseable
             new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect,
             null);
         final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
-        startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName);
+        startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName, frontend.roleName());
     }
 
     /**
@@ -245,7 +261,7 @@ public final class Tracker implements AutoCloseable
             }
             return true;
         });
-        startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared");
+        startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared", "shared");
     }
 
     private IdleStrategy idleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
@@ -261,11 +277,15 @@ public final class Tracker implements AutoCloseable
         };
     }
 
+    /**
+     * Runs {@code agent} on a thread of its own; what its duty cycle throws is counted in
+     * {@code agent_errors{agent="<errorLabel>"}}, logged, and the cycle goes on.
+     */
     private void startRunner(final IdleStrategy idle, final Agent agent, final StopWhenDrained stopper,
-        final String threadName)
+        final String threadName, final String errorLabel)
     {
-        final AgentRunner runner = new AgentRunner(idle,
-            t -> LOG.error("{}: duty cycle failed", threadName, t), null, agent);
+        final AgentErrors errors = new AgentErrors(metrics.countersManager(), errorLabel);
+        final AgentRunner runner = new AgentRunner(idle, errors, errors.counter(), agent);
         runners.add(runner);
         stoppers.add(stopper);
         // Not AgentRunner.startOnThread: it renames the thread after the agent's role.
