@@ -18,9 +18,12 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.policy.AccessChecker;
-import org.trackerd.engine.policy.PolicyHolder;
 import org.trackerd.engine.policy.PolicyReloader;
 import org.trackerd.engine.SwarmProcessorAgent;
+import org.trackerd.engine.RequestCounters;
+import org.trackerd.io.admission.AccessGate;
+import org.trackerd.io.admission.Admission;
+import org.trackerd.io.admission.SiteGate;
 import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.io.agent.SelectorIdleStrategy;
 import org.trackerd.io.agent.StopWhenDrained;
@@ -134,9 +137,17 @@ public final class Tracker implements AutoCloseable
                 }
                 throw ex;
             }
+            installAccessControl();
+            installPrivateMode();
             for (int i = 0; i < perThread.size(); i++)
             {
-                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics, sharedSelector));
+                final HttpFrontend frontend = new HttpFrontend(i, perThread.get(i), engine, config, metrics,
+                    admission("http", i), sharedSelector);
+                if (privateTracker != null)
+                {
+                    frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
+                }
+                httpFrontends.add(frontend);
             }
             if (!httpFrontends.isEmpty())
             {
@@ -148,13 +159,11 @@ public final class Tracker implements AutoCloseable
                 for (int i = 0; i < udpPerThread.size(); i++)
                 {
                     udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
-                        metrics, key, sharedSelector));
+                        metrics, key, admission("udp", i), sharedSelector));
                 }
                 LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo(),
                     udpFrontends.get(0).batchIo()));
             }
-            installAccessControl();
-            installPrivateMode();
             registerGauges();
             engine.start();
             if (sharedSelector != null)
@@ -348,27 +357,15 @@ public final class Tracker implements AutoCloseable
         return perThread;
     }
 
-    /** Loads the access policy (lists, JWT keys) and gives every frontend thread its own checker and cache. */
+    /** Loads the access policy (lists, JWT keys); each frontend thread gets its own checker and cache. */
     private void installAccessControl()
     {
         access = PolicyReloader.start(config.access);
-        final PolicyHolder holder = access.holder();
-        final int cacheEntries = config.access.jwt.cacheEntries;
-        for (int i = 0; i < httpFrontends.size(); i++)
-        {
-            httpFrontends.get(i).accessChecker(
-                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "http", i));
-        }
-        for (int i = 0; i < udpFrontends.size(); i++)
-        {
-            udpFrontends.get(i).accessChecker(
-                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "udp", i));
-        }
     }
 
     /**
-     * Private mode: loads the site from its database (the tracker does not serve until it has), hands the swarm
-     * processor its delta recorder and gives every HTTP frontend thread its passkey checker and site control.
+     * Private mode: loads the site from its database (the tracker does not serve until it has) and hands the swarm
+     * processor its delta recorder; the frontends' admissions check passkeys against the site.
      */
     private void installPrivateMode() throws IOException
     {
@@ -387,16 +384,21 @@ public final class Tracker implements AutoCloseable
             throw new IOException(ex.getMessage(), ex);
         }
         engine.deltaRecorder(privateTracker.recorder());
-        for (int i = 0; i < httpFrontends.size(); i++)
-        {
-            httpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
-                metrics.countersManager(), "http", i), privateTracker.control(), config.privateTracker.siteSecret);
-        }
-        for (int i = 0; i < udpFrontends.size(); i++)
-        {
-            udpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
-                metrics.countersManager(), "udp", i));
-        }
+    }
+
+    /**
+     * The one admission path of frontend thread {@code thread} of {@code protocol}: its request counters, its own
+     * access checker and token cache, and private mode's checker, or no-op gates where those are off.
+     */
+    private Admission admission(final String protocol, final int thread)
+    {
+        final AccessGate accessGate = AccessGate.of(new AccessChecker(access.holder(), config.access.jwt.cacheEntries,
+            metrics.countersManager(), protocol, thread));
+        final SiteGate siteGate = privateTracker == null ? SiteGate.PUBLIC : SiteGate.of(
+            new org.trackerd.engine.site.SiteChecker(privateTracker.state(), metrics.countersManager(), protocol,
+                thread));
+        return new Admission(engine, new RequestCounters(metrics.countersManager(), protocol, thread), accessGate,
+            siteGate);
     }
 
     /** Private mode's site, deltas and control, or null in public mode. */
