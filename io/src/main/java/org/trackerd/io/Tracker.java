@@ -29,7 +29,7 @@ import org.trackerd.io.agent.SelectorIdleStrategy;
 import org.trackerd.io.agent.StopWhenDrained;
 import org.trackerd.io.http.HttpFrontend;
 import org.trackerd.metrics.MetricsServer;
-import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.engine.metrics.TrackerMetrics;
 import org.trackerd.io.udp.ConnectionIds;
 import org.trackerd.io.udp.UdpFrontend;
 
