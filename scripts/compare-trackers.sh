@@ -79,7 +79,7 @@ for s in "${!servers[@]}"; do
  "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
   # shellcheck disable=SC2086 # the variant's flags are words
-  taskset -c "$server_cpu" java -Xms1g -Xmx1g -XX:+UseParallelGC ${jvm_flags//,/ } -jar "$tracker_jar" \
+  taskset -c "$server_cpu" java @"$root/tuning/jvm-required.options" -Xms1g -Xmx1g -XX:+UseParallelGC ${jvm_flags//,/ } -jar "$tracker_jar" \
     --config "$work/$name.json" > "$work/$name.log" 2>&1 &
   pids[$name]=$!; ports[$name]=$port; names+=("$name")
   for _ in $(seq 1 120); do grep -q "ready:" "$work/$name.log" 2>/dev/null && break; sleep 0.5; done

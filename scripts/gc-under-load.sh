@@ -16,7 +16,7 @@ cat > "$work/trackerd.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
  "storage":{"path":"$work/data","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))}}
 JSON
-taskset -c 0 java -Xms1g -Xmx1g -XX:+UseParallelGC -Xlog:gc:file="$work/gc.log" -jar "$root/io/target/trackerd.jar" \
+taskset -c 0 java @"$root/tuning/jvm-required.options" -Xms1g -Xmx1g -XX:+UseParallelGC -Xlog:gc:file="$work/gc.log" -jar "$root/io/target/trackerd.jar" \
   --config "$work/trackerd.json" > "$work/trackerd.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q "ready:" "$work/trackerd.log" 2>/dev/null && break; sleep 0.1; done

@@ -64,7 +64,7 @@ cat > "$work/trackerd.json" <<JSON
  "storage":{"path":"$work/data","max_torrents":$((torrents + torrents / 10 + 1000)),"max_peers":$((peers + peers / 10 + 10000))},
  "tracker":{"max_numwant":200}}
 JSON
-jvm=(-Xms256m -Xmx256m -XX:+UseParallelGC)
+jvm=(@"$root/tuning/jvm-required.options" -Xms256m -Xmx256m -XX:+UseParallelGC)
 start_tracker() { taskset -c 0 java "${jvm[@]}" -jar "$tracker_jar" --config "$work/trackerd.json" >>"$work/trackerd.log" 2>&1 & }
 wait_ready() { for _ in $(seq 1 600); do grep -q "ready:" "$work/trackerd.log" 2>/dev/null && return 0; sleep 0.1; done; cat "$work/trackerd.log"; exit 1; }
 start_tracker; td=$!; pids+=("$td"); wait_ready

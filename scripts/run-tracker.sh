@@ -24,18 +24,7 @@ if [ "${TRACKERD_CDS:-1}" != 0 ]; then
       echo "no class-data archive: starting without it" >&2; fi
   fi
 fi
-flags=(
-  --add-opens=java.base/java.lang=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
-  --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED
-  --add-exports=java.base/jdk.internal.util=ALL-UNNAMED
-  -Dchronicle.analytics.disable=true
-  -Dchronicle.announcer.disable=true
-)
+flags=(@"$root/tuning/jvm-required.options") # the flags every trackerd JVM needs, written once
 if [ "${TRACKERD_CDS:-1}" != 0 ] && [ -f "$archive" ]; then
   flags+=(-XX:SharedArchiveFile="$archive")
 fi

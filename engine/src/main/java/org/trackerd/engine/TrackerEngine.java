@@ -1,18 +1,16 @@
 package org.trackerd.engine;
 
-import com.lmax.disruptor.BatchEventProcessor;
-import com.lmax.disruptor.BatchEventProcessorBuilder;
-import com.lmax.disruptor.BlockingWaitStrategy;
-import com.lmax.disruptor.LiteTimeoutBlockingWaitStrategy;
 import com.lmax.disruptor.BusySpinWaitStrategy;
-import com.lmax.disruptor.EventTranslator;
+import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.EventTranslatorOneArg;
 import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.SleepingWaitStrategy;
-import com.lmax.disruptor.WaitStrategy;
-import com.lmax.disruptor.YieldingWaitStrategy;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 import org.agrona.concurrent.status.CountersManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,15 +24,17 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.UnaryOperator;
 
 /**
- * Wires the request ring, the swarm processor, the clock tick and one response queue per frontend.
+ * Wires the request ring, the swarm processor agent and one response queue per frontend.
  *
- * <p>With {@code engine.threading = dedicated} the processor runs on a thread of its own (a
- * {@code BatchEventProcessor}) and a ticker thread publishes the clock ticks. With {@code shared} {@link #start}
- * starts no thread: it builds the {@link #processorAgent()}, which the launcher runs in one duty cycle with the
- * frontends, and which publishes the ticks itself.
+ * <p>The swarm processor is a {@link SwarmProcessorAgent} in every threading mode, which publishes the expiry
+ * clock ticks itself; the mode only decides who runs it. With {@code engine.threading = dedicated} {@link #start}
+ * gives it an {@link AgentRunner} and a thread of its own ({@code trackerd-swarm-processor}), idling as
+ * {@code engine.wait_strategy} says ({@link #idleStrategy}); with {@code shared} it starts no thread, and the
+ * launcher runs the {@link #processorAgent()} in one duty cycle with the frontends. Either way its faults are
+ * counted in {@code agent_errors{agent="swarm-processor"}} and cost one request each.
  *
  * <p>Life cycle (launcher thread): construct, {@link #addFrontend} once per frontend, {@link #start},
  * then {@link #close} after the frontends stopped publishing (in shared mode: after the shared thread stopped).
@@ -43,66 +43,94 @@ import java.util.concurrent.locks.LockSupport;
 public final class TrackerEngine implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(TrackerEngine.class);
+    /** How long close() waits for the processor's thread to finish its drain (itself bounded to 5 s). */
+    private static final int STOP_TIMEOUT_MS = 10_000;
 
     private static final EventTranslatorOneArg<RequestEvent, RequestEvent> COPY = (slot, sequence, src) -> slot.copyFrom(src);
-    private static final EventTranslator<RequestEvent> TICK = (slot, sequence) ->
-    {
-        slot.kind = RequestEvent.KIND_TICK;
-        slot.scrapeCount = 0;
-    };
 
     private final TrackerConfig config;
     private final SwarmStore store;
     private final CountersManager countersManager;
     private final EngineCounters counters;
+    private final AgentErrors processorErrors;
+    private final UnaryOperator<EventHandler<RequestEvent>> decorator;
     private final RingBuffer<RequestEvent> requestRing;
-    /** Non-null when producers must wake the processor after a burst (engine.wait_strategy batch_wake). */
-    private final BatchWakeWaitStrategy batchWake;
     private final List<ResponseQueue> queues = new ArrayList<>();
     private final long seed = new SecureRandom().nextLong();
     private SwarmProcessor processor;
-    private BatchEventProcessor<RequestEvent> batchProcessor;
-    /** Shared mode only: the processor as an agent of the launcher's shared thread. */
     private SwarmProcessorAgent processorAgent;
+    /** Dedicated mode only: the processor's runner, and its idle strategy when producers wake it. */
+    private AgentRunner processorRunner;
+    private ProcessorIdleStrategy parking;
+    /** Dedicated mode with lite_blocking or blocking: every publish wakes a parked processor. */
+    private boolean wakeOnPublish;
+    /** Dedicated mode with batch_wake: only {@link #wakeProcessor()} does, once per burst. */
+    private boolean wakeOnBurst;
     private Thread processorThread;
-    private Thread tickerThread;
-    private volatile boolean running;
+    private boolean stopped;
 
     public TrackerEngine(final TrackerConfig config, final SwarmStore store, final CountersManager countersManager)
+    {
+        this(config, store, countersManager, UnaryOperator.identity());
+    }
+
+    /**
+     * @param decorator wraps the swarm processor before its agent drives it: identity in production; a test
+     *                  installs a handler that throws on chosen requests to show that a fault costs one request
+     */
+    public TrackerEngine(final TrackerConfig config, final SwarmStore store, final CountersManager countersManager,
+        final UnaryOperator<EventHandler<RequestEvent>> decorator)
     {
         this.config = config;
         this.store = store;
         this.countersManager = countersManager;
         this.counters = new EngineCounters(countersManager);
+        this.processorErrors = new AgentErrors(countersManager, "swarm-processor");
+        this.decorator = decorator;
         final int maxScrape = config.tracker.maxScrapeHashes;
-        if (config.engine.isShared())
-        {
-            // One thread publishes (frontends, clock tick) and polls: a single-producer ring, no CAS per claim. Nothing
-            // ever waits on it (the poller never blocks), and busy-spin's signal on publish is a no-op.
-            this.batchWake = null;
-            this.requestRing = RingBuffer.createSingleProducer(() -> new RequestEvent(maxScrape),
-                config.engine.requestRingSize, new BusySpinWaitStrategy());
-            return;
-        }
-        final WaitStrategy strategy = waitStrategy(config.engine.waitStrategy);
-        this.batchWake = strategy instanceof BatchWakeWaitStrategy ? (BatchWakeWaitStrategy)strategy : null;
-        this.requestRing = RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape),
-            config.engine.requestRingSize, strategy);
+        // Nothing ever waits on the request ring (the agent polls it and idles through its runner's idle strategy),
+        // so its wait strategy only matters for its signal on publish, which busy-spin's makes a no-op.
+        this.requestRing = config.engine.isShared() ?
+            // One thread publishes (frontends, clock tick) and polls: a single-producer ring, no CAS per claim.
+            RingBuffer.createSingleProducer(() -> new RequestEvent(maxScrape), config.engine.requestRingSize,
+                new BusySpinWaitStrategy()) :
+            RingBuffer.createMultiProducer(() -> new RequestEvent(maxScrape), config.engine.requestRingSize,
+                new BusySpinWaitStrategy());
     }
 
-    static WaitStrategy waitStrategy(final String name)
+    /**
+     * The dedicated processor thread's idle strategy for {@code engine.wait_strategy}. The names are those of the
+     * Disruptor wait strategies they replace: {@code busy_spin}, {@code yielding}, {@code sleeping} (spin, yield,
+     * then 100 ns parks, as Disruptor's) idle without being woken; {@code lite_blocking}, {@code blocking} and
+     * {@code batch_wake} park until a producer wakes the processor (after every publish, or once per burst) or its
+     * next clock tick is due.
+     */
+    private IdleStrategy idleStrategy(final String name)
     {
         return switch (name)
         {
-            case "busy_spin" -> new BusySpinWaitStrategy();
-            case "yielding" -> new YieldingWaitStrategy();
-            case "sleeping" -> new SleepingWaitStrategy();
-            // Producers signal only when the processor is actually waiting (no lock per publish, unlike
-            // BlockingWaitStrategy); the 1 ms timeout bounds the cost of any missed signal.
-            case "blocking" -> new BlockingWaitStrategy();
-            case "batch_wake" -> new BatchWakeWaitStrategy(1, TimeUnit.MILLISECONDS);
-            default -> new LiteTimeoutBlockingWaitStrategy(1, TimeUnit.MILLISECONDS);
+            case "busy_spin" -> new BusySpinIdleStrategy();
+            case "yielding" -> new YieldingIdleStrategy();
+            case "sleeping" -> new BackoffIdleStrategy(100, 100, 100, 100);
+            case "batch_wake" ->
+            {
+                wakeOnBurst = true;
+                yield parking(ProcessorIdleStrategy.BATCH_WAKE_MAX_PARK_NS);
+            }
+            default ->
+            {
+                // lite_blocking, blocking: the park is announced, so a publish wakes it only when it parks.
+                wakeOnPublish = true;
+                yield parking(Long.MAX_VALUE);
+            }
         };
+    }
+
+    private IdleStrategy parking(final long maxParkNs)
+    {
+        parking = new ProcessorIdleStrategy(requestRing, processorAgent.sequence(),
+            processorAgent::deadlineNs, maxParkNs);
+        return parking;
     }
 
     /** Registers a frontend thread; {@code waker} is called (from the processor) to wake it from select(). */
@@ -127,8 +155,8 @@ public final class TrackerEngine implements AutoCloseable
     }
 
     /**
-     * Loads the swarms from the store; then, in dedicated mode, starts the processor and ticker threads, in shared
-     * mode builds the {@link #processorAgent()} for the launcher to run.
+     * Loads the swarms from the store and builds the processor agent; in dedicated mode also starts its runner's
+     * thread, in shared mode leaves the {@link #processorAgent()} to the launcher's shared thread.
      */
     public void start()
     {
@@ -136,40 +164,38 @@ public final class TrackerEngine implements AutoCloseable
             deltaRecorder == null ? SwarmAccounting.NONE : deltaRecorder, SystemEpochClock.INSTANCE,
             SystemNanoClock.INSTANCE);
         processor.loadFromStore();
-        if (config.engine.isShared())
-        {
-            processorAgent = new SwarmProcessorAgent(requestRing, processor, counters, config.engine.expiryTickMs);
-            running = true;
-            return;
-        }
-        batchProcessor = new BatchEventProcessorBuilder().build(requestRing, requestRing.newBarrier(), processor);
-        requestRing.addGatingSequences(batchProcessor.getSequence());
-        running = true;
-        processorThread = new Thread(batchProcessor, "trackerd-swarm-processor");
-        processorThread.start();
-        tickerThread = new Thread(this::tick, "trackerd-ticker");
-        tickerThread.setDaemon(true);
-        tickerThread.start();
+        start(decorator.apply(processor));
     }
 
-    /** Shared mode: the processor agent, for the launcher's duty cycle; null in dedicated mode or before start. */
+    /**
+     * As {@link #start()} with {@code handler} in place of the swarm processor (and no store): the rings, the
+     * agent and its runner alone, as a benchmark of the hand-offs needs them.
+     */
+    public void start(final EventHandler<RequestEvent> handler)
+    {
+        processorAgent = new SwarmProcessorAgent(requestRing, handler, queues.toArray(new ResponseQueue[0]), counters,
+            processorErrors, config.engine.expiryTickMs);
+        if (config.engine.isShared())
+        {
+            return;
+        }
+        processorRunner = new AgentRunner(idleStrategy(config.engine.waitStrategy), processorErrors,
+            processorErrors.counter(), processorAgent);
+        // Not AgentRunner.startOnThread: it would rename the thread after the agent's role.
+        processorThread = new Thread(processorRunner, "trackerd-swarm-processor");
+        processorThread.start();
+    }
+
+    /** The processor agent (built by {@link #start}); shared mode runs it in the launcher's duty cycle. */
     public SwarmProcessorAgent processorAgent()
     {
         return processorAgent;
     }
 
-    private void tick()
+    /** Where the swarm processor's faults are counted ({@code agent_errors{agent="swarm-processor"}}); any thread. */
+    public AgentErrors processorErrors()
     {
-        final long periodNs = TimeUnit.MILLISECONDS.toNanos(config.engine.expiryTickMs);
-        while (running)
-        {
-            LockSupport.parkNanos(periodNs);
-            if (running)
-            {
-                requestRing.tryPublishEvent(TICK);
-                wakeProcessor();
-            }
-        }
+        return processorErrors;
     }
 
     /**
@@ -179,17 +205,22 @@ public final class TrackerEngine implements AutoCloseable
      */
     public boolean tryPublish(final RequestEvent parsed)
     {
-        return requestRing.tryPublishEvent(COPY, parsed);
+        if (!requestRing.tryPublishEvent(COPY, parsed))
+        {
+            return false;
+        }
+        if (wakeOnPublish)
+        {
+            parking.wake();
+        }
+        return true;
     }
 
     /** Last request sequence the swarm processor finished (for liveness checks); any thread. */
     public long processedSequence()
     {
-        if (processorAgent != null)
-        {
-            return processorAgent.processedSequence();
-        }
-        return batchProcessor == null ? -1 : batchProcessor.getSequence().get();
+        final SwarmProcessorAgent agent = processorAgent;
+        return agent == null ? -1 : agent.processedSequence();
     }
 
     /** The largest swarms as of the last expiry sweep; any thread. */
@@ -212,13 +243,13 @@ public final class TrackerEngine implements AutoCloseable
 
     /**
      * Any publishing thread: call after publishing a burst of requests. With {@code batch_wake} it wakes a
-     * sleeping processor once for the whole burst; with the other strategies publishing already woke it.
+     * parked processor once for the whole burst; with the other strategies publishing already woke it.
      */
     public void wakeProcessor()
     {
-        if (batchWake != null)
+        if (wakeOnBurst)
         {
-            batchWake.wake();
+            parking.wake();
         }
     }
 
@@ -248,31 +279,26 @@ public final class TrackerEngine implements AutoCloseable
     }
 
     /**
-     * Waits until the processor has consumed everything published so far, then stops it and its ticker. In shared
+     * Waits until the processor has consumed everything published so far, then stops its runner. In shared
      * mode the launcher's thread has already stopped (and its last cycle drained the ring): nothing runs here.
      */
     @Override
     public void close()
     {
-        if (processorAgent != null && running)
+        if (processorRunner != null)
         {
-            LOG.info("swarm processor stopped: {} torrents, {} peers", processor.torrentCount(), processor.peerCount());
-        }
-        running = false;
-        if (tickerThread != null)
-        {
-            tickerThread.interrupt();
-            joinQuietly(tickerThread);
-        }
-        if (batchProcessor != null)
-        {
-            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (batchProcessor.getSequence().get() < requestRing.getCursor() && System.nanoTime() < deadlineNs)
+            processorAgent.requestStop();
+            if (parking != null)
             {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                parking.wakeAlways();
             }
-            batchProcessor.halt();
+            processorRunner.close(STOP_TIMEOUT_MS, t -> LOG.warn("{} has not stopped yet", t.getName()));
             joinQuietly(processorThread);
+            processorRunner = null;
+        }
+        if (processor != null && !stopped)
+        {
+            stopped = true;
             LOG.info("swarm processor stopped: {} torrents, {} peers", processor.torrentCount(), processor.peerCount());
         }
     }
@@ -281,7 +307,7 @@ public final class TrackerEngine implements AutoCloseable
     {
         try
         {
-            thread.join(TimeUnit.SECONDS.toMillis(10));
+            thread.join(STOP_TIMEOUT_MS);
         }
         catch (final InterruptedException ex)
         {

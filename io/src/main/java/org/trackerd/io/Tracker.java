@@ -1,5 +1,6 @@
 package org.trackerd.io;
 
+import com.lmax.disruptor.EventHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -9,21 +10,26 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.trackerd.engine.AgentErrors;
 import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.config.HostPort;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.policy.AccessChecker;
-import org.trackerd.engine.policy.PolicyHolder;
 import org.trackerd.engine.policy.PolicyReloader;
 import org.trackerd.engine.SwarmProcessorAgent;
+import org.trackerd.engine.RequestCounters;
+import org.trackerd.io.admission.AccessGate;
+import org.trackerd.io.admission.Admission;
+import org.trackerd.io.admission.SiteGate;
 import org.trackerd.io.agent.FrontendAgent;
 import org.trackerd.io.agent.SelectorIdleStrategy;
 import org.trackerd.io.agent.StopWhenDrained;
 import org.trackerd.io.http.HttpFrontend;
 import org.trackerd.metrics.MetricsServer;
-import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.engine.metrics.TrackerMetrics;
 import org.trackerd.io.udp.ConnectionIds;
 import org.trackerd.io.udp.UdpFrontend;
 
@@ -39,6 +45,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -46,7 +53,7 @@ import java.util.stream.Collectors;
  * Used by {@link TrackerMain} and by the end-to-end tests, which boot it on ephemeral ports.
  *
  * <p>Threads ({@code engine.threading}): {@code dedicated} runs each frontend agent on an {@link AgentRunner} of
- * its own next to the engine's processor and ticker threads; {@code shared} runs every frontend and the swarm
+ * its own next to the swarm processor agent's runner (which the engine starts); {@code shared} runs every frontend and the swarm
  * processor as one {@link CompositeAgent} on one thread, whose channels all register with one selector: it sleeps
  * in that selector's {@code select} when a cycle found nothing to do, never longer than the next clock tick.
  *
@@ -67,6 +74,7 @@ public final class Tracker implements AutoCloseable
     /** How long close() waits for a frontend thread to finish its drain (itself bounded to 5 s). */
     private static final int STOP_TIMEOUT_MS = 10_000;
     private final TrackerConfig config;
+    private final UnaryOperator<EventHandler<RequestEvent>> processorDecorator;
     private final TrackerMetrics metrics = new TrackerMetrics();
     private MetricsServer metricsServer;
     private SwarmStore store;
@@ -87,7 +95,18 @@ public final class Tracker implements AutoCloseable
 
     public Tracker(final TrackerConfig config)
     {
+        this(config, UnaryOperator.identity());
+    }
+
+    /**
+     * @param processorDecorator wraps the swarm processor before its agent drives it: identity in production; a
+     *                           test installs a handler that throws on chosen requests (see {@link TrackerEngine})
+     */
+    public Tracker(final TrackerConfig config,
+        final UnaryOperator<EventHandler<RequestEvent>> processorDecorator)
+    {
         this.config = config;
+        this.processorDecorator = processorDecorator;
     }
 
     /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
@@ -96,7 +115,7 @@ public final class Tracker implements AutoCloseable
         store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers);
         try
         {
-            engine = new TrackerEngine(config, store, metrics.countersManager());
+            engine = new TrackerEngine(config, store, metrics.countersManager(), processorDecorator);
             if (config.engine.isShared())
             {
                 sharedSelector = Selector.open();
@@ -118,9 +137,17 @@ public final class Tracker implements AutoCloseable
                 }
                 throw ex;
             }
+            installAccessControl();
+            installPrivateMode();
             for (int i = 0; i < perThread.size(); i++)
             {
-                httpFrontends.add(new HttpFrontend(i, perThread.get(i), engine, config, metrics, sharedSelector));
+                final HttpFrontend frontend = new HttpFrontend(i, perThread.get(i), engine, config, metrics,
+                    admission("http", i), sharedSelector);
+                if (privateTracker != null)
+                {
+                    frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
+                }
+                httpFrontends.add(frontend);
             }
             if (!httpFrontends.isEmpty())
             {
@@ -132,13 +159,11 @@ public final class Tracker implements AutoCloseable
                 for (int i = 0; i < udpPerThread.size(); i++)
                 {
                     udpFrontends.add(new UdpFrontend(i, udpPerThread.get(i), engine, config,
-                        metrics, key, sharedSelector));
+                        metrics, key, admission("udp", i), sharedSelector));
                 }
                 LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo(),
                     udpFrontends.get(0).batchIo()));
             }
-            installAccessControl();
-            installPrivateMode();
             registerGauges();
             engine.start();
             if (sharedSelector != null)
@@ -195,7 +220,7 @@ public final class Tracker implements AutoCloseable
             new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect,
             null);
         final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
-        startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName);
+        startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName, frontend.roleName());
     }
 
     /**
@@ -245,7 +270,7 @@ public final class Tracker implements AutoCloseable
             }
             return true;
         });
-        startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared");
+        startRunner(idle, new CompositeAgent(agents), stopper, "trackerd-shared", "shared");
     }
 
     private IdleStrategy idleStrategy(final Selector selector, final Consumer<SelectionKey> onSelected,
@@ -261,11 +286,15 @@ public final class Tracker implements AutoCloseable
         };
     }
 
+    /**
+     * Runs {@code agent} on a thread of its own; what its duty cycle throws is counted in
+     * {@code agent_errors{agent="<errorLabel>"}}, logged, and the cycle goes on.
+     */
     private void startRunner(final IdleStrategy idle, final Agent agent, final StopWhenDrained stopper,
-        final String threadName)
+        final String threadName, final String errorLabel)
     {
-        final AgentRunner runner = new AgentRunner(idle,
-            t -> LOG.error("{}: duty cycle failed", threadName, t), null, agent);
+        final AgentErrors errors = new AgentErrors(metrics.countersManager(), errorLabel);
+        final AgentRunner runner = new AgentRunner(idle, errors, errors.counter(), agent);
         runners.add(runner);
         stoppers.add(stopper);
         // Not AgentRunner.startOnThread: it renames the thread after the agent's role.
@@ -328,27 +357,15 @@ public final class Tracker implements AutoCloseable
         return perThread;
     }
 
-    /** Loads the access policy (lists, JWT keys) and gives every frontend thread its own checker and cache. */
+    /** Loads the access policy (lists, JWT keys); each frontend thread gets its own checker and cache. */
     private void installAccessControl()
     {
         access = PolicyReloader.start(config.access);
-        final PolicyHolder holder = access.holder();
-        final int cacheEntries = config.access.jwt.cacheEntries;
-        for (int i = 0; i < httpFrontends.size(); i++)
-        {
-            httpFrontends.get(i).accessChecker(
-                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "http", i));
-        }
-        for (int i = 0; i < udpFrontends.size(); i++)
-        {
-            udpFrontends.get(i).accessChecker(
-                new AccessChecker(holder, cacheEntries, metrics.countersManager(), "udp", i));
-        }
     }
 
     /**
-     * Private mode: loads the site from its database (the tracker does not serve until it has), hands the swarm
-     * processor its delta recorder and gives every HTTP frontend thread its passkey checker and site control.
+     * Private mode: loads the site from its database (the tracker does not serve until it has) and hands the swarm
+     * processor its delta recorder; the frontends' admissions check passkeys against the site.
      */
     private void installPrivateMode() throws IOException
     {
@@ -367,16 +384,21 @@ public final class Tracker implements AutoCloseable
             throw new IOException(ex.getMessage(), ex);
         }
         engine.deltaRecorder(privateTracker.recorder());
-        for (int i = 0; i < httpFrontends.size(); i++)
-        {
-            httpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
-                metrics.countersManager(), "http", i), privateTracker.control(), config.privateTracker.siteSecret);
-        }
-        for (int i = 0; i < udpFrontends.size(); i++)
-        {
-            udpFrontends.get(i).privateMode(new org.trackerd.engine.site.SiteChecker(privateTracker.state(),
-                metrics.countersManager(), "udp", i));
-        }
+    }
+
+    /**
+     * The one admission path of frontend thread {@code thread} of {@code protocol}: its request counters, its own
+     * access checker and token cache, and private mode's checker, or no-op gates where those are off.
+     */
+    private Admission admission(final String protocol, final int thread)
+    {
+        final AccessGate accessGate = AccessGate.of(new AccessChecker(access.holder(), config.access.jwt.cacheEntries,
+            metrics.countersManager(), protocol, thread));
+        final SiteGate siteGate = privateTracker == null ? SiteGate.PUBLIC : SiteGate.of(
+            new org.trackerd.engine.site.SiteChecker(privateTracker.state(), metrics.countersManager(), protocol,
+                thread));
+        return new Admission(engine, new RequestCounters(metrics.countersManager(), protocol, thread), accessGate,
+            siteGate);
     }
 
     /** Private mode's site, deltas and control, or null in public mode. */

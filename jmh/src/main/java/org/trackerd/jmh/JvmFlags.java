@@ -4,8 +4,10 @@ import java.util.List;
 
 /**
  * The JVM flags every forked benchmark JVM needs on Java 17: module opens and exports for Chronicle Map and
- * Agrona, and Chronicle's analytics and banner switched off. Kept in one place: {@link ForkedBenchmark} hands
- * them to every fork through {@code @Fork(jvmArgsAppend = ...)}.
+ * Agrona, and Chronicle's analytics and banner switched off. They are written once, in
+ * {@code tuning/jvm-required.options}; an annotation cannot read a file, so these constants repeat it, in its order,
+ * and {@code RequiredJvmFlagsTest} (module io) fails when they differ. {@link ForkedBenchmark} hands them to every
+ * fork through {@code @Fork(jvmArgsAppend = ...)}.
  *
  * <p>An annotation value cannot refer to a {@code static final String[]}, only to constant strings, so each
  * flag is its own constant; {@link #ARGS} is the same list for code (the JMH {@code Runner} API, scripts).

@@ -7,8 +7,8 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.trackerd.engine.RequestCounters;
-import org.trackerd.metrics.LatencyRecorder;
-import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.util.concurrent.TimeUnit;
 

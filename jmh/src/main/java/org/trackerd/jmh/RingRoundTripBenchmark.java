@@ -1,7 +1,5 @@
 package org.trackerd.jmh;
 
-import com.lmax.disruptor.BatchEventProcessor;
-import com.lmax.disruptor.BatchEventProcessorBuilder;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
@@ -29,8 +27,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The hand-offs between threads, on the engine's own rings ({@link TrackerEngine#tryPublish} copying a parsed
- * request into a request-ring slot, a {@link ResponseQueue} per frontend), with the swarm work replaced by a
- * trivial handler on a second thread so only the rings are measured.
+ * request into a request-ring slot, a {@link ResponseQueue} per frontend) and its own processor agent on its own
+ * runner ({@code engine.threading = dedicated}), with the swarm work replaced by a trivial handler
+ * ({@link TrackerEngine#start(EventHandler)}) so only the rings and the wake-ups are measured.
  *
  * <ul>
  *   <li>{@code roundTrip}: one request in flight — publish, the consumer thread copies it into a response slot,
@@ -39,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  *   a consumer that only counts. Throughput of the request ring.</li>
  * </ul>
  *
- * <p>{@code waitStrategy} is the engine's {@code engine.wait_strategy}: how the consumer waits for requests.
- * {@code blocking} (the default) wakes it through a lock and condition on every publish; {@code yielding} and
+ * <p>{@code waitStrategy} is the engine's {@code engine.wait_strategy}: how the processor's runner idles.
+ * {@code lite_blocking} (the default) parks it and a publish unparks it when it parked; {@code yielding} and
  * {@code busy_spin} burn a core and need one to spare, which a 2-core shared host does not have.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -73,7 +72,8 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
     static TrackerEngine ringsOnly(final String waitStrategy)
     {
         final TrackerConfig config = TrackerConfig.parse(
-            "{\"engine\": {\"wait_strategy\": \"" + waitStrategy + "\", \"request_ring_size\": 16384, " +
+            "{\"engine\": {\"threading\": \"dedicated\", \"wait_strategy\": \"" + waitStrategy + "\", " +
+            "\"request_ring_size\": 16384, " +
             "\"response_ring_size\": 1024}}");
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
@@ -85,31 +85,23 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
     @State(Scope.Thread)
     public abstract static class ConsumerState
     {
-        @Param({"lite_blocking", "blocking", "yielding"})
+        @Param({"lite_blocking", "batch_wake", "yielding"})
         public String waitStrategy;
 
         TrackerEngine engine;
         RequestEvent parsed;
-        private BatchEventProcessor<RequestEvent> processor;
-        private Thread thread;
 
         abstract EventHandler<RequestEvent> handler();
 
         void start()
         {
             parsed = parsedAnnounce(engine.maxScrapeHashes());
-            final RingBuffer<RequestEvent> ring = engine.requestRing();
-            processor = new BatchEventProcessorBuilder().build(ring, ring.newBarrier(), handler());
-            ring.addGatingSequences(processor.getSequence());
-            thread = new Thread(processor, "jmh-ring-consumer");
-            thread.setDaemon(true);
-            thread.start();
+            engine.start(handler());
         }
 
-        void stop() throws InterruptedException
+        void stop()
         {
-            processor.halt();
-            thread.join(TimeUnit.SECONDS.toMillis(10));
+            engine.close();
         }
     }
 
@@ -152,7 +144,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
         }
 
         @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException
+        public void tearDown()
         {
             stop();
         }
@@ -164,6 +156,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
             {
                 idle(spins);
             }
+            engine.wakeProcessor(); // as a frontend does after its burst (batch_wake)
             for (int spins = 0; poller.poll(onResponse) != EventPoller.PollState.PROCESSING; spins++)
             {
                 idle(spins);
@@ -196,7 +189,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
         }
 
         @TearDown(Level.Trial)
-        public void tearDown() throws InterruptedException
+        public void tearDown()
         {
             stop();
         }
@@ -215,6 +208,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
     {
         for (int spins = 0; !count.engine.tryPublish(count.parsed); spins++)
         {
+            count.engine.wakeProcessor(); // a full ring: as a frontend would at the end of its cycle (batch_wake)
             idle(spins);
         }
         return true;

@@ -17,6 +17,8 @@ final class Help
         Map.entry("trackerd_engine_downloads_completed", "Completed downloads counted (once per peer)"),
         Map.entry("trackerd_engine_rejected_full", "Announces refused because the store is at capacity"),
         Map.entry("trackerd_engine_rejected_peer_id_conflict", "Announces refused: peer_id in use from another address"),
+        Map.entry("trackerd_engine_processor_errors", "Requests and ticks whose processing threw (a bug): answered with an error"),
+        Map.entry("trackerd_agent_errors", "Unexpected exceptions an agent caught and went on from, by agent"),
         Map.entry("trackerd_torrents", "Torrents with at least one peer"),
         Map.entry("trackerd_seeders", "Peers with left=0"),
         Map.entry("trackerd_leechers", "Peers still downloading"),

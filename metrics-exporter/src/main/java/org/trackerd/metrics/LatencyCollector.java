@@ -1,5 +1,6 @@
 package org.trackerd.metrics;
 
+
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -8,6 +9,8 @@ import io.prometheus.metrics.model.snapshots.Quantile;
 import io.prometheus.metrics.model.snapshots.Quantiles;
 import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 import org.HdrHistogram.Histogram;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -38,7 +41,7 @@ final class LatencyCollector implements MultiCollector
         final Map<String, Histogram> intervals = new HashMap<>();
         for (final LatencyRecorder r : metrics.recorders())
         {
-            r.drainInto(intervals.computeIfAbsent(r.protocol + "|" + r.action, k -> new Histogram(3)));
+            r.drainInto(intervals.computeIfAbsent(r.protocol() + "|" + r.action(), k -> new Histogram(3)));
         }
         final SummarySnapshot.Builder summary = SummarySnapshot.builder()
             .name("trackerd_request_latency_seconds")

@@ -11,6 +11,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.io.IOException;
 import java.io.OutputStream;

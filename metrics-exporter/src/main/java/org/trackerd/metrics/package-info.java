@@ -1,5 +1,6 @@
 /**
- * Prometheus exposition of the engine's and frontends' counters (Agrona {@code CountersManager}) and latency
- * histograms. Reads only; never on the request path. Filled in by the metrics work (see the open issue).
+ * Prometheus exposition of what the engine's metrics registry ({@code org.trackerd.engine.metrics.TrackerMetrics}:
+ * Agrona counters, latency histograms, scrape-time gauges) holds, plus {@code /check} and {@code /stats}. Reads only;
+ * never on the request path, and nothing on the request path imports it.
  */
 package org.trackerd.metrics;

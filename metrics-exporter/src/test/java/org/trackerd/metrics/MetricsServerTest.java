@@ -2,6 +2,8 @@ package org.trackerd.metrics;
 
 import org.junit.jupiter.api.Test;
 import org.trackerd.engine.Counters;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -323,8 +323,8 @@ public final class TrackerConfig
         public final long expiryTickMs;
         public final long expirySweepSeconds;
         /**
-         * {@link #THREADING_DEDICATED}: a thread per frontend, the swarm processor and a ticker, meeting at the
-         * rings; {@link #THREADING_SHARED}: one thread runs every frontend and the swarm processor as one duty cycle;
+         * {@link #THREADING_DEDICATED}: a runner and thread per frontend agent and one for the swarm processor agent
+         * (which publishes its own clock ticks), meeting at the rings; {@link #THREADING_SHARED}: one thread runs every frontend and the swarm processor as one duty cycle;
          * {@link #THREADING_AUTO} (the default): shared when there is one HTTP and one UDP thread and the default
          * wait strategy, else dedicated.
          */

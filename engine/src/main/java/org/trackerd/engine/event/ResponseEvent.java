@@ -80,6 +80,28 @@ public final class ResponseEvent
     }
 
     /**
+     * Makes this slot a failure answer to {@code request}: addressed as the request was, no peers or counts, the
+     * client told {@code status}'s reason.
+     */
+    public void failed(final RequestEvent request, final Status status)
+    {
+        kind = request.kind;
+        this.status = status;
+        correlationId = request.correlationId;
+        context = request.context;
+        receivedNs = request.receivedNs;
+        System.arraycopy(request.replyAddress, 0, replyAddress, 0, RequestEvent.ADDRESS_LENGTH);
+        replyPort = request.replyPort;
+        complete = 0;
+        incomplete = 0;
+        downloaded = 0;
+        peerCount = 0;
+        compact4Count = 0;
+        compact6Count = 0;
+        scrapeCount = 0;
+    }
+
+    /**
      * Appends one peer in compact form from its 16-byte address (IPv4-mapped for IPv4): how an answer is built
      * outside the engine (tests, benchmarks); the engine writes the same bytes straight from the swarm's pages.
      */

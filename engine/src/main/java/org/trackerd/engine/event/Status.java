@@ -8,7 +8,9 @@ public enum Status
 {
     OK(null),
     TRACKER_FULL("tracker is at capacity, try again later"),
-    PEER_ID_CONFLICT("peer_id is already in use by a peer at another address");
+    PEER_ID_CONFLICT("peer_id is already in use by a peer at another address"),
+    /** The processor failed on this request (a bug, counted as {@code agent_errors}); the client may retry. */
+    SERVER_ERROR("tracker could not process this request, try again later");
 
     private final String reason;
 

@@ -8,6 +8,7 @@ import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.io.admission.Admission;
 
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
@@ -48,6 +49,8 @@ public abstract class FrontendAgent implements Agent
     protected final Selector selector;
     private final boolean ownsSelector;
     protected final TrackerEngine engine;
+    /** This frontend's way into the engine: checks, publish with backpressure, outcome counting. */
+    protected final Admission admission;
     protected final ResponseQueue queue;
     private final EventPoller<ResponseEvent> poller;
     private final EventPoller.Handler<ResponseEvent> responseHandler = this::onResponse;
@@ -83,10 +86,11 @@ public abstract class FrontendAgent implements Agent
      * @param sharedSelector the thread's shared selector, or null for a selector of this frontend's own (which it
      *                       then closes in {@link #onClose()})
      */
-    protected FrontendAgent(final String roleName, final Selector sharedSelector, final TrackerEngine engine)
-        throws IOException
+    protected FrontendAgent(final String roleName, final Selector sharedSelector, final TrackerEngine engine,
+        final Admission admission) throws IOException
     {
         this.roleName = roleName;
+        this.admission = admission;
         this.ownsSelector = sharedSelector == null;
         this.selector = ownsSelector ? Selector.open() : sharedSelector;
         this.engine = engine;
@@ -207,12 +211,13 @@ public abstract class FrontendAgent implements Agent
     protected abstract void closeChannels();
 
     /**
-     * Copies a parsed request into the request ring; false, without blocking, when the ring is full. Counts it in
-     * {@link #outstanding} when it went in.
+     * Copies an admitted request into the request ring through {@link Admission#publish}; false, without blocking,
+     * when the ring is full or {@code room} is false (counted as dropped there). Counts it in {@link #outstanding}
+     * when it went in.
      */
-    protected final boolean publish(final RequestEvent request)
+    protected final boolean publish(final RequestEvent request, final int action, final int family, final boolean room)
     {
-        final boolean published = engine.tryPublish(request);
+        final boolean published = admission.publish(request, action, family, room);
         if (published)
         {
             publishedSinceWake = true;

@@ -10,12 +10,10 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
-import org.trackerd.engine.policy.AccessChecker;
-import org.trackerd.engine.policy.AccessPolicy;
-import org.trackerd.engine.policy.Reason;
+import org.trackerd.io.admission.Admission;
 import org.trackerd.io.agent.FrontendAgent;
-import org.trackerd.metrics.LatencyRecorder;
-import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -63,19 +61,13 @@ public final class HttpFrontend extends FrontendAgent
      * first buffer of a queue is charged even under memory pressure), so the write never waits.
      */
     private static final int BLOCKING_WRITE_MAX = 2048;
-    private static final byte[] BUSY = "tracker is busy, try again shortly".getBytes(StandardCharsets.US_ASCII);
     private static final byte[][] PARSE_REASONS = new byte[QueryParser.Error.values().length][];
-    private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
 
     static
     {
         for (final QueryParser.Error e : QueryParser.Error.values())
         {
             PARSE_REASONS[e.ordinal()] = e.reason.getBytes(StandardCharsets.US_ASCII);
-        }
-        for (final Status s : Status.values())
-        {
-            STATUS_REASONS[s.ordinal()] = s.reason() == null ? new byte[0] : s.reason().getBytes(StandardCharsets.US_ASCII);
         }
     }
 
@@ -122,21 +114,19 @@ public final class HttpFrontend extends FrontendAgent
     private int highWater;
     private int open;
     private long nextSweepNs;
-    /** Null: no access control at all (set before the thread starts). */
-    private AccessChecker access;
-
     /**
      * @param sharedSelector the selector of the thread this frontend shares ({@code engine.threading = shared}),
      *                       or null for a selector of its own
      */
     public HttpFrontend(final int index, final List<ServerSocketChannel> servers, final TrackerEngine engine,
-        final TrackerConfig config, final TrackerMetrics metrics, final Selector sharedSelector) throws IOException
+        final TrackerConfig config, final TrackerMetrics metrics, final Admission admission,
+        final Selector sharedSelector) throws IOException
     {
-        super("http-" + index, sharedSelector, engine);
+        super("http-" + index, sharedSelector, engine, admission);
         this.index = index;
         this.servers = servers;
         this.counters = new HttpCounters(metrics.countersManager(), index);
-        this.requests = new RequestCounters(metrics.countersManager(), "http", index);
+        this.requests = admission.requests();
         this.announceLatency = metrics.latency("http", "announce", index);
         this.scrapeLatency = metrics.latency("http", "scrape", index);
         this.maxConnections = Math.max(1, config.http.maxConnections / config.http.threads);
@@ -230,26 +220,17 @@ public final class HttpFrontend extends FrontendAgent
     private FileDescriptor acceptedFd = new FileDescriptor();
     private final InetSocketAddress[] acceptedRemote = new InetSocketAddress[1];
 
-    /** Null in public mode. */
-    private org.trackerd.engine.site.SiteChecker site;
+    /** Null in public mode, where its route does not exist. */
     private org.trackerd.engine.site.SiteControl siteControl;
 
     /**
-     * Private mode: passkey routes checked against the site, and site control on {@code /<secret>/update} when a
-     * secret is set; call before the thread starts.
+     * Private mode: passkey routes (checked by the {@link Admission}), and site control on {@code /<secret>/update}
+     * when a secret is set; call before the thread starts.
      */
-    public void privateMode(final org.trackerd.engine.site.SiteChecker checker,
-        final org.trackerd.engine.site.SiteControl control, final String siteSecret)
+    public void privateMode(final org.trackerd.engine.site.SiteControl control, final String siteSecret)
     {
-        this.site = checker;
         this.siteControl = control;
         head.privateRoutes(siteSecret);
-    }
-
-    /** Installs the access check (torrent/client lists, JWT); call before the thread starts. */
-    public void accessChecker(final AccessChecker checker)
-    {
-        this.access = checker;
     }
 
     @Override
@@ -601,13 +582,12 @@ public final class HttpFrontend extends FrontendAgent
             final QueryParser.Error error = head.route == HttpRequestParser.ROUTE_ANNOUNCE ?
                 query.parseAnnounce(c.inView, head.queryOffset, head.queryLength, e) :
                 query.parseScrape(c.inView, head.queryOffset, head.queryLength, e);
-            // Before consume(): the token is read in place from the receive buffer.
-            final Reason refused = error == QueryParser.Error.NONE ? checkAccess(c, e) : Reason.ALLOWED;
-            final org.trackerd.engine.site.SiteReason denied = error == QueryParser.Error.NONE && site != null ?
-                checkSite(c, e) : org.trackerd.engine.site.SiteReason.ALLOWED;
-            consume(c, length);
             final int action = head.route == HttpRequestParser.ROUTE_ANNOUNCE ? RequestCounters.ACTION_ANNOUNCE :
                 RequestCounters.ACTION_SCRAPE;
+            // Before consume(): the passkey and the token are read in place from the receive buffer.
+            final byte[] refusal = error != QueryParser.Error.NONE ? null : admission.refusal(e, action, c.family,
+                c.inView, head.passkeyOffset, c.inView, query.jwtOffset(), query.jwtLength());
+            consume(c, length);
             if (error != QueryParser.Error.NONE)
             {
                 counters.clientErrors.incrementRelease();
@@ -616,17 +596,9 @@ public final class HttpFrontend extends FrontendAgent
                 write(c);
                 continue;
             }
-            if (denied != org.trackerd.engine.site.SiteReason.ALLOWED)
+            if (refusal != null)
             {
-                requests.increment(action, c.family, RequestCounters.OUTCOME_REJECTED);
-                encoder.failure(out, denied.message, 0, c.keepAlive);
-                write(c);
-                continue;
-            }
-            if (refused != Reason.ALLOWED)
-            {
-                requests.increment(action, c.family, RequestCounters.OUTCOME_REJECTED);
-                encoder.failure(out, refused.message, 0, c.keepAlive);
+                encoder.failure(out, refusal, 0, c.keepAlive);
                 write(c);
                 continue;
             }
@@ -634,11 +606,10 @@ public final class HttpFrontend extends FrontendAgent
             e.correlationId = c.correlationId();
             e.receivedNs = nowNs;
             e.replyPort = 0;
-            if (outstanding >= queue.capacity() || !publish(e))
+            if (!publish(e, action, c.family, outstanding < queue.capacity()))
             {
                 counters.rejectedBusy.incrementRelease();
-                requests.increment(action, c.family, RequestCounters.OUTCOME_DROPPED);
-                encoder.failure(out, BUSY, 1, c.keepAlive);
+                encoder.failure(out, Admission.BUSY, 1, c.keepAlive);
                 write(c);
                 continue;
             }
@@ -653,32 +624,6 @@ public final class HttpFrontend extends FrontendAgent
             c.state = HttpConnection.AWAITING;
             c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0;
         }
-    }
-
-    /** Private mode's verdict: passkey, user, torrent, client, leech right; read before the buffer moves on. */
-    private org.trackerd.engine.site.SiteReason checkSite(final HttpConnection c, final RequestEvent e)
-    {
-        if (head.passkeyOffset < 0)
-        {
-            return org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY;
-        }
-        return head.route == HttpRequestParser.ROUTE_ANNOUNCE ? site.announce(c.inView, head.passkeyOffset, e) :
-            site.scrape(c.inView, head.passkeyOffset, e);
-    }
-
-    /** The access policy's verdict on a parsed request; refused requests never reach the ring. */
-    private Reason checkAccess(final HttpConnection c, final RequestEvent e)
-    {
-        if (access == null)
-        {
-            return Reason.ALLOWED;
-        }
-        final AccessPolicy policy = access.policy();
-        if (!policy.enabled())
-        {
-            return Reason.ALLOWED;
-        }
-        return access.check(policy, e, c.inView, query.jwtOffset(), query.jwtLength(), System.currentTimeMillis());
     }
 
     /** Drops the first {@code length} bytes of the receive buffer, keeping any pipelined rest. */
@@ -710,11 +655,11 @@ public final class HttpFrontend extends FrontendAgent
             return true; // the client went away meanwhile
         }
         final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
-        requests.increment(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, c.family,
-            r.status == Status.OK ? RequestCounters.OUTCOME_OK : RequestCounters.OUTCOME_REJECTED);
+        admission.answered(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, c.family,
+            r.status);
         if (r.status != Status.OK)
         {
-            encoder.failure(out, STATUS_REASONS[r.status.ordinal()], r.status == Status.TRACKER_FULL ? 5 : 0,
+            encoder.failure(out, Admission.reason(r.status), r.status == Status.TRACKER_FULL ? 5 : 0,
                 c.keepAlive);
         }
         else if (r.kind == RequestEvent.KIND_ANNOUNCE)

@@ -10,11 +10,10 @@ import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
 import org.trackerd.engine.policy.AccessChecker;
-import org.trackerd.engine.policy.AccessPolicy;
-import org.trackerd.engine.policy.Reason;
+import org.trackerd.io.admission.Admission;
 import org.trackerd.io.agent.FrontendAgent;
-import org.trackerd.metrics.LatencyRecorder;
-import org.trackerd.metrics.TrackerMetrics;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -80,16 +79,6 @@ public final class UdpFrontend extends FrontendAgent
     private static volatile int batchState;
     /** Bytes per entry of the {@code sockaddr} table: {@link SocketAddresses#LENGTH}, 8-byte aligned. */
     private static final int ADDRESS_STRIDE = 32;
-    private static final byte[][] STATUS_REASONS = new byte[Status.values().length][];
-
-    static
-    {
-        for (final Status s : Status.values())
-        {
-            STATUS_REASONS[s.ordinal()] = s.reason() == null ? new byte[0] : s.reason().getBytes(StandardCharsets.US_ASCII);
-        }
-    }
-
     private static final byte[] JWT_PARAMETER = "jwt".getBytes(StandardCharsets.US_ASCII);
 
     private final int index;
@@ -142,22 +131,19 @@ public final class UdpFrontend extends FrontendAgent
     private long epochSeconds;
     /** The last cycle took a full batch from some channel. */
     private boolean moreQueued;
-    /** Null: no access control at all (set before the thread starts). */
-    private AccessChecker access;
-
     /**
      * @param sharedSelector the selector of the thread this frontend shares ({@code engine.threading = shared}),
      *                       or null for a selector of its own
      */
     public UdpFrontend(final int index, final List<DatagramChannel> channels, final TrackerEngine engine,
         final TrackerConfig config, final TrackerMetrics metrics, final byte[] connectionIdKey,
-        final Selector sharedSelector) throws IOException
+        final Admission admission, final Selector sharedSelector) throws IOException
     {
-        super("udp-" + index, sharedSelector, engine);
+        super("udp-" + index, sharedSelector, engine, admission);
         this.index = index;
         this.channels = channels.toArray(new DatagramChannel[0]);
         this.counters = new UdpCounters(metrics.countersManager(), index);
-        this.requests = new RequestCounters(metrics.countersManager(), "udp", index);
+        this.requests = admission.requests();
         this.announceLatency = metrics.latency("udp", "announce", index);
         this.scrapeLatency = metrics.latency("udp", "scrape", index);
         this.decoder = new UdpRequestDecoder(
@@ -316,21 +302,6 @@ public final class UdpFrontend extends FrontendAgent
         return "DatagramChannel API (allocates the sender's address per datagram; " + (DatagramNatives.available() ?
             "-D" + JDK_IO_PROPERTY + "=true)" : "natives unavailable: " + DatagramNatives.unavailableReason() +
             "; the allocation-free path needs --add-opens=java.base/sun.nio.ch=ALL-UNNAMED on OpenJDK 17+ on Linux)");
-    }
-
-    /** Null in public mode. */
-    private org.trackerd.engine.site.SiteChecker site;
-
-    /** Private mode: announces carry {@code /<passkey>/announce} in BEP 41 URLData; call before the thread starts. */
-    public void privateMode(final org.trackerd.engine.site.SiteChecker checker)
-    {
-        this.site = checker;
-    }
-
-    /** Installs the access check (torrent/client lists, JWT from BEP 41 URLData); call before the thread starts. */
-    public void accessChecker(final AccessChecker checker)
-    {
-        this.access = checker;
     }
 
     @Override
@@ -512,42 +483,30 @@ public final class UdpFrontend extends FrontendAgent
     private void publish(final int channelIndex, final int action, final int family)
     {
         final RequestEvent e = scratch;
-        final org.trackerd.engine.site.SiteReason denied = site == null ? org.trackerd.engine.site.SiteReason.ALLOWED :
-            checkSite(e);
-        if (denied != org.trackerd.engine.site.SiteReason.ALLOWED)
-        {
-            counters.errorsSent.incrementRelease();
-            requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender,
-                encoder.error(sendBuffer(channelIndex), decoder.transactionId(), denied.message));
-            return;
-        }
-        final Reason refused = checkAccess(e);
-        if (refused != Reason.ALLOWED)
+        final byte[] refusal = refusal(e, action, family);
+        if (refusal != null)
         {
             // The sender proved its address with a valid connection id, so an error packet amplifies nothing.
             counters.errorsSent.incrementRelease();
-            requests.increment(action, family, RequestCounters.OUTCOME_REJECTED);
-            send(channelIndex, senderEntry, sender,
-                encoder.error(sendBuffer(channelIndex), decoder.transactionId(), refused.message));
+            send(channelIndex, senderEntry, sender, encoder.error(sendBuffer(channelIndex), decoder.transactionId(),
+                refusal));
             return;
         }
-        if (freeCount == 0)
-        {
-            counters.droppedBusy.incrementRelease();
-            requests.increment(action, family, RequestCounters.OUTCOME_DROPPED);
-            return;
-        }
-        final int slot = freeSlots[--freeCount];
+        final boolean room = freeCount > 0;
+        final int slot = room ? freeSlots[--freeCount] : 0;
         e.correlationId |= (long)slot << 32;
         e.frontendId = queue.id();
         e.receivedNs = nowNs;
-        if (!publish(e))
+        if (!publish(e, action, family, room))
         {
+            if (!room)
+            {
+                counters.droppedBusy.incrementRelease();
+                return;
+            }
             // Ring full: drop; the client retries after 15 s, which costs it time, not correctness.
             freeSlots[freeCount++] = slot;
             counters.droppedBusy.incrementRelease();
-            requests.increment(action, family, RequestCounters.OUTCOME_DROPPED);
             return;
         }
         addresses.putBytes(slot * ADDRESS_STRIDE, addresses, senderEntry * ADDRESS_STRIDE, SocketAddresses.LENGTH);
@@ -572,41 +531,20 @@ public final class UdpFrontend extends FrontendAgent
     }
 
     /**
-     * Private mode's verdict; the passkey comes from the announce's URLData path. A UDP scrape has no URLData to
-     * carry one, so it is refused.
+     * The {@link Admission}'s verdict, with what it reads from the announce's URLData: private mode's passkey (a
+     * UDP scrape has no URLData to carry one, so it is refused) and a JWT ({@code ?jwt=}, BEP 41).
      */
-    private org.trackerd.engine.site.SiteReason checkSite(final RequestEvent e)
+    private byte[] refusal(final RequestEvent e, final int action, final int family)
     {
-        if (e.kind != RequestEvent.KIND_ANNOUNCE)
-        {
-            return org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY;
-        }
-        final int passkey = UrlDataQuery.passkeyOffset(decoder.urlData(), decoder.announce().urlDataLength());
-        return passkey < 0 ? org.trackerd.engine.site.SiteReason.UNKNOWN_PASSKEY :
-            site.announce(decoder.urlData(), passkey, e);
-    }
-
-    /** The access policy's verdict on the decoded request; the JWT comes from the announce's URLData. */
-    private Reason checkAccess(final RequestEvent e)
-    {
-        if (access == null)
-        {
-            return Reason.ALLOWED;
-        }
-        final AccessPolicy policy = access.policy();
-        if (!policy.enabled())
-        {
-            return Reason.ALLOWED;
-        }
-        long token = UrlDataQuery.ABSENT;
-        if (e.kind == RequestEvent.KIND_ANNOUNCE)
-        {
-            token = UrlDataQuery.find(decoder.urlData(), decoder.announce().urlDataLength(), JWT_PARAMETER);
-        }
+        final UnsafeBuffer urlData = decoder.urlData();
+        final boolean announce = e.kind == RequestEvent.KIND_ANNOUNCE;
+        final int urlDataLength = announce ? decoder.announce().urlDataLength() : 0;
+        final int passkey = announce ? UrlDataQuery.passkeyOffset(urlData, urlDataLength) : -1;
+        final long token = announce ? UrlDataQuery.find(urlData, urlDataLength, JWT_PARAMETER) : UrlDataQuery.ABSENT;
         return token == UrlDataQuery.ABSENT ?
-            access.check(policy, e, null, 0, AccessChecker.NO_TOKEN, System.currentTimeMillis()) :
-            access.check(policy, e, decoder.urlData(), UrlDataQuery.offset(token), UrlDataQuery.length(token),
-                System.currentTimeMillis());
+            admission.refusal(e, action, family, urlData, passkey, null, 0, AccessChecker.NO_TOKEN) :
+            admission.refusal(e, action, family, urlData, passkey, urlData, UrlDataQuery.offset(token),
+                UrlDataQuery.length(token));
     }
 
     /** A bug in one answer loses that answer only: the poller still moves past the event, the thread lives on. */
@@ -645,14 +583,14 @@ public final class UdpFrontend extends FrontendAgent
         freeSlots[freeCount++] = slot;
         outstanding--;
         final boolean announce = r.kind == RequestEvent.KIND_ANNOUNCE;
-        requests.increment(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, slotFamily[slot],
-            r.status == Status.OK ? RequestCounters.OUTCOME_OK : RequestCounters.OUTCOME_REJECTED);
+        admission.answered(announce ? RequestCounters.ACTION_ANNOUNCE : RequestCounters.ACTION_SCRAPE, slotFamily[slot],
+            r.status);
         final UnsafeBuffer out = sendBuffer(channelIndex);
         final int length;
         if (r.status != Status.OK)
         {
             counters.errorsSent.incrementRelease();
-            length = encoder.error(out, transactionId, STATUS_REASONS[r.status.ordinal()]);
+            length = encoder.error(out, transactionId, Admission.reason(r.status));
         }
         else if (r.kind == RequestEvent.KIND_ANNOUNCE)
         {

@@ -1,6 +1,8 @@
 package org.trackerd.io.e2e;
 
+import com.lmax.disruptor.EventHandler;
 import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.io.Tracker;
 
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Boots a whole {@link Tracker} in this JVM on an ephemeral loopback port with its store in a test directory.
@@ -21,6 +24,7 @@ public final class TrackerHarness implements AutoCloseable
     private final Map<String, Map<String, String>> sections = new LinkedHashMap<>();
     private Tracker tracker;
     private int port;
+    private UnaryOperator<EventHandler<RequestEvent>> processorDecorator = UnaryOperator.identity();
 
     /** {@code directory} holds the config file and, under {@code store/}, the tracker's data. */
     public TrackerHarness(final Path directory)
@@ -36,6 +40,13 @@ public final class TrackerHarness implements AutoCloseable
     public TrackerHarness set(final String section, final String key, final String json)
     {
         sections.computeIfAbsent(section, s -> new LinkedHashMap<>()).put(key, json);
+        return this;
+    }
+
+    /** Wraps the swarm processor of the trackers this harness starts (a fault injector, say). */
+    public TrackerHarness processorDecorator(final UnaryOperator<EventHandler<RequestEvent>> decorator)
+    {
+        this.processorDecorator = decorator;
         return this;
     }
 
@@ -77,7 +88,7 @@ public final class TrackerHarness implements AutoCloseable
             throw new IllegalStateException("already started");
         }
         final TrackerConfig config = TrackerConfig.load(writeConfig());
-        tracker = new Tracker(config).start();
+        tracker = new Tracker(config, processorDecorator).start();
         port = tracker.httpAddresses().get(0).getPort();
         return this;
     }

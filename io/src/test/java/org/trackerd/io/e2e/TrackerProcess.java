@@ -3,7 +3,9 @@ package org.trackerd.io.e2e;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * {@code TrackerMain} as a child JVM, for tests that need a real process to kill. Its stderr is drained on a
@@ -20,18 +23,29 @@ import java.util.regex.Pattern;
  */
 public final class TrackerProcess implements AutoCloseable
 {
-    /** The parent pom's {@code trackerd.jvm.flags}. */
-    public static final List<String> JVM_FLAGS = List.of(
-        "--add-opens=java.base/java.lang=ALL-UNNAMED",
-        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-        "--add-opens=java.base/java.nio=ALL-UNNAMED",
-        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-        "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-        "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
-        "--add-exports=java.base/jdk.internal.util=ALL-UNNAMED",
-        "-Dchronicle.analytics.disable=true",
-        "-Dchronicle.announcer.disable=true");
+    /**
+     * Where the JVM flags are written once: the build says so through {@code -Dtrackerd.jvm.required} (the parent
+     * pom's surefire argLine); a test run from the module directory without it finds the file beside it.
+     */
+    public static final Path REQUIRED_FLAGS_FILE =
+        Path.of(System.getProperty("trackerd.jvm.required", "../tuning/jvm-required.options"));
+
+    /** The flags of {@link #REQUIRED_FLAGS_FILE}, as every tracker JVM is started with them. */
+    public static final List<String> JVM_FLAGS = readFlags(REQUIRED_FLAGS_FILE);
+
+    /** The options of a java argument file: one per line, whole-line {@code #} comments and blank lines skipped. */
+    public static List<String> readFlags(final Path argumentFile)
+    {
+        try
+        {
+            return Files.readAllLines(argumentFile).stream().map(String::trim)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#")).collect(Collectors.toUnmodifiableList());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("the JVM flags file " + argumentFile.toAbsolutePath(), ex);
+        }
+    }
 
     private static final Pattern READY = Pattern.compile("ready: http=\\[([^\\]]*)\\]");
 

@@ -1,4 +1,4 @@
-package org.trackerd.metrics;
+package org.trackerd.engine.metrics;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -11,8 +11,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.DoubleSupplier;
 
 /**
- * Everything the exporter reads: the Agrona counters every thread writes, the latency recorders of the
- * frontends, and gauges read on scrape (ring capacity, store sizes).
+ * The tracker's metrics registry, on the engine side of the modules: the Agrona counters every thread writes, the
+ * latency recorders of the frontends, and gauges read on scrape (ring capacity, store sizes). The agents write
+ * here without importing the exporter; the exporter ({@code org.trackerd.metrics}) only reads it.
  *
  * <p>Thread: recorders, counters and gauges are created on the launcher thread before the tracker starts;
  * the exporter reads from its own threads.
@@ -36,7 +37,8 @@ public final class TrackerMetrics
         topSwarms = source;
     }
 
-    List<org.trackerd.engine.swarm.SwarmProcessor.TopSwarm> topSwarms()
+    /** The largest swarms, as /stats shows them; the exporter's threads. */
+    public List<org.trackerd.engine.swarm.SwarmProcessor.TopSwarm> topSwarms()
     {
         return topSwarms.get();
     }
@@ -59,12 +61,14 @@ public final class TrackerMetrics
         gauges.add(new Gauge(name, help, labels, value));
     }
 
-    List<LatencyRecorder> recorders()
+    /** Every latency recorder, for the exporter. */
+    public List<LatencyRecorder> recorders()
     {
         return new ArrayList<>(recorders);
     }
 
-    List<Gauge> gauges()
+    /** Every scrape-time gauge, for the exporter. */
+    public List<Gauge> gauges()
     {
         return new ArrayList<>(gauges);
     }
@@ -74,7 +78,8 @@ public final class TrackerMetrics
         return startMs;
     }
 
-    record Gauge(String name, String help, String labels, DoubleSupplier value)
+    /** A value read when scraped. */
+    public record Gauge(String name, String help, String labels, DoubleSupplier value)
     {
     }
 }

@@ -1,4 +1,4 @@
-package org.trackerd.metrics;
+package org.trackerd.engine.metrics;
 
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
@@ -14,9 +14,9 @@ public final class LatencyRecorder
 {
     private static final long HIGHEST_TRACKABLE_NS = 60_000_000_000L;
 
-    final String protocol;
-    final String action;
-    final int thread;
+    private final String protocol;
+    private final String action;
+    private final int thread;
     private final SingleWriterRecorder recorder = new SingleWriterRecorder(1, HIGHEST_TRACKABLE_NS, 3);
     private Histogram interval;
 
@@ -32,8 +32,23 @@ public final class LatencyRecorder
         recorder.recordValue(Math.max(1, Math.min(latencyNs, HIGHEST_TRACKABLE_NS)));
     }
 
-    /** Moves what was recorded since the last call into {@code target}. */
-    synchronized void drainInto(final Histogram target)
+    public String protocol()
+    {
+        return protocol;
+    }
+
+    public String action()
+    {
+        return action;
+    }
+
+    public int thread()
+    {
+        return thread;
+    }
+
+    /** Moves what was recorded since the last call into {@code target}; the exporter's threads only. */
+    public synchronized void drainInto(final Histogram target)
     {
         interval = recorder.getIntervalHistogram(interval);
         target.add(interval);
