@@ -52,15 +52,9 @@ class PrivateKillRestartE2ETest
         db = MariaDbServer.create(dbDirectory);
         try (Connection c = db.connect(); Statement s = c.createStatement())
         {
-            s.execute("INSERT INTO users_main (ID, Username, Enabled, can_leech, torrent_pass) VALUES " +
-                "(1, 'alice', '1', 1, '" + ALICE + "'), (2, 'bob', '1', 0, '" + BOB + "')");
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO torrents (ID, info_hash, FreeTorrent) VALUES (?, ?, ?)"))
-            {
-                p.setInt(1, 10);
-                p.setBytes(2, NORMAL);
-                p.setString(3, "0");
-                p.executeUpdate();
-            }
+            MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
+            MariaDbServer.insertUser(c, 2, "bob", "1", 0, BOB);
+            MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
     }
 
