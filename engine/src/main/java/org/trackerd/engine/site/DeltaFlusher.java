@@ -329,6 +329,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                 frozen.removeFirst();
                 done++;
                 checkpoint();
+                counters.pendingRows.setRelease(pendingRows());
             }
             catch (final Exception ex)
             {
@@ -341,7 +342,9 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                     break;
                 }
                 done++;
-                if (!isolate(batch, ex))
+                final boolean isolated = isolate(batch, ex);
+                counters.pendingRows.setRelease(pendingRows());
+                if (!isolated)
                 {
                     break;
                 }
@@ -408,7 +411,10 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         final DeltaBatch.Table table = tables.isEmpty() ? DeltaBatch.Table.USERS : tables.get(0);
         counters.deadLetterRows[table.ordinal()].getAndAddRelease(rows.size());
         counters.deadLettersPending.getAndAddRelease(rows.size());
-        counters.deltasFlushed.getAndAddRelease(batch.deltas); // out of the pipeline: in the dead-letter file
+        for (final DeltaBatch row : rows)
+        {
+            counters.deltasFlushed.getAndAddRelease(row.deltas); // out of the pipeline: in the dead-letter file
+        }
         final String kind = table.sqlName + "/" + SqlFailures.code(failure) + "/" + SqlFailures.column(failure);
         if (loggedFailures.add(kind))
         {
@@ -433,7 +439,8 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         {
             pieces.get(i).id = nextId++;
         }
-        pieces.get(0).deltas = head.deltas;
+        // The deltas count as flushed with the last piece: pieces go out in order, so until then some still wait.
+        pieces.get(pieces.size() - 1).deltas = head.deltas;
         frozen.removeFirst();
         for (int i = pieces.size() - 1; i >= 0; i--)
         {
