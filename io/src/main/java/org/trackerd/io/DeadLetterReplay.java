@@ -4,6 +4,7 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.site.DeadLetters;
 import org.trackerd.engine.site.MariaDbBackend;
 import org.trackerd.engine.site.SchemaReport;
+import org.trackerd.engine.site.SqlFailures;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -36,27 +37,51 @@ public final class DeadLetterReplay
             out.println("trackerd: no dead letters (" + letters.file() + " does not exist)");
             return 0;
         }
-        try (MariaDbBackend backend = new MariaDbBackend(config.privateTracker))
+        // A replay is idempotent: a transient failure (a busy host missing the connect timeout) is simply tried
+        // again, a few times.
+        for (int attempt = 1; ; attempt++)
         {
-            final SchemaReport schema = backend.checkSchema();
-            if (!schema.ok())
+            try (MariaDbBackend backend = new MariaDbBackend(config.privateTracker))
             {
-                out.println("trackerd: the site database still lacks what the tracker needs, nothing replayed:");
-                schema.errors().forEach(e -> out.println("  " + e));
+                final SchemaReport schema = backend.checkSchema();
+                if (!schema.ok())
+                {
+                    out.println("trackerd: the site database still lacks what the tracker needs, nothing replayed:");
+                    schema.errors().forEach(e -> out.println("  " + e));
+                    return 1;
+                }
+                final DeadLetters.Result r = letters.replay(backend);
+                out.println("trackerd: dead letters in " + letters.file() + ": " + r.landed() + " landed now, " +
+                    r.alreadyInDatabase() + " already in the database, " + r.skipped() + " replayed before, " +
+                    r.stillFailing().size() + " still refused");
+                r.stillFailing().forEach(f -> out.println("  " + f));
+                return r.stillFailing().isEmpty() ? 0 : 1;
+            }
+            catch (final Exception ex)
+            {
+                if (attempt < ATTEMPTS && !SqlFailures.isPermanent(ex))
+                {
+                    sleep(500L * attempt);
+                    continue;
+                }
+                out.println("trackerd: replay stopped, run it again when the database answers (nothing is " +
+                    "counted twice): " + ex.getMessage());
                 return 1;
             }
-            final DeadLetters.Result r = letters.replay(backend);
-            out.println("trackerd: dead letters in " + letters.file() + ": " + r.landed() + " landed now, " +
-                r.alreadyInDatabase() + " already in the database, " + r.skipped() + " replayed before, " +
-                r.stillFailing().size() + " still refused");
-            r.stillFailing().forEach(f -> out.println("  " + f));
-            return r.stillFailing().isEmpty() ? 0 : 1;
         }
-        catch (final Exception ex)
+    }
+
+    private static final int ATTEMPTS = 3;
+
+    private static void sleep(final long ms)
+    {
+        try
         {
-            out.println("trackerd: replay stopped, run it again when the database answers (nothing is counted " +
-                "twice): " + ex.getMessage());
-            return 1;
+            Thread.sleep(ms);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
         }
     }
 }

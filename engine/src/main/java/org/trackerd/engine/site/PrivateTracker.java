@@ -23,6 +23,7 @@ import java.util.function.Function;
 public final class PrivateTracker implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateTracker.class);
+    private static final int START_ATTEMPTS = 3;
 
     private final TrackerConfig.Private config;
     private final SiteState state = new SiteState();
@@ -89,7 +90,25 @@ public final class PrivateTracker implements AutoCloseable
     {
         try
         {
-            reload();
+            // A cold JVM on a busy host can miss the first connect timeout: three attempts before giving up.
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    reload();
+                    break;
+                }
+                catch (final java.sql.SQLException ex)
+                {
+                    if (attempt == START_ATTEMPTS || SqlFailures.isPermanent(ex))
+                    {
+                        throw ex;
+                    }
+                    LOG.warn("private mode: loading the site failed (attempt {} of {}), trying again: {}", attempt,
+                        START_ATTEMPTS, ex.toString());
+                    Thread.sleep(200L * attempt);
+                }
+            }
         }
         catch (final SchemaException ex)
         {
