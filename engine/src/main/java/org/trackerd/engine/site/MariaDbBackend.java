@@ -161,28 +161,17 @@ public final class MariaDbBackend implements SiteBackend
                 c.setAutoCommit(false);
                 try
                 {
-                    try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+                    if (committed(c, batch.id))
                     {
-                        s.setLong(1, batch.id);
-                        try (ResultSet r = s.executeQuery())
-                        {
-                            if (r.next())
-                            {
-                                c.rollback();
-                                return false;
-                            }
-                        }
+                        c.rollback();
+                        return false;
                     }
                     writeUsers(c, batch);
                     writeTokens(c, batch);
                     writeTorrents(c, batch);
                     writePeers(c, batch);
                     writeSnatches(c, batch);
-                    try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
-                    {
-                        s.setLong(1, batch.id);
-                        s.executeUpdate();
-                    }
+                    markCommitted(c, batch.id);
                     if (++writes % 1000 == 0)
                     {
                         try (Statement s = c.createStatement())
@@ -212,6 +201,47 @@ public final class MariaDbBackend implements SiteBackend
             LOG.debug("database error: {}", ex.toString());
             throw ex;
         }
+    }
+
+    /**
+     * Whether a batch id is in trackerd_batches. Any error of this table is reported as transient: no row can
+     * land without it, so a missing or broken trackerd_batches must hold the batch for a retry (the schema check
+     * names the fix), not send every row to the dead-letter file.
+     */
+    private static boolean committed(final Connection c, final long id) throws SQLException
+    {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+        {
+            s.setLong(1, id);
+            try (ResultSet r = s.executeQuery())
+            {
+                return r.next();
+            }
+        }
+        catch (final SQLException ex)
+        {
+            throw batchTable(ex);
+        }
+    }
+
+    private static void markCommitted(final Connection c, final long id) throws SQLException
+    {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
+        {
+            s.setLong(1, id);
+            s.executeUpdate();
+        }
+        catch (final SQLException ex)
+        {
+            throw batchTable(ex);
+        }
+    }
+
+    private static SQLException batchTable(final SQLException ex)
+    {
+        return SqlFailures.isPermanent(ex) ? new java.sql.SQLTransientException("trackerd_batches is unusable " +
+            "(kept to retry; see CONFIGURATION.md, upgrading a Gazelle database): " + ex.getMessage(),
+            ex.getSQLState(), ex.getErrorCode(), ex) : ex;
     }
 
     private void writeUsers(final Connection c, final DeltaBatch batch) throws SQLException

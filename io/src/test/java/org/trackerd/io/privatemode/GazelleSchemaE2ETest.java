@@ -394,6 +394,24 @@ class GazelleSchemaE2ETest
     }
 
     @Test
+    void aBrokenBatchTableHoldsTheBatchInsteadOfDeadLetteringIt() throws Exception
+    {
+        harness.start();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        awaitFlushed();
+        execute("RENAME TABLE trackerd_batches TO trackerd_batches_away");
+        assertNull(failure(announce(ALICE, NORMAL, 1, 400, 0, 1000, null)));
+        await(() -> counter("private_db_errors") >= 2, "failed flushes");
+        assertTrue(harness.tracker().privateTracker().counters().pendingRows.get() > 0, "the batch waits");
+        assertEquals(0, count("SELECT Uploaded FROM users_main WHERE ID = 1"));
+        execute("RENAME TABLE trackerd_batches_away TO trackerd_batches");
+        awaitFlushed();
+        assertEquals(400, count("SELECT Uploaded FROM users_main WHERE ID = 1"));
+        assertFalse(Files.exists(harness.storagePath().resolve("private").resolve(DeadLetters.FILE_NAME)),
+            "no row can land without the batch table: none is dead-lettered for it");
+    }
+
+    @Test
     void narrowAddressColumnsOnlyWarn() throws Exception
     {
         execute("ALTER TABLE xbt_files_users MODIFY ip varchar(15) NOT NULL DEFAULT ''");
