@@ -48,7 +48,8 @@ public final class TrackerMain
             }
             else
             {
-                System.err.println("unknown argument '" + args[i] + "'; usage: trackerd [--config FILE] [--replay-dead-letters]");
+                System.err.println("unknown argument '" + args[i] +
+                    "'; usage: trackerd [--config FILE] [--replay-dead-letters]");
                 System.exit(2);
             }
         }

@@ -465,9 +465,9 @@ public final class MariaDbBackend implements SiteBackend
         try (Connection c = pool.getConnection();
              Statement s = c.createStatement();
              ResultSet r = s.executeQuery("SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, " +
-                 "COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()" +
-                 " AND TABLE_NAME IN ('users_main', 'torrents', 'xbt_client_whitelist', 'users_freeleeches', " +
-                 "'xbt_files_users', 'xbt_snatched', 'trackerd_batches')"))
+                 "COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS " +
+                 "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('users_main', 'torrents', " +
+                 "'xbt_client_whitelist', 'users_freeleeches', 'xbt_files_users', 'xbt_snatched', 'trackerd_batches')"))
         {
             c.setAutoCommit(true);
             while (r.next())
@@ -484,7 +484,8 @@ public final class MariaDbBackend implements SiteBackend
         for (final String[] column : COLUMNS)
         {
             final String table = column[0];
-            known.computeIfAbsent(table, t -> new java.util.HashSet<>()).add(column[1].toLowerCase(java.util.Locale.ROOT));
+            known.computeIfAbsent(table, t -> new java.util.HashSet<>())
+                .add(column[1].toLowerCase(java.util.Locale.ROOT));
             final Map<String, String[]> columns = found.get(table);
             if (columns == null)
             {

@@ -284,17 +284,20 @@ class DeadLetterFlusherTest
         assertFalse(SqlFailures.isPermanent(new java.io.IOException("disk")));
         assertFalse(SqlFailures.isPermanent(new SQLException("wrapped",
             new java.sql.SQLRecoverableException("socket closed"))));
-        assertTrue(SqlFailures.isPermanent(new SQLException("(conn=5) Unknown column 'IP' in 'field list'", "42S22", 1054)));
-        assertTrue(SqlFailures.isPermanent(new SQLException("Field 'Time' doesn't have a default value", "HY000", 1364)));
-        assertTrue(SqlFailures.isPermanent(new SQLDataException("Data too long for column 'ip' at row 3", "22001", 1406)));
+        final SQLException unknownColumn =
+            new SQLException("(conn=5) Unknown column 'IP' in 'field list'", "42S22", 1054);
+        assertTrue(SqlFailures.isPermanent(unknownColumn));
+        assertTrue(SqlFailures.isPermanent(
+            new SQLException("Field 'Time' doesn't have a default value", "HY000", 1364)));
+        assertTrue(SqlFailures.isPermanent(
+            new SQLDataException("Data too long for column 'ip' at row 3", "22001", 1406)));
         assertTrue(SqlFailures.isPermanent(new SQLException("Cannot add or update a child row", "23000", 1452)));
         assertFalse(SqlFailures.isPermanent(new java.sql.SQLTransientException("trackerd_batches is unusable", "42S02",
             1146, new SQLException("Table 'gazelle.trackerd_batches' doesn't exist", "42S02", 1146))),
             "a broken batch table holds the batch rather than dead-lettering every row");
         assertTrue(SqlFailures.isStatementLevel(new SQLException("Unknown column 'IP'", "42S22", 1054)));
         assertFalse(SqlFailures.isStatementLevel(new SQLDataException("Data too long", "22001", 1406)));
-        assertEquals("IP", SqlFailures.column(new SQLException("(conn=5) Unknown column 'IP' in 'field list'", "42S22", 1054)));
-        assertEquals("Unknown column 'IP' in 'field list'",
-            SqlFailures.message(new SQLException("(conn=5) Unknown column 'IP' in 'field list'", "42S22", 1054)));
+        assertEquals("IP", SqlFailures.column(unknownColumn));
+        assertEquals("Unknown column 'IP' in 'field list'", SqlFailures.message(unknownColumn));
     }
 }

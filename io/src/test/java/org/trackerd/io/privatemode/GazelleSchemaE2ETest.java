@@ -158,7 +158,8 @@ class GazelleSchemaE2ETest
             for (final String sql : MariaDbServer.statements(
                 Path.of(getClass().getClassLoader().getResource("gazelle/gazelle-shipped.sql").toURI())))
             {
-                if (sql.contains("xbt_snatched") || sql.contains("users_freeleeches") || sql.contains("xbt_files_users"))
+                if (sql.contains("xbt_snatched") || sql.contains("users_freeleeches") ||
+                    sql.contains("xbt_files_users"))
                 {
                     s.execute(sql);
                 }
@@ -266,7 +267,8 @@ class GazelleSchemaE2ETest
         assertEquals(1, count("SELECT COUNT(*) FROM users_freeleeches WHERE Time > '1000-01-01'"),
             "the token row keeps the time it was spent");
         assertEquals(200, count("SELECT Uploaded FROM users_main WHERE ID = 1"));
-        assertEquals(1000, count("SELECT Downloaded FROM users_main WHERE ID = 1"), "the token's download is not charged");
+        assertEquals(1000, count("SELECT Downloaded FROM users_main WHERE ID = 1"),
+            "the token's download is not charged");
         assertEquals(1, count("SELECT Snatched FROM torrents WHERE ID = 10"));
         assertEquals(1, count("SELECT COUNT(*) FROM xbt_snatched WHERE uid = 1 AND fid = 10"));
         assertEquals(2, count("SELECT COUNT(*) FROM xbt_files_users"));

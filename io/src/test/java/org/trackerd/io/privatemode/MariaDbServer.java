@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * directory, its own unix socket and a free port on 127.0.0.1, no grant tables (so no password), in the strict
  * {@code sql_mode} OPS runs its Gazelle with ({@link #SQL_MODE}), and database {@code gazelle} holding Gazelle's
  * tables as Gazelle ships them ({@code gazelle/gazelle-shipped.sql}) upgraded by the statements CONFIGURATION.md
- * lists ({@link #upgradeStatements()}, parsed out of the document). {@link #stop} and {@link #start} again keep the data, so a
+ * lists ({@link #upgradeStatements()}, parsed out of the document). {@link #stop} and {@link #start} again keep
+ * the data, so a
  * test can take the database away mid-run.
  *
  * <p>Without a MariaDB installation the tests are skipped with a message, except under CI ({@code CI=true}),
@@ -279,7 +280,8 @@ public final class MariaDbServer implements AutoCloseable
         final int canLeech, final String passkey) throws SQLException
     {
         try (java.sql.PreparedStatement p = c.prepareStatement("INSERT INTO users_main (ID, Username, Email, " +
-            "PassHash, Secret, Title, PermissionID, Enabled, can_leech, torrent_pass) VALUES (?, ?, ?, '', '', '', 2, ?, ?, ?)"))
+            "PassHash, Secret, Title, PermissionID, Enabled, can_leech, torrent_pass) " +
+            "VALUES (?, ?, ?, '', '', '', 2, ?, ?, ?)"))
         {
             p.setInt(1, id);
             p.setString(2, name);
