@@ -396,6 +396,42 @@ class GazelleSchemaE2ETest
     }
 
     @Test
+    void aRowTheDatabaseRefusesIsIsolatedFromTheRowsBesideIt() throws Exception
+    {
+        harness.start();
+        // A constraint refusing one user's peer rows: the error is about a row, not the statement, so the
+        // flusher halves the xbt_files_users piece (when other rows share it) until that row stands alone.
+        execute("ALTER TABLE xbt_files_users ADD CONSTRAINT no_bob CHECK (uid <> 2)");
+        for (final int peer : new int[] {1, 3, 5, 7, 9})
+        {
+            assertNull(failure(announce(ALICE, NORMAL, peer, 0, 0, 1000, "started")));
+        }
+        assertNull(failure(announce(BOB, NORMAL, 2, 0, 0, 0, "started")));
+        assertNull(failure(announce(BOB, NORMAL, 2, 600, 0, 0, null)));
+        awaitFlushed();
+        assertEquals(5, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 1"));
+        assertEquals(0, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 2"));
+        assertEquals(600, count("SELECT Uploaded FROM users_main WHERE ID = 2"));
+        assertEquals(1, count("SELECT Seeders FROM torrents WHERE ID = 10"));
+        // Bob's two announces may fall into one batch or two: one dead letter each time his row was refused.
+        final Path deadLetters = harness.storagePath().resolve("private").resolve(DeadLetters.FILE_NAME);
+        final List<String> lines = Files.readAllLines(deadLetters);
+        assertTrue(lines.size() == 1 || lines.size() == 2, lines.toString());
+        assertTrue(lines.stream().allMatch(l -> l.contains("\"code\":4025") && l.contains("\"uid\":2")),
+            lines.toString());
+        assertEquals(lines.size(), counter("private_dead_letter_rows{table=\"xbt_files_users\"}"));
+        assertTrue(counter("private_batches_split") >= 1);
+
+        execute("ALTER TABLE xbt_files_users DROP CONSTRAINT no_bob");
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, DeadLetterReplay.run(TrackerConfig.load(harness.writeConfig()),
+            new PrintStream(out, true, StandardCharsets.UTF_8)), out.toString(StandardCharsets.UTF_8));
+        assertEquals(1, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 2 AND announced = 2 AND " +
+            "uploaded = 600 AND remaining = 0"));
+        assertEquals(600, count("SELECT Uploaded FROM users_main WHERE ID = 2"), "the user's row was not replayed");
+    }
+
+    @Test
     void aBrokenBatchTableHoldsTheBatchInsteadOfDeadLetteringIt() throws Exception
     {
         harness.start();
