@@ -253,10 +253,21 @@ public final class MariaDbBackend implements SiteBackend
     private void writeTorrents(final Connection c, final DeltaBatch batch) throws SQLException
     {
         updateJoined(c, batch.torrents, "UPDATE torrents t JOIN (",
-            "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched, ? AS seen",
+            "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched",
             ") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, " +
-            "t.Snatched = t.Snatched + d.snatched, " +
-            "t.last_action = IF(d.seen > 0, FROM_UNIXTIME(d.seen / 1000), t.last_action)", 4);
+            "t.Snatched = t.Snatched + d.snatched", 3);
+        // last_action only where a seeder was seen, in a statement of its own: assigning a row's old value back
+        // would store WhatCD's zero-date default again, which a strict sql_mode with NO_ZERO_DATE refuses.
+        final Map<Integer, long[]> seen = new java.util.LinkedHashMap<>();
+        for (final Map.Entry<Integer, long[]> e : batch.torrents.entrySet())
+        {
+            if (e.getValue()[3] > 0)
+            {
+                seen.put(e.getKey(), new long[] {e.getValue()[3] / 1000});
+            }
+        }
+        updateJoined(c, seen, "UPDATE torrents t JOIN (", "SELECT ? AS ID, ? AS seen",
+            ") d ON t.ID = d.ID SET t.last_action = FROM_UNIXTIME(d.seen)", 1);
     }
 
     /**

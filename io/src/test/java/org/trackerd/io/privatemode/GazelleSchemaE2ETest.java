@@ -277,6 +277,30 @@ class GazelleSchemaE2ETest
     }
 
     @Test
+    void torrentsKeepingWhatCdsZeroDatesAreUpdatedInStrictMode() throws Exception
+    {
+        // WhatCD's gazelle.sql defaults last_action to the zero date; a database created with it and now run in
+        // OPS's strict mode (NO_ZERO_DATE) keeps such rows, and writing that value back would be refused.
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            s.execute("SET SESSION sql_mode = ''");
+            s.execute("UPDATE torrents SET last_action = '0000-00-00 00:00:00' WHERE ID = 10");
+        }
+        harness.start();
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
+        assertNull(failure(announce(ALICE, NORMAL, 1, 0, 100, 900, null)));
+        awaitFlushed();
+        assertEquals(1, count("SELECT Leechers FROM torrents WHERE ID = 10"));
+        assertEquals(1, count("SELECT COUNT(*) FROM torrents WHERE ID = 10 AND last_action = '0000-00-00 00:00:00'"),
+            "no seeder seen: last_action untouched");
+        assertNull(failure(announce(BOB, NORMAL, 2, 0, 0, 0, "started")));
+        awaitFlushed();
+        assertEquals(1, count("SELECT Seeders FROM torrents WHERE ID = 10"));
+        assertEquals(1, count("SELECT COUNT(*) FROM torrents WHERE ID = 10 AND last_action > NOW() - INTERVAL 1 DAY"));
+        assertFalse(Files.exists(harness.storagePath().resolve("private").resolve(DeadLetters.FILE_NAME)));
+    }
+
+    @Test
     void aBrokenColumnCostsOnlyItsRowsAndTheReplayLandsThemOnce() throws Exception
     {
         harness.start();
