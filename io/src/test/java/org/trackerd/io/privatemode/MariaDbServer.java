@@ -93,8 +93,12 @@ public final class MariaDbServer implements AutoCloseable
         }
         final Path data = directory.resolve("data");
         Files.createDirectories(data);
+        // A temporary directory of its own: servers bootstrapping at once in a shared /tmp have been seen to
+        // remove each other's temporary tables ("Could not remove temporary table '/tmp/#sql-temptable-...'").
+        final Path tmp = directory.resolve("tmp");
+        Files.createDirectories(tmp);
         final List<String> install = new ArrayList<>(List.of(installDb, "--no-defaults", "--datadir=" + data,
-            "--auth-root-authentication-method=normal", "--skip-test-db"));
+            "--tmpdir=" + tmp, "--auth-root-authentication-method=normal", "--skip-test-db"));
         if (isRoot())
         {
             install.add("--user=root");
@@ -215,7 +219,8 @@ public final class MariaDbServer implements AutoCloseable
             return;
         }
         final List<String> command = new ArrayList<>(List.of(binary("mariadbd", "mysqld"), "--no-defaults",
-            "--datadir=" + directory.resolve("data"), "--socket=" + directory.resolve("mysqld.sock"),
+            "--datadir=" + directory.resolve("data"), "--tmpdir=" + directory.resolve("tmp"),
+            "--socket=" + directory.resolve("mysqld.sock"),
             "--port=" + port, "--bind-address=127.0.0.1", "--skip-grant-tables", "--skip-name-resolve",
             "--pid-file=" + directory.resolve("mysqld.pid"), "--innodb-buffer-pool-size=16M",
             "--innodb-log-file-size=8M", "--skip-log-bin", "--performance-schema=OFF", "--sql-mode=" + SQL_MODE));
