@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Command line entry: {@code trackerd [--config FILE]}. Runs in the foreground until SIGTERM or SIGINT, then
- * shuts down cleanly and exits 0. Exit 2 for a bad command line or config, 1 if the tracker cannot start.
+ * Command line entry: {@code trackerd [--config FILE] [--replay-dead-letters]}. Runs in the foreground until
+ * SIGTERM or SIGINT, then shuts down cleanly and exits 0. Exit 2 for a bad command line or config, 1 if the tracker
+ * cannot start. With {@code --replay-dead-letters} it only replays private mode's dead-letter file
+ * ({@link DeadLetterReplay}) and exits.
  */
 public final class TrackerMain
 {
@@ -27,20 +29,27 @@ public final class TrackerMain
         System.setProperty("chronicle.announcer.disable", "true");
         final Logger log = LoggerFactory.getLogger(TrackerMain.class);
         Path configFile = Path.of("example_config.json");
+        boolean replayDeadLetters = false;
         for (int i = 0; i < args.length; i++)
         {
             if ("--config".equals(args[i]) && i + 1 < args.length)
             {
                 configFile = Path.of(args[++i]);
             }
+            else if ("--replay-dead-letters".equals(args[i]))
+            {
+                replayDeadLetters = true;
+            }
             else if ("--help".equals(args[i]) || "-h".equals(args[i]))
             {
-                System.out.println("usage: trackerd [--config FILE]   (default: example_config.json)");
+                System.out.println("usage: trackerd [--config FILE] [--replay-dead-letters]   " +
+                    "(default: example_config.json)");
                 return;
             }
             else
             {
-                System.err.println("unknown argument '" + args[i] + "'; usage: trackerd [--config FILE]");
+                System.err.println("unknown argument '" + args[i] +
+                    "'; usage: trackerd [--config FILE] [--replay-dead-letters]");
                 System.exit(2);
             }
         }
@@ -53,6 +62,11 @@ public final class TrackerMain
         {
             System.err.println("trackerd: " + ex.getMessage());
             System.exit(2);
+            return;
+        }
+        if (replayDeadLetters)
+        {
+            System.exit(DeadLetterReplay.run(config, System.out));
             return;
         }
         final Tracker tracker = new Tracker(config);

@@ -95,7 +95,7 @@ public final class MetricsServer implements AutoCloseable
             {
                 final boolean ok = progressing();
                 respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
-                    ok ? "ok\n" : "stuck: the swarm processor has not made progress\n");
+                    (ok ? "ok\n" : "stuck: the swarm processor has not made progress\n") + deadLetterNote());
             }
             case "/stats" ->
             {
@@ -113,6 +113,33 @@ public final class MetricsServer implements AutoCloseable
                 "trackerd: /metrics /check /stats (?format=json)\n");
             default -> respond(exchange, 404, "text/plain; charset=utf-8", "not found\n");
         }
+    }
+
+    /**
+     * Private mode's rows that the database refused for good and no replay has resolved yet: not a liveness
+     * problem (the status stays), but the operator must fix the schema and replay them, so {@code /check} says so.
+     */
+    String deadLetterNote()
+    {
+        final CountersReader reader = metrics.countersManager();
+        final long[] pending = {0};
+        final StringBuilder tables = new StringBuilder();
+        reader.forEach((value, id, label) ->
+        {
+            if ("private_dead_letters_pending".equals(label))
+            {
+                pending[0] = value;
+            }
+            else if (label.startsWith("private_dead_letter_rows{table=\"") && value > 0)
+            {
+                tables.append(tables.length() == 0 ? "" : ", ")
+                    .append(label, "private_dead_letter_rows{table=\"".length(), label.length() - 2)
+                    .append(' ').append(value);
+            }
+        });
+        return pending[0] == 0 ? "" : "dead letters: " + pending[0] + " accounting row(s) the site database " +
+            "refused wait in <storage.path>/private/dead-letters.jsonl (since start, by table: " + tables +
+            "); fix the schema and run trackerd --replay-dead-letters\n";
     }
 
     /** Progress: the processor has caught up with the ring, or has moved within the last few seconds. */

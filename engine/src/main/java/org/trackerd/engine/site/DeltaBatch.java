@@ -59,12 +59,116 @@ public final class DeltaBatch
 
     public boolean isEmpty()
     {
-        return deltas == 0 && users.isEmpty() && torrents.isEmpty() && peers.isEmpty() && snatches.isEmpty();
+        return deltas == 0 && rows() == 0;
     }
 
     public int rows()
     {
         return users.size() + tokens.size() + torrents.size() + peers.size() + snatches.size();
+    }
+
+    /** The site tables a batch writes, in the order the backend writes them. */
+    public enum Table
+    {
+        USERS("users_main"),
+        TOKENS("users_freeleeches"),
+        TORRENTS("torrents"),
+        PEERS("xbt_files_users"),
+        SNATCHES("xbt_snatched");
+
+        /** The table's name in the site database. */
+        public final String sqlName;
+
+        Table(final String sqlName)
+        {
+            this.sqlName = sqlName;
+        }
+    }
+
+    /** The rows this batch holds for one table. */
+    public int rows(final Table table)
+    {
+        return switch (table)
+        {
+            case USERS -> users.size();
+            case TOKENS -> tokens.size();
+            case TORRENTS -> torrents.size();
+            case PEERS -> peers.size();
+            case SNATCHES -> snatches.size();
+        };
+    }
+
+    /** The tables this batch has rows for. */
+    public List<Table> tables()
+    {
+        final List<Table> tables = new ArrayList<>(5);
+        for (final Table t : Table.values())
+        {
+            if (rows(t) > 0)
+            {
+                tables.add(t);
+            }
+        }
+        return tables;
+    }
+
+    /**
+     * This batch's rows of {@code table}, cut into pieces of at most {@code rowsPerPiece} rows each, in order. The
+     * pieces share the row values (a frozen batch is never changed) and carry no id and no deltas.
+     */
+    public List<DeltaBatch> slices(final Table table, final int rowsPerPiece)
+    {
+        final List<DeltaBatch> pieces = new ArrayList<>();
+        DeltaBatch piece = null;
+        int n = 0;
+        switch (table)
+        {
+            case USERS, TORRENTS ->
+            {
+                for (final Map.Entry<Integer, long[]> e : (table == Table.USERS ? users : torrents).entrySet())
+                {
+                    if (n++ % rowsPerPiece == 0)
+                    {
+                        pieces.add(piece = new DeltaBatch());
+                    }
+                    (table == Table.USERS ? piece.users : piece.torrents).put(e.getKey(), e.getValue());
+                }
+            }
+            case TOKENS ->
+            {
+                for (final Map.Entry<Long, long[]> e : tokens.entrySet())
+                {
+                    if (n++ % rowsPerPiece == 0)
+                    {
+                        pieces.add(piece = new DeltaBatch());
+                    }
+                    piece.tokens.put(e.getKey(), e.getValue());
+                }
+            }
+            case PEERS ->
+            {
+                for (final Map.Entry<PeerKey, Peer> e : peers.entrySet())
+                {
+                    if (n++ % rowsPerPiece == 0)
+                    {
+                        pieces.add(piece = new DeltaBatch());
+                    }
+                    piece.peers.put(e.getKey(), e.getValue());
+                }
+            }
+            case SNATCHES ->
+            {
+                for (final Snatch s : snatches)
+                {
+                    if (n++ % rowsPerPiece == 0)
+                    {
+                        pieces.add(piece = new DeltaBatch());
+                    }
+                    piece.snatches.add(s);
+                }
+            }
+        }
+        return pieces;
     }
 
     /** Merges one {@link DeltaMessage}. */

@@ -7,6 +7,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -23,6 +24,13 @@ import java.util.concurrent.locks.LockSupport;
  * the log is emptied. A batch is frozen into the journal before it is sent, so the batch retried after a restart
  * is exactly the one the database may already have committed.
  *
+ * <p>A failure a retry cannot fix ({@link SqlFailures#isPermanent}: a schema or data error) must not hold up the
+ * rest: the batch is cut into pieces, each with a new id, first one per table and then in halves, until the rows
+ * the database refuses stand alone (a statement-level error such as an unknown column condemns every row of its
+ * table's piece at once). Those rows go to the {@link DeadLetters} file, one-row batches under their own ids, forced
+ * to disk before the journal forgets them; every other row lands exactly once as before. The pieces replace the
+ * batch in the journal before any of them is sent, so a kill in the middle resumes with the same pieces and ids.
+ *
  * <p>Thread: {@link #run} on its own thread; {@link #recover} and {@link #close} from the controlling thread
  * (before it starts, after it stopped).
  */
@@ -35,14 +43,20 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     private final DeltaJournal journal;
     private final DeltaLog log;
     private final SiteCounters counters;
+    private final DeadLetters deadLetters;
+    /** Kinds of permanent failure (table, error, column) already logged at WARN. */
+    private final java.util.Set<String> loggedFailures = new java.util.HashSet<>();
     private final long intervalMs;
     private final int maxPendingRows;
     private final ControlledMessageHandler onMessage = this::onMessage;
 
     private DeltaBatch growing = new DeltaBatch();
-    private DeltaBatch frozen;
-    /** The frozen batch is in the journal, so it may be sent. */
+    /** Frozen batches (or pieces of one) waiting to be written, oldest first. */
+    private final java.util.ArrayDeque<DeltaBatch> frozen = new java.util.ArrayDeque<>();
+    /** Every frozen batch is in the journal, so they may be sent. */
     private boolean frozenJournaled;
+    private long deadLettersCheckedMs;
+    private long deadLettersStamp = -1;
     private long nextId;
     private long nextFlushMs;
     /** Set by {@link #recover}: until then the files hold the last run's deltas and must not be touched. */
@@ -54,6 +68,15 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     public DeltaFlusher(final OneToOneRingBuffer ring, final SiteBackend backend, final DeltaJournal journal,
         final DeltaLog log, final SiteCounters counters, final long intervalMs, final int maxPendingRows)
     {
+        this(ring, backend, journal, log, counters, intervalMs, maxPendingRows,
+            new DeadLetters(journal.file().toAbsolutePath().getParent()));
+    }
+
+    public DeltaFlusher(final OneToOneRingBuffer ring, final SiteBackend backend, final DeltaJournal journal,
+        final DeltaLog log, final SiteCounters counters, final long intervalMs, final int maxPendingRows,
+        final DeadLetters deadLetters)
+    {
+        this.deadLetters = deadLetters;
         this.ring = ring;
         this.backend = backend;
         this.journal = journal;
@@ -78,9 +101,9 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         final DeltaJournal.Loaded loaded = journal.load();
         for (final DeltaBatch b : loaded.batches())
         {
-            if (b.id != 0 && frozen == null)
+            if (b.id != 0)
             {
-                frozen = b;
+                frozen.addLast(b);
                 frozenJournaled = true;
                 nextId = Math.max(nextId, b.id + 1);
             }
@@ -146,6 +169,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
                 "to write", loaded.batches().size(), logged[0], fromRing[0], pendingRows());
         }
         counters.pendingRows.setRelease(pendingRows());
+        countDeadLetters(System.currentTimeMillis());
         return log.lastSequence() + 1;
     }
 
@@ -194,7 +218,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         while (running)
         {
             final int work = doWork(System.currentTimeMillis());
-            idle = work == 0 && frozen == null && growing.isEmpty() && ring.size() == 0;
+            idle = work == 0 && frozen.isEmpty() && growing.isEmpty() && ring.size() == 0;
             if (work == 0)
             {
                 LockSupport.parkNanos(1_000_000L);
@@ -213,7 +237,16 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         if (nowMs >= nextFlushMs)
         {
             nextFlushMs = nowMs + intervalMs;
-            work += flush();
+            final int flushed = flush();
+            work += flushed;
+            if (flushed > 0 && !frozen.isEmpty() && frozenJournaled && !lastWriteTransient)
+            {
+                nextFlushMs = nowMs; // pieces of a split batch wait: go on at the next cycle, after draining
+            }
+        }
+        if (nowMs - deadLettersCheckedMs >= 5_000 || nowMs < deadLettersCheckedMs)
+        {
+            countDeadLetters(nowMs);
         }
         return work;
     }
@@ -236,20 +269,32 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
 
     private int pendingRows()
     {
-        return growing.rows() + (frozen == null ? 0 : frozen.rows());
+        int rows = growing.rows();
+        for (final DeltaBatch b : frozen)
+        {
+            rows += b.rows();
+        }
+        return rows;
     }
 
-    /** Writes the frozen batch (or freezes the growing one first); returns 1 if a batch went out. */
+    /** Writes at most this many batches or pieces per flush, so a long isolation does not starve the ring. */
+    private static final int MAX_WRITES_PER_FLUSH = 64;
+    private boolean lastWriteTransient;
+
+    /**
+     * Writes the frozen batches (freezing the growing one first when none waits); returns 1 if any went out, was
+     * split or was dead-lettered.
+     */
     private int flush()
     {
-        if (frozen == null)
+        if (frozen.isEmpty())
         {
             if (growing.isEmpty())
             {
                 return 0;
             }
-            frozen = growing;
-            frozen.id = nextId++;
+            growing.id = nextId++;
+            frozen.addLast(growing);
             frozenJournaled = false;
             growing = new DeltaBatch();
         }
@@ -261,33 +306,178 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             }
             frozenJournaled = true;
         }
-        final long startNs = System.nanoTime();
+        lastWriteTransient = false;
+        int done = 0;
+        while (!frozen.isEmpty() && done < MAX_WRITES_PER_FLUSH)
+        {
+            final DeltaBatch batch = frozen.peekFirst();
+            final long startNs = System.nanoTime();
+            try
+            {
+                final boolean written = backend.write(batch);
+                final long micros = (System.nanoTime() - startNs) / 1000;
+                counters.flushMicrosTotal.getAndAddRelease(micros);
+                counters.lastFlushMicros.setRelease(micros);
+                counters.lastBatchRows.setRelease(batch.rows());
+                counters.batchesFlushed.incrementRelease();
+                counters.rowsFlushed.getAndAddRelease(batch.rows());
+                counters.deltasFlushed.getAndAddRelease(batch.deltas);
+                if (!written)
+                {
+                    counters.batchesDeduplicated.incrementRelease();
+                }
+                frozen.removeFirst();
+                done++;
+                checkpoint();
+                counters.pendingRows.setRelease(pendingRows());
+            }
+            catch (final Exception ex)
+            {
+                counters.dbErrors.incrementRelease();
+                if (!SqlFailures.isPermanent(ex))
+                {
+                    lastWriteTransient = true;
+                    LOG.warn("flushing batch {} ({} rows) failed, keeping it to retry: {}", batch.id, batch.rows(),
+                        ex.toString());
+                    break;
+                }
+                done++;
+                final boolean isolated = isolate(batch, ex);
+                counters.pendingRows.setRelease(pendingRows());
+                if (!isolated)
+                {
+                    break;
+                }
+            }
+        }
+        counters.pendingRows.setRelease(pendingRows());
+        return done > 0 ? 1 : 0;
+    }
+
+    /**
+     * The head batch failed for good: dead-letters it when it is one row, or when the error condemns every row of
+     * its one table alike; otherwise replaces it by pieces (one per table, else two halves) under new ids. The
+     * journal holds the pieces before any is sent. Returns false when the journal or the dead-letter file could
+     * not be written (the batch then stays as it was, to be tried again).
+     */
+    private boolean isolate(final DeltaBatch batch, final Exception failure)
+    {
+        final List<DeltaBatch.Table> tables = batch.tables();
+        final boolean condemned = batch.rows() <= 1 ||
+            (tables.size() == 1 && SqlFailures.isStatementLevel(failure));
+        if (!condemned)
+        {
+            final List<DeltaBatch> pieces = new java.util.ArrayList<>();
+            if (tables.size() > 1)
+            {
+                for (final DeltaBatch.Table t : tables)
+                {
+                    pieces.addAll(batch.slices(t, Integer.MAX_VALUE));
+                }
+            }
+            else
+            {
+                pieces.addAll(batch.slices(tables.get(0), (batch.rows() + 1) / 2));
+            }
+            counters.batchesSplit.incrementRelease();
+            LOG.debug("batch {} ({} rows) refused ({}): cut into {} pieces", batch.id, batch.rows(),
+                SqlFailures.message(failure), pieces.size());
+            return replaceHead(batch, pieces);
+        }
+        List<DeltaBatch> rows = List.of(batch);
+        if (batch.rows() > 1)
+        {
+            rows = batch.slices(tables.get(0), 1);
+            if (!replaceHead(batch, rows))
+            {
+                return false; // every row needs its own id in the journal before it is in the dead-letter file
+            }
+        }
         try
         {
-            final boolean written = backend.write(frozen);
-            final long micros = (System.nanoTime() - startNs) / 1000;
-            counters.flushMicrosTotal.getAndAddRelease(micros);
-            counters.lastFlushMicros.setRelease(micros);
-            counters.lastBatchRows.setRelease(frozen.rows());
-            counters.batchesFlushed.incrementRelease();
-            counters.rowsFlushed.getAndAddRelease(frozen.rows());
-            counters.deltasFlushed.getAndAddRelease(frozen.deltas);
-            if (!written)
-            {
-                counters.batchesDeduplicated.incrementRelease();
-            }
-            frozen = null;
-            frozenJournaled = false;
-            checkpoint();
-            counters.pendingRows.setRelease(pendingRows());
-            return 1;
+            deadLetters.append(rows, failure);
         }
-        catch (final Exception ex)
+        catch (final java.io.IOException ex)
         {
-            counters.dbErrors.incrementRelease();
-            counters.pendingRows.setRelease(pendingRows());
-            LOG.warn("flushing batch {} ({} rows) failed, keeping it to retry: {}", frozen.id, frozen.rows(), ex.toString());
-            return 0;
+            counters.journalErrors.incrementRelease();
+            LOG.warn("writing the dead-letter file {} failed, keeping the refused rows: {}", deadLetters.file(),
+                ex.toString());
+            return false;
+        }
+        for (int i = 0; i < rows.size(); i++)
+        {
+            frozen.removeFirst();
+        }
+        final DeltaBatch.Table table = tables.isEmpty() ? DeltaBatch.Table.USERS : tables.get(0);
+        counters.deadLetterRows[table.ordinal()].getAndAddRelease(rows.size());
+        counters.deadLettersPending.getAndAddRelease(rows.size());
+        for (final DeltaBatch row : rows)
+        {
+            counters.deltasFlushed.getAndAddRelease(row.deltas); // out of the pipeline: in the dead-letter file
+        }
+        final String kind = table.sqlName + "/" + SqlFailures.code(failure) + "/" + SqlFailures.column(failure);
+        if (loggedFailures.add(kind))
+        {
+            LOG.warn("private mode: the database refuses {} row(s) of table {} for good (error {}, column '{}': {}); " +
+                "they are in {} and every other row goes on landing. Fix the schema (CONFIGURATION.md, private " +
+                "mode), then replay them: java -jar trackerd.jar --config <file> --replay-dead-letters",
+                rows.size(), table.sqlName, SqlFailures.code(failure), SqlFailures.column(failure),
+                SqlFailures.message(failure), deadLetters.file());
+        }
+        else
+        {
+            LOG.debug("private mode: {} more {} row(s) dead-lettered: {}", rows.size(), table.sqlName,
+                SqlFailures.message(failure));
+        }
+        return checkpoint();
+    }
+
+    /** Puts {@code pieces} (given new ids) where {@code head} was, and journals the change. */
+    private boolean replaceHead(final DeltaBatch head, final List<DeltaBatch> pieces)
+    {
+        for (int i = 0; i < pieces.size(); i++)
+        {
+            pieces.get(i).id = nextId++;
+        }
+        // The deltas count as flushed with the last piece: pieces go out in order, so until then some still wait.
+        pieces.get(pieces.size() - 1).deltas = head.deltas;
+        frozen.removeFirst();
+        for (int i = pieces.size() - 1; i >= 0; i--)
+        {
+            frozen.addFirst(pieces.get(i));
+        }
+        if (checkpoint())
+        {
+            return true;
+        }
+        for (int i = 0; i < pieces.size(); i++)
+        {
+            frozen.removeFirst();
+        }
+        frozen.addFirst(head);
+        return false;
+    }
+
+    /** Recounts the dead-letter rows no replay has resolved, when the files changed (a replay runs elsewhere). */
+    private void countDeadLetters(final long nowMs)
+    {
+        deadLettersCheckedMs = nowMs;
+        try
+        {
+            final java.nio.file.Path file = deadLetters.file();
+            final java.nio.file.Path marks = file.resolveSibling(DeadLetters.REPLAYED_FILE_NAME);
+            final long stamp = (java.nio.file.Files.exists(file) ? java.nio.file.Files.size(file) * 31 +
+                java.nio.file.Files.getLastModifiedTime(file).toMillis() : 0) * 31 +
+                (java.nio.file.Files.exists(marks) ? java.nio.file.Files.size(marks) : 0);
+            if (stamp != deadLettersStamp)
+            {
+                deadLettersStamp = stamp;
+                counters.deadLettersPending.setRelease(deadLetters.pending());
+            }
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            LOG.debug("counting dead letters failed: {}", ex.toString());
         }
     }
 
@@ -300,7 +490,9 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         final long next = log.generation() + 1;
         try
         {
-            journal.write(next, java.util.Arrays.asList(frozen, growing));
+            final List<DeltaBatch> batches = new java.util.ArrayList<>(frozen);
+            batches.add(growing);
+            journal.write(next, batches);
             log.reset(next);
             counters.journalWrites.incrementRelease();
             return true;
@@ -348,9 +540,9 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         {
             // drain what the swarm processor left
         }
-        if (flush() == 1 && !growing.isEmpty())
+        for (int i = 0; i < 64 && flush() == 1 && !lastWriteTransient && (!frozen.isEmpty() || !growing.isEmpty()); i++)
         {
-            flush();
+            // write what the database takes (pieces of a split batch included), within bounds
         }
         checkpoint();
         backend.close();

@@ -161,28 +161,17 @@ public final class MariaDbBackend implements SiteBackend
                 c.setAutoCommit(false);
                 try
                 {
-                    try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+                    if (committed(c, batch.id))
                     {
-                        s.setLong(1, batch.id);
-                        try (ResultSet r = s.executeQuery())
-                        {
-                            if (r.next())
-                            {
-                                c.rollback();
-                                return false;
-                            }
-                        }
+                        c.rollback();
+                        return false;
                     }
                     writeUsers(c, batch);
                     writeTokens(c, batch);
                     writeTorrents(c, batch);
                     writePeers(c, batch);
                     writeSnatches(c, batch);
-                    try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
-                    {
-                        s.setLong(1, batch.id);
-                        s.executeUpdate();
-                    }
+                    markCommitted(c, batch.id);
                     if (++writes % 1000 == 0)
                     {
                         try (Statement s = c.createStatement())
@@ -214,6 +203,47 @@ public final class MariaDbBackend implements SiteBackend
         }
     }
 
+    /**
+     * Whether a batch id is in trackerd_batches. Any error of this table is reported as transient: no row can
+     * land without it, so a missing or broken trackerd_batches must hold the batch for a retry (the schema check
+     * names the fix), not send every row to the dead-letter file.
+     */
+    private static boolean committed(final Connection c, final long id) throws SQLException
+    {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM trackerd_batches WHERE id = ?"))
+        {
+            s.setLong(1, id);
+            try (ResultSet r = s.executeQuery())
+            {
+                return r.next();
+            }
+        }
+        catch (final SQLException ex)
+        {
+            throw batchTable(ex);
+        }
+    }
+
+    private static void markCommitted(final Connection c, final long id) throws SQLException
+    {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO trackerd_batches (id) VALUES (?)"))
+        {
+            s.setLong(1, id);
+            s.executeUpdate();
+        }
+        catch (final SQLException ex)
+        {
+            throw batchTable(ex);
+        }
+    }
+
+    private static SQLException batchTable(final SQLException ex)
+    {
+        return SqlFailures.isPermanent(ex) ? new java.sql.SQLTransientException("trackerd_batches is unusable " +
+            "(kept to retry; see CONFIGURATION.md, upgrading a Gazelle database): " + ex.getMessage(),
+            ex.getSQLState(), ex.getErrorCode(), ex) : ex;
+    }
+
     private void writeUsers(final Connection c, final DeltaBatch batch) throws SQLException
     {
         updateJoined(c, batch.users, "UPDATE users_main u JOIN (", "SELECT ? AS ID, ? AS up, ? AS down",
@@ -223,10 +253,21 @@ public final class MariaDbBackend implements SiteBackend
     private void writeTorrents(final Connection c, final DeltaBatch batch) throws SQLException
     {
         updateJoined(c, batch.torrents, "UPDATE torrents t JOIN (",
-            "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched, ? AS seen",
+            "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched",
             ") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, " +
-            "t.Snatched = t.Snatched + d.snatched, " +
-            "t.last_action = IF(d.seen > 0, FROM_UNIXTIME(d.seen / 1000), t.last_action)", 4);
+            "t.Snatched = t.Snatched + d.snatched", 3);
+        // last_action only where a seeder was seen, in a statement of its own: assigning a row's old value back
+        // would store WhatCD's zero-date default again, which a strict sql_mode with NO_ZERO_DATE refuses.
+        final Map<Integer, long[]> seen = new java.util.LinkedHashMap<>();
+        for (final Map.Entry<Integer, long[]> e : batch.torrents.entrySet())
+        {
+            if (e.getValue()[3] > 0)
+            {
+                seen.put(e.getKey(), new long[] {e.getValue()[3] / 1000});
+            }
+        }
+        updateJoined(c, seen, "UPDATE torrents t JOIN (", "SELECT ? AS ID, ? AS seen",
+            ") d ON t.ID = d.ID SET t.last_action = FROM_UNIXTIME(d.seen)", 1);
     }
 
     /**
@@ -265,8 +306,11 @@ public final class MariaDbBackend implements SiteBackend
         while (it.hasNext())
         {
             final List<Map.Entry<Long, long[]>> chunk = take(it, batchSize);
-            final StringBuilder sql = new StringBuilder("INSERT INTO users_freeleeches (UserID, TorrentID, Downloaded) VALUES ");
-            values(sql, chunk.size(), "(?, ?, ?)");
+            // Time is NOT NULL without a default in Gazelle's schema: in strict mode an insert must name it even when
+            // the row exists and only the update applies. NOW() is what Gazelle writes when a token is spent.
+            final StringBuilder sql = new StringBuilder(
+                "INSERT INTO users_freeleeches (UserID, TorrentID, Time, Downloaded) VALUES ");
+            values(sql, chunk.size(), "(?, ?, NOW(), ?)");
             sql.append(" ON DUPLICATE KEY UPDATE Downloaded = Downloaded + VALUES(Downloaded)");
             try (PreparedStatement s = c.prepareStatement(sql.toString()))
             {
@@ -368,6 +412,159 @@ public final class MariaDbBackend implements SiteBackend
         {
             sql.append(row);
         }
+    }
+
+    /**
+     * The columns the tracker reads or writes, per table, with the definition that adds a missing one (Gazelle's
+     * own; the address columns widened for IPv6). Tables whose rows the tracker inserts are checked further: any
+     * other column that is NOT NULL without a default would fail every insert in strict mode.
+     */
+    private static final String[][] COLUMNS = {
+        {"users_main", "ID", "int(10) unsigned NOT NULL AUTO_INCREMENT"},
+        {"users_main", "torrent_pass", "char(32) NOT NULL"},
+        {"users_main", "can_leech", "tinyint(4) NOT NULL DEFAULT '1'"},
+        {"users_main", "Enabled", "enum('0','1','2') NOT NULL DEFAULT '0'"},
+        {"users_main", "Uploaded", "bigint(20) unsigned NOT NULL DEFAULT '0'"},
+        {"users_main", "Downloaded", "bigint(20) unsigned NOT NULL DEFAULT '0'"},
+        {"torrents", "ID", "int(10) NOT NULL AUTO_INCREMENT"},
+        {"torrents", "info_hash", "blob NOT NULL"},
+        {"torrents", "FreeTorrent", "enum('0','1','2') NOT NULL DEFAULT '0'"},
+        {"torrents", "Snatched", "int(10) unsigned NOT NULL DEFAULT '0'"},
+        {"torrents", "Seeders", "int(6) NOT NULL DEFAULT '0'"},
+        {"torrents", "Leechers", "int(6) NOT NULL DEFAULT '0'"},
+        {"torrents", "last_action", "datetime NOT NULL DEFAULT '1000-01-01 00:00:00'"},
+        {"xbt_client_whitelist", "peer_id", "varchar(20) DEFAULT NULL"},
+        {"users_freeleeches", "UserID", "int(10) NOT NULL"},
+        {"users_freeleeches", "TorrentID", "int(10) NOT NULL"},
+        {"users_freeleeches", "Time", "datetime NOT NULL"},
+        {"users_freeleeches", "Expired", "tinyint(1) NOT NULL DEFAULT '0'"},
+        {"users_freeleeches", "Downloaded", "bigint(20) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "uid", "int(11) NOT NULL"},
+        {"xbt_files_users", "fid", "int(11) NOT NULL"},
+        {"xbt_files_users", "peer_id", "binary(20) NOT NULL"},
+        {"xbt_files_users", "active", "tinyint(1) NOT NULL DEFAULT '1'"},
+        {"xbt_files_users", "announced", "int(11) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "completed", "tinyint(1) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "uploaded", "bigint(20) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "downloaded", "bigint(20) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "remaining", "bigint(20) NOT NULL DEFAULT '0'"},
+        {"xbt_files_users", "ip", "varchar(39) NOT NULL DEFAULT ''"},
+        {"xbt_files_users", "mtime", "int(11) NOT NULL DEFAULT '0'"},
+        {"xbt_snatched", "uid", "int(11) NOT NULL DEFAULT '0'"},
+        {"xbt_snatched", "fid", "int(11) NOT NULL"},
+        {"xbt_snatched", "tstamp", "int(11) NOT NULL"},
+        {"xbt_snatched", "IP", "varchar(39) NOT NULL"},
+        {"trackerd_batches", "id", "bigint(20) unsigned NOT NULL"},
+        {"trackerd_batches", "flushed_at", "datetime NOT NULL DEFAULT CURRENT_TIMESTAMP"},
+    };
+
+    /** The statement that creates trackerd's own table (CONFIGURATION.md lists it among the upgrade statements). */
+    public static final String CREATE_BATCHES = "CREATE TABLE trackerd_batches (id bigint(20) unsigned NOT NULL, " +
+        "flushed_at datetime NOT NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (id), KEY flushed_at (flushed_at)) " +
+        "ENGINE=InnoDB";
+
+    private static final java.util.Set<String> INSERTED = java.util.Set.of("users_freeleeches", "xbt_files_users",
+        "xbt_snatched", "trackerd_batches");
+
+    /** Characters an IPv6 address takes in text ({@code ffff:...} in full). */
+    private static final int IPV6_TEXT = 39;
+
+    @Override
+    public SchemaReport checkSchema() throws SQLException
+    {
+        final Map<String, Map<String, String[]>> found = new java.util.TreeMap<>();
+        try (Connection c = pool.getConnection();
+             Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, " +
+                 "COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS " +
+                 "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('users_main', 'torrents', " +
+                 "'xbt_client_whitelist', 'users_freeleeches', 'xbt_files_users', 'xbt_snatched', 'trackerd_batches')"))
+        {
+            c.setAutoCommit(true);
+            while (r.next())
+            {
+                found.computeIfAbsent(r.getString(1).toLowerCase(java.util.Locale.ROOT), t -> new java.util.HashMap<>())
+                    .put(r.getString(2).toLowerCase(java.util.Locale.ROOT), new String[] {r.getString(2),
+                        r.getString(3), r.getString(4), r.getString(5), r.getString(6), r.getString(7)});
+            }
+        }
+        final List<String> errors = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>();
+        final java.util.Set<String> missingTables = new java.util.LinkedHashSet<>();
+        final Map<String, java.util.Set<String>> known = new java.util.HashMap<>();
+        for (final String[] column : COLUMNS)
+        {
+            final String table = column[0];
+            known.computeIfAbsent(table, t -> new java.util.HashSet<>())
+                .add(column[1].toLowerCase(java.util.Locale.ROOT));
+            final Map<String, String[]> columns = found.get(table);
+            if (columns == null)
+            {
+                missingTables.add(table);
+                continue;
+            }
+            final String[] have = columns.get(column[1].toLowerCase(java.util.Locale.ROOT));
+            if (have == null)
+            {
+                errors.add(table + "." + column[1] + " is missing: ALTER TABLE " + table + " ADD COLUMN " +
+                    column[1] + " " + column[2] + ";");
+            }
+            else if (column[2].startsWith("varchar(39)") && have[5] != null && Long.parseLong(have[5]) < IPV6_TEXT)
+            {
+                warnings.add(table + "." + column[1] + " is " + have[4] + ": IPv6 peers' rows will go to the " +
+                    "dead-letter file until it is widened: ALTER TABLE " + table + " MODIFY " + column[1] + " " +
+                    column[2] + ";");
+            }
+        }
+        for (final String table : missingTables)
+        {
+            errors.add("table " + table + " is missing: " + ("trackerd_batches".equals(table) ? CREATE_BATCHES + ";" :
+                "create it as in schema/gazelle-tracker.sql"));
+        }
+        for (final String table : INSERTED)
+        {
+            final Map<String, String[]> columns = found.get(table);
+            if (columns == null)
+            {
+                continue;
+            }
+            for (final Map.Entry<String, String[]> e : new java.util.TreeMap<>(columns).entrySet())
+            {
+                final String[] col = e.getValue();
+                final String extra = col[3] == null ? "" : col[3].toLowerCase(java.util.Locale.ROOT);
+                if (!known.get(table).contains(e.getKey()) && "NO".equals(col[1]) && col[2] == null &&
+                    !extra.contains("auto_increment") && !extra.contains("generated"))
+                {
+                    errors.add(table + "." + col[0] + " is NOT NULL without a default and the tracker does not " +
+                        "write it, so every insert fails in strict mode: ALTER TABLE " + table + " MODIFY " + col[0] +
+                        " " + col[4] + " NOT NULL DEFAULT " + defaultFor(col[4]) + ";");
+                }
+            }
+        }
+        return new SchemaReport(errors, warnings);
+    }
+
+    private static String defaultFor(final String columnType)
+    {
+        final String t = columnType.toLowerCase(java.util.Locale.ROOT);
+        if (t.startsWith("datetime") || t.startsWith("timestamp"))
+        {
+            return "CURRENT_TIMESTAMP";
+        }
+        if (t.startsWith("date"))
+        {
+            return "'1000-01-01'";
+        }
+        if (t.startsWith("time"))
+        {
+            return "'00:00:00'";
+        }
+        if (t.contains("int") || t.startsWith("decimal") || t.startsWith("float") || t.startsWith("double") ||
+            t.startsWith("bit"))
+        {
+            return "0";
+        }
+        return "''";
     }
 
     @Override

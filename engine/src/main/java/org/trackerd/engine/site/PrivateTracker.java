@@ -23,6 +23,7 @@ import java.util.function.Function;
 public final class PrivateTracker implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateTracker.class);
+    private static final int START_ATTEMPTS = 3;
 
     private final TrackerConfig.Private config;
     private final SiteState state = new SiteState();
@@ -55,7 +56,7 @@ public final class PrivateTracker implements AutoCloseable
         this.flusher = new DeltaFlusher(recorder.ring(), backends.apply(config),
             new DeltaJournal(config.journalPath == null ? directory.resolve("journal.bin") : config.journalPath),
             new DeltaLog(directory.resolve("deltas.log"), logRecords), counters,
-            config.flushIntervalMs, config.maxPendingRows);
+            config.flushIntervalMs, config.maxPendingRows, new DeadLetters(directory));
         this.reloader = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread t = new Thread(r, "trackerd-private-reload");
@@ -89,7 +90,29 @@ public final class PrivateTracker implements AutoCloseable
     {
         try
         {
-            reload();
+            // A cold JVM on a busy host can miss the first connect timeout: three attempts before giving up.
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    reload();
+                    break;
+                }
+                catch (final java.sql.SQLException ex)
+                {
+                    if (attempt == START_ATTEMPTS || SqlFailures.isPermanent(ex))
+                    {
+                        throw ex;
+                    }
+                    LOG.warn("private mode: loading the site failed (attempt {} of {}), trying again: {}", attempt,
+                        START_ATTEMPTS, ex.toString());
+                    Thread.sleep(200L * attempt);
+                }
+            }
+        }
+        catch (final SchemaException ex)
+        {
+            throw new IllegalStateException("private mode: " + ex.getMessage(), ex);
         }
         catch (final Exception ex)
         {
@@ -106,9 +129,27 @@ public final class PrivateTracker implements AutoCloseable
         return this;
     }
 
-    /** A full reload from the database, swapped in at once. */
+    /**
+     * A full reload from the database, swapped in at once, after checking the schema: a table or column the tracker
+     * needs that is missing fails it with every problem and the statement that fixes each; a problem that only costs
+     * some rows is logged (when it first shows).
+     */
     public synchronized void reload() throws Exception
     {
+        final SchemaReport schema = loader.checkSchema();
+        if (!schema.warnings().equals(lastSchemaWarnings))
+        {
+            for (final String warning : schema.warnings())
+            {
+                LOG.warn("private mode: schema: {}", warning);
+            }
+            lastSchemaWarnings = schema.warnings();
+        }
+        if (!schema.ok())
+        {
+            throw new SchemaException("the site database lacks what the tracker needs:\n  " +
+                String.join("\n  ", schema.errors()));
+        }
         state.beginLoad();
         final SiteData data;
         try
@@ -124,6 +165,17 @@ public final class PrivateTracker implements AutoCloseable
         counters.reloads.incrementRelease();
         LOG.info("private mode: loaded {} users, {} torrents, {} whitelisted clients, {} freeleech tokens",
             data.users().size(), data.torrents().size(), data.whitelist().size(), data.tokens().size());
+    }
+
+    private java.util.List<String> lastSchemaWarnings = java.util.List.of();
+
+    /** The site database's schema lacks a table or column the tracker needs. */
+    public static final class SchemaException extends Exception
+    {
+        public SchemaException(final String message)
+        {
+            super(message);
+        }
     }
 
     private void reloadQuietly()

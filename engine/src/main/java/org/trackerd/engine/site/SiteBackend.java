@@ -20,6 +20,15 @@ public interface SiteBackend extends AutoCloseable
      */
     boolean write(DeltaBatch batch) throws Exception;
 
+    /**
+     * Checks that the database has every table and column the tracker reads and writes, before it serves and at
+     * each reload.
+     */
+    default SchemaReport checkSchema() throws Exception
+    {
+        return SchemaReport.OK;
+    }
+
     /** True when the database answers. */
     boolean ping();
 

@@ -24,6 +24,12 @@ public final class SiteCounters
     public final AtomicCounter dbErrors;
     public final AtomicCounter journalWrites;
     public final AtomicCounter journalErrors;
+    /** Rows written to the dead-letter file, per table ({@link DeltaBatch.Table} order). */
+    public final AtomicCounter[] deadLetterRows = new AtomicCounter[DeltaBatch.Table.values().length];
+    /** Rows in the dead-letter file that no replay has resolved yet. */
+    public final AtomicCounter deadLettersPending;
+    /** Batches cut in pieces to find the rows the database refuses for good. */
+    public final AtomicCounter batchesSplit;
     public final AtomicCounter reloads;
     public final AtomicCounter reloadErrors;
 
@@ -42,6 +48,13 @@ public final class SiteCounters
         dbErrors = Counters.counter(manager, "private_db_errors", "");
         journalWrites = Counters.counter(manager, "private_journal_writes", "");
         journalErrors = Counters.counter(manager, "private_journal_errors", "");
+        for (final DeltaBatch.Table t : DeltaBatch.Table.values())
+        {
+            deadLetterRows[t.ordinal()] = Counters.counter(manager, "private_dead_letter_rows",
+                "table=\"" + t.sqlName + "\"");
+        }
+        deadLettersPending = Counters.gauge(manager, "private_dead_letters_pending", "");
+        batchesSplit = Counters.counter(manager, "private_batches_split", "");
         reloads = Counters.counter(manager, "private_reloads", "");
         reloadErrors = Counters.counter(manager, "private_reload_errors", "");
     }

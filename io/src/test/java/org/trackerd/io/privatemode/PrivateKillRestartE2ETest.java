@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.ALICE;
 import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.BOB;
 import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.NORMAL;
@@ -52,15 +53,9 @@ class PrivateKillRestartE2ETest
         db = MariaDbServer.create(dbDirectory);
         try (Connection c = db.connect(); Statement s = c.createStatement())
         {
-            s.execute("INSERT INTO users_main (ID, Username, Enabled, can_leech, torrent_pass) VALUES " +
-                "(1, 'alice', '1', 1, '" + ALICE + "'), (2, 'bob', '1', 0, '" + BOB + "')");
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO torrents (ID, info_hash, FreeTorrent) VALUES (?, ?, ?)"))
-            {
-                p.setInt(1, 10);
-                p.setBytes(2, NORMAL);
-                p.setString(3, "0");
-                p.executeUpdate();
-            }
+            MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
+            MariaDbServer.insertUser(c, 2, "bob", "1", 0, BOB);
+            MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
     }
 
@@ -199,5 +194,115 @@ class PrivateKillRestartE2ETest
         assertArrayEquals(new long[] {500, 2300, 1010, 0, 2}, totals(), "still exact after several flush intervals");
         assertEquals(0, child.terminate(30, TimeUnit.SECONDS), child.log());
         child = null;
+    }
+
+    static final String EVE = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    static final byte[] BROKEN = org.trackerd.io.e2e.Announce.hash("kill-broken");
+
+    private static long value(final String sql) throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        {
+            return r.next() ? r.getLong(1) : -1;
+        }
+    }
+
+    private static void execute(final String sql) throws Exception
+    {
+        try (Connection c = db.connect(); Statement s = c.createStatement())
+        {
+            s.execute(sql);
+        }
+    }
+
+    /** {@code trackerd --config F --replay-dead-letters} as its own process: returns its exit code and output. */
+    private String replay(final Path config, final int expectedExit) throws Exception
+    {
+        final java.util.List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx128m");
+        command.addAll(TrackerProcess.JVM_FLAGS);
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "org.trackerd.io.TrackerMain",
+            "--config", config.toString(), "--replay-dead-letters"));
+        final Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("replay.out").toFile()).start();
+        if (!p.waitFor(90, TimeUnit.SECONDS))
+        {
+            p.destroyForcibly();
+            throw new AssertionError("replay did not finish");
+        }
+        final String out = Files.readString(dir.resolve("replay.out"));
+        assertEquals(expectedExit, p.exitValue(), out);
+        return out;
+    }
+
+    @Test
+    void killNineAroundRefusedRowsLosesAndDoublesNothing() throws Exception
+    {
+        try (Connection c = db.connect())
+        {
+            MariaDbServer.insertUser(c, 5, "eve", "1", 1, EVE);
+            MariaDbServer.insertTorrent(c, 20, BROKEN, "0");
+        }
+        final Path deadLetters = dir.resolve("store").resolve("private").resolve("dead-letters.jsonl");
+        try
+        {
+            // A constraint the site got wrong: the schema check has nothing against it, eve's snatches fail for good.
+            execute("ALTER TABLE xbt_snatched ADD CONSTRAINT no_eve CHECK (uid <> 5)");
+            // 1. Deltas, a snatch among them, are only in the queue and the log when the process dies.
+            int port = start(600_000);
+            for (final String q : new String[] {"0&downloaded=0&left=1000&event=started",
+                "0&downloaded=1000&left=0&event=completed", "100&downloaded=1000&left=0"})
+            {
+                final Map<String, Object> r = TrackerHarness.get(port, "/" + EVE + "/announce?info_hash=" +
+                    org.trackerd.io.e2e.Announce.encode(BROKEN) + "&peer_id=" +
+                    org.trackerd.io.e2e.Announce.encode(org.trackerd.io.e2e.Announce.peerId(7)) +
+                    "&port=6007&uploaded=" + q);
+                assertNull(r.get("failure reason"));
+            }
+            kill();
+
+            // 2. Restarted: everything but the snatch lands; the snatch is dead-lettered. Killed again at once.
+            port = start(50);
+            PrivateTrackerE2ETest.await(() ->
+            {
+                try
+                {
+                    return value("SELECT Uploaded FROM users_main WHERE ID = 5") == 100 &&
+                        value("SELECT Downloaded FROM users_main WHERE ID = 5") == 1000 &&
+                        value("SELECT Snatched FROM torrents WHERE ID = 20") == 1 && Files.exists(deadLetters);
+                }
+                catch (final Exception ex)
+                {
+                    return false;
+                }
+            }, "eve's deltas and the dead letter");
+            kill();
+
+            // 3. Restarted once more: nothing is written twice, to the database or to the dead-letter file.
+            start(50);
+            Thread.sleep(300); // several flush intervals
+            assertEquals(100, value("SELECT Uploaded FROM users_main WHERE ID = 5"));
+            assertEquals(1000, value("SELECT Downloaded FROM users_main WHERE ID = 5"));
+            assertEquals(1, value("SELECT Snatched FROM torrents WHERE ID = 20"));
+            assertEquals(1, value("SELECT completed FROM xbt_files_users WHERE uid = 5 AND fid = 20"));
+            assertEquals(1, Files.readAllLines(deadLetters).size(), Files.readString(deadLetters));
+            assertEquals(0, child.terminate(30, TimeUnit.SECONDS), child.log());
+            child = null;
+
+            // 4. The operator drops the constraint; the replay command lands the snatch once, a second run nothing.
+            execute("ALTER TABLE xbt_snatched DROP CONSTRAINT no_eve");
+            final Path config = config(50);
+            final String first = replay(config, 0);
+            assertTrue(first.contains("1 landed now"), first);
+            assertEquals(1, value("SELECT COUNT(*) FROM xbt_snatched WHERE uid = 5 AND fid = 20 AND IP = '127.0.0.1'"));
+            final String second = replay(config, 0);
+            assertTrue(second.contains("0 landed now, 0 already in the database, 1 replayed before"), second);
+            assertEquals(1, value("SELECT COUNT(*) FROM xbt_snatched WHERE uid = 5 AND fid = 20"));
+        }
+        finally
+        {
+            execute("ALTER TABLE xbt_snatched DROP CONSTRAINT IF EXISTS no_eve");
+        }
     }
 }

@@ -85,18 +85,14 @@ class PrivateTrackerE2ETest
             {
                 s.execute("TRUNCATE " + table);
             }
-            s.execute("INSERT INTO users_main (ID, Username, Enabled, can_leech, torrent_pass) VALUES " +
-                "(1, 'alice', '1', 1, '" + ALICE + "'), (2, 'bob', '1', 0, '" + BOB + "'), " +
-                "(3, 'carol', '2', 1, '" + CAROL + "')");
-            try (PreparedStatement p = c.prepareStatement(
-                "INSERT INTO torrents (ID, info_hash, FreeTorrent) VALUES (?, ?, ?)"))
-            {
-                insertTorrent(p, 10, NORMAL, "0");
-                insertTorrent(p, 11, FREE, "1");
-                insertTorrent(p, 12, NEUTRAL, "2");
-                insertTorrent(p, 13, TOKENED, "0");
-            }
-            s.execute("INSERT INTO users_freeleeches (UserID, TorrentID) VALUES (1, 13)");
+            MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
+            MariaDbServer.insertUser(c, 2, "bob", "1", 0, BOB);
+            MariaDbServer.insertUser(c, 3, "carol", "2", 1, CAROL);
+            MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
+            MariaDbServer.insertTorrent(c, 11, FREE, "1");
+            MariaDbServer.insertTorrent(c, 12, NEUTRAL, "2");
+            MariaDbServer.insertTorrent(c, 13, TOKENED, "0");
+            MariaDbServer.insertToken(c, 1, 13);
         }
         harness = new TrackerHarness(directory)
             .set("tracker", "mode", "\"private\"")
@@ -109,15 +105,6 @@ class PrivateTrackerE2ETest
             .set("private", "site_secret", "\"" + SECRET + "\"")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
             .start();
-    }
-
-    private static void insertTorrent(final PreparedStatement p, final int id, final byte[] hash, final String free)
-        throws Exception
-    {
-        p.setInt(1, id);
-        p.setBytes(2, hash);
-        p.setString(3, free);
-        p.executeUpdate();
     }
 
     @AfterEach
@@ -391,9 +378,9 @@ class PrivateTrackerE2ETest
         // Torrents: add, make freeleech, tokens, delete.
         final byte[] fresh = Announce.hash("fresh");
         assertEquals("unregistered torrent", failure(announce(ALICE, fresh, 1, 0, 0, 10, null)));
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = db.connect())
         {
-            s.execute("INSERT INTO torrents (ID, info_hash) VALUES (20, x'" + hex(fresh) + "')");
+            MariaDbServer.insertTorrent(c, 20, fresh, "0");
         }
         assertEquals("success", control("action=add_torrent&id=20&info_hash=" + Announce.encode(fresh) + "&freetorrent=0"));
         assertNull(failure(announce(ALICE, fresh, 1, 0, 0, 1000, "started")));
