@@ -194,6 +194,8 @@ public final class HttpFrontend extends FrontendAgent
         final ServerSocketChannel server;
         final FileDescriptor fd;
         final ProtocolFamily family;
+        /** A TLS listener: its connections take the channel path and read and write through a TlsSession. */
+        final boolean tls;
 
         Listener(final ServerSocketChannel server)
         {
@@ -201,6 +203,44 @@ public final class HttpFrontend extends FrontendAgent
             final ProtocolFamily family = TcpNatives.available() ? TcpNatives.listenerFamily(server) : null;
             this.fd = family != null ? TcpNatives.listenerFd(server) : null;
             this.family = family;
+            this.tls = false;
+        }
+
+        Listener(final ServerSocketChannel server, final boolean tls)
+        {
+            this.server = server;
+            this.fd = null;
+            this.family = null;
+            this.tls = tls;
+        }
+    }
+
+    /** Null without TLS listeners. */
+    private org.trackerd.io.tls.TlsFrontend tls;
+    private List<ServerSocketChannel> tlsServers = List.of();
+
+    /**
+     * Adds TLS listeners to this frontend (HTTPS next to the plain listeners, same routes and limits); call before
+     * the thread starts.
+     */
+    public void tlsListeners(final List<ServerSocketChannel> servers, final org.trackerd.io.tls.TlsFrontend tlsFrontend,
+        final int deferAcceptSeconds) throws IOException
+    {
+        this.tls = tlsFrontend;
+        this.tlsServers = servers;
+        for (final ServerSocketChannel server : servers)
+        {
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server, true));
+            if (deferAcceptSeconds > 0)
+            {
+                // A client sends its ClientHello at once: the first read finds it, as a plain request is found.
+                final String notSet = TcpNatives.deferAccept(server, deferAcceptSeconds);
+                if (notSet != null)
+                {
+                    LOG.info("http frontend {}: TCP_DEFER_ACCEPT not set on a TLS listener ({})", index, notSet);
+                }
+            }
         }
     }
 
@@ -416,6 +456,12 @@ public final class HttpFrontend extends FrontendAgent
                 continue;
             }
             final HttpConnection c = takeConnection();
+            if (listener.tls && !startTls(c, channel, remote))
+            {
+                freeSlots[freeCount++] = c.slot;
+                closeAccepted(channel, fd);
+                continue;
+            }
             c.channel = channel;
             c.fd = fd;
             c.protocolFamily = listener.family;
@@ -437,7 +483,7 @@ public final class HttpFrontend extends FrontendAgent
             {
                 c.pending.clear().limit(0);
             }
-            c.noDelay = false;
+            c.noDelay = c.tls != null;
             c.lastRequestOfClient = false;
             sameIp[0]++;
             c.remote = remote.getAddress();
@@ -446,6 +492,33 @@ public final class HttpFrontend extends FrontendAgent
             counters.connectionsOpen.setRelease(open);
             firstRead(c);
         }
+    }
+
+    /**
+     * Opens the TLS layer of a TLS listener's new connection, or says no (its address has too many handshakes in
+     * progress). Nagle goes off at once: a handshake flight, an answer and close_notify each leave as one write, and
+     * the next must not wait for an acknowledgement.
+     */
+    private boolean startTls(final HttpConnection c, final SocketChannel channel, final InetSocketAddress remote)
+    {
+        c.tls = null;
+        final org.trackerd.io.tls.TlsSession session = tls.open(c.tlsSpare, remote.getAddress(), nowNs);
+        if (session == null)
+        {
+            return false;
+        }
+        try
+        {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        catch (final IOException ex)
+        {
+            tls.close(session, null);
+            return false;
+        }
+        c.tls = session;
+        c.tlsSpare = session;
+        return true;
     }
 
     /**
@@ -534,6 +607,10 @@ public final class HttpFrontend extends FrontendAgent
         {
             close(c);
             return;
+        }
+        if (c.tls != null && c.tls.hasUnsent())
+        {
+            interest(c, SelectionKey.OP_READ | SelectionKey.OP_WRITE); // a handshake flight the socket did not take
         }
         if (n > 0)
         {
@@ -651,7 +728,14 @@ public final class HttpFrontend extends FrontendAgent
                 counters.scrapes.incrementRelease();
             }
             c.state = HttpConnection.AWAITING;
-            c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0;
+            c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0 &&
+                (c.tls == null || !c.tls.hasBufferedInput());
+        }
+        if (c.tls != null && c.isOpen() && c.state == HttpConnection.READING && c.in.hasRemaining() &&
+            c.tls.hasBufferedInput())
+        {
+            // Decrypted (or whole encrypted) requests wait in the TLS layer, and the socket will not signal them.
+            read(c);
         }
     }
 
@@ -797,7 +881,7 @@ public final class HttpFrontend extends FrontendAgent
         counters.bytesOut.getAndAddRelease(written);
         c.lastActivityNs = nowNs;
         c.closeAfterWrite = !c.keepAlive;
-        if (written < length)
+        if (written < length || c.tls != null && c.tls.hasUnsent())
         {
             final int rest = length - written;
             if (c.pending == null || c.pending.capacity() < rest)
@@ -819,13 +903,26 @@ public final class HttpFrontend extends FrontendAgent
 
     private void flushPending(final HttpConnection c) throws IOException
     {
+        if (c.tls != null && c.state != HttpConnection.WRITING)
+        {
+            // A TLS handshake flight the socket did not take at once: send it, then let the handshake go on.
+            if (c.tls.flush(c.channel))
+            {
+                interest(c, SelectionKey.OP_READ);
+                if (c.state == HttpConnection.READING)
+                {
+                    read(c);
+                }
+            }
+            return;
+        }
         final int written = send(c, c.pending);
         counters.bytesOut.getAndAddRelease(written);
         if (written > 0)
         {
             c.lastActivityNs = nowNs;
         }
-        if (c.pending.hasRemaining())
+        if (c.pending.hasRemaining() || c.tls != null && c.tls.hasUnsent())
         {
             return;
         }
@@ -848,6 +945,12 @@ public final class HttpFrontend extends FrontendAgent
             final HttpConnection c = connections[i];
             if (!c.isOpen())
             {
+                continue;
+            }
+            if (c.tls != null && tls.handshakeExpired(c.tls, nowNs))
+            {
+                close(c);
+                closed++;
                 continue;
             }
             final boolean expired;
@@ -896,6 +999,10 @@ public final class HttpFrontend extends FrontendAgent
             return;
         }
         counters.bytesIn.getAndAddRelease(unread);
+        if (c.tls != null)
+        {
+            c.tls.closeOutbound(c.channel);
+        }
         try
         {
             channel(c).shutdownOutput();
@@ -962,6 +1069,11 @@ public final class HttpFrontend extends FrontendAgent
         {
             c.key.cancel();
         }
+        if (c.tls != null)
+        {
+            tls.close(c.tls, c.channel);
+            c.tls = null;
+        }
         closeAccepted(c.channel, c.fd);
         c.channel = null;
         c.fd = null;
@@ -977,6 +1089,17 @@ public final class HttpFrontend extends FrontendAgent
 
     private void closeServers()
     {
+        for (final ServerSocketChannel server : tlsServers)
+        {
+            try
+            {
+                server.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("closing TLS listener: {}", ex.toString());
+            }
+        }
         for (final ServerSocketChannel server : servers)
         {
             try
@@ -1024,6 +1147,10 @@ public final class HttpFrontend extends FrontendAgent
      */
     private static int receive(final HttpConnection c, final ByteBuffer into) throws IOException
     {
+        if (c.tls != null)
+        {
+            return c.tls.read(c.channel, into);
+        }
         if (c.fd == null)
         {
             return c.channel.read(into);
@@ -1046,6 +1173,10 @@ public final class HttpFrontend extends FrontendAgent
     /** Writes what the socket takes now from the buffer: bytes written, 0 when its send buffer is full. */
     private static int send(final HttpConnection c, final ByteBuffer from) throws IOException
     {
+        if (c.tls != null)
+        {
+            return c.tls.write(c.channel, from);
+        }
         if (c.fd == null || !from.isDirect())
         {
             return channel(c).write(from);
