@@ -290,7 +290,8 @@ public final class PemFiles
 
         void skip(final int tag) throws GeneralSecurityException
         {
-            position += header(tag);
+            final int length = header(tag); // not 'position += header(tag)': that adds to the position before the call
+            position += length;
         }
 
         byte[] element(final int tag) throws GeneralSecurityException
