@@ -140,7 +140,8 @@ public final class TlsContextHolder implements AutoCloseable
         }
         if (leftMs < TimeUnit.DAYS.toMillis(config.expiryWarningDays))
         {
-            return "tls certificate expires in " + TimeUnit.MILLISECONDS.toHours(leftMs) / 24.0 + " days, at " +
+            return "tls certificate expires in " + String.format(java.util.Locale.ROOT, "%.1f",
+                leftMs / (double)TimeUnit.DAYS.toMillis(1)) + " days, at " +
                 c.leaf().getNotAfter().toInstant() + " (renewal due; tls.expiry_warning_days=" +
                 config.expiryWarningDays + ")";
         }

@@ -176,7 +176,7 @@ class TlsReloadE2ETest
         final HttpResponse<String> check = http.send(HttpRequest.newBuilder(URI.create(base + "/check")).build(),
             HttpResponse.BodyHandlers.ofString());
         assertEquals(200, check.statusCode());
-        assertTrue(check.body().startsWith("ok\nwarning: tls certificate expires in 2.9"), check.body());
+        assertTrue(check.body().startsWith("ok\nwarning: tls certificate expires in 3.0 days"), check.body());
         final String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
         final Matcher m = Pattern.compile("(?m)^trackerd_tls_certificate_expiry_seconds (\\S+)$").matcher(metrics);
