@@ -22,6 +22,8 @@
 #        RATE=0                  offered requests/s of every load (0: as fast as the window allows); a fixed rate
 #                                compares latency at the same offered load
 #        SKIP_BUILD=             set to use the jars already built
+#        PORT_OFFSET=0           added to every port (16969 opentracker, 26969.. trackerds, +100 their TLS), so two
+#                                comparisons on one machine do not collide
 #        FLOOR=                  set to 1 to run, beside the trackers, the JDK's socket path with no tracker in it
 #                                (org.trackerd.jmh.loadgen.FloorServer: canned answers of the same size, plain JDK
 #                                API, pinned to SERVER_CPU), named floor-java: what any Java tracker pays first
@@ -37,7 +39,7 @@ http_connections=${HTTP_CONNECTIONS:-32}
 read -r -a modes <<< "${THREADING:-dedicated}"
 rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
-ot_port=16969; our_port=26969
+ot_port=$((16969 + ${PORT_OFFSET:-0})); our_port=$((26969 + ${PORT_OFFSET:-0}))
 
 if ! command -v opentracker >/dev/null 2>&1; then
   echo "installing opentracker ..." >&2
@@ -51,7 +53,7 @@ work=$(mktemp -d /tmp/compare-trackers.XXXXXX)
 chmod 755 "$work"
 tls_offset=100
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls-key.pem" \
-  -out "$work/tls-cert.pem" -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  -out "$work/tls-cert.pem" -days 60 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 ot_pid=""; declare -A pids
 cleanup() {
   [ -n "$ot_pid" ] && kill "$ot_pid" 2>/dev/null || true
@@ -121,11 +123,18 @@ run() { # name pid port protocol mode round
           --peers "$peers" --numwant "$numwant" --rate "$rate" --connections "$http_connections"
           --http-mode "${mode%-full}" --tls-resume "$([ "$mode" = close-full ] && echo false || echo true)")
   elif [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
-  [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
   local before after out
-  before=$(cpu_seconds "$pid")
-  out=$(loadgen "${args[@]}" --duration "$duration")
-  after=$(cpu_seconds "$pid")
+  if [ "$protocol" = https ]; then
+    # A TLS client's handshake code is cold in every new JVM: it warms up in the measuring JVM, which reads the
+    # server's CPU time over the measured part only.
+    out=$(loadgen "${args[@]}" --warmup "$warmup" --server-pid "$pid" --duration "$duration")
+    before=0; after=$(echo "$out" | field server_cpu_s)
+  else
+    [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
+    before=$(cpu_seconds "$pid")
+    out=$(loadgen "${args[@]}" --duration "$duration")
+    after=$(cpu_seconds "$pid")
+  fi
   local responses rps p50 p99 p999 errors losses cpu100k
   responses=$(echo "$out" | field responses); rps=$(echo "$out" | field responses_per_s)
   p50=$(echo "$out" | field p50_us); p99=$(echo "$out" | field p99_us); p999=$(echo "$out" | field p999_us)

@@ -459,6 +459,10 @@ public final class HttpFrontend extends FrontendAgent
             if (listener.tls && !startTls(c, channel, remote))
             {
                 freeSlots[freeCount++] = c.slot;
+                if (sameIp[0] == 0)
+                {
+                    perIp.remove(remote.getAddress());
+                }
                 closeAccepted(channel, fd);
                 continue;
             }

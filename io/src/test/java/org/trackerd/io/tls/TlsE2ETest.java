@@ -127,6 +127,18 @@ class TlsE2ETest
         assertTrue(untrusted.exit() != 0, untrusted.output());
     }
 
+    @Test
+    void aPairThatDoesNotMatchStopsStartUpWithTheReason() throws Exception
+    {
+        final TestCa.Pair one = ca.server("one", TestCa.KeyKind.EC_PKCS8, 30);
+        final TestCa.Pair two = ca.server("two", TestCa.KeyKind.EC_PKCS8, 30);
+        final TrackerHarness bad = TlsSupport.harness(dir.resolve("t"), new TestCa.Pair(one.chain(), two.key(), ""));
+        final org.trackerd.engine.config.ConfigException e =
+            org.junit.jupiter.api.Assertions.assertThrows(org.trackerd.engine.config.ConfigException.class, bad::start);
+        assertTrue(e.getMessage().contains("does not belong to the first certificate"), e.getMessage());
+        bad.close();
+    }
+
     static byte[] hash(final int n)
     {
         final byte[] b = new byte[20];

@@ -60,6 +60,11 @@ public final class LoadGenerator
     boolean tlsResume = true;
     long seed = 42;
     Path hashesFile;
+    /** Seconds of the same load before the measured run, in this JVM: the client's own code warms up too. */
+    int warmupSeconds;
+    /** A server process on this machine whose CPU time over the measured run is reported ({@code server_cpu_s}). */
+    long serverPid;
+    double serverCpuSeconds = Double.NaN;
 
     // Results.
     final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
@@ -81,9 +86,24 @@ public final class LoadGenerator
         }
         if (g.durationSeconds > 0)
         {
+            if (g.warmupSeconds > 0)
+            {
+                final int measured = g.durationSeconds;
+                g.durationSeconds = g.warmupSeconds;
+                g.run();
+                g.durationSeconds = measured;
+                g.latency.reset();
+                g.sent = 0;
+                g.responses = 0;
+                g.errors = 0;
+                g.losses = 0;
+            }
+            final double cpuBefore = g.serverCpuSeconds();
             final long startNs = System.nanoTime();
             g.run();
-            g.report(System.nanoTime() - startNs);
+            final long elapsedNs = System.nanoTime() - startNs;
+            g.serverCpuSeconds = g.serverCpuSeconds() - cpuBefore;
+            g.report(elapsedNs);
         }
     }
 
@@ -111,6 +131,8 @@ public final class LoadGenerator
                 case "--tls-resume" -> tlsResume = Boolean.parseBoolean(v);
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--hashes-file" -> hashesFile = Path.of(v);
+                case "--warmup" -> warmupSeconds = Integer.parseInt(v);
+                case "--server-pid" -> serverPid = Long.parseLong(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class comment)");
             }
             i++;
@@ -119,7 +141,7 @@ public final class LoadGenerator
         {
             throw new IllegalArgumentException("target " + target + " is not a loopback address: refusing to send load");
         }
-        if (durationSeconds < 0 || durationSeconds > 600)
+        if (durationSeconds < 0 || durationSeconds > 600 || warmupSeconds < 0 || warmupSeconds > 600)
         {
             throw new IllegalArgumentException("--duration must be 0..600 seconds");
         }
@@ -183,17 +205,42 @@ public final class LoadGenerator
         }
     }
 
+    /** User and system CPU seconds of {@link #serverPid} so far (Linux {@code /proc}); NaN without one. */
+    private double serverCpuSeconds()
+    {
+        if (serverPid <= 0)
+        {
+            return Double.NaN;
+        }
+        try
+        {
+            final String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+            final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in USER_HZ (100)
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return Double.NaN;
+        }
+    }
+
     void report(final long elapsedNs)
     {
         final double seconds = elapsedNs / 1e9;
         System.out.printf(Locale.ROOT,
             "protocol=%s%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d losses=%d " +
-            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f%n",
+            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
             protocol, protocol.equals("http") ? (tls ? "s" : "") + "/" + httpMode +
                 (tls ? (tlsResume ? "/resume" : "/full") : "") : "", target, seconds, sent, responses,
             responses / seconds, errors, losses,
             latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
             latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
+        if (!Double.isNaN(serverCpuSeconds))
+        {
+            System.out.printf(Locale.ROOT, " server_cpu_s=%.2f server_cpu_us_per_response=%.1f", serverCpuSeconds,
+                responses == 0 ? 0.0 : serverCpuSeconds * 1e6 / responses);
+        }
+        System.out.println();
     }
 
     /** Which torrent, peer id, port and left a request uses; deterministic in the peer index. */
