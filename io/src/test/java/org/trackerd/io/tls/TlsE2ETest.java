@@ -128,6 +128,25 @@ class TlsE2ETest
     }
 
     @Test
+    void theProxyHeaderIsReadOverTlsAsOverPlainHttp() throws Exception
+    {
+        harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.EC_PKCS8, 30))
+            .set("http", "proxy", "{\"header\": \"X-Forwarded-For\", \"trusted\": [\"127.0.0.0/8\"]}").start();
+        final byte[] h = hash(4);
+        try (RawHttpClient c = TlsSupport.connect(ca.clientContext(), "127.0.0.1", TlsSupport.tlsPort(harness.tracker(), 0)))
+        {
+            c.send("GET " + Announce.seeder(h, peer(1), 6881).target() + " HTTP/1.1\r\nHost: x\r\n" +
+                "X-Forwarded-For: 203.0.113.7\r\n\r\n");
+            assertEquals(200, c.readResponse().status);
+            final Map<String, Object> answer = c.exchange(Announce.leecher(h, peer(2), 6882).target()).bencoded();
+            final byte[] peers = (byte[])answer.get("peers");
+            assertEquals(6, peers.length, answer.toString());
+            assertEquals("203.0.113.7:6881", (peers[0] & 0xff) + "." + (peers[1] & 0xff) + "." + (peers[2] & 0xff) +
+                "." + (peers[3] & 0xff) + ":" + (((peers[4] & 0xff) << 8) | (peers[5] & 0xff)));
+        }
+    }
+
+    @Test
     void aPairThatDoesNotMatchStopsStartUpWithTheReason() throws Exception
     {
         final TestCa.Pair one = ca.server("one", TestCa.KeyKind.EC_PKCS8, 30);
