@@ -14,7 +14,7 @@ public final class TlsConfig
     public final List<InetSocketAddress> listen;
     /** PEM: the server's certificate first, then the intermediates (the order ACME clients write fullchain.pem). */
     public final Path certificateChainFile;
-    /** PEM: PKCS#8 ({@code BEGIN PRIVATE KEY}), or traditional {@code BEGIN RSA PRIVATE KEY} / {@code EC PRIVATE KEY}. */
+    /** PEM: PKCS#8 ({@code BEGIN PRIVATE KEY}), or traditional ({@code BEGIN RSA/EC PRIVATE KEY}). */
     public final Path privateKeyFile;
     /** From accept to a finished handshake; a connection the kernel held back (TCP_DEFER_ACCEPT) spent part of it. */
     public final long handshakeTimeoutMs;

@@ -104,7 +104,8 @@ public final class TlsContext
         };
         if (algorithm == null)
         {
-            throw new GeneralSecurityException("the private key is " + key.getAlgorithm() + "; RSA or EC (ECDSA) expected");
+            throw new GeneralSecurityException("the private key is " + key.getAlgorithm() +
+                "; RSA or EC (ECDSA) expected");
         }
         final byte[] probe = "trackerd key check".getBytes(StandardCharsets.US_ASCII);
         final Signature signer = Signature.getInstance(algorithm);
