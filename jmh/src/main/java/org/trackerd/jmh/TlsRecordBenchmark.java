@@ -81,7 +81,7 @@ public class TlsRecordBenchmark extends ForkedBenchmark
             "-subj", "/CN=127.0.0.1");
         final TrackerConfig config = TrackerConfig.parse("{\"tls\":{\"listen\":[\"127.0.0.1:0\"]," +
             "\"certificate_chain_file\":\"" + dir.resolve("cert.pem") + "\",\"private_key_file\":\"" +
-            dir.resolve("key.pem") + "\",\"reload_check_seconds\":0},\"http\":{\"defer_accept_s\":0}}");
+            dir.resolve("key.pem") + "\",\"reload_check_seconds\":0,\"handshake_threads\":0},\"http\":{\"defer_accept_s\":0}}");
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.COUNTER_LENGTH)));
@@ -93,7 +93,7 @@ public class TlsRecordBenchmark extends ForkedBenchmark
         server = listener.accept();
         server.configureBlocking(false);
         client.configureBlocking(false);
-        session = frontend.open(null, InetAddress.getLoopbackAddress(), System.nanoTime());
+        session = frontend.open(null, InetAddress.getLoopbackAddress(), System.nanoTime(), 0);
 
         clientEngine = trustingContext().createSSLEngine("127.0.0.1", 1);
         clientEngine.setUseClientMode(true);

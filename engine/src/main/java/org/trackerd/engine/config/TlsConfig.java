@@ -26,6 +26,11 @@ public final class TlsConfig
     public final int expiryWarningDays;
     /** How long a session (TLS 1.3 ticket, 1.2 session id) may be resumed. */
     public final int sessionTimeoutSeconds;
+    /**
+     * Threads that run the handshakes' cryptography (the engine's delegated tasks), so a burst of new connections
+     * does not hold up the frontend thread (in shared threading, also the swarm processor); 0: on the frontend.
+     */
+    public final int handshakeThreads;
 
     TlsConfig(final ConfigReader r, final int deferAcceptSeconds)
     {
@@ -39,6 +44,7 @@ public final class TlsConfig
         reloadCheckSeconds = r.intValue("reload_check_seconds", 10, 0, 86_400);
         expiryWarningDays = r.intValue("expiry_warning_days", 14, 0, 3650);
         sessionTimeoutSeconds = r.intValue("session_timeout_seconds", 86_400, 0, 7 * 86_400);
+        handshakeThreads = r.intValue("handshake_threads", 1, 0, 64);
         if (!listen.isEmpty() && (certificateChainFile == null || privateKeyFile == null))
         {
             throw new ConfigException("config key '" + r.key(certificateChainFile == null ? "certificate_chain_file" :

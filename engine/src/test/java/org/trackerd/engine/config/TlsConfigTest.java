@@ -22,6 +22,7 @@ class TlsConfigTest
         assertEquals(32, tls.maxHandshakesPerIp);
         assertEquals(10, tls.reloadCheckSeconds);
         assertEquals(14, tls.expiryWarningDays);
+        assertEquals(1, tls.handshakeThreads);
     }
 
     @Test
@@ -30,7 +31,7 @@ class TlsConfigTest
         final TlsConfig tls = TrackerConfig.parse("{\"tls\":{\"listen\":[\"127.0.0.1:8443\",\"[::1]:8443\"]," +
             "\"certificate_chain_file\":\"/etc/t/chain.pem\",\"private_key_file\":\"/etc/t/key.pem\"," +
             "\"handshake_timeout_ms\":5000,\"max_handshakes_per_ip\":4,\"reload_check_seconds\":0," +
-            "\"expiry_warning_days\":30,\"session_timeout_seconds\":600}}").tls;
+            "\"expiry_warning_days\":30,\"session_timeout_seconds\":600,\"handshake_threads\":0}}").tls;
         assertTrue(tls.enabled());
         assertEquals(2, tls.listen.size());
         assertEquals(Path.of("/etc/t/chain.pem"), tls.certificateChainFile);
@@ -40,6 +41,7 @@ class TlsConfigTest
         assertEquals(0, tls.reloadCheckSeconds);
         assertEquals(30, tls.expiryWarningDays);
         assertEquals(600, tls.sessionTimeoutSeconds);
+        assertEquals(0, tls.handshakeThreads);
     }
 
     @Test

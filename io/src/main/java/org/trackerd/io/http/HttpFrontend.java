@@ -228,6 +228,7 @@ public final class HttpFrontend extends FrontendAgent
     {
         this.tls = tlsFrontend;
         this.tlsServers = servers;
+        tlsFrontend.wakeUpWith(selector::wakeup);
         for (final ServerSocketChannel server : servers)
         {
             server.configureBlocking(false);
@@ -332,10 +333,49 @@ public final class HttpFrontend extends FrontendAgent
                 LOG.warn("http frontend {}: select failed: {}", index, ex.toString());
             }
         }
+        if (tls != null)
+        {
+            work += handshakeTasksDone();
+        }
         if (nowNs - nextSweepNs >= 0)
         {
             nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
             work += sweepTimeouts();
+        }
+        return work;
+    }
+
+    /** Moves on the TLS handshakes whose cryptography a handshake worker has finished (bounded per cycle). */
+    private int handshakeTasksDone()
+    {
+        int work = 0;
+        for (long token; work < 64 && (token = tls.pollTaskDone()) != Long.MIN_VALUE; work++)
+        {
+            final int slot = (int)token;
+            if (slot < 0 || slot >= highWater)
+            {
+                continue;
+            }
+            final HttpConnection c = connections[slot];
+            if (!c.isOpen() || c.generation != (int)(token >>> 32) || c.tls == null)
+            {
+                continue; // closed meanwhile (a timeout, the client gone)
+            }
+            try
+            {
+                if (c.state == HttpConnection.READING)
+                {
+                    read(c);
+                }
+            }
+            catch (final IOException ex)
+            {
+                close(c);
+            }
+            catch (final RuntimeException ex)
+            {
+                internalError(c, ex);
+            }
         }
         return work;
     }
@@ -506,7 +546,8 @@ public final class HttpFrontend extends FrontendAgent
     private boolean startTls(final HttpConnection c, final SocketChannel channel, final InetSocketAddress remote)
     {
         c.tls = null;
-        final org.trackerd.io.tls.TlsSession session = tls.open(c.tlsSpare, remote.getAddress(), nowNs);
+        final org.trackerd.io.tls.TlsSession session = tls.open(c.tlsSpare, remote.getAddress(), nowNs,
+            c.correlationId());
         if (session == null)
         {
             return false;
@@ -1075,7 +1116,10 @@ public final class HttpFrontend extends FrontendAgent
         }
         if (c.tls != null)
         {
-            tls.close(c.tls, c.channel);
+            if (!tls.close(c.tls, c.channel))
+            {
+                c.tlsSpare = null; // a handshake worker still holds it: the slot's next connection gets a new one
+            }
             c.tls = null;
         }
         closeAccepted(c.channel, c.fd);

@@ -37,6 +37,8 @@ public final class TlsContextHolder implements AutoCloseable
     private final AtomicCounter reloads;
     private final AtomicCounter reloadFailures;
     private final Thread thread;
+    /** Runs handshake tasks for every frontend thread; null: they run on the frontend. */
+    private final java.util.concurrent.ExecutorService handshakes;
     private volatile TlsContext current;
     private volatile boolean running = true;
     private List<Stamp> stamps;
@@ -52,6 +54,20 @@ public final class TlsContextHolder implements AutoCloseable
         this.nextCheckMs = System.currentTimeMillis() + config.reloadCheckSeconds * 1000L;
         this.thread = new Thread(this::run, "trackerd-tls");
         thread.setDaemon(true);
+        final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        this.handshakes = config.handshakeThreads == 0 ? null :
+            java.util.concurrent.Executors.newFixedThreadPool(config.handshakeThreads, r ->
+            {
+                final Thread t = new Thread(r, "trackerd-tls-handshake-" + n.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            });
+    }
+
+    /** Where handshake tasks run, or null for the frontend thread itself. */
+    java.util.concurrent.Executor handshakeExecutor()
+    {
+        return handshakes;
     }
 
     /**
@@ -210,6 +226,10 @@ public final class TlsContextHolder implements AutoCloseable
     public void close()
     {
         running = false;
+        if (handshakes != null)
+        {
+            handshakes.shutdownNow();
+        }
         thread.interrupt();
         try
         {

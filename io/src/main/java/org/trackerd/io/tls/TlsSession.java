@@ -11,9 +11,11 @@ import java.nio.channels.SocketChannel;
 
 /**
  * The TLS layer of one connection: what the HTTP frontend reads and writes goes through here as plain bytes, and
- * records go to and from the socket. It drives the handshake inside {@link #read} (running the engine's delegated
- * tasks inline: a handshake's signature costs the frontend thread about a millisecond, no thread is handed work),
- * and classifies everything hostile into {@link TlsCounters} before it closes.
+ * records go to and from the socket. It drives the handshake inside {@link #read}, and classifies everything
+ * hostile into {@link TlsCounters} before it closes. The handshake's cryptography (the engine's delegated tasks,
+ * about 2 ms of CPU for a full handshake) runs on a handshake worker ({@code tls.handshake_threads}), so the
+ * frontend thread, which in shared threading is also the swarm processor's, only moves records; with no worker it
+ * runs inline.
  *
  * <p>Buffers are made once per connection slot (about 50 KiB: a record each way and a record's plain text) and
  * reused by every connection the slot serves; only the {@link SSLEngine} is new per connection. They are heap
@@ -58,6 +60,10 @@ public final class TlsSession
     private boolean wrapBlocked;
     /** The client's address while its handshake counts against {@code tls.max_handshakes_per_ip}; else null. */
     InetAddress handshaking;
+    /** A worker runs the engine's handshake tasks; the engine is not touched here until it is done. */
+    volatile boolean taskRunning;
+    /** The connection's name for {@link TlsFrontend#pollTaskDone}. */
+    private long token;
 
     TlsSession(final TlsFrontend owner, final int packetBytes, final int applicationBytes)
     {
@@ -69,9 +75,10 @@ public final class TlsSession
     }
 
     /** Starts serving a new connection with a fresh engine from the context in force. */
-    void open(final SSLEngine engine, final long deadlineNs)
+    void open(final SSLEngine engine, final long deadlineNs, final long token)
     {
         this.engine = engine;
+        this.token = token;
         handshakeDone = false;
         tls12 = false;
         sawFirstRecord = false;
@@ -122,7 +129,7 @@ public final class TlsSession
     public int read(final SocketChannel channel, final ByteBuffer into) throws IOException
     {
         int n = drain(into);
-        if (n > 0 || appIn.position() > 0)
+        if (n > 0 || appIn.position() > 0 || taskRunning)
         {
             return n;
         }
@@ -132,6 +139,10 @@ public final class TlsSession
             {
                 case NEED_TASK ->
                 {
+                    if (owner.runTasksElsewhere(this, engine, token))
+                    {
+                        return 0; // the frontend reads on once the worker is done (TlsFrontend.pollTaskDone)
+                    }
                     runTasks();
                     continue;
                 }

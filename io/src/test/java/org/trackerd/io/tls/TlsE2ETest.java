@@ -92,6 +92,9 @@ class TlsE2ETest
             assertTrue(scrape.containsKey("files"), scrape.toString());
             assertEquals(404, c.readResponse().status);
         }
+        // the handshake's cryptography ran on the handshake worker, not on the frontend thread
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+            .anyMatch(t -> t.getName().startsWith("trackerd-tls-handshake-")), "no handshake worker ran");
         // the swarm is one: plain HTTP sees what HTTPS announced
         final Map<String, Object> entry = harness.scrape(h);
         assertEquals(1L, entry.get("complete"));
@@ -107,7 +110,9 @@ class TlsE2ETest
     void curlAnnouncesOverIpv4AndIpv6WithTheTestCa() throws Exception
     {
         Assumptions.assumeTrue(new java.io.File("/usr/bin/curl").canExecute(), "curl not installed");
-        harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.RSA_PKCS8, 30)).start();
+        // handshakes on the frontend thread here (no worker); every other test runs them on the worker
+        harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.RSA_PKCS8, 30))
+            .set("tls", "handshake_threads", "0").start();
         final byte[] h = hash(3);
         final String v4 = "https://127.0.0.1:" + TlsSupport.tlsPort(harness.tracker(), 0);
         final String v6 = "https://[::1]:" + TlsSupport.tlsPort(harness.tracker(), 1);
