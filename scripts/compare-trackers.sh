@@ -15,9 +15,15 @@
 #        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
 #                                tracker within a round), to see the noise of a shared machine; one row per round
 #        LOADS="udp: http:keepalive http:close"
+#                                also https:keepalive https:close (TLS 1.3, a reconnect resumes its session) and
+#                                https:close-full (a full handshake per request): trackerd only (opentracker has
+#                                no TLS), on a TLS listener with a P-256 certificate made here; their ratio rows
+#                                compare with the same trackerd's plain http row of that mode
 #        RATE=0                  offered requests/s of every load (0: as fast as the window allows); a fixed rate
 #                                compares latency at the same offered load
 #        SKIP_BUILD=             set to use the jars already built
+#        PORT_OFFSET=0           added to every port (16969 opentracker, 26969.. trackerds, +100 their TLS), so two
+#                                comparisons on one machine do not collide
 #        FLOOR=                  set to 1 to run, beside the trackers, the JDK's socket path with no tracker in it
 #                                (org.trackerd.jmh.loadgen.FloorServer: canned answers of the same size, plain JDK
 #                                API, pinned to SERVER_CPU), named floor-java: what any Java tracker pays first
@@ -33,7 +39,7 @@ http_connections=${HTTP_CONNECTIONS:-32}
 read -r -a modes <<< "${THREADING:-dedicated}"
 rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
-ot_port=16969; our_port=26969
+ot_port=$((16969 + ${PORT_OFFSET:-0})); our_port=$((26969 + ${PORT_OFFSET:-0}))
 
 if ! command -v opentracker >/dev/null 2>&1; then
   echo "installing opentracker ..." >&2
@@ -45,6 +51,9 @@ tracker_jar="$root/io/target/trackerd.jar"
 
 work=$(mktemp -d /tmp/compare-trackers.XXXXXX)
 chmod 755 "$work"
+tls_offset=100
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls-key.pem" \
+  -out "$work/tls-cert.pem" -days 60 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 ot_pid=""; declare -A pids
 cleanup() {
   [ -n "$ot_pid" ] && kill "$ot_pid" 2>/dev/null || true
@@ -75,6 +84,8 @@ for s in "${!servers[@]}"; do
   IFS='|' read -r mode jvm_flags name <<< "${servers[$s]}"; port=$((our_port + s))
   cat > "$work/$name.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
+ "tls":{"listen":["127.0.0.1:$((port + tls_offset))"],"certificate_chain_file":"$work/tls-cert.pem",
+        "private_key_file":"$work/tls-key.pem"},
  "storage":{"path":"$work/data-$name","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
  "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
@@ -104,18 +115,31 @@ run() { # name pid port protocol mode round
   local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 round=$6 args
   args=(--protocol "$protocol" --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant "$numwant"
         --rate "$rate")
-  if [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
-  [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
+  local k="$name,$protocol$mode,$round"
+  if [ "$protocol" = https ]; then
+    case "$name" in trackerd-*) ;; *)
+      for f in rps cpu p50 p99 p999 rss err; do result["$k,$f"]=n/a; done; return ;; esac
+    args=(--protocol http --tls true --target "127.0.0.1:$((port + tls_offset))" --torrents "$torrents"
+          --peers "$peers" --numwant "$numwant" --rate "$rate" --connections "$http_connections"
+          --http-mode "${mode%-full}" --tls-resume "$([ "$mode" = close-full ] && echo false || echo true)")
+  elif [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
   local before after out
-  before=$(cpu_seconds "$pid")
-  out=$(loadgen "${args[@]}" --duration "$duration")
-  after=$(cpu_seconds "$pid")
+  if [ "$protocol" = https ]; then
+    # A TLS client's handshake code is cold in every new JVM: it warms up in the measuring JVM, which reads the
+    # server's CPU time over the measured part only.
+    out=$(loadgen "${args[@]}" --warmup "$warmup" --server-pid "$pid" --duration "$duration")
+    before=0; after=$(echo "$out" | field server_cpu_s)
+  else
+    [ "$round" -gt 1 ] || loadgen "${args[@]}" --duration "$warmup" > /dev/null
+    before=$(cpu_seconds "$pid")
+    out=$(loadgen "${args[@]}" --duration "$duration")
+    after=$(cpu_seconds "$pid")
+  fi
   local responses rps p50 p99 p999 errors losses cpu100k
   responses=$(echo "$out" | field responses); rps=$(echo "$out" | field responses_per_s)
   p50=$(echo "$out" | field p50_us); p99=$(echo "$out" | field p99_us); p999=$(echo "$out" | field p999_us)
   errors=$(echo "$out" | field errors); losses=$(echo "$out" | field losses)
   cpu100k=$(awk -v a="$after" -v b="$before" -v r="$responses" 'BEGIN { if (r > 0) printf "%.3f", (a - b) * 100000 / r; else print "nan" }')
-  local k="$name,$protocol$mode,$round"
   result["$k,rps"]=$rps; result["$k,cpu"]=$cpu100k
   result["$k,p50"]=$p50; result["$k,p99"]=$p99; result["$k,p999"]=$p999
   result["$k,rss"]=$(rss_mib "$pid"); result["$k,err"]="$errors/$losses"
@@ -148,7 +172,13 @@ for load in "${loads[@]}"; do
     o="opentracker,$protocol$mode,$round"
     for name in "${names[@]:1}"; do
       k="$name,$protocol$mode,$round"
-      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s\n" "" "" "ratio ${name#trackerd-}/ot" \
+      label="ratio ${name#trackerd-}/ot"
+      if [ "$protocol" = https ]; then
+        # no TLS in opentracker: the cost of TLS is the ratio to this trackerd's plain HTTP of the same mode
+        o="$name,http${mode%-full},$round"; label="ratio https/http"
+        [ -n "${result[$o,rps]:-}" ] || continue
+      fi
+      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s\n" "" "" "$label" \
         "$(ratio "${result[$k,rps]}" "${result[$o,rps]}")" \
         "$(ratio "${result[$k,cpu]}" "${result[$o,cpu]}")" \
         "$(ratio "${result[$k,p50]}" "${result[$o,p50]}")" \

@@ -66,6 +66,8 @@ public final class Tracker implements AutoCloseable
         // Before any Chronicle class loads: no analytics, no banner (see DEPENDENCIES.md).
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.announcer.disable", "true");
+        // Before any TLS class loads (a JWKS fetch may load them first): see TlsContext.
+        System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracker.class);
@@ -91,6 +93,9 @@ public final class Tracker implements AutoCloseable
     private Selector sharedSelector;
     private final List<InetSocketAddress> httpAddresses = new ArrayList<>();
     private final List<InetSocketAddress> udpAddresses = new ArrayList<>();
+    /** Null without {@code tls.listen}. */
+    private org.trackerd.io.tls.TlsContextHolder tls;
+    private final List<InetSocketAddress> tlsAddresses = new ArrayList<>();
     private boolean closed;
 
     public Tracker(final TrackerConfig config)
@@ -120,14 +125,29 @@ public final class Tracker implements AutoCloseable
             {
                 sharedSelector = Selector.open();
             }
+            if (config.tls.enabled())
+            {
+                tls = org.trackerd.io.tls.TlsContextHolder.start(config.tls, metrics.countersManager());
+            }
             final List<List<ServerSocketChannel>> perThread = bindHttp();
             final List<List<DatagramChannel>> udpPerThread;
+            final List<List<ServerSocketChannel>> tlsPerThread;
+            try
+            {
+                tlsPerThread = org.trackerd.io.tls.TlsListeners.bind(config.tls.listen, perThread.size(), tlsAddresses);
+            }
+            catch (final IOException ex)
+            {
+                org.trackerd.io.tls.TlsListeners.closeAll(perThread);
+                throw ex;
+            }
             try
             {
                 udpPerThread = bindUdp();
             }
             catch (final IOException ex)
             {
+                org.trackerd.io.tls.TlsListeners.closeAll(tlsPerThread);
                 for (final List<ServerSocketChannel> list : perThread)
                 {
                     for (final ServerSocketChannel s : list)
@@ -148,6 +168,12 @@ public final class Tracker implements AutoCloseable
                     frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
                 }
                 httpFrontends.add(frontend);
+                if (tls != null)
+                {
+                    frontend.tlsListeners(tlsPerThread.get(i), new org.trackerd.io.tls.TlsFrontend(tls,
+                        config.tls, config.http.deferAcceptSeconds, metrics.countersManager(), i),
+                        config.http.deferAcceptSeconds);
+                }
             }
             if (!httpFrontends.isEmpty())
             {
@@ -205,8 +231,9 @@ public final class Tracker implements AutoCloseable
             // JNA for the UDP batches takes ~0.2 s to load: after the tracker answers, not before.
             UdpFrontend.prepareBatchIo();
         }
-        LOG.info("ready: http={} udp={} metrics={} storage={} torrents={} peers={}",
+        LOG.info("ready: http={} https={} udp={} metrics={} storage={} torrents={} peers={}",
             httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
+            tlsAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
             udpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
             metricsServer == null ? "off" : HostPort.format(metricsAddress()),
             config.storage.path, store.torrentCount(), store.peerCount());
@@ -309,7 +336,7 @@ public final class Tracker implements AutoCloseable
      */
     private List<List<ServerSocketChannel>> bindHttp() throws IOException
     {
-        final int threads = config.http.listen.isEmpty() ? 0 : config.http.threads;
+        final int threads = config.http.listen.isEmpty() && !config.tls.enabled() ? 0 : config.http.threads;
         final List<List<ServerSocketChannel>> perThread = new ArrayList<>();
         for (int t = 0; t < threads; t++)
         {
@@ -418,6 +445,23 @@ public final class Tracker implements AutoCloseable
         return access != null && access.reload();
     }
 
+    /**
+     * Reads the TLS certificate chain and key again (SIGHUP, or a test): new handshakes use the new pair, open
+     * connections keep theirs. A pair that does not load keeps the old one in force and logs why.
+     *
+     * @return true when the files' pair is in force (false too without TLS listeners)
+     */
+    public boolean reloadTls()
+    {
+        return tls != null && tls.reload();
+    }
+
+    /** The bound {@code tls.listen} addresses (ephemeral ports resolved). */
+    public List<InetSocketAddress> tlsAddresses()
+    {
+        return List.copyOf(tlsAddresses);
+    }
+
     /** As {@link #reloadPolicy()}, with a new {@code access} section (the config file was edited). */
     public boolean reloadPolicy(final TrackerConfig.Access next)
     {
@@ -455,6 +499,13 @@ public final class Tracker implements AutoCloseable
             metrics.gauge("trackerd_http_native_io", i == 0 ? "1 when the HTTP thread accepts, reads and writes " +
                 "one-request connections on bare descriptors through the JDK's natives, 0 on the channel API" : "",
                 "thread=\"" + i + "\"", () -> nativeIo ? 1 : 0);
+        }
+        if (tls != null)
+        {
+            final org.trackerd.io.tls.TlsContextHolder holder = tls;
+            metrics.gauge("trackerd_tls_certificate_expiry_seconds", "Seconds until the TLS certificate in force " +
+                "expires (negative once it has)", "", holder::expirySeconds);
+            metrics.checkWarning(() -> holder.expiryWarning(System.currentTimeMillis()));
         }
         final SwarmStore s = store;
         metrics.gauge("trackerd_store_open_seconds", "Time the last start took to open (or recover) the store", "",
@@ -617,6 +668,10 @@ public final class Tracker implements AutoCloseable
         if (access != null)
         {
             access.close();
+        }
+        if (tls != null)
+        {
+            tls.close();
         }
         if (engine != null)
         {

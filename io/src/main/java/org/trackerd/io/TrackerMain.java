@@ -112,11 +112,16 @@ public final class TrackerMain
     }
 
     /**
-     * SIGHUP: re-read the config file's {@code access} section and every list and key file, and swap the policy.
-     * Other sections need a restart. A config that no longer parses keeps the old policy.
+     * SIGHUP: re-read the TLS certificate chain and key, and the config file's {@code access} section and every list
+     * and key file, and swap the policy. Other sections (the TLS file paths too) need a restart. A config that no longer parses keeps the old policy.
      */
     private static void reload(final Tracker tracker, final Path configFile, final Logger log)
     {
+        if (!tracker.tlsAddresses().isEmpty())
+        {
+            log.info("SIGHUP: reloading the TLS certificate and key");
+            tracker.reloadTls(); // the same files (an ACME renewal replaces them in place); logs its own outcome
+        }
         log.info("SIGHUP: reloading access policy from {}", configFile);
         final TrackerConfig next;
         try

@@ -94,8 +94,13 @@ public final class MetricsServer implements AutoCloseable
             case "/check" ->
             {
                 final boolean ok = progressing();
-                respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8",
-                    (ok ? "ok\n" : "stuck: the swarm processor has not made progress\n") + deadLetterNote());
+                final StringBuilder body = new StringBuilder(ok ? "ok\n" :
+                    "stuck: the swarm processor has not made progress\n");
+                for (final String warning : metrics.checkWarnings())
+                {
+                    body.append("warning: ").append(warning).append('\n');
+                }
+                respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", body.append(deadLetterNote()).toString());
             }
             case "/stats" ->
             {

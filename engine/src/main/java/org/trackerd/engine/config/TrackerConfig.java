@@ -28,6 +28,8 @@ public final class TrackerConfig
     public final Access access;
     /** Private-tracker (Gazelle/Ocelot) settings; read only when {@code tracker.mode} is {@code private}. */
     public final Private privateTracker;
+    /** HTTPS listeners and their certificate; off unless {@code tls.listen} is set. */
+    public final TlsConfig tls;
 
     private TrackerConfig(final ConfigReader root)
     {
@@ -39,6 +41,7 @@ public final class TrackerConfig
         engine = new Engine(root.section("engine"));
         access = new Access(root.section("access"));
         privateTracker = new Private(root.section("private"), tracker.isPrivate());
+        tls = new TlsConfig(root.section("tls"), http.deferAcceptSeconds);
         root.rejectUnknownKeys();
         engine.resolve(http.threads, udp.threads);
         if (engine.isShared() && http.threads > 1)
@@ -111,7 +114,7 @@ public final class TrackerConfig
         return parse("{}");
     }
 
-    private static List<InetSocketAddress> addresses(final ConfigReader r, final String name, final List<String> defaults)
+    static List<InetSocketAddress> addresses(final ConfigReader r, final String name, final List<String> defaults)
     {
         final List<String> texts = r.stringList(name, defaults);
         final List<InetSocketAddress> result = new ArrayList<>(texts.size());

@@ -61,6 +61,32 @@ public final class TrackerMetrics
         gauges.add(new Gauge(name, help, labels, value));
     }
 
+    private final List<java.util.function.Supplier<String>> checkWarnings = new CopyOnWriteArrayList<>();
+
+    /**
+     * A condition {@code /check} reports beside liveness (a certificate near its end): the supplier returns the
+     * line to show, or null while all is well. A warning does not turn {@code /check} to 503.
+     */
+    public void checkWarning(final java.util.function.Supplier<String> warning)
+    {
+        checkWarnings.add(warning);
+    }
+
+    /** The warnings that hold now, for {@code /check}; any thread. */
+    public List<String> checkWarnings()
+    {
+        final List<String> lines = new ArrayList<>();
+        for (final java.util.function.Supplier<String> w : checkWarnings)
+        {
+            final String line = w.get();
+            if (line != null)
+            {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+
     /** Every latency recorder, for the exporter. */
     public List<LatencyRecorder> recorders()
     {

@@ -69,6 +69,10 @@ final class HttpConnection
     boolean lastRequestOfClient;
     /** Bytes discarded while {@link #CLOSING}. */
     int lingerBytes;
+    /** The TLS layer bytes pass through on a TLS listener's connection; null on plain HTTP. */
+    org.trackerd.io.tls.TlsSession tls;
+    /** The slot's TLS session kept with its buffers for the slot's next TLS connection. */
+    org.trackerd.io.tls.TlsSession tlsSpare;
 
     HttpConnection(final int slot, final int maxRequestBytes)
     {

@@ -184,6 +184,8 @@ public final class HttpFrontend extends FrontendAgent
         final ServerSocketChannel server;
         final FileDescriptor fd;
         final ProtocolFamily family;
+        /** A TLS listener: its connections take the channel path and read and write through a TlsSession. */
+        final boolean tls;
 
         Listener(final ServerSocketChannel server)
         {
@@ -191,6 +193,45 @@ public final class HttpFrontend extends FrontendAgent
             final ProtocolFamily family = TcpNatives.available() ? TcpNatives.listenerFamily(server) : null;
             this.fd = family != null ? TcpNatives.listenerFd(server) : null;
             this.family = family;
+            this.tls = false;
+        }
+
+        Listener(final ServerSocketChannel server, final boolean tls)
+        {
+            this.server = server;
+            this.fd = null;
+            this.family = null;
+            this.tls = tls;
+        }
+    }
+
+    /** Null without TLS listeners. */
+    private org.trackerd.io.tls.TlsFrontend tls;
+    private List<ServerSocketChannel> tlsServers = List.of();
+
+    /**
+     * Adds TLS listeners to this frontend (HTTPS next to the plain listeners, same routes and limits); call before
+     * the thread starts.
+     */
+    public void tlsListeners(final List<ServerSocketChannel> servers, final org.trackerd.io.tls.TlsFrontend tlsFrontend,
+        final int deferAcceptSeconds) throws IOException
+    {
+        this.tls = tlsFrontend;
+        this.tlsServers = servers;
+        tlsFrontend.wakeUpWith(selector::wakeup);
+        for (final ServerSocketChannel server : servers)
+        {
+            server.configureBlocking(false);
+            server.register(selector, SelectionKey.OP_ACCEPT, new Listener(server, true));
+            if (deferAcceptSeconds > 0)
+            {
+                // A client sends its ClientHello at once: the first read finds it, as a plain request is found.
+                final String notSet = TcpNatives.deferAccept(server, deferAcceptSeconds);
+                if (notSet != null)
+                {
+                    LOG.info("http frontend {}: TCP_DEFER_ACCEPT not set on a TLS listener ({})", index, notSet);
+                }
+            }
         }
     }
 
@@ -273,10 +314,49 @@ public final class HttpFrontend extends FrontendAgent
                 LOG.warn("http frontend {}: select failed: {}", index, ex.toString());
             }
         }
+        if (tls != null)
+        {
+            work += handshakeTasksDone();
+        }
         if (nowNs - nextSweepNs >= 0)
         {
             nextSweepNs = nowNs + SWEEP_INTERVAL_NS;
             work += sweepTimeouts();
+        }
+        return work;
+    }
+
+    /** Moves on the TLS handshakes whose cryptography a handshake worker has finished (bounded per cycle). */
+    private int handshakeTasksDone()
+    {
+        int work = 0;
+        for (long token; work < 64 && (token = tls.pollTaskDone()) != Long.MIN_VALUE; work++)
+        {
+            final int slot = (int)token;
+            if (slot < 0 || slot >= highWater)
+            {
+                continue;
+            }
+            final HttpConnection c = connections[slot];
+            if (!c.isOpen() || c.generation != (int)(token >>> 32) || c.tls == null)
+            {
+                continue; // closed meanwhile (a timeout, the client gone)
+            }
+            try
+            {
+                if (c.state == HttpConnection.READING)
+                {
+                    read(c);
+                }
+            }
+            catch (final IOException ex)
+            {
+                close(c);
+            }
+            catch (final RuntimeException ex)
+            {
+                internalError(c, ex);
+            }
         }
         return work;
     }
@@ -397,6 +477,16 @@ public final class HttpFrontend extends FrontendAgent
                 continue;
             }
             final HttpConnection c = takeConnection();
+            if (listener.tls && !startTls(c, channel, remote))
+            {
+                freeSlots[freeCount++] = c.slot;
+                if (sameIp[0] == 0)
+                {
+                    perIp.remove(remote.getAddress());
+                }
+                closeAccepted(channel, fd);
+                continue;
+            }
             c.channel = channel;
             c.fd = fd;
             c.protocolFamily = listener.family;
@@ -418,7 +508,7 @@ public final class HttpFrontend extends FrontendAgent
             {
                 c.pending.clear().limit(0);
             }
-            c.noDelay = false;
+            c.noDelay = c.tls != null;
             c.lastRequestOfClient = false;
             sameIp[0]++;
             c.remote = remote.getAddress();
@@ -427,6 +517,34 @@ public final class HttpFrontend extends FrontendAgent
             counters.connectionsOpen.setRelease(open);
             firstRead(c);
         }
+    }
+
+    /**
+     * Opens the TLS layer of a TLS listener's new connection, or says no (its address has too many handshakes in
+     * progress). Nagle goes off at once: a handshake flight, an answer and close_notify each leave as one write, and
+     * the next must not wait for an acknowledgement.
+     */
+    private boolean startTls(final HttpConnection c, final SocketChannel channel, final InetSocketAddress remote)
+    {
+        c.tls = null;
+        final org.trackerd.io.tls.TlsSession session = tls.open(c.tlsSpare, remote.getAddress(), nowNs,
+            c.correlationId());
+        if (session == null)
+        {
+            return false;
+        }
+        try
+        {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        catch (final IOException ex)
+        {
+            tls.close(session, null);
+            return false;
+        }
+        c.tls = session;
+        c.tlsSpare = session;
+        return true;
     }
 
     /**
@@ -515,6 +633,10 @@ public final class HttpFrontend extends FrontendAgent
         {
             close(c);
             return;
+        }
+        if (c.tls != null && c.tls.hasUnsent())
+        {
+            interest(c, SelectionKey.OP_READ | SelectionKey.OP_WRITE); // a handshake flight the socket did not take
         }
         if (n > 0)
         {
@@ -622,7 +744,14 @@ public final class HttpFrontend extends FrontendAgent
                 counters.scrapes.incrementRelease();
             }
             c.state = HttpConnection.AWAITING;
-            c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0;
+            c.lastRequestOfClient = !head.keepAlive && c.in.position() == 0 &&
+                (c.tls == null || !c.tls.hasBufferedInput());
+        }
+        if (c.tls != null && c.isOpen() && c.state == HttpConnection.READING && c.in.hasRemaining() &&
+            c.tls.hasBufferedInput())
+        {
+            // Decrypted (or whole encrypted) requests wait in the TLS layer, and the socket will not signal them.
+            read(c);
         }
     }
 
@@ -742,7 +871,7 @@ public final class HttpFrontend extends FrontendAgent
         counters.bytesOut.getAndAddRelease(written);
         c.lastActivityNs = nowNs;
         c.closeAfterWrite = !c.keepAlive;
-        if (written < length)
+        if (written < length || c.tls != null && c.tls.hasUnsent())
         {
             final int rest = length - written;
             if (c.pending == null || c.pending.capacity() < rest)
@@ -764,13 +893,26 @@ public final class HttpFrontend extends FrontendAgent
 
     private void flushPending(final HttpConnection c) throws IOException
     {
+        if (c.tls != null && c.state != HttpConnection.WRITING)
+        {
+            // A TLS handshake flight the socket did not take at once: send it, then let the handshake go on.
+            if (c.tls.flush(c.channel))
+            {
+                interest(c, SelectionKey.OP_READ);
+                if (c.state == HttpConnection.READING)
+                {
+                    read(c);
+                }
+            }
+            return;
+        }
         final int written = send(c, c.pending);
         counters.bytesOut.getAndAddRelease(written);
         if (written > 0)
         {
             c.lastActivityNs = nowNs;
         }
-        if (c.pending.hasRemaining())
+        if (c.pending.hasRemaining() || c.tls != null && c.tls.hasUnsent())
         {
             return;
         }
@@ -793,6 +935,12 @@ public final class HttpFrontend extends FrontendAgent
             final HttpConnection c = connections[i];
             if (!c.isOpen())
             {
+                continue;
+            }
+            if (c.tls != null && tls.handshakeExpired(c.tls, nowNs))
+            {
+                close(c);
+                closed++;
                 continue;
             }
             final boolean expired;
@@ -841,6 +989,10 @@ public final class HttpFrontend extends FrontendAgent
             return;
         }
         counters.bytesIn.getAndAddRelease(unread);
+        if (c.tls != null)
+        {
+            c.tls.closeOutbound(c.channel);
+        }
         try
         {
             channel(c).shutdownOutput();
@@ -907,6 +1059,14 @@ public final class HttpFrontend extends FrontendAgent
         {
             c.key.cancel();
         }
+        if (c.tls != null)
+        {
+            if (!tls.close(c.tls, c.channel))
+            {
+                c.tlsSpare = null; // a handshake worker still holds it: the slot's next connection gets a new one
+            }
+            c.tls = null;
+        }
         closeAccepted(c.channel, c.fd);
         c.channel = null;
         c.fd = null;
@@ -922,6 +1082,17 @@ public final class HttpFrontend extends FrontendAgent
 
     private void closeServers()
     {
+        for (final ServerSocketChannel server : tlsServers)
+        {
+            try
+            {
+                server.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("closing TLS listener: {}", ex.toString());
+            }
+        }
         for (final ServerSocketChannel server : servers)
         {
             try
@@ -969,6 +1140,10 @@ public final class HttpFrontend extends FrontendAgent
      */
     private static int receive(final HttpConnection c, final ByteBuffer into) throws IOException
     {
+        if (c.tls != null)
+        {
+            return c.tls.read(c.channel, into);
+        }
         if (c.fd == null)
         {
             return c.channel.read(into);
@@ -991,6 +1166,10 @@ public final class HttpFrontend extends FrontendAgent
     /** Writes what the socket takes now from the buffer: bytes written, 0 when its send buffer is full. */
     private static int send(final HttpConnection c, final ByteBuffer from) throws IOException
     {
+        if (c.tls != null)
+        {
+            return c.tls.write(c.channel, from);
+        }
         if (c.fd == null || !from.isDirect())
         {
             return channel(c).write(from);

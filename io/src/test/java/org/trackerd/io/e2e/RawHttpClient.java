@@ -48,6 +48,16 @@ public final class RawHttpClient implements AutoCloseable
         out = socket.getOutputStream();
     }
 
+    /** Over a socket already connected (a TLS socket, say); reads are bounded as with the others. */
+    public RawHttpClient(final Socket connected) throws IOException
+    {
+        socket = connected;
+        socket.setSoTimeout(READ_TIMEOUT_MS);
+        socket.setTcpNoDelay(true);
+        in = new BufferedInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
     /** One HTTP response as read from the wire. */
     public static final class Response
     {

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Load generator for BitTorrent trackers on loopback: UDP (BEP 15 connect + announce + scrape, many sockets, a
  * window of requests in flight per socket) and HTTP (keep-alive, or one connection per request like most real
- * clients). Deterministic torrents and peers from a seed, an optional target rate, bounded in time; reports
+ * clients), also over TLS ({@code --tls}: the JDK's client engine, TLS 1.3, with or without session resumption on
+ * reconnect). Deterministic torrents and peers from a seed, an optional target rate, bounded in time; reports
  * responses/s, errors, losses and latency percentiles from HdrHistogram.
  *
  * <p>Refuses any target that is not a loopback address, and any duration over 600 s.
@@ -53,8 +54,17 @@ public final class LoadGenerator
     int window = 8;
     long rate;
     String httpMode = "keepalive";
+    /** HTTP over TLS. Benchmark only: every certificate is accepted (the target is loopback, checked below). */
+    boolean tls;
+    /** With {@link #tls}: a reconnect resumes the session (the JDK client's cache, keyed by host and port). */
+    boolean tlsResume = true;
     long seed = 42;
     Path hashesFile;
+    /** Seconds of the same load before the measured run, in this JVM: the client's own code warms up too. */
+    int warmupSeconds;
+    /** A server process on this machine whose CPU time over the measured run is reported ({@code server_cpu_s}). */
+    long serverPid;
+    double serverCpuSeconds = Double.NaN;
 
     // Results.
     final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
@@ -76,9 +86,24 @@ public final class LoadGenerator
         }
         if (g.durationSeconds > 0)
         {
+            if (g.warmupSeconds > 0)
+            {
+                final int measured = g.durationSeconds;
+                g.durationSeconds = g.warmupSeconds;
+                g.run();
+                g.durationSeconds = measured;
+                g.latency.reset();
+                g.sent = 0;
+                g.responses = 0;
+                g.errors = 0;
+                g.losses = 0;
+            }
+            final double cpuBefore = g.serverCpuSeconds();
             final long startNs = System.nanoTime();
             g.run();
-            g.report(System.nanoTime() - startNs);
+            final long elapsedNs = System.nanoTime() - startNs;
+            g.serverCpuSeconds = g.serverCpuSeconds() - cpuBefore;
+            g.report(elapsedNs);
         }
     }
 
@@ -102,8 +127,12 @@ public final class LoadGenerator
                 case "--window" -> window = Integer.parseInt(v);
                 case "--rate" -> rate = Long.parseLong(v);
                 case "--http-mode" -> httpMode = v;
+                case "--tls" -> tls = Boolean.parseBoolean(v);
+                case "--tls-resume" -> tlsResume = Boolean.parseBoolean(v);
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--hashes-file" -> hashesFile = Path.of(v);
+                case "--warmup" -> warmupSeconds = Integer.parseInt(v);
+                case "--server-pid" -> serverPid = Long.parseLong(v);
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class comment)");
             }
             i++;
@@ -112,7 +141,7 @@ public final class LoadGenerator
         {
             throw new IllegalArgumentException("target " + target + " is not a loopback address: refusing to send load");
         }
-        if (durationSeconds < 0 || durationSeconds > 600)
+        if (durationSeconds < 0 || durationSeconds > 600 || warmupSeconds < 0 || warmupSeconds > 600)
         {
             throw new IllegalArgumentException("--duration must be 0..600 seconds");
         }
@@ -176,16 +205,42 @@ public final class LoadGenerator
         }
     }
 
+    /** User and system CPU seconds of {@link #serverPid} so far (Linux {@code /proc}); NaN without one. */
+    private double serverCpuSeconds()
+    {
+        if (serverPid <= 0)
+        {
+            return Double.NaN;
+        }
+        try
+        {
+            final String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+            final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in USER_HZ (100)
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return Double.NaN;
+        }
+    }
+
     void report(final long elapsedNs)
     {
         final double seconds = elapsedNs / 1e9;
         System.out.printf(Locale.ROOT,
             "protocol=%s%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d losses=%d " +
-            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f%n",
-            protocol, protocol.equals("http") ? "/" + httpMode : "", target, seconds, sent, responses,
+            "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+            protocol, protocol.equals("http") ? (tls ? "s" : "") + "/" + httpMode +
+                (tls ? (tlsResume ? "/resume" : "/full") : "") : "", target, seconds, sent, responses,
             responses / seconds, errors, losses,
             latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
             latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
+        if (!Double.isNaN(serverCpuSeconds))
+        {
+            System.out.printf(Locale.ROOT, " server_cpu_s=%.2f server_cpu_us_per_response=%.1f", serverCpuSeconds,
+                responses == 0 ? 0.0 : serverCpuSeconds * 1e6 / responses);
+        }
+        System.out.println();
     }
 
     /** Which torrent, peer id, port and left a request uses; deterministic in the peer index. */
@@ -439,6 +494,13 @@ public final class LoadGenerator
         private int nextPeer;
         private Selector selector;
         private long startNs;
+        private final javax.net.ssl.SSLContext tlsContext = tls ? trustingContext() : null;
+        private final javax.net.ssl.SSLEngine[] engines = new javax.net.ssl.SSLEngine[sockets];
+        private final ByteBuffer[] netIn = new ByteBuffer[sockets];
+        private final ByteBuffer netOut = ByteBuffer.allocateDirect(32 * 1024);
+        /** The request waits for the handshake to finish. */
+        private final boolean[] requestPending = new boolean[sockets];
+        private final ByteBuffer empty = ByteBuffer.allocate(0);
 
         void run() throws IOException
         {
@@ -481,7 +543,7 @@ public final class LoadGenerator
                             if (k.isValid() && k.isConnectable() && channels[s].finishConnect())
                             {
                                 k.interestOps(SelectionKey.OP_READ);
-                                send(s);
+                                connected(s);
                             }
                             else if (k.isValid() && k.isReadable())
                             {
@@ -532,7 +594,7 @@ public final class LoadGenerator
             if (c.connect(target))
             {
                 c.register(selector, SelectionKey.OP_READ, s);
-                send(s);
+                connected(s);
             }
             else
             {
@@ -569,16 +631,151 @@ public final class LoadGenerator
                 .append(keepAlive ? "" : "Connection: close\r\n").append("\r\n");
             out.clear();
             out.put(q.toString().getBytes(StandardCharsets.US_ASCII)).flip();
+            if (tls)
+            {
+                while (out.hasRemaining())
+                {
+                    netOut.clear();
+                    engines[s].wrap(out, netOut);
+                    writeAll(s, netOut.flip());
+                }
+                return;
+            }
             while (out.hasRemaining())
             {
                 channels[s].write(out);
             }
         }
 
+        /** A new connection is up: plain HTTP sends its request; TLS starts the handshake and sends after it. */
+        private void connected(final int s) throws IOException
+        {
+            if (!tls)
+            {
+                send(s);
+                return;
+            }
+            final javax.net.ssl.SSLEngine engine = tlsResume ?
+                tlsContext.createSSLEngine(host, target.getPort()) : tlsContext.createSSLEngine();
+            engine.setUseClientMode(true);
+            engine.beginHandshake();
+            engines[s] = engine;
+            if (netIn[s] == null)
+            {
+                netIn[s] = ByteBuffer.allocate(64 * 1024);
+            }
+            netIn[s].clear();
+            requestPending[s] = true;
+            pump(s);
+        }
+
+        /** Moves the TLS engine on with what has arrived: handshake steps, then plain bytes into the inbox. */
+        private void pump(final int s) throws IOException
+        {
+            final javax.net.ssl.SSLEngine engine = engines[s];
+            for (int step = 0; step < 100; step++)
+            {
+                switch (engine.getHandshakeStatus())
+                {
+                    case NEED_TASK ->
+                    {
+                        for (Runnable t = engine.getDelegatedTask(); t != null; t = engine.getDelegatedTask())
+                        {
+                            t.run();
+                        }
+                        continue;
+                    }
+                    case NEED_WRAP ->
+                    {
+                        netOut.clear();
+                        engine.wrap(empty, netOut);
+                        writeAll(s, netOut.flip());
+                        continue;
+                    }
+                    default ->
+                    {
+                    }
+                }
+                netIn[s].flip();
+                final javax.net.ssl.SSLEngineResult r = engine.unwrap(netIn[s], inbox[s]);
+                netIn[s].compact();
+                if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.CLOSED)
+                {
+                    return;
+                }
+                if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_UNDERFLOW ||
+                    r.bytesConsumed() == 0 && r.getHandshakeStatus() != javax.net.ssl.SSLEngineResult.HandshakeStatus.NEED_WRAP &&
+                    r.getHandshakeStatus() != javax.net.ssl.SSLEngineResult.HandshakeStatus.NEED_TASK)
+                {
+                    break;
+                }
+            }
+            final javax.net.ssl.SSLEngineResult.HandshakeStatus hs = engine.getHandshakeStatus();
+            if (requestPending[s] && (hs == javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING ||
+                hs == javax.net.ssl.SSLEngineResult.HandshakeStatus.FINISHED))
+            {
+                requestPending[s] = false;
+                send(s);
+            }
+        }
+
+        private void writeAll(final int s, final ByteBuffer b) throws IOException
+        {
+            for (int spin = 0; b.hasRemaining() && spin < 1_000_000; spin++)
+            {
+                channels[s].write(b);
+            }
+        }
+
+        /** Accepts any certificate: a benchmark against loopback only, never a client of anything real. */
+        private javax.net.ssl.SSLContext trustingContext()
+        {
+            try
+            {
+                final javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+                context.init(null, new javax.net.ssl.TrustManager[] { new javax.net.ssl.X509TrustManager()
+                {
+                    @Override
+                    public void checkClientTrusted(final java.security.cert.X509Certificate[] chain, final String a)
+                    {
+                    }
+
+                    @Override
+                    public void checkServerTrusted(final java.security.cert.X509Certificate[] chain, final String a)
+                    {
+                    }
+
+                    @Override
+                    public java.security.cert.X509Certificate[] getAcceptedIssuers()
+                    {
+                        return new java.security.cert.X509Certificate[0];
+                    }
+                } }, null);
+                return context;
+            }
+            catch (final java.security.GeneralSecurityException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }
+
         private void read(final int s) throws IOException
         {
             final ByteBuffer b = inbox[s];
-            final int n = channels[s].read(b);
+            final int n;
+            if (tls)
+            {
+                n = channels[s].read(netIn[s]);
+                pump(s);
+                if (requestPending[s] && n >= 0)
+                {
+                    return; // still handshaking
+                }
+            }
+            else
+            {
+                n = channels[s].read(b);
+            }
             final boolean eof = n < 0;
             if (eof && b.position() == 0 && reused[s])
             {
