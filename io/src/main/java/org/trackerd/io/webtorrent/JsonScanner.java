@@ -2,6 +2,8 @@ package org.trackerd.io.webtorrent;
 
 import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
+
 /**
  * A pull scanner of JSON (RFC 8259) over bytes: one token per {@link #next()}, strings and numbers reported as
  * positions in the input and decoded only when asked, nesting bounded, every grammar rule checked.
@@ -592,6 +594,18 @@ public final class JsonScanner
         boolean escaped = false;
         while (p < end)
         {
+            // eight bytes at a time up to the first quote, backslash or control byte: an SDP is kilobytes
+            // with an escape on every line
+            if (p + 8 <= end)
+            {
+                final long special = specialBytes(buffer.getLong(p, ByteOrder.LITTLE_ENDIAN));
+                if (special == 0)
+                {
+                    p += 8;
+                    continue;
+                }
+                p += Long.numberOfTrailingZeros(special) >>> 3;
+            }
             final int c = buffer.getByte(p) & 0xFF;
             if (c == '"')
             {
@@ -643,6 +657,23 @@ public final class JsonScanner
         }
         fail(ERROR_TRUNCATED);
         return false;
+    }
+
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /**
+     * The high bit of each of the eight bytes (little-endian: the lowest is the first in memory) that may be a
+     * quote, a backslash or a control character (below 0x20); 0 exactly when there is none. {@code (x - ONES)
+     * & ~x & HIGHS} flags zero bytes and {@code (x - 0x20 * ONES) & ~x & HIGHS} bytes below 0x20; a borrow can
+     * flag a byte above a true hit, never below one, so the lowest flag is always exact.
+     */
+    private static long specialBytes(final long word)
+    {
+        final long quote = word ^ (ONES * '"');
+        final long backslash = word ^ (ONES * '\\');
+        return (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((word - ONES * 0x20) & ~word)) &
+            HIGHS;
     }
 
     private static boolean isHex(final byte c)
