@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * whole scenario against the npm reference server ({@code ref-server.mjs}) on loopback. Then every message the
  * client sent is read by {@link WebTorrentRequestDecoder}, and every offer and answer the reference server
  * forwarded is written again by {@link WebTorrentResponseEncoder} from the decoded request and compared as
- * JSON. When trackerd serves WebSocket, the same client script runs against it.
+ * JSON. The same scenario then runs against {@link MiniWebTorrentTracker}, a tracker made of the codec alone.
+ * When trackerd serves WebSocket, the same client script runs against it.
  *
  * <p>Needs {@code npm ci} in src/test/node (.ci/run does it); skipped without it, failed without it in CI.
  */
@@ -40,15 +41,7 @@ class NpmReferenceTrackerTest
     @Test
     void npmClientAgainstTheReferenceServer() throws Exception
     {
-        if (!Files.isDirectory(FIXTURE.resolve("node_modules/bittorrent-tracker")))
-        {
-            final String why = "npm ci has not run in " + FIXTURE.toAbsolutePath();
-            if (System.getenv("CI") != null)
-            {
-                fail(why);
-            }
-            Assumptions.abort(why);
-        }
+        requireFixture();
         final Process server = new ProcessBuilder("node", "ref-server.mjs", "0", "--exit-on-stdin-end")
             .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try
@@ -57,24 +50,7 @@ class NpmReferenceTrackerTest
             final String listening = serverLines.poll(TIMEOUT_S, TimeUnit.SECONDS);
             assertNotNull(listening, "reference server did not report its port");
             final int port = WebTorrentCodecTest.MAPPER.readTree(listening).get("listening").asInt();
-
-            final Process client = new ProcessBuilder("node", "ws-client.mjs", "--url",
-                "ws://127.0.0.1:" + port + "/announce", "--timeout-ms", "30000", "--raw")
-                .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            final List<JsonNode> seen = new ArrayList<>();
-            try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                for (String line; (line = out.readLine()) != null; )
-                {
-                    seen.add(WebTorrentCodecTest.MAPPER.readTree(line));
-                }
-            }
-            assertTrue(client.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "client did not exit");
-            final JsonNode done = seen.stream().filter(n -> n.has("done")).findFirst().orElseThrow();
-            assertTrue(done.get("done").asBoolean(), "client scenario incomplete: " + done);
-            assertEquals(0, client.exitValue());
-            checkCodecAgainst(seen);
+            checkCodecAgainst(runClientScenario(port));
         }
         finally
         {
@@ -84,6 +60,68 @@ class NpmReferenceTrackerTest
                 server.destroyForcibly();
             }
         }
+    }
+
+    /**
+     * The same scenario against a tracker made of trackerd's codec alone ({@link MiniWebTorrentTracker}): the npm
+     * client's WebSocket library accepts the handshake and the server frames, and the JSON decoder and encoder
+     * carry announce, offer relay, answer relay and scrape end to end.
+     */
+    @Test
+    void npmClientAgainstTheCodec() throws Exception
+    {
+        requireFixture();
+        try (MiniWebTorrentTracker tracker = new MiniWebTorrentTracker())
+        {
+            runClientScenario(tracker.port());
+            assertEquals(null, tracker.error);
+            assertEquals(0, tracker.failures.get(), "messages the codec refused");
+            assertTrue(tracker.messages.get() >= 5, "messages " + tracker.messages.get());
+            assertTrue(tracker.offersForwarded.get() >= 1 && tracker.answersRelayed.get() >= 1,
+                "offers " + tracker.offersForwarded.get() + ", answers " + tracker.answersRelayed.get());
+        }
+    }
+
+    private static void requireFixture()
+    {
+        if (!Files.isDirectory(FIXTURE.resolve("node_modules/bittorrent-tracker")))
+        {
+            final String why = "npm ci has not run in " + FIXTURE.toAbsolutePath();
+            if (System.getenv("CI") != null)
+            {
+                fail(why);
+            }
+            Assumptions.abort(why);
+        }
+    }
+
+    /** Runs ws-client.mjs against the port; asserts the scenario completed; returns every line it printed. */
+    private static List<JsonNode> runClientScenario(final int port) throws Exception
+    {
+        final Process client = new ProcessBuilder("node", "ws-client.mjs", "--url",
+            "ws://127.0.0.1:" + port + "/announce", "--timeout-ms", "30000", "--raw")
+            .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final List<JsonNode> seen = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(
+            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
+        {
+            for (String line; (line = out.readLine()) != null; )
+            {
+                seen.add(WebTorrentCodecTest.MAPPER.readTree(line));
+            }
+        }
+        finally
+        {
+            if (!client.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
+            {
+                client.destroyForcibly();
+                fail("client did not exit");
+            }
+        }
+        final JsonNode done = seen.stream().filter(n -> n.has("done")).findFirst().orElseThrow();
+        assertTrue(done.get("done").asBoolean(), "client scenario incomplete: " + done);
+        assertEquals(0, client.exitValue());
+        return seen;
     }
 
     private static void checkCodecAgainst(final List<JsonNode> seen) throws IOException
