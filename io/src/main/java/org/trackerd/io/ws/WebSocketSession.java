@@ -27,7 +27,10 @@ import org.agrona.MutableDirectBuffer;
  *   then WebSocketFrameEncoder.finishFrame(out, at, TEXT, jsonLength)
  *   timer slice: session.dueAction(nowNs) → PING (writePing) or EXPIRE (writeExpireClose, then close)
  * </pre>
- * Nothing is read from the socket while the send buffer is full (the client must read before it may send
+ * A TEXT message handed to the engine stays in the decoder's message buffer (the offers' SDP slices point into
+ * it) until the engine's answer is written, so, as for HTTP, the connection decodes nothing more while its
+ * request is in flight: bytes after that message stay unread in {@code conn.in} and are decoded once the answer
+ * is out. Nothing is read from the socket while the send buffer is full (the client must read before it may send
  * more), which bounds what one slow client can make the server hold.
  *
  * <p>Thread: one instance per connection, used only by the thread that owns the connection.

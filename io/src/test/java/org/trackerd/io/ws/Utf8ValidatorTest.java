@@ -37,7 +37,7 @@ class Utf8ValidatorTest
         final int[] interesting = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
             0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
         int valid = 0;
-        for (int round = 0; round < 100_000; round++)
+        for (int round = 0; round < 40_000; round++)
         {
             final byte[] b = new byte[random.nextInt(0, 24)];
             for (int i = 0; i < b.length; i++)
@@ -56,7 +56,7 @@ class Utf8ValidatorTest
             final boolean second = split.update(buffer, cut, b.length - cut);
             assertEquals(expected, first && second && split.isComplete(), hex(b) + " cut " + cut);
         }
-        assertEquals(true, valid > 1000, "the generator makes valid text too: " + valid);
+        assertEquals(true, valid > 400, "the generator makes valid text too: " + valid);
     }
 
     @Test
