@@ -70,11 +70,10 @@ class HttpsPrivateE2ETest
     void passkeyAnnounceAndSiteControlOverHttps() throws Exception
     {
         Assumptions.assumeTrue(TestCa.available(), "openssl not installed");
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = db.connect())
         {
-            s.execute("INSERT INTO users_main (ID, Username, Enabled, can_leech, torrent_pass) VALUES " +
-                "(1, 'alice', '1', 1, '" + ALICE + "')");
-            s.execute("INSERT INTO torrents (ID, info_hash, FreeTorrent) VALUES (10, x'" + hex(NORMAL) + "', '0')");
+            MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
+            MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
         final TestCa ca = TestCa.create(directory.resolve("ca"));
         final TestCa.Pair pair = ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30);
@@ -127,15 +126,5 @@ class HttpsPrivateE2ETest
             }
             assertEquals(12345, uploaded, "the HTTPS announce's upload did not reach users_main");
         }
-    }
-
-    private static String hex(final byte[] raw)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final byte b : raw)
-        {
-            sb.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        return sb.toString();
     }
 }
