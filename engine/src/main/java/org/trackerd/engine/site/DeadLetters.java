@@ -46,6 +46,8 @@ public final class DeadLetters
 
     private final Path file;
     private final Path replayed;
+    /** Ids the file holds, read at the first append (flusher thread only). */
+    private Set<Long> appendedIds;
 
     /** @param directory private mode's directory ({@code <storage.path>/private}) */
     public DeadLetters(final Path directory)
@@ -64,13 +66,31 @@ public final class DeadLetters
     {
     }
 
-    /** Appends one record per piece (each a one-row batch with its id) and forces them to disk. */
+    /**
+     * Appends one record per piece (each a one-row batch with its id) and forces them to disk. A piece whose id the
+     * file already holds is skipped: a kill between this append and the journal forgetting the rows makes the next
+     * start refuse and dead-letter them again, and the file must still hold each row once.
+     */
     public void append(final List<DeltaBatch> pieces, final Throwable failure) throws IOException
     {
+        if (appendedIds == null)
+        {
+            appendedIds = new HashSet<>();
+            for (final Entry e : read())
+            {
+                appendedIds.add(e.id());
+            }
+        }
         final StringBuilder text = new StringBuilder();
         final String time = Instant.now().toString();
+        final List<Long> added = new ArrayList<>();
         for (final DeltaBatch piece : pieces)
         {
+            if (appendedIds.contains(piece.id) || added.contains(piece.id))
+            {
+                continue;
+            }
+            added.add(piece.id);
             final DeltaBatch.Table table = piece.tables().get(0);
             final ObjectNode record = JSON.createObjectNode();
             record.put("id", piece.id);
@@ -82,8 +102,13 @@ public final class DeadLetters
             record.put("time", time);
             text.append(JSON.writeValueAsString(record)).append('\n');
         }
+        if (added.isEmpty())
+        {
+            return;
+        }
         Files.createDirectories(file.getParent());
         appendForced(file, text.toString());
+        appendedIds.addAll(added);
     }
 
     private static void appendForced(final Path path, final String text) throws IOException
