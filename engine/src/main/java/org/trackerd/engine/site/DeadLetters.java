@@ -182,6 +182,7 @@ public final class DeadLetters
     {
         final DeltaBatch b = new DeltaBatch();
         b.id = id;
+        b.replayed = true;
         switch (table)
         {
             case USERS -> b.users.put(row.get("ID").asInt(),

@@ -34,6 +34,11 @@ public final class DeltaBatch
     public long deltas;
     /** 0 while growing; the batch's unique id once frozen. */
     public long id;
+    /**
+     * A dead letter being replayed (not journaled): older than what the tracker wrote since, so the backend applies
+     * only what adds up and does not overwrite newer latest-value columns with it.
+     */
+    public boolean replayed;
 
     public record PeerKey(int torrentId, String peerId)
     {

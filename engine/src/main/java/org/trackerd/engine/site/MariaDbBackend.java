@@ -252,6 +252,14 @@ public final class MariaDbBackend implements SiteBackend
 
     private void writeTorrents(final Connection c, final DeltaBatch batch) throws SQLException
     {
+        if (batch.replayed)
+        {
+            // A dead letter's seeders and leechers are stale (the tracker has written newer counts since): only
+            // its snatches still count.
+            updateJoined(c, batch.torrents, "UPDATE torrents t JOIN (", "SELECT ? AS ID, ? AS seeders, ? AS " +
+                "leechers, ? AS snatched", ") d ON t.ID = d.ID SET t.Snatched = t.Snatched + d.snatched", 3);
+            return;
+        }
         updateJoined(c, batch.torrents, "UPDATE torrents t JOIN (",
             "SELECT ? AS ID, ? AS seeders, ? AS leechers, ? AS snatched",
             ") d ON t.ID = d.ID SET t.Seeders = d.seeders, t.Leechers = d.leechers, " +
@@ -335,10 +343,26 @@ public final class MariaDbBackend implements SiteBackend
             final StringBuilder sql = new StringBuilder("INSERT INTO xbt_files_users " +
                 "(uid, fid, peer_id, active, announced, completed, uploaded, downloaded, remaining, ip, mtime) VALUES ");
             values(sql, chunk.size(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            sql.append(" ON DUPLICATE KEY UPDATE uid = VALUES(uid), active = VALUES(active), ")
-                .append("announced = announced + VALUES(announced), completed = completed OR VALUES(completed), ")
-                .append("uploaded = VALUES(uploaded), downloaded = VALUES(downloaded), remaining = VALUES(remaining), ")
-                .append("ip = VALUES(ip), mtime = VALUES(mtime)");
+            if (batch.replayed)
+            {
+                // A dead letter is older than what the tracker wrote since: its report applies only where it is
+                // newer than the row (MariaDB assigns left to right, so mtime, which the guards read, goes last).
+                sql.append(" ON DUPLICATE KEY UPDATE announced = announced + VALUES(announced), ")
+                    .append("completed = completed OR VALUES(completed)");
+                for (final String column : new String[] {"active", "uploaded", "downloaded", "remaining", "ip"})
+                {
+                    sql.append(", ").append(column).append(" = IF(VALUES(mtime) > mtime, VALUES(").append(column)
+                        .append("), ").append(column).append(")");
+                }
+                sql.append(", mtime = GREATEST(mtime, VALUES(mtime))");
+            }
+            else
+            {
+                sql.append(" ON DUPLICATE KEY UPDATE uid = VALUES(uid), active = VALUES(active), ")
+                    .append("announced = announced + VALUES(announced), completed = completed OR VALUES(completed), ")
+                    .append("uploaded = VALUES(uploaded), downloaded = VALUES(downloaded), ")
+                    .append("remaining = VALUES(remaining), ip = VALUES(ip), mtime = VALUES(mtime)");
+            }
             try (PreparedStatement s = c.prepareStatement(sql.toString()))
             {
                 int p = 1;

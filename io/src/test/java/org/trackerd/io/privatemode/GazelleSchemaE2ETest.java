@@ -447,12 +447,17 @@ class GazelleSchemaE2ETest
         assertTrue(counter("private_batches_split") >= 1);
 
         execute("ALTER TABLE xbt_files_users DROP CONSTRAINT no_bob");
+        // Bob stops after the fix and before the replay: the replayed (older) report must not undo that.
+        assertNull(failure(announce(BOB, NORMAL, 2, 650, 0, 0, "stopped")));
+        awaitFlushed();
+        assertEquals(1, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 2 AND active = 0 AND uploaded = 650"));
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertEquals(0, DeadLetterReplay.run(TrackerConfig.load(harness.writeConfig()),
             new PrintStream(out, true, StandardCharsets.UTF_8)), out.toString(StandardCharsets.UTF_8));
-        assertEquals(1, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 2 AND announced = 2 AND " +
-            "uploaded = 600 AND remaining = 0"));
-        assertEquals(600, count("SELECT Uploaded FROM users_main WHERE ID = 2"), "the user's row was not replayed");
+        assertEquals(1, count("SELECT COUNT(*) FROM xbt_files_users WHERE uid = 2 AND announced = 3 AND " +
+            "active = 0 AND uploaded = 650 AND remaining = 0"), "the announces add up, the newer report stays");
+        assertEquals(650, count("SELECT Uploaded FROM users_main WHERE ID = 2"), "the user's row was not replayed");
+        assertEquals(0, count("SELECT Seeders FROM torrents WHERE ID = 10"));
     }
 
     @Test
