@@ -5,7 +5,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The swarm processor's counters and gauges, allocated in the shared {@link CountersManager} (Aeron-style:
- * one writer each, readers anywhere). Written only by the swarm processor thread.
+ * one writer each, readers anywhere). Written only by the swarm processor agent's thread.
  */
 public final class EngineCounters
 {
@@ -21,7 +21,10 @@ public final class EngineCounters
     public final AtomicCounter rejectedPeerIdConflict;
     /** Requests skipped because their frontend's response ring was full (that frontend stopped draining it). */
     public final AtomicCounter responsesDropped;
-    /** Requests whose processing threw (a bug): skipped, logged; counted by the shared-thread poller only. */
+    /**
+     * Requests and ticks whose processing threw (a bug), in every threading mode: counted by the processor agent,
+     * which answers the request with an error and goes on (also in {@code agent_errors{agent="swarm-processor"}}).
+     */
     public final AtomicCounter processorErrors;
     public final AtomicCounter torrents;
     public final AtomicCounter seedersIpv4;

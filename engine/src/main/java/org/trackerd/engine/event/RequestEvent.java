@@ -13,7 +13,7 @@ public final class RequestEvent
 {
     public static final byte KIND_ANNOUNCE = 1;
     public static final byte KIND_SCRAPE = 2;
-    /** A clock tick from the engine's ticker: runs an expiry slice. */
+    /** A clock tick the processor agent publishes itself every {@code expiry_tick_ms}: runs an expiry slice. */
     public static final byte KIND_TICK = 3;
 
     /** BEP 15 event codes, used for both protocols. */

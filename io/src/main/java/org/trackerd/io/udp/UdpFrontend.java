@@ -9,11 +9,11 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
+import org.trackerd.engine.metrics.LatencyRecorder;
+import org.trackerd.engine.metrics.TrackerMetrics;
 import org.trackerd.engine.policy.AccessChecker;
 import org.trackerd.io.admission.Admission;
 import org.trackerd.io.agent.FrontendAgent;
-import org.trackerd.engine.metrics.LatencyRecorder;
-import org.trackerd.engine.metrics.TrackerMetrics;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
