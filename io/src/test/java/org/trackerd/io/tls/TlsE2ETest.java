@@ -143,6 +143,24 @@ class TlsE2ETest
     }
 
     @Test
+    void twoHttpThreadsShareTheTlsPort() throws Exception
+    {
+        harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30))
+            .set("http", "threads", "2").start();
+        final SSLContext client = ca.clientContext();
+        for (int i = 0; i < 12; i++)
+        {
+            try (RawHttpClient c = TlsSupport.connect(client, "127.0.0.1", TlsSupport.tlsPort(harness.tracker(), 0)))
+            {
+                assertEquals(200, c.exchange(Announce.seeder(hash(6), peer(i), 7000 + i).target()).status);
+            }
+        }
+        assertEquals(12L, harness.scrape(hash(6)).get("complete"));
+        assertEquals(12, TlsSupport.counter(harness.tracker(), "tls_handshakes") +
+            TlsSupport.counter(harness.tracker(), "tls_handshakes_resumed"));
+    }
+
+    @Test
     void theProxyHeaderIsReadOverTlsAsOverPlainHttp() throws Exception
     {
         harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.EC_PKCS8, 30))
