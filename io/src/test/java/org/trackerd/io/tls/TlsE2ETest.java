@@ -126,10 +126,38 @@ class TlsE2ETest
             assertTrue(r.output().contains("5:filesd20:"), r.output());
         }
         assertEquals(2L, harness.scrape(h).get("complete"));
+        // TLS 1.2 (ECDHE with an RSA key) is served; TLS 1.1 is not
+        final TlsSupport.Result tls12 = TlsSupport.run(new byte[0], 30_000, "/usr/bin/curl", "-sS", "--fail",
+            "--tlsv1.2", "--tls-max", "1.2", "-w", " %{ssl_verify_result}", "--cacert", ca.caCertificate.toString(),
+            v4 + Announce.scrapeTarget(h));
+        assertEquals(0, tls12.exit(), tls12.output());
+        assertTrue(tls12.output().contains("5:filesd20:"), tls12.output());
+        final TlsSupport.Result tls11 = TlsSupport.run(new byte[0], 30_000, "/usr/bin/curl", "-sS", "--fail",
+            "--tlsv1.1", "--tls-max", "1.1", "--ciphers", "DEFAULT:@SECLEVEL=0", "--cacert",
+            ca.caCertificate.toString(), v4 + Announce.scrapeTarget(h));
+        assertTrue(tls11.exit() != 0, tls11.output());
         // curl refuses the same tracker without the test CA: the certificate really is checked
         final TlsSupport.Result untrusted = TlsSupport.run(new byte[0], 30_000, "/usr/bin/curl", "-sS", "--fail",
             v4 + Announce.scrapeTarget(h));
         assertTrue(untrusted.exit() != 0, untrusted.output());
+    }
+
+    @Test
+    void twoHttpThreadsShareTheTlsPort() throws Exception
+    {
+        harness = TlsSupport.harness(dir.resolve("t"), ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30))
+            .set("http", "threads", "2").start();
+        final SSLContext client = ca.clientContext();
+        for (int i = 0; i < 12; i++)
+        {
+            try (RawHttpClient c = TlsSupport.connect(client, "127.0.0.1", TlsSupport.tlsPort(harness.tracker(), 0)))
+            {
+                assertEquals(200, c.exchange(Announce.seeder(hash(6), peer(i), 7000 + i).target()).status);
+            }
+        }
+        assertEquals(12L, harness.scrape(hash(6)).get("complete"));
+        assertEquals(12, TlsSupport.counter(harness.tracker(), "tls_handshakes") +
+            TlsSupport.counter(harness.tracker(), "tls_handshakes_resumed"));
     }
 
     @Test
