@@ -77,6 +77,12 @@ final class PageAccess implements AutoCloseable
 
     private PageAccess open(final boolean update)
     {
+        if (context != null)
+        {
+            // This one instance holds one context: a second page opened now would leave the first one's lock
+            // held for good. Every caller closes a page before it opens the next.
+            throw new IllegalStateException("a page is already open");
+        }
         final ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key);
         try
         {

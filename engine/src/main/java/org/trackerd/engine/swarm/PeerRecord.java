@@ -80,6 +80,9 @@ final class PeerRecord
      */
     int placeAddress(final int flags, final byte[] address, final int port, final int nowS)
     {
+        // Fields read once: a store through the buffer may alias anything as far as the compiler knows.
+        final UnsafeBuffer page = this.page;
+        final int offset = this.offset;
         int f = flags;
         if (RequestEvent.isIpv4Mapped(address, 0))
         {
@@ -111,7 +114,9 @@ final class PeerRecord
      */
     boolean isSameClient(final RequestEvent e)
     {
-        final int flags = flags();
+        final UnsafeBuffer page = this.page;
+        final int offset = this.offset;
+        final int flags = page.getByte(offset + Page.FLAGS) & 0xFF;
         final UnsafeBuffer address = e.addressView;
         if (RequestEvent.isIpv4Mapped(e.address, 0))
         {

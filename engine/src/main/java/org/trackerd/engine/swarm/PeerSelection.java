@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  */
 final class PeerSelection
 {
-    /** Preferred-subnet selection gathers a bounded window of candidates here first: address (16), port (2), id (20). */
+    /** Preferred-subnet selection gathers a bounded window of candidates first: address (16), port (2), id (20). */
     private static final int CANDIDATE = 38;
     private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
 

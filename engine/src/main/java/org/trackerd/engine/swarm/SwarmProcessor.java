@@ -28,7 +28,8 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
  * frontend that asked. It holds no per-request state of its own.
  *
  * <pre>
- * announce ─► OnePageAnnounce ──(PROMOTE / INDEX)──► BigSwarms ─► PeerSelection ─► answer ─► SwarmAccounting
+ * announce ─► OnePageAnnounce ───────────────────────────────────────────┬─► PeerSelection ─► SwarmAccounting
+ *                 └─(PROMOTE / INDEX, or a known big swarm)─► BigSwarms ─┘
  * scrape   ─► Scrape
  * tick     ─► ExpirySweep (PageExpiry, BigSwarms, TopSwarms)
  * start-up ─► StartupScan (once, before the first request)
