@@ -229,6 +229,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 scrape.answer(e, r);
             }
         }
+        catch (final RuntimeException | Error ex)
+        {
+            // The slot goes out in any case (finally): as an error answer, not a half-filled OK. The agent counts
+            // the fault and, seeing this request answered, publishes nothing more for it.
+            ring.get(sequence).failed(e, Status.SERVER_ERROR);
+            throw ex;
+        }
         finally
         {
             selection.release();

@@ -28,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -64,6 +66,53 @@ class SwarmProcessorTest
     }
 
     // ---------------------------------------------------------------- membership and counts
+
+    @Test
+    void aFaultAfterTheAnswerWasClaimedSendsAnErrorAnswerNotAHalfFilledOne()
+    {
+        final SwarmAccounting failing = new SwarmAccounting()
+        {
+            @Override
+            public long downloaded(final byte[] infoHash, final int offset, final long swarmDownloaded)
+            {
+                return swarmDownloaded;
+            }
+
+            @Override
+            public void announce(final RequestEvent e, final int seeders, final int leechers, final boolean completed,
+                final long nowMs)
+            {
+                throw new IllegalStateException("injected fault after the claim");
+            }
+
+            @Override
+            public void expired(final byte[] infoHash, final byte[] identity, final int peerIdOffset,
+                final int addressOffset, final int seeders, final int leechers, final long nowMs)
+            {
+            }
+        };
+        final Harness h = new Harness(TrackerConfig.parse("{}"), dir.resolve("faulty"), failing);
+        harnesses.add(h);
+        peer(1, 1).left(500).fill(h.request);
+        assertThrows(IllegalStateException.class, () -> h.processor.onEvent(h.request, h.sequence++, true));
+        final ResponseEvent[] taken = new ResponseEvent[1];
+        try
+        {
+            h.queue.poller().poll((event, seq, endOfBatch) ->
+            {
+                taken[0] = event;
+                return true;
+            });
+        }
+        catch (final Exception ex)
+        {
+            throw new AssertionError(ex);
+        }
+        assertNotNull(taken[0], "the claimed slot must go out");
+        assertEquals(Status.SERVER_ERROR, taken[0].status);
+        assertEquals(h.request.correlationId, taken[0].correlationId);
+        assertEquals(0, taken[0].peerCount);
+    }
 
     @Test
     void newPeerIsCountedAsLeecher()
@@ -1313,6 +1362,11 @@ class SwarmProcessorTest
 
         Harness(final TrackerConfig config, final Path storeDir)
         {
+            this(config, storeDir, SwarmAccounting.NONE);
+        }
+
+        Harness(final TrackerConfig config, final Path storeDir, final SwarmAccounting accounting)
+        {
             this.config = config;
             this.storeDir = storeDir;
             store = SwarmStore.open(storeDir, 1000, 10_000);
@@ -1325,7 +1379,7 @@ class SwarmProcessorTest
             });
             counters = engine.counters();
             processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED,
-                SwarmAccounting.NONE, clock, SystemNanoClock.INSTANCE);
+                accounting, clock, SystemNanoClock.INSTANCE);
             processor.loadFromStore();
             request = new RequestEvent(config.tracker.maxScrapeHashes);
         }
