@@ -220,12 +220,21 @@ final class PeerSelection
         }
         int i = n == eligible ? 0 : random.nextInt(available);
         int handedOut = 0;
+        // Decided once per page, so the compact path (small enough to be inlined here) costs no call per peer.
+        final boolean compactOnly = currentCompact && !gathering;
         while (handedOut < n)
         {
             final int pos = i < lengthA ? fromA + i : fromB + (i - lengthA);
             if (pos != exclude)
             {
-                emit(buffer, pos);
+                if (compactOnly)
+                {
+                    emitCompact(buffer, pos);
+                }
+                else
+                {
+                    emit(buffer, pos);
+                }
                 handedOut++;
             }
             if (++i == available)
@@ -236,14 +245,12 @@ final class PeerSelection
         return n;
     }
 
-    /** Copies one peer into the answer (or the candidates): its address in the requester's family if it has one. */
+    /**
+     * Copies one peer into the answer's dictionary form or into the candidates (a compact answer not gathering
+     * candidates takes {@link #emitCompact}): its address in the requester's family if it has one.
+     */
     private void emit(final UnsafeBuffer buffer, final int pos)
     {
-        if (currentCompact && !gathering)
-        {
-            emitCompact(buffer, pos);
-            return;
-        }
         final int at = Page.record(pos);
         final int flags = Page.flags(buffer, pos);
         final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
