@@ -400,7 +400,7 @@ public final class Tracker implements AutoCloseable
         {
             return;
         }
-        privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker,
+        privateTracker = org.trackerd.io.site.MariaDbSite.open(config.privateTracker,
             config.storage.path.resolve("private"), config.storage.maxPeers, metrics.countersManager());
         try
         {
