@@ -24,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * the log is emptied. A batch is frozen into the journal before it is sent, so the batch retried after a restart
  * is exactly the one the database may already have committed.
  *
- * <p>A failure a retry cannot fix ({@link SiteFailures#isPermanent}, as the backend tells: a schema or data error) must not hold up the
- * rest: the batch is cut into pieces, each with a new id, first one per table and then in halves, until the rows
+ * <p>A failure a retry cannot fix (a schema or data error, as the backend's {@link SiteFailures#isPermanent} tells)
+ * must not hold up the rest: the batch is cut into pieces, each with a new id, first one per table and then in halves, until the rows
  * the database refuses stand alone (a statement-level error such as an unknown column condemns every row of its
  * table's piece at once). Those rows go to the {@link DeadLetters} file, one-row batches under their own ids, forced
  * to disk before the journal forgets them; every other row lands exactly once as before. The pieces replace the

@@ -167,7 +167,16 @@ public final class SiteState
                 changesDuringLoad = new ArrayList<>();
             }
         }
-        final Loaded next = build(data);
+        final Loaded next;
+        try
+        {
+            next = build(data);
+        }
+        catch (final RuntimeException ex)
+        {
+            abortLoad();
+            throw ex;
+        }
         synchronized (this)
         {
             users = next.users;
