@@ -2,9 +2,9 @@ package org.trackerd.io;
 
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.site.DeadLetters;
-import org.trackerd.engine.site.MariaDbBackend;
+import org.trackerd.io.site.MariaDbBackend;
+import org.trackerd.io.site.SqlFailures;
 import org.trackerd.engine.site.SchemaReport;
-import org.trackerd.engine.site.SqlFailures;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -59,7 +59,7 @@ public final class DeadLetterReplay
             }
             catch (final Exception ex)
             {
-                if (attempt < ATTEMPTS && !SqlFailures.isPermanent(ex))
+                if (attempt < ATTEMPTS && !SqlFailures.INSTANCE.isPermanent(ex))
                 {
                     sleep(500L * attempt);
                     continue;

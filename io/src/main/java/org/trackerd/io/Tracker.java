@@ -18,9 +18,9 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.policy.AccessChecker;
-import org.trackerd.engine.policy.PolicyReloader;
 import org.trackerd.engine.SwarmProcessorAgent;
 import org.trackerd.engine.RequestCounters;
+import org.trackerd.io.policy.PolicyReloader;
 import org.trackerd.io.admission.AccessGate;
 import org.trackerd.io.admission.Admission;
 import org.trackerd.io.admission.SiteGate;
@@ -400,7 +400,7 @@ public final class Tracker implements AutoCloseable
         {
             return;
         }
-        privateTracker = org.trackerd.engine.site.PrivateTracker.mariaDb(config.privateTracker,
+        privateTracker = org.trackerd.io.site.MariaDbSite.open(config.privateTracker,
             config.storage.path.resolve("private"), config.storage.maxPeers, metrics.countersManager());
         try
         {

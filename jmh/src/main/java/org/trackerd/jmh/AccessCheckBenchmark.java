@@ -93,7 +93,7 @@ public class AccessCheckBenchmark extends ForkedBenchmark
             "\",\"e\":\"" + b64(((RSAPublicKey)rsa.getPublic()).getPublicExponent()) + "\"}]}";
         final java.nio.file.Path file = java.nio.file.Files.createTempFile("jwks", ".json");
         java.nio.file.Files.writeString(file, jwks);
-        final org.trackerd.engine.policy.JwtKeys keys = org.trackerd.engine.policy.JwtKeys.read(file);
+        final org.trackerd.engine.policy.JwtKeys keys = org.trackerd.io.policy.JwksKeySource.INSTANCE.read(file);
         java.nio.file.Files.delete(file);
         final JwtValidator validator = new JwtValidator(SECRET, keys, "iss", "aud", 30, false);
 

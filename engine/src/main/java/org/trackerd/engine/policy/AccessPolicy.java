@@ -1,5 +1,7 @@
 package org.trackerd.engine.policy;
 
+import org.trackerd.engine.config.TrackerConfig;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,6 +30,41 @@ public final class AccessPolicy
     private final ClientIdSet clients;
     private final JwtValidator jwt;
     private final boolean enabled;
+
+    /**
+     * Builds a snapshot from the config, reading its list files and its JWKS file (through {@code keySource});
+     * {@code urlKeys} are the keys last fetched from the JWKS URL (null: none yet).
+     */
+    public static AccessPolicy build(final TrackerConfig.Access c, final KeySource keySource, final JwtKeys urlKeys)
+        throws PolicyException
+    {
+        final int torrentMode = AccessPolicy.mode(c.torrentListMode);
+        final int clientMode = AccessPolicy.mode(c.clientListMode);
+        final InfoHashSet torrents = torrentMode == AccessPolicy.MODE_OFF ? InfoHashSet.empty() :
+            ListFiles.readTorrents(c.torrentListFile);
+        final ClientIdSet clients = clientMode == AccessPolicy.MODE_OFF ? ClientIdSet.empty() :
+            ListFiles.readClients(c.clientListFile);
+        JwtValidator jwt = null;
+        if (c.jwt.enabled)
+        {
+            final JwtKeys keys;
+            if (c.jwt.jwksFile != null)
+            {
+                keys = keySource.read(c.jwt.jwksFile);
+            }
+            else if (!c.jwt.jwksUrl.isEmpty())
+            {
+                keys = urlKeys == null ? JwtKeys.empty() : urlKeys;
+            }
+            else
+            {
+                keys = null;
+            }
+            jwt = new JwtValidator(c.jwt.hs256Secret, keys, c.jwt.issuer, c.jwt.audience, c.jwt.leewaySeconds,
+                c.jwt.requireForScrape);
+        }
+        return new AccessPolicy(torrentMode, torrents, clientMode, clients, jwt);
+    }
 
     /**
      * @param jwt null when JWT approval is off

@@ -71,7 +71,8 @@ public final class DeadLetters
      * file already holds is skipped: a kill between this append and the journal forgetting the rows makes the next
      * start refuse and dead-letter them again, and the file must still hold each row once.
      */
-    public void append(final List<DeltaBatch> pieces, final Throwable failure) throws IOException
+    public void append(final List<DeltaBatch> pieces, final Throwable failure, final SiteFailures failures)
+        throws IOException
     {
         if (appendedIds == null)
         {
@@ -96,9 +97,9 @@ public final class DeadLetters
             record.put("id", piece.id);
             record.put("table", table.sqlName);
             record.set("row", row(piece, table));
-            record.put("code", SqlFailures.code(failure));
-            record.put("column", SqlFailures.column(failure));
-            record.put("error", SqlFailures.message(failure));
+            record.put("code", failures.code(failure));
+            record.put("column", failures.column(failure));
+            record.put("error", failures.message(failure));
             record.put("time", time);
             text.append(JSON.writeValueAsString(record)).append('\n');
         }
@@ -354,11 +355,11 @@ public final class DeadLetters
                 }
                 catch (final Exception ex)
                 {
-                    if (!SqlFailures.isPermanent(ex))
+                    if (!backend.failures().isPermanent(ex))
                     {
                         throw ex;
                     }
-                    failing.add(e.table().sqlName + " row " + e.id() + ": " + SqlFailures.message(ex));
+                    failing.add(e.table().sqlName + " row " + e.id() + ": " + backend.failures().message(ex));
                 }
             }
         }

@@ -24,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * the log is emptied. A batch is frozen into the journal before it is sent, so the batch retried after a restart
  * is exactly the one the database may already have committed.
  *
- * <p>A failure a retry cannot fix ({@link SqlFailures#isPermanent}: a schema or data error) must not hold up the
- * rest: the batch is cut into pieces, each with a new id, first one per table and then in halves, until the rows
+ * <p>A failure a retry cannot fix (a schema or data error, as the backend's {@link SiteFailures#isPermanent} tells)
+ * must not hold up the rest: the batch is cut into pieces, each with a new id, first one per table and then in halves, until the rows
  * the database refuses stand alone (a statement-level error such as an unknown column condemns every row of its
  * table's piece at once). Those rows go to the {@link DeadLetters} file, one-row batches under their own ids, forced
  * to disk before the journal forgets them; every other row lands exactly once as before. The pieces replace the
@@ -334,7 +334,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             catch (final Exception ex)
             {
                 counters.dbErrors.incrementRelease();
-                if (!SqlFailures.isPermanent(ex))
+                if (!backend.failures().isPermanent(ex))
                 {
                     lastWriteTransient = true;
                     LOG.warn("flushing batch {} ({} rows) failed, keeping it to retry: {}", batch.id, batch.rows(),
@@ -364,7 +364,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
     {
         final List<DeltaBatch.Table> tables = batch.tables();
         final boolean condemned = batch.rows() <= 1 ||
-            (tables.size() == 1 && SqlFailures.isStatementLevel(failure));
+            (tables.size() == 1 && backend.failures().isStatementLevel(failure));
         if (!condemned)
         {
             final List<DeltaBatch> pieces = new java.util.ArrayList<>();
@@ -381,7 +381,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
             }
             counters.batchesSplit.incrementRelease();
             LOG.debug("batch {} ({} rows) refused ({}): cut into {} pieces", batch.id, batch.rows(),
-                SqlFailures.message(failure), pieces.size());
+                backend.failures().message(failure), pieces.size());
             return replaceHead(batch, pieces);
         }
         List<DeltaBatch> rows = List.of(batch);
@@ -395,7 +395,7 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         }
         try
         {
-            deadLetters.append(rows, failure);
+            deadLetters.append(rows, failure, backend.failures());
         }
         catch (final java.io.IOException ex)
         {
@@ -415,19 +415,19 @@ public final class DeltaFlusher implements Runnable, AutoCloseable
         {
             counters.deltasFlushed.getAndAddRelease(row.deltas); // out of the pipeline: in the dead-letter file
         }
-        final String kind = table.sqlName + "/" + SqlFailures.code(failure) + "/" + SqlFailures.column(failure);
+        final String kind = table.sqlName + "/" + backend.failures().code(failure) + "/" + backend.failures().column(failure);
         if (loggedFailures.add(kind))
         {
             LOG.warn("private mode: the database refuses {} row(s) of table {} for good (error {}, column '{}': {}); " +
                 "they are in {} and every other row goes on landing. Fix the schema (CONFIGURATION.md, private " +
                 "mode), then replay them: java -jar trackerd.jar --config <file> --replay-dead-letters",
-                rows.size(), table.sqlName, SqlFailures.code(failure), SqlFailures.column(failure),
-                SqlFailures.message(failure), deadLetters.file());
+                rows.size(), table.sqlName, backend.failures().code(failure), backend.failures().column(failure),
+                backend.failures().message(failure), deadLetters.file());
         }
         else
         {
             LOG.debug("private mode: {} more {} row(s) dead-lettered: {}", rows.size(), table.sqlName,
-                SqlFailures.message(failure));
+                backend.failures().message(failure));
         }
         return checkpoint();
     }

@@ -45,7 +45,20 @@ public final class PrivateTracker implements AutoCloseable
         final CountersManager countersManager, final Function<TrackerConfig.Private, SiteBackend> backends)
         throws IOException
     {
+        this(config, directory, maxPeers, countersManager, backends, () ->
+        {
+        });
+    }
+
+    /**
+     * @param onClose runs last in {@link #close()}: what the adapter opened for its backends (a shared pool)
+     */
+    public PrivateTracker(final TrackerConfig.Private config, final Path directory, final int maxPeers,
+        final CountersManager countersManager, final Function<TrackerConfig.Private, SiteBackend> backends,
+        final Runnable onClose) throws IOException
+    {
         this.config = config;
+        this.onClose = onClose;
         this.counters = new SiteCounters(countersManager);
         Files.createDirectories(directory);
         this.ring = new DeltaRing(directory.resolve("deltas.ring"), config.queueCapacity);
@@ -66,25 +79,6 @@ public final class PrivateTracker implements AutoCloseable
         this.control = new SiteControl(state, () -> reloader.execute(this::reloadQuietly));
     }
 
-    public static PrivateTracker mariaDb(final TrackerConfig.Private config, final Path directory,
-        final int maxPeers, final CountersManager countersManager) throws IOException
-    {
-        // One small pool for the loader and the flusher (and the site-control reloads that use the loader).
-        final com.zaxxer.hikari.HikariDataSource pool = MariaDbBackend.pool(config, 2);
-        try
-        {
-            final PrivateTracker tracker = new PrivateTracker(config, directory, maxPeers, countersManager,
-                c -> new MariaDbBackend(c, pool));
-            tracker.onClose = pool::close;
-            return tracker;
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            pool.close();
-            throw ex;
-        }
-    }
-
     /** Loads the site (failing when the database cannot be read), recovers the journal, starts the threads. */
     public PrivateTracker start() throws Exception
     {
@@ -98,9 +92,13 @@ public final class PrivateTracker implements AutoCloseable
                     reload();
                     break;
                 }
-                catch (final java.sql.SQLException ex)
+                catch (final SchemaException ex)
                 {
-                    if (attempt == START_ATTEMPTS || SqlFailures.isPermanent(ex))
+                    throw ex;
+                }
+                catch (final Exception ex)
+                {
+                    if (attempt == START_ATTEMPTS || loader.failures().isPermanent(ex))
                     {
                         throw ex;
                     }
@@ -231,8 +229,6 @@ public final class PrivateTracker implements AutoCloseable
         onClose.run();
     }
 
-    /** Runs last in {@link #close()}: what the factory opened for the backends (the shared pool). */
-    private Runnable onClose = () ->
-    {
-    };
+    /** Runs last in {@link #close()}: what the adapter opened for the backends (the shared pool). */
+    private final Runnable onClose;
 }

@@ -29,6 +29,12 @@ public interface SiteBackend extends AutoCloseable
         return SchemaReport.OK;
     }
 
+    /** What this backend's failures mean (which are permanent, what they name); all transient by default. */
+    default SiteFailures failures()
+    {
+        return SiteFailures.TRANSIENT;
+    }
+
     /** True when the database answers. */
     boolean ping();
 

@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * the whitelist are replaced whole (copy on write), so a reader sees either the old or the new value, never a mix.
  *
  * <p>Thread: reads from any thread; writes from the site-control (frontend) threads and the reload thread, each
- * a single map operation or a synchronized copy-on-write. A site-control change that lands while a full load
- * reads the database is applied again after it ({@link #beginLoad}, {@link #replace}).
+ * a single map operation or a synchronized copy-on-write. A full load reads the database and builds its maps
+ * without the lock; a site-control change that lands meanwhile is applied again after the swap
+ * ({@link #beginLoad}, {@link #replace}).
  */
 public final class SiteState
 {
@@ -147,11 +148,57 @@ public final class SiteState
     }
 
     /**
-     * Replaces everything with a fresh load (the periodic reload); readers switch over at once. Site-control changes
-     * that arrived while the load ran ({@link #beginLoad}) are applied again on top, in order, so a reload never
-     * undoes one (each change is idempotent, so one the load already saw does no harm).
+     * Replaces everything with a fresh load (the periodic reload); readers switch over at once. The new maps are
+     * built first, without the lock, so a site-control change (on a frontend thread) never waits for a build over
+     * every user and torrent: it waits at most for the swap and for the changes to be applied again. Site-control
+     * changes that arrived while the load ran ({@link #beginLoad}) or while the maps were built are applied again
+     * on top, in order, so a reload never undoes one (each change is idempotent, so one the load already saw does
+     * no harm).
+     *
+     * <p>Thread: the reload thread (one load at a time).
      */
-    public synchronized void replace(final SiteData data)
+    public void replace(final SiteData data)
+    {
+        synchronized (this)
+        {
+            if (changesDuringLoad == null)
+            {
+                // Called without beginLoad (the first load, a test): the build below still must not lose a change.
+                changesDuringLoad = new ArrayList<>();
+            }
+        }
+        final Loaded next;
+        try
+        {
+            next = build(data);
+        }
+        catch (final RuntimeException ex)
+        {
+            abortLoad();
+            throw ex;
+        }
+        synchronized (this)
+        {
+            users = next.users;
+            torrents = next.torrents;
+            whitelist = next.whitelist;
+            final List<java.util.function.Consumer<SiteState>> changes = changesDuringLoad;
+            changesDuringLoad = null;
+            for (final java.util.function.Consumer<SiteState> change : changes)
+            {
+                change.accept(this);
+            }
+        }
+    }
+
+    /** A load turned into the maps readers use, not yet published. */
+    private record Loaded(ConcurrentHashMap<ByteKey, User> users, ConcurrentHashMap<ByteKey, Torrent> torrents,
+        byte[][] whitelist)
+    {
+    }
+
+    /** Builds the maps of a load without the lock: reads the published torrents only to keep their snatches. */
+    private Loaded build(final SiteData data)
     {
         final ConcurrentHashMap<ByteKey, User> u = new ConcurrentHashMap<>(data.users().size() * 2);
         for (final SiteData.User user : data.users())
@@ -161,6 +208,7 @@ public final class SiteState
                 u.put(passkey(user.passkey()), new User(user.id(), user.canLeech(), user.enabled()));
             }
         }
+        final ConcurrentHashMap<ByteKey, Torrent> current = torrents;
         final ConcurrentHashMap<ByteKey, Torrent> t = new ConcurrentHashMap<>(data.torrents().size() * 2);
         final org.agrona.collections.Int2ObjectHashMap<Torrent> byId = new org.agrona.collections.Int2ObjectHashMap<>();
         for (final SiteData.Torrent torrent : data.torrents())
@@ -169,7 +217,7 @@ public final class SiteState
             {
                 final Torrent entry = new Torrent(torrent.id(), torrent.freeTorrent());
                 final ByteKey key = new ByteKey(torrent.infoHash());
-                final Torrent old = torrents.get(key);
+                final Torrent old = current.get(key);
                 // The database lags the snatches still on their way to it: never report fewer than already counted.
                 entry.snatched = old != null && old.id == torrent.id() ?
                     Math.max(torrent.snatched(), old.snatched) : torrent.snatched();
@@ -189,18 +237,7 @@ public final class SiteState
                 entry.tokenUsers.add(token.userId());
             }
         }
-        users = u;
-        torrents = t;
-        whitelist = data.whitelist().toArray(new byte[0][]);
-        final List<java.util.function.Consumer<SiteState>> changes = changesDuringLoad;
-        changesDuringLoad = null;
-        if (changes != null)
-        {
-            for (final java.util.function.Consumer<SiteState> change : changes)
-            {
-                change.accept(this);
-            }
-        }
+        return new Loaded(u, t, data.whitelist().toArray(new byte[0][]));
     }
 
     // ---- site-control changes: each takes effect for the next request ----

@@ -12,7 +12,6 @@ import org.trackerd.engine.config.ConfigException;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +23,8 @@ import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Base64;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -54,42 +53,35 @@ class AccessCheckerTest
         e.initialize(new ECGenParameterSpec("secp256r1"));
         ec = e.generateKeyPair();
         jwks = dir.resolve("jwks.json");
-        Files.writeString(jwks, "{\"keys\":[" + rsaJwk("rsa-1", (RSAPublicKey)rsa.getPublic()) + "," +
-            ecJwk("ec-1", (ECPublicKey)ec.getPublic()) + "]}");
     }
 
-    static String b64(final BigInteger v, final int length)
+    /**
+     * The JWKS "file" as a key source gives it: this test's RSA and EC keys (reading JWKS documents is io's
+     * {@code JwksKeySource}, tested there).
+     */
+    private static final KeySource KEYS = new KeySource()
     {
-        byte[] bytes = v.toByteArray();
-        if (length > 0 && bytes.length != length)
+        @Override
+        public JwtKeys read(final Path file) throws PolicyException
         {
-            final byte[] fixed = new byte[length];
-            final int copy = Math.min(bytes.length, length);
-            System.arraycopy(bytes, bytes.length - copy, fixed, length - copy, copy);
-            bytes = fixed;
+            if (!file.equals(jwks))
+            {
+                throw new PolicyException("cannot read JWKS file '" + file + "'");
+            }
+            return JwtKeys.of(Map.of("rsa-1", (RSAPublicKey)rsa.getPublic()),
+                Map.of("ec-1", (ECPublicKey)ec.getPublic()));
         }
-        else if (bytes[0] == 0)
+
+        @Override
+        public JwtKeys fetch(final String url) throws PolicyException
         {
-            bytes = Arrays.copyOfRange(bytes, 1, bytes.length);
+            throw new PolicyException("no JWKS URL in this test");
         }
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    }
-
-    static String rsaJwk(final String kid, final RSAPublicKey key)
-    {
-        return "{\"kty\":\"RSA\",\"kid\":\"" + kid + "\",\"use\":\"sig\",\"alg\":\"RS256\",\"n\":\"" +
-            b64(key.getModulus(), 0) + "\",\"e\":\"" + b64(key.getPublicExponent(), 0) + "\"}";
-    }
-
-    static String ecJwk(final String kid, final ECPublicKey key)
-    {
-        return "{\"kty\":\"EC\",\"kid\":\"" + kid + "\",\"crv\":\"P-256\",\"x\":\"" + b64(key.getW().getAffineX(), 32) +
-            "\",\"y\":\"" + b64(key.getW().getAffineY(), 32) + "\"}";
-    }
+    };
 
     private static AccessPolicy policy(final String jwtJson) throws Exception
     {
-        return PolicyReloader.build(TrackerConfig.parse("{\"access\":{\"jwt\":" + jwtJson + "}}").access, null);
+        return AccessPolicy.build(TrackerConfig.parse("{\"access\":{\"jwt\":" + jwtJson + "}}").access, KEYS, null);
     }
 
     private static AccessPolicy hsAndJwks(final boolean scrape) throws Exception

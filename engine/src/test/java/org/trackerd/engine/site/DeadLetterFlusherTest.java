@@ -10,9 +10,6 @@ import org.trackerd.engine.event.RequestEvent;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLDataException;
-import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -32,6 +29,56 @@ class DeadLetterFlusherTest
 {
     @TempDir
     Path dir;
+
+    /** A row the strict database refuses for good, with the error number and column a real one would name. */
+    static final class Refused extends Exception
+    {
+        final int code;
+        final String column;
+        final boolean statementLevel;
+
+        Refused(final int code, final String column, final String message, final boolean statementLevel)
+        {
+            super(message);
+            this.code = code;
+            this.column = column;
+            this.statementLevel = statementLevel;
+        }
+    }
+
+    /** The strict database's failures: a {@link Refused} is permanent, anything else (it being down) transient. */
+    static final SiteFailures REFUSALS = new SiteFailures()
+    {
+        @Override
+        public boolean isPermanent(final Throwable failure)
+        {
+            return failure instanceof Refused;
+        }
+
+        @Override
+        public boolean isStatementLevel(final Throwable failure)
+        {
+            return failure instanceof Refused r && r.statementLevel;
+        }
+
+        @Override
+        public int code(final Throwable failure)
+        {
+            return failure instanceof Refused r ? r.code : 0;
+        }
+
+        @Override
+        public String column(final Throwable failure)
+        {
+            return failure instanceof Refused r ? r.column : "";
+        }
+
+        @Override
+        public String message(final Throwable failure)
+        {
+            return failure.getMessage();
+        }
+    };
 
     /** A strict database: per-user uploaded, per-token downloaded, committed batch ids; atomic batches. */
     static final class StrictDatabase implements SiteBackend
@@ -62,7 +109,7 @@ class DeadLetterFlusherTest
             }
             if (down)
             {
-                throw new SQLTransientConnectionException("connection refused", "08000", 0);
+                throw new java.io.IOException("connection refused");
             }
             if (committed.contains(batch.id))
             {
@@ -72,17 +119,23 @@ class DeadLetterFlusherTest
             {
                 if (tooLong.contains(user))
                 {
-                    throw new SQLDataException("Data too long for column 'Uploaded' at row 1", "22001", 1406);
+                    throw new Refused(1406, "Uploaded", "Data too long for column 'Uploaded' at row 1", false);
                 }
             }
             if (tokensBroken && !batch.tokens.isEmpty())
             {
-                throw new SQLException("Field 'Time' doesn't have a default value", "HY000", 1364);
+                throw new Refused(1364, "Time", "Field 'Time' doesn't have a default value", true);
             }
             committed.add(batch.id);
             batch.users.forEach((k, v) -> uploaded.merge(k, v[0], Long::sum));
             batch.tokens.forEach((k, v) -> tokens.merge(k, v[0], Long::sum));
             return true;
+        }
+
+        @Override
+        public SiteFailures failures()
+        {
+            return REFUSALS;
         }
 
         @Override
@@ -271,33 +324,5 @@ class DeadLetterFlusherTest
         assertEquals(0, r.landed());
         assertEquals(1, r.alreadyInDatabase());
         assertEquals(100, db.uploaded.get(4), "not twice");
-    }
-
-    @Test
-    void failuresAreToldApart()
-    {
-        assertFalse(SqlFailures.isPermanent(new SQLTransientConnectionException("pool", "08000", 0)));
-        assertFalse(SqlFailures.isPermanent(new SQLException("Deadlock found", "40001", 1213)));
-        assertFalse(SqlFailures.isPermanent(new SQLException("Lock wait timeout exceeded", "HY000", 1205)));
-        assertFalse(SqlFailures.isPermanent(new SQLException("Server has gone away", "HY000", 2006)));
-        assertFalse(SqlFailures.isPermanent(new java.sql.SQLNonTransientConnectionException("gone", "08S01", 0)));
-        assertFalse(SqlFailures.isPermanent(new java.io.IOException("disk")));
-        assertFalse(SqlFailures.isPermanent(new SQLException("wrapped",
-            new java.sql.SQLRecoverableException("socket closed"))));
-        final SQLException unknownColumn =
-            new SQLException("(conn=5) Unknown column 'IP' in 'field list'", "42S22", 1054);
-        assertTrue(SqlFailures.isPermanent(unknownColumn));
-        assertTrue(SqlFailures.isPermanent(
-            new SQLException("Field 'Time' doesn't have a default value", "HY000", 1364)));
-        assertTrue(SqlFailures.isPermanent(
-            new SQLDataException("Data too long for column 'ip' at row 3", "22001", 1406)));
-        assertTrue(SqlFailures.isPermanent(new SQLException("Cannot add or update a child row", "23000", 1452)));
-        assertFalse(SqlFailures.isPermanent(new java.sql.SQLTransientException("trackerd_batches is unusable", "42S02",
-            1146, new SQLException("Table 'gazelle.trackerd_batches' doesn't exist", "42S02", 1146))),
-            "a broken batch table holds the batch rather than dead-lettering every row");
-        assertTrue(SqlFailures.isStatementLevel(new SQLException("Unknown column 'IP'", "42S22", 1054)));
-        assertFalse(SqlFailures.isStatementLevel(new SQLDataException("Data too long", "22001", 1406)));
-        assertEquals("IP", SqlFailures.column(unknownColumn));
-        assertEquals("Unknown column 'IP' in 'field list'", SqlFailures.message(unknownColumn));
     }
 }

@@ -43,7 +43,7 @@ class DeltaFlusherTest
         {
             if (down)
             {
-                throw new java.sql.SQLException("down");
+                throw new java.io.IOException("down");
             }
             if (!committed.add(batch.id))
             {

@@ -1,9 +1,14 @@
-package org.trackerd.engine.policy;
+package org.trackerd.io.policy;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.ConfigException;
 import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.policy.AccessPolicy;
+import org.trackerd.engine.policy.JwtKeys;
+import org.trackerd.engine.policy.KeySource;
+import org.trackerd.engine.policy.PolicyException;
+import org.trackerd.engine.policy.PolicyHolder;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +20,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds {@link AccessPolicy} snapshots from the {@code access} config and its files, and keeps the
+ * Builds {@link AccessPolicy} snapshots from the {@code access} config and its files (JWKS through
+ * {@link JwksKeySource}), and keeps the
  * {@link PolicyHolder} current: on {@link #reload()} (SIGHUP), when a list or JWKS file changes (its modification
  * time or size, polled every {@code access.reload_check_seconds}), and when the JWKS URL is due for a refresh
  * (every {@code access.jwt.jwks_refresh_seconds}, or soon after a token names an unknown key).
@@ -30,6 +36,7 @@ public final class PolicyReloader implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyReloader.class);
     private static final long TICK_MS = 200;
+    private static final KeySource KEYS = JwksKeySource.INSTANCE;
     /** An unknown key id triggers a JWKS fetch at most this often, so bad tokens cannot hammer the issuer. */
     private static final long ON_DEMAND_FETCH_INTERVAL_MS = TimeUnit.SECONDS.toMillis(10);
     /** After a failed fetch, try again this soon rather than a whole refresh interval later. */
@@ -73,7 +80,7 @@ public final class PolicyReloader implements AutoCloseable
         final AccessPolicy policy;
         try
         {
-            policy = build(config, urlKeys);
+            policy = AccessPolicy.build(config, KEYS, urlKeys);
         }
         catch (final PolicyException ex)
         {
@@ -130,7 +137,7 @@ public final class PolicyReloader implements AutoCloseable
         final List<Stamp> seen = stamps(next);
         try
         {
-            final AccessPolicy policy = build(next, keys);
+            final AccessPolicy policy = AccessPolicy.build(next, KEYS, keys);
             holder.swap(policy);
             config = next;
             urlKeys = keys;
@@ -150,37 +157,6 @@ public final class PolicyReloader implements AutoCloseable
         }
     }
 
-    /** Builds a snapshot from the config, reading its files; {@code urlKeys} are the keys fetched from the URL. */
-    public static AccessPolicy build(final TrackerConfig.Access c, final JwtKeys urlKeys) throws PolicyException
-    {
-        final int torrentMode = AccessPolicy.mode(c.torrentListMode);
-        final int clientMode = AccessPolicy.mode(c.clientListMode);
-        final InfoHashSet torrents = torrentMode == AccessPolicy.MODE_OFF ? InfoHashSet.empty() :
-            ListFiles.readTorrents(c.torrentListFile);
-        final ClientIdSet clients = clientMode == AccessPolicy.MODE_OFF ? ClientIdSet.empty() :
-            ListFiles.readClients(c.clientListFile);
-        JwtValidator jwt = null;
-        if (c.jwt.enabled)
-        {
-            final JwtKeys keys;
-            if (c.jwt.jwksFile != null)
-            {
-                keys = JwtKeys.read(c.jwt.jwksFile);
-            }
-            else if (!c.jwt.jwksUrl.isEmpty())
-            {
-                keys = urlKeys == null ? JwtKeys.empty() : urlKeys;
-            }
-            else
-            {
-                keys = null;
-            }
-            jwt = new JwtValidator(c.jwt.hs256Secret, keys, c.jwt.issuer, c.jwt.audience, c.jwt.leewaySeconds,
-                c.jwt.requireForScrape);
-        }
-        return new AccessPolicy(torrentMode, torrents, clientMode, clients, jwt);
-    }
-
     private static JwtKeys fetchQuietly(final TrackerConfig.Access c)
     {
         if (!c.jwt.enabled || c.jwt.jwksUrl.isEmpty())
@@ -189,7 +165,7 @@ public final class PolicyReloader implements AutoCloseable
         }
         try
         {
-            final JwtKeys keys = JwtKeys.fetch(c.jwt.jwksUrl);
+            final JwtKeys keys = KEYS.fetch(c.jwt.jwksUrl);
             LOG.info("fetched {} JWKS keys from {}", keys.size(), c.jwt.jwksUrl);
             return keys;
         }

@@ -1,4 +1,7 @@
-package org.trackerd.engine.site;
+package org.trackerd.io.site;
+
+import org.trackerd.engine.site.SiteFailures;
+
 
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
@@ -16,10 +19,15 @@ import java.util.regex.Pattern;
  * <p>Anything not recognised as permanent counts as transient: retrying something a retry cannot fix stalls the
  * accounting (as before), while dead-lettering something that would have healed only costs a replay.
  *
+ * <p>What MariaDB's (and MySQL's) failures mean for the engine's flusher ({@link SiteFailures}).
+ *
  * <p>Thread: any (stateless).
  */
-public final class SqlFailures
+public final class SqlFailures implements SiteFailures
 {
+    /** The one instance (stateless). */
+    public static final SqlFailures INSTANCE = new SqlFailures();
+
     /**
      * Server errors about the statement or the rows, the same however often they are retried (MariaDB/MySQL
      * error numbers): unknown column 1054, table 1146, column count 1136, access to a table or column 1142/1143,
@@ -46,7 +54,8 @@ public final class SqlFailures
     }
 
     /** True when retrying the same write cannot succeed until the schema or the data changes. */
-    public static boolean isPermanent(final Throwable failure)
+    @Override
+    public boolean isPermanent(final Throwable failure)
     {
         final SQLException sql = sqlException(failure);
         if (sql == null)
@@ -81,7 +90,8 @@ public final class SqlFailures
     }
 
     /** True when the error is about the whole statement (every row of it fails alike), not about one value. */
-    public static boolean isStatementLevel(final Throwable failure)
+    @Override
+    public boolean isStatementLevel(final Throwable failure)
     {
         final SQLException sql = sqlException(failure);
         return sql != null && STATEMENT_CODES.contains(sql.getErrorCode());
@@ -103,14 +113,16 @@ public final class SqlFailures
     }
 
     /** The database's error number, or 0. */
-    public static int code(final Throwable failure)
+    @Override
+    public int code(final Throwable failure)
     {
         final SQLException sql = sqlException(failure);
         return sql == null ? 0 : sql.getErrorCode();
     }
 
     /** The column (or other object) the server's message names first, or "" ("Unknown column 'IP' in ..."). */
-    public static String column(final Throwable failure)
+    @Override
+    public String column(final Throwable failure)
     {
         final SQLException sql = sqlException(failure);
         if (sql == null || sql.getMessage() == null)
@@ -122,7 +134,8 @@ public final class SqlFailures
     }
 
     /** The server's message without the driver's connection prefix ("(conn=12) "). */
-    public static String message(final Throwable failure)
+    @Override
+    public String message(final Throwable failure)
     {
         final SQLException sql = sqlException(failure);
         final String text = sql == null ? String.valueOf(failure) : String.valueOf(sql.getMessage());

@@ -1,8 +1,13 @@
-package org.trackerd.engine.site;
+package org.trackerd.io.site;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.site.DeltaBatch;
+import org.trackerd.engine.site.SchemaReport;
+import org.trackerd.engine.site.SiteBackend;
+import org.trackerd.engine.site.SiteData;
+import org.trackerd.engine.site.SiteFailures;
 
 import java.nio.charset.StandardCharsets;
 import com.zaxxer.hikari.HikariConfig;
@@ -239,7 +244,7 @@ public final class MariaDbBackend implements SiteBackend
 
     private static SQLException batchTable(final SQLException ex)
     {
-        return SqlFailures.isPermanent(ex) ? new java.sql.SQLTransientException("trackerd_batches is unusable " +
+        return SqlFailures.INSTANCE.isPermanent(ex) ? new java.sql.SQLTransientException("trackerd_batches is unusable " +
             "(kept to retry; see CONFIGURATION.md, upgrading a Gazelle database): " + ex.getMessage(),
             ex.getSQLState(), ex.getErrorCode(), ex) : ex;
     }
@@ -589,6 +594,12 @@ public final class MariaDbBackend implements SiteBackend
             return "0";
         }
         return "''";
+    }
+
+    @Override
+    public SiteFailures failures()
+    {
+        return SqlFailures.INSTANCE;
     }
 
     @Override
