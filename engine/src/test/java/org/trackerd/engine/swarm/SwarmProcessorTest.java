@@ -398,6 +398,39 @@ class SwarmProcessorTest
         assertArrayEquals(new long[] { 0, 0, 0 }, late.scrape(hash(1), hash(2), hash(3)).downloaded);
     }
 
+    /**
+     * A {@code kill -9} with a retained torrent's page in flight (as when the process died inside the replace that
+     * made it): the shard is recovered, the repair of the swarm's torn pages takes the retained page as whole (its
+     * length is no page of records), and the scan counts it as a torrent with its downloaded count.
+     */
+    @Test
+    void aRetainedTorrentInFlightAtAKillIsKept()
+    {
+        final Harness h = harness(RETAINED);
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        h.announce(peer(2, 1).left(5));
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(1), 0);
+        h.store.inFlight.structuralBegin();
+        final Harness k;
+        try (var c = h.store.map(key, 0).queryContext(key))
+        {
+            c.updateLock().lock();
+            assertEquals(Page.RETAINED_LENGTH, c.entry().value().size());
+            k = h.killedCopy();
+        }
+        h.store.inFlight.structuralEnd();
+        assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
+        assertEquals(2, k.processor.torrentCount());
+        assertEquals(1, k.processor.peerCount());
+        final ScrapeReply s = k.scrape(hash(1), hash(2));
+        assertArrayEquals(new int[] { 0, 0 }, s.complete);
+        assertArrayEquals(new int[] { 0, 1 }, s.incomplete);
+        assertArrayEquals(new long[] { 1, 0 }, s.downloaded);
+    }
+
     /** A retention of 0 forgets torrents kept by a run that had one, at the first sweep. */
     @Test
     void aRetentionOfZeroForgetsRetainedTorrents()
