@@ -79,7 +79,8 @@ public final class RetainedTorrentFootprint
         {
             final long retained = footprint(root.resolve("retained"), n, true);
             final long live = footprint(root.resolve("one-peer"), n, false);
-            System.out.printf("torrents=%d marginal: retained_bytes_per_torrent=%.1f one_peer_bytes_per_torrent=%.1f%n", n,
+            System.out.printf("torrents=%d marginal: retained_bytes_per_torrent=%.1f " +
+                "one_peer_bytes_per_torrent=%.1f%n", n,
                 (double)retained / n, (double)live / n);
             ceiling(root.resolve("ceiling"), m);
         }

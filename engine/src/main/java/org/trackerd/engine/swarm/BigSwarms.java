@@ -323,8 +323,8 @@ final class BigSwarms
     /**
      * Removes a peer from a big swarm and keeps its pages dense: the hole is filled with the last record of the
      * last page, which is dropped when it empties. A swarm back to one page loses its index; an empty one is gone,
-     * or, with a torrent retention and a downloaded count to keep, its page 0 is kept as the retained page holding its downloaded count (left at
-     * {@code nowMs}). The peer's identity is kept for the accounting record ({@link #lastRemoved}).
+     * or, with a torrent retention and a downloaded count to keep, its page 0 becomes the retained page that keeps
+     * it (left at {@code nowMs}). The peer's identity is kept for the accounting record ({@link #lastRemoved}).
      */
     void remove(final BigSwarm big, final long fingerprint, final long nowMs)
     {

@@ -127,8 +127,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     /**
      * Counts what the persisted map holds, drops peers whose lifetime ran out while the tracker was down (and
-     * torrents left without peers or past their retention), and indexes the swarms bigger than one page: see {@link StartupScan}. Once,
-     * before the processor's thread starts.
+     * torrents left without peers or past their retention), and indexes the swarms bigger than one page: see
+     * {@link StartupScan}. Once, before the processor's thread starts.
      */
     public void loadFromStore()
     {

@@ -255,10 +255,12 @@ public final class LoadGenerator
     {
         final double seconds = elapsedNs / 1e9;
         System.out.printf(Locale.ROOT,
-            "protocol=%s%s shape=%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d losses=%d " +
+            "protocol=%s%s shape=%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d " +
+            "losses=%d " +
             "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
             protocol, protocol.equals("http") ? (tls ? "s" : "") + "/" + httpMode +
-                (tls ? (tlsResume ? "/resume" : "/full") : "") : "", protocol.equals("udp") ? shape : "-", target, seconds, sent, responses,
+                (tls ? (tlsResume ? "/resume" : "/full") : "") : "", protocol.equals("udp") ? shape : "-", target,
+            seconds, sent, responses,
             responses / seconds, errors, losses,
             latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
             latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
