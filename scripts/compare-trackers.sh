@@ -15,6 +15,13 @@
 #        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
 #                                tracker within a round), to see the noise of a shared machine; one row per round
 #        LOADS="udp: http:keepalive http:close"
+#                                UDP loads name their shape: udp: (= udp:reannounce, a fixed population
+#                                re-announcing), udp:new-peers (every announce a new peer, event started, random
+#                                peer_id), udp:churn (arrivals, re-announces and stopped mixed; CHURN_STOP=0.25).
+#                                Swarms cross the one-page limit (255 peers) when TORRENTS < PEERS / 255; new-peers
+#                                grows them without end, so those loads get a larger store (MAX_PEERS)
+#        MAX_PEERS=              trackerd storage.max_peers (default 2 x PEERS + 10000; 8000000 when a load is
+#                                udp:new-peers or udp:churn)
 #                                also https:keepalive https:close (TLS 1.3, a reconnect resumes its session) and
 #                                https:close-full (a full handshake per request): trackerd only (opentracker has
 #                                no TLS), on a TLS listener with a P-256 certificate made here; their ratio rows
@@ -39,6 +46,10 @@ http_connections=${HTTP_CONNECTIONS:-32}
 read -r -a modes <<< "${THREADING:-dedicated}"
 rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
+churn_stop=${CHURN_STOP:-0.25}
+max_peers=$((peers * 2 + 10000))
+case " ${loads[*]} " in *" udp:new-peers "*|*" udp:churn "*) max_peers=8000000 ;; esac
+max_peers=${MAX_PEERS:-$max_peers}
 ot_port=$((16969 + ${PORT_OFFSET:-0})); our_port=$((26969 + ${PORT_OFFSET:-0}))
 
 if ! command -v opentracker >/dev/null 2>&1; then
@@ -86,7 +97,7 @@ for s in "${!servers[@]}"; do
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
  "tls":{"listen":["127.0.0.1:$((port + tls_offset))"],"certificate_chain_file":"$work/tls-cert.pem",
         "private_key_file":"$work/tls-key.pem"},
- "storage":{"path":"$work/data-$name","max_torrents":$((torrents * 2 + 1000)),"max_peers":$((peers * 2 + 10000))},
+ "storage":{"path":"$work/data-$name","max_torrents":$((torrents * 2 + 1000)),"max_peers":$max_peers},
  "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
   # shellcheck disable=SC2086 # the variant's flags are words
@@ -122,7 +133,9 @@ run() { # name pid port protocol mode round
     args=(--protocol http --tls true --target "127.0.0.1:$((port + tls_offset))" --torrents "$torrents"
           --peers "$peers" --numwant "$numwant" --rate "$rate" --connections "$http_connections"
           --http-mode "${mode%-full}" --tls-resume "$([ "$mode" = close-full ] && echo false || echo true)")
-  elif [ "$protocol" = udp ]; then args+=(--sockets "$sockets" --window "$window"); else args+=(--http-mode "$mode" --connections "$http_connections"); fi
+  elif [ "$protocol" = udp ]; then
+    args+=(--sockets "$sockets" --window "$window" --shape "${mode:-reannounce}" --churn-stop "$churn_stop")
+  else args+=(--http-mode "$mode" --connections "$http_connections"); fi
   local before after out
   if [ "$protocol" = https ]; then
     # A TLS client's handshake code is cold in every new JVM: it warms up in the measuring JVM, which reads the
@@ -157,7 +170,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "# $(date -u +%F) $(nproc) cores, server on cpu $server_cpu, load on cpu $load_cpu; ${duration}s per run after ${warmup}s warm-up;"
-echo "# $torrents torrents, $peers peers, numwant $numwant; UDP $sockets sockets x $window in flight; HTTP $http_connections connections"
+echo "# $torrents torrents, $peers peers ($((peers / torrents)) per torrent), numwant $numwant; UDP $sockets sockets x $window in flight; HTTP $http_connections connections; trackerd max_peers $max_peers"
 echo "# $rounds round(s), interleaved; offered rate: $([ "$rate" = 0 ] && echo "unbounded (closed loop)" || echo "$rate/s"); trackerd engine: threading per name${engine_json:+, plus $engine_json}"
 printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" load round tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss"
 for load in "${loads[@]}"; do

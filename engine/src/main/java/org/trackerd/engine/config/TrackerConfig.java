@@ -271,6 +271,11 @@ public final class TrackerConfig
         public final int announceIntervalSeconds;
         public final int minAnnounceIntervalSeconds;
         public final int peerLifetimeSeconds;
+        /**
+         * How long a torrent whose last peer left keeps its downloaded count (scrape: 0, 0, downloaded) without
+         * an announce; 0 forgets it with its last peer.
+         */
+        public final int torrentRetentionSeconds;
         public final int defaultNumWant;
         public final int maxNumWant;
         public final int maxScrapeHashes;
@@ -297,6 +302,7 @@ public final class TrackerConfig
             announceIntervalSeconds = r.intValue("announce_interval_seconds", 1800, 1, 86_400);
             minAnnounceIntervalSeconds = r.intValue("min_announce_interval_seconds", 900, 1, 86_400);
             peerLifetimeSeconds = r.intValue("peer_lifetime_seconds", 2100, 1, 7 * 86_400);
+            torrentRetentionSeconds = r.intValue("torrent_retention_seconds", 30 * 86_400, 0, 3650 * 86_400);
             defaultNumWant = r.intValue("default_numwant", 50, 0, 1000);
             maxNumWant = r.intValue("max_numwant", 200, 1, 1000);
             maxScrapeHashes = r.intValue("max_scrape_hashes", 74, 1, 1000);

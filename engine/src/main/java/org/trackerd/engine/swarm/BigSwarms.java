@@ -31,6 +31,8 @@ final class BigSwarms
     private final InfoHashKey hashProbe = new InfoHashKey();
     private final long seed;
     private final int maxPeers;
+    /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
+    private final long retentionSeconds;
     private final PageAccess pages;
     private final MapWrites writes;
     private final SwapJournal swaps;
@@ -47,12 +49,13 @@ final class BigSwarms
     /** Peer id and address of the last peer {@link #remove removed}, for the accounting record. */
     private final byte[] removed = new byte[PeerRecord.IDENTITY_LENGTH];
 
-    BigSwarms(final long seed, final int maxPeers, final PageAccess pages, final MapWrites writes,
-        final SwapJournal swaps, final PeerWriter writer, final PeerSelection selection, final SwarmCounts counts,
-        final EngineCounters counters)
+    BigSwarms(final long seed, final int maxPeers, final long retentionSeconds, final PageAccess pages,
+        final MapWrites writes, final SwapJournal swaps, final PeerWriter writer, final PeerSelection selection,
+        final SwarmCounts counts, final EngineCounters counters)
     {
         this.seed = seed;
         this.maxPeers = maxPeers;
+        this.retentionSeconds = retentionSeconds;
         this.pages = pages;
         this.writes = writes;
         this.swaps = swaps;
@@ -195,7 +198,7 @@ final class BigSwarms
             if (location >= 0 && e.event == RequestEvent.EVENT_STOPPED)
             {
                 counters.peersStopped.incrementRelease();
-                remove(big, fingerprint);
+                remove(big, fingerprint, nowMs);
                 fillCounts(big, r);
                 return ANSWERED;
             }
@@ -319,10 +322,11 @@ final class BigSwarms
 
     /**
      * Removes a peer from a big swarm and keeps its pages dense: the hole is filled with the last record of the
-     * last page, which is dropped when it empties. A swarm back to one page loses its index; an empty one is gone.
-     * The peer's identity is kept for the accounting record ({@link #lastRemoved}).
+     * last page, which is dropped when it empties. A swarm back to one page loses its index; an empty one is gone,
+     * or, with a torrent retention and a downloaded count to keep, its page 0 becomes the retained page that keeps
+     * it (left at {@code nowMs}). The peer's identity is kept for the accounting record ({@link #lastRemoved}).
      */
-    void remove(final BigSwarm big, final long fingerprint)
+    void remove(final BigSwarm big, final long fingerprint, final long nowMs)
     {
         final int location = big.find(fingerprint);
         if (location < 0)
@@ -371,8 +375,13 @@ final class BigSwarms
         }
         if (big.size() == 0)
         {
-            pages.remove(big.key.bytes, 0, 0);
             bigSwarms.remove(big.key);
+            if (retentionSeconds > 0 && big.downloaded > 0)
+            {
+                retain(big, nowMs);
+                return;
+            }
+            pages.remove(big.key.bytes, 0, 0);
             counts.torrents(-1);
             counters.torrentsRemoved.incrementRelease();
             return;
@@ -454,6 +463,22 @@ final class BigSwarms
                 access.replace(value);
             }
         }
+    }
+
+    /** The big swarm's last peer left: its page 0 becomes the retained page (it stays counted as a torrent). */
+    private void retain(final BigSwarm big, final long nowMs)
+    {
+        try (PageAccess access = pages.update(big.key.bytes, 0, 0))
+        {
+            if (access.exists())
+            {
+                Page.downloaded(access.page(), big.downloaded);
+                access.retain(nowMs / 1000);
+                return;
+            }
+        }
+        counts.torrents(-1); // page 0 was gone already: nothing to retain
+        counters.torrentsRemoved.incrementRelease();
     }
 
     /** Writes a big swarm's page count and downloaded count into its page 0 header. */

@@ -80,7 +80,7 @@ final class ExpirySweep implements PageExpiry.Removals
     /** Peers last seen more than the peer lifetime before {@code nowMs} have expired. */
     void deadline(final long nowMs)
     {
-        expiry.deadline(nowMs - peerLifetimeMs);
+        expiry.deadline(nowMs, nowMs - peerLifetimeMs);
     }
 
     /** One slice of the sweep, at the clock's time. */
@@ -151,7 +151,7 @@ final class ExpirySweep implements PageExpiry.Removals
             }
             return;
         }
-        if (expiry.sweep(entry, page, this) > 0)
+        if (expiry.sweep(entry, page, this) > 0) // a retained torrent (0 peers) is no top swarm
         {
             MapWrites.wrap(page, entry);
             topSwarms.offer(sweptHash, Page.seeders(page), Page.leechers(page), Page.downloaded(page));
@@ -197,7 +197,7 @@ final class ExpirySweep implements PageExpiry.Removals
             }
             for (int i = 0; i < dead; i++)
             {
-                bigSwarms.remove(big, deadFingerprints[i]);
+                bigSwarms.remove(big, deadFingerprints[i], clock.time());
                 counters.peersExpired.incrementRelease();
                 accounting.expired(sweptHash, bigSwarms.lastRemoved(), 0, 20, big.seeders, big.leechers,
                     clock.time());

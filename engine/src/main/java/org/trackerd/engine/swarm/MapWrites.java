@@ -22,6 +22,8 @@ final class MapWrites
     private final PageCache pageCache;
     /** New page values, one array per record count. */
     private final byte[][] values = new byte[Page.CAPACITY + 1][];
+    /** A retained torrent's page 0. */
+    private final UnsafeBuffer retained = new UnsafeBuffer(new byte[Page.RETAINED_LENGTH]);
 
     MapWrites(final InFlight inFlight, final PageCache pageCache)
     {
@@ -64,6 +66,16 @@ final class MapWrites
         final byte[] value = values[count];
         source.getBytes(0, value, 0, value.length);
         replace(entry, value);
+    }
+
+    /**
+     * Replaces the entry's page 0 ({@code page0}, its last peer gone) with the retained page that keeps its
+     * downloaded count: a replace like any other, journaled the same way.
+     */
+    void retain(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page0, final long leftAtSeconds)
+    {
+        Page.retained(page0, retained, leftAtSeconds);
+        replace(entry, retained.byteArray());
     }
 
     void remove(final MapEntry<byte[], byte[]> entry)

@@ -30,6 +30,8 @@ final class OnePageAnnounce
 
     private final int maxTorrents;
     private final int maxPeers;
+    /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
+    private final long retentionSeconds;
     private final PageCache pageCache;
     private final PageAccess pages;
     private final MapWrites writes;
@@ -44,12 +46,14 @@ final class OnePageAnnounce
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
     private final byte[] tmp = new byte[Page.RECORD];
 
-    OnePageAnnounce(final int maxTorrents, final int maxPeers, final PageCache pageCache, final PageAccess pages,
-        final MapWrites writes, final SwapJournal swaps, final PeerWriter writer, final PeerSelection selection,
-        final SwarmCounts counts, final EngineCounters counters)
+    OnePageAnnounce(final int maxTorrents, final int maxPeers, final long retentionSeconds,
+        final PageCache pageCache, final PageAccess pages, final MapWrites writes, final SwapJournal swaps,
+        final PeerWriter writer, final PeerSelection selection, final SwarmCounts counts,
+        final EngineCounters counters)
     {
         this.maxTorrents = maxTorrents;
         this.maxPeers = maxPeers;
+        this.retentionSeconds = retentionSeconds;
         this.pageCache = pageCache;
         this.pages = pages;
         this.writes = writes;
@@ -120,7 +124,7 @@ final class OnePageAnnounce
                 if (pos >= 0)
                 {
                     counters.peersStopped.incrementRelease();
-                    if (remove(access, pos))
+                    if (remove(access, pos, nowMs))
                     {
                         return ANSWERED;
                     }
@@ -219,16 +223,22 @@ final class OnePageAnnounce
     }
 
     /**
-     * Removes the record at {@code pos} from the open one-page swarm, or the swarm with its last peer. Returns
-     * true when the swarm is gone.
+     * Removes the record at {@code pos} from the open one-page swarm. With its last peer the swarm is gone (true),
+     * or, with a torrent retention and a downloaded count to keep, its page becomes the retained page that keeps
+     * it (false: the page, now of no peers, answers the counts).
      */
-    private boolean remove(final PageAccess access, final int pos)
+    private boolean remove(final PageAccess access, final int pos, final long nowMs)
     {
         final UnsafeBuffer page = access.page();
         final int flags = Page.flags(page, pos);
         counts.population(flags, -1);
         counts.peers(-1);
         final int count = Page.count(page);
+        if (count == 1 && retentionSeconds > 0 && Page.downloaded(page) > 0)
+        {
+            access.retain(nowMs / 1000); // still counted as a torrent: it keeps its map entry
+            return false;
+        }
         if (count == 1)
         {
             access.remove();

@@ -24,6 +24,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
  * </pre>
  *
+ * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
+ * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.
+ * Its length ({@link #RETAINED_LENGTH}, 20) is no page length of records, so {@link #count} reads 0 and a store of
+ * the earlier format, which never held one, opens unchanged:
+ * <pre>
+ * Retained page 0: | header (16): bounds all 0, pages 1, downloaded | left at: u32 Unix seconds |
+ * </pre>
+ *
  * <p>A peer is one client, reachable over IPv4, IPv6 or both ({@link #HAS_V4}, {@link #HAS_V6}); each address
  * has its own last-seen second and expires on its own. {@link #PRIMARY_V6} names the family the peer is counted
  * under and handed out in when the requester's family is not one it has.
@@ -45,6 +53,10 @@ final class Page
     static final int RECORD = 60;
     /** Records per page (positions fit 8 bits): a page stays under 16 KiB, far below a Chronicle segment tier. */
     static final int CAPACITY = 255;
+
+    /** Length of a retained torrent's page 0: the header and the second its last peer left. */
+    static final int RETAINED_LENGTH = HEADER + 4;
+    static final int LEFT_AT_OFFSET = HEADER;
 
     static final int PAGES_OFFSET = 10;
     static final int DOWNLOADED_OFFSET = 12;
@@ -141,6 +153,31 @@ final class Page
     static void downloaded(final UnsafeBuffer page0, final long downloaded)
     {
         page0.putInt(DOWNLOADED_OFFSET, (int)Math.min(downloaded, 0xFFFF_FFFFL));
+    }
+
+    /** A retained torrent's page 0: no peers, its downloaded count kept (see the class comment). */
+    static boolean isRetained(final UnsafeBuffer page0)
+    {
+        return page0.capacity() == RETAINED_LENGTH;
+    }
+
+    /** The Unix second a retained torrent's last peer left. */
+    static long leftAtSeconds(final UnsafeBuffer retained)
+    {
+        return retained.getInt(LEFT_AT_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * Writes into {@code target} ({@link #RETAINED_LENGTH} bytes) the retained page of a torrent whose page 0 is
+     * {@code page0}: its downloaded count, no records, left at {@code leftAtSeconds}.
+     */
+    static void retained(final UnsafeBuffer page0, final UnsafeBuffer target, final long leftAtSeconds)
+    {
+        final int downloaded = page0.getInt(DOWNLOADED_OFFSET);
+        target.setMemory(0, RETAINED_LENGTH, (byte)0);
+        target.putShort(PAGES_OFFSET, (short)1);
+        target.putInt(DOWNLOADED_OFFSET, downloaded);
+        target.putInt(LEFT_AT_OFFSET, (int)leftAtSeconds);
     }
 
     static int flags(final UnsafeBuffer page, final int position)

@@ -135,6 +135,13 @@ final class PageAccess implements AutoCloseable
         rewrap();
     }
 
+    /** Replaces the open page 0, its last peer gone, with the retained page keeping its downloaded count. */
+    void retain(final long leftAtSeconds)
+    {
+        writes.retain(entry, page, leftAtSeconds);
+        rewrap();
+    }
+
     /** Removes the open page. */
     void remove()
     {

@@ -32,6 +32,9 @@ final class PageExpiry
         void swarmGone();
     }
 
+    /** {@link #sweep}: the entry went. */
+    static final int GONE = -1;
+
     private final MapWrites writes;
     private final SwapJournal swaps;
     private final EngineCounters counters;
@@ -41,18 +44,31 @@ final class PageExpiry
     private final byte[] tmp = new byte[Page.RECORD];
     private final byte[] identity = new byte[PeerRecord.IDENTITY_LENGTH];
     private long deadlineMs;
+    /** A retained torrent whose last peer left before this second is forgotten. */
+    private long retainedUntilS;
+    /** The sweep's second: a swarm whose last peer expires now is retained from then. */
+    private long nowS;
+    /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
+    private final long retentionSeconds;
 
-    PageExpiry(final MapWrites writes, final SwapJournal swaps, final EngineCounters counters)
+    PageExpiry(final MapWrites writes, final SwapJournal swaps, final EngineCounters counters,
+        final long retentionSeconds)
     {
+        this.retentionSeconds = retentionSeconds;
         this.writes = writes;
         this.swaps = swaps;
         this.counters = counters;
     }
 
-    /** Addresses last seen before {@code deadlineMs} have expired. */
-    void deadline(final long deadlineMs)
+    /**
+     * The sweep runs at {@code nowMs}: addresses last seen before {@code deadlineMs} have expired, and retained
+     * torrents whose last peer left more than the retention before now are forgotten.
+     */
+    void deadline(final long nowMs, final long deadlineMs)
     {
         this.deadlineMs = deadlineMs;
+        this.nowS = nowMs / 1000;
+        this.retainedUntilS = nowS - retentionSeconds;
     }
 
     /** The address families of the record at {@code pos} whose last announce is past the peer lifetime. */
@@ -63,11 +79,29 @@ final class PageExpiry
 
     /**
      * Drops the expired peers of a one-page swarm ({@code page} wraps the entry's value) and the addresses that
-     * expired of its dual-stacked peers; returns the peers left (0: the swarm is gone).
+     * expired of its dual-stacked peers; returns the peers left, 0 for a torrent retained without peers, or
+     * {@link #GONE} when the entry went (its last peer expired with no retention, or its retention ran out).
      */
     int sweep(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page, final Removals removals)
     {
         final int count = Page.count(page);
+        if (count == 0)
+        {
+            // A retained torrent, kept while its last peer left within the retention, counted as a torrent until
+            // it goes. A page 0 of no records and no time (a process died between emptying a big swarm's page 0
+            // and removing it) was never counted: it goes uncounted.
+            final boolean retained = Page.isRetained(page);
+            if (retained && Page.leftAtSeconds(page) > retainedUntilS)
+            {
+                return 0;
+            }
+            writes.remove(entry);
+            if (retained)
+            {
+                removals.swarmGone();
+            }
+            return GONE;
+        }
         boolean stale = false;
         for (int pos = 0; pos < count && !stale; pos++)
         {
@@ -102,11 +136,16 @@ final class PageExpiry
                 pos++; // another record moved into this position: check it too
             }
         }
+        if (n == 0 && retentionSeconds > 0 && Page.downloaded(scratch) > 0)
+        {
+            writes.retain(entry, scratch, nowS);
+            return 0;
+        }
         if (n == 0)
         {
             writes.remove(entry);
             removals.swarmGone();
-            return 0;
+            return GONE;
         }
         writes.cut(entry, scratch, n);
         return n;

@@ -199,7 +199,7 @@ final class StartupScan implements PageExpiry.Removals
             return;
         }
         final int count = expiry.sweep(entry, page, this);
-        if (count > 0)
+        if (count >= 0) // a retained torrent (0 peers) counts as a torrent
         {
             counts.torrents(1);
             counts.peers(count);
@@ -267,6 +267,10 @@ final class StartupScan implements PageExpiry.Removals
                     return;
                 }
                 final UnsafeBuffer page = access.page();
+                if (p == 0 && Page.isRetained(page))
+                {
+                    continue; // a retained torrent is changed by one replace, whole or not at all
+                }
                 if (page.capacity() < Page.HEADER || (page.capacity() - Page.HEADER) % Page.RECORD != 0 ||
                     page.capacity() > Page.length(Page.CAPACITY))
                 {

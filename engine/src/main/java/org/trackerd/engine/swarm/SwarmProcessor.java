@@ -112,12 +112,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         counts = new SwarmCounts(store, counters);
         writer = new PeerWriter(counts);
         selection = new PeerSelection(config, seed);
-        onePage = new OnePageAnnounce(config.storage.maxTorrents, config.storage.maxPeers, pageCache, pages, writes,
-            swaps, writer, selection, counts, counters);
-        bigSwarms = new BigSwarms(seed, config.storage.maxPeers, pages, writes, swaps, writer, selection, counts,
-            counters);
+        final long retentionSeconds = config.tracker.torrentRetentionSeconds;
+        onePage = new OnePageAnnounce(config.storage.maxTorrents, config.storage.maxPeers, retentionSeconds,
+            pageCache, pages, writes, swaps, writer, selection, counts, counters);
+        bigSwarms = new BigSwarms(seed, config.storage.maxPeers, retentionSeconds, pages, writes, swaps, writer,
+            selection, counts, counters);
         scrape = new Scrape(pages, bigSwarms, accounting);
-        final PageExpiry expiry = new PageExpiry(writes, swaps, counters);
+        final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
             config.engine.expiryTickMs, config.engine.expirySweepSeconds * 1000L, pages, expiry, swaps, bigSwarms,
             counts, counters, accounting, topSwarms, clock);
@@ -127,8 +128,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
     /**
      * Counts what the persisted map holds, drops peers whose lifetime ran out while the tracker was down (and
-     * torrents left without peers), and indexes the swarms bigger than one page: see {@link StartupScan}. Once,
-     * before the processor's thread starts.
+     * torrents left without peers or past their retention), and indexes the swarms bigger than one page: see
+     * {@link StartupScan}. Once, before the processor's thread starts.
      */
     public void loadFromStore()
     {

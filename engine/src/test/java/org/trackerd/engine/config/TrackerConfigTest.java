@@ -54,6 +54,7 @@ class TrackerConfigTest
         final TrackerConfig c = TrackerConfig.parse("{\"http\": null, \"tracker\": {}, \"engine\": {\"wait_strategy\": null}}");
         assertEquals(1, c.http.threads);
         assertEquals(1800, c.tracker.announceIntervalSeconds);
+        assertEquals(30 * 86_400, c.tracker.torrentRetentionSeconds);
         assertEquals("lite_blocking", c.engine.waitStrategy);
     }
 
@@ -68,7 +69,7 @@ class TrackerConfigTest
               "storage": {"path": "/tmp/x", "max_torrents": 16, "max_peers": 32},
               "tracker": {"announce_interval_seconds": 60, "min_announce_interval_seconds": 30,
                           "peer_lifetime_seconds": 90, "default_numwant": 10, "max_numwant": 20,
-                          "max_scrape_hashes": 5, "allow_ip_spoofing": true},
+                          "max_scrape_hashes": 5, "allow_ip_spoofing": true, "torrent_retention_seconds": 3600},
               "engine": {"request_ring_size": 64, "response_ring_size": 128, "wait_strategy": "busy_spin",
                          "frontend_idle": "yield", "expiry_tick_ms": 5, "expiry_sweep_seconds": 2}
             }""");
@@ -98,6 +99,7 @@ class TrackerConfigTest
         assertEquals(20, c.tracker.maxNumWant);
         assertEquals(5, c.tracker.maxScrapeHashes);
         assertTrue(c.tracker.allowIpSpoofing);
+        assertEquals(3600, c.tracker.torrentRetentionSeconds);
         assertEquals(64, c.engine.requestRingSize);
         assertEquals(128, c.engine.responseRingSize);
         assertEquals("busy_spin", c.engine.waitStrategy);
@@ -179,6 +181,7 @@ class TrackerConfigTest
         assertRejected("{\"tracker\": {\"min_announce_interval_seconds\": 2000}}",
             "'tracker.min_announce_interval_seconds'");
         assertRejected("{\"tracker\": {\"peer_lifetime_seconds\": 1000}}", "'tracker.peer_lifetime_seconds'");
+        assertRejected("{\"tracker\": {\"torrent_retention_seconds\": -1}}", "'tracker.torrent_retention_seconds'");
         final TrackerConfig c = TrackerConfig.parse("{\"tracker\": {\"announce_interval_seconds\": 1, " +
             "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1}}");
         assertEquals(1, c.tracker.peerLifetimeSeconds);

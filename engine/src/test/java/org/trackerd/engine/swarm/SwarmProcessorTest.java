@@ -41,6 +41,12 @@ class SwarmProcessorTest
     private static final String DEFAULT_TRACKER =
         "\"announce_interval_seconds\": 1800, \"min_announce_interval_seconds\": 900, \"peer_lifetime_seconds\": 2100";
 
+    /** Torrents forgotten with their last peer, as before {@code tracker.torrent_retention_seconds}. */
+    private static final String NO_RETENTION = "{\"tracker\": {\"torrent_retention_seconds\": 0}}";
+    /** A peer lifetime of 1 s and a torrent retention of 60 s. */
+    private static final String RETAINED = "{\"tracker\": {\"announce_interval_seconds\": 1, " +
+        "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 60}}";
+
     @TempDir
     Path dir;
 
@@ -139,7 +145,7 @@ class SwarmProcessorTest
     @Test
     void reannouncesInPlaceSeeTheSwarmAsItIsNow()
     {
-        final Harness h = harness("{}");
+        final Harness h = harness(NO_RETENTION);
         h.announce(peer(1, 1).left(10));
         h.announce(peer(1, 2).left(10));
         h.announce(peer(1, 3).left(0));
@@ -329,9 +335,9 @@ class SwarmProcessorTest
     }
 
     @Test
-    void stoppingTheLastPeerDropsTheTorrent()
+    void stoppingTheLastPeerDropsTheTorrentWithoutRetention()
     {
-        final Harness h = harness("{}");
+        final Harness h = harness(NO_RETENTION);
         h.announce(peer(1, 1).left(0));
         final Reply r = h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
         assertEquals(Status.OK, r.status);
@@ -343,6 +349,152 @@ class SwarmProcessorTest
         assertEquals(0, h.store.torrentCount());
         assertEquals(0, h.store.peerCount());
         assertEquals(1, h.counters.torrentsRemoved.get());
+    }
+
+    // ---------------------------------------------------------------- torrents outlive their swarms
+
+    /**
+     * The last peer's {@code stopped} leaves the torrent with its downloaded count: scrape and announce answers say
+     * 0 seeders, 0 leechers, N downloaded; it stays a torrent (its map entry) until the retention has passed
+     * without an announce, then the sweep forgets it.
+     */
+    @Test
+    void stoppingTheLastPeerKeepsTheDownloadedCountForTheRetention()
+    {
+        final Harness h = harness(RETAINED);
+        h.announce(peer(1, 1).left(5));
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 3).left(9));
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        h.announce(peer(1, 3).left(9).event(RequestEvent.EVENT_STOPPED));
+        final Reply last = h.announce(peer(1, 2).left(0).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(0, last.complete);
+        assertEquals(0, last.incomplete);
+        assertEquals(2, last.downloaded);
+        assertEquals(1, h.processor.torrentCount());
+        assertEquals(0, h.processor.peerCount());
+        assertEquals(0, h.counters.torrentsRemoved.get());
+        ScrapeReply s = h.scrape(hash(1));
+        assertArrayEquals(new int[] { 0 }, s.complete);
+        assertArrayEquals(new int[] { 0 }, s.incomplete);
+        assertArrayEquals(new long[] { 2 }, s.downloaded);
+        // A stopped of nobody changes nothing; a new peer joins the kept count.
+        assertEquals(2, h.announce(peer(1, 9).left(0).event(RequestEvent.EVENT_STOPPED)).downloaded);
+        final Reply back = h.announce(peer(1, 4).left(0).event(RequestEvent.EVENT_COMPLETED));
+        assertEquals(1, back.complete);
+        assertEquals(3, back.downloaded);
+        assertEquals(0, back.peers.size());
+        assertEquals(1, h.processor.torrentCount());
+        h.announce(peer(1, 4).left(0).event(RequestEvent.EVENT_STOPPED));
+
+        // Within the retention a sweep keeps it; past it without an announce the sweep forgets it.
+        clock.advance(59_000);
+        h.tick();
+        assertArrayEquals(new long[] { 3 }, h.scrape(hash(1)).downloaded);
+        assertEquals(1, h.counters.torrents.get());
+        clock.advance(2_000);
+        h.tick();
+        s = h.scrape(hash(1));
+        assertArrayEquals(new long[] { 0 }, s.downloaded);
+        assertEquals(0, h.processor.torrentCount());
+        assertEquals(0, h.store.torrentCount());
+        assertEquals(0, h.counters.torrents.get());
+        assertEquals(1, h.counters.torrentsRemoved.get());
+        assertEquals(1, h.announce(peer(1, 5).left(5)).incomplete);
+        assertEquals(0, h.scrape(hash(1)).downloaded[0]);
+    }
+
+    /**
+     * A swarm whose last peers expire, one page or several (its completions on both), is retained the same way, and survives a clean restart
+     * and a start after a crash (the scan counts it as a torrent); past the retention the scan forgets it too.
+     */
+    @Test
+    void expiredSwarmsAreRetainedThroughRestartsUntilTheRetentionEnds()
+    {
+        final Harness h = harness(RETAINED);
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        for (int n = 1; n <= 300; n++)
+        {
+            h.announce(peer(2, n).left(n % 2).numWant(0).event(n % 50 == 0 ? RequestEvent.EVENT_COMPLETED :
+                RequestEvent.EVENT_NONE));
+        }
+        h.announce(peer(3, 1).left(5));
+        clock.advance(1_150);
+        h.announce(peer(3, 1).left(5));
+        h.tick();
+        assertEquals(301, h.counters.peersExpired.get());
+        assertEquals(3, h.processor.torrentCount());
+        assertEquals(1, h.processor.peerCount());
+        assertEquals(0, h.counters.torrentsRemoved.get());
+        final ScrapeReply s = h.scrape(hash(1), hash(2), hash(3));
+        assertArrayEquals(new int[] { 0, 0, 0 }, s.complete);
+        assertArrayEquals(new int[] { 0, 0, 1 }, s.incomplete);
+        assertArrayEquals(new long[] { 1, 6, 0 }, s.downloaded);
+
+        final Harness clean = h.reopen();
+        assertEquals(3, clean.processor.torrentCount());
+        assertArrayEquals(new long[] { 1, 6, 0 }, clean.scrape(hash(1), hash(2), hash(3)).downloaded);
+        final Harness crashed = clean.reopenAfterCrash();
+        assertEquals(3, crashed.processor.torrentCount());
+        assertEquals(1, crashed.processor.peerCount());
+        assertArrayEquals(new long[] { 1, 6, 0 }, crashed.scrape(hash(1), hash(2), hash(3)).downloaded);
+
+        // Past the retention: torrents 1 and 2 are forgotten; torrent 3's last peer expires with nothing to keep.
+        clock.advance(60_000);
+        final Harness late = crashed.reopenAfterCrash();
+        assertEquals(0, late.processor.torrentCount());
+        assertArrayEquals(new long[] { 0, 0, 0 }, late.scrape(hash(1), hash(2), hash(3)).downloaded);
+    }
+
+    /**
+     * A {@code kill -9} with a retained torrent's page in flight (as when the process died inside the replace that
+     * made it): the shard is recovered, the repair of the swarm's torn pages takes the retained page as whole (its
+     * length is no page of records), and the scan counts it as a torrent with its downloaded count.
+     */
+    @Test
+    void aRetainedTorrentInFlightAtAKillIsKept()
+    {
+        final Harness h = harness(RETAINED);
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        h.announce(peer(2, 1).left(5));
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(1), 0);
+        h.store.inFlight.structuralBegin();
+        final Harness k;
+        try (var c = h.store.map(key, 0).queryContext(key))
+        {
+            c.updateLock().lock();
+            assertEquals(Page.RETAINED_LENGTH, c.entry().value().size());
+            k = h.killedCopy();
+        }
+        h.store.inFlight.structuralEnd();
+        assertTrue(k.store.recovered(SwarmStore.shard(hash(1), 0)));
+        assertEquals(2, k.processor.torrentCount());
+        assertEquals(1, k.processor.peerCount());
+        final ScrapeReply s = k.scrape(hash(1), hash(2));
+        assertArrayEquals(new int[] { 0, 0 }, s.complete);
+        assertArrayEquals(new int[] { 0, 1 }, s.incomplete);
+        assertArrayEquals(new long[] { 1, 0 }, s.downloaded);
+    }
+
+    /** A retention of 0 forgets torrents kept by a run that had one, at the first sweep. */
+    @Test
+    void aRetentionOfZeroForgetsRetainedTorrents()
+    {
+        final Harness h = harness(RETAINED);
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        h.store.close();
+        harnesses.remove(h);
+        final Harness zero = harness(NO_RETENTION);
+        assertEquals(1, zero.processor.torrentCount());
+        assertArrayEquals(new long[] { 1 }, zero.scrape(hash(1)).downloaded);
+        zero.tick();
+        assertEquals(0, zero.processor.torrentCount());
+        assertArrayEquals(new long[] { 0 }, zero.scrape(hash(1)).downloaded);
     }
 
     @Test
@@ -902,7 +1054,7 @@ class SwarmProcessorTest
     void expiredPeersAreDroppedByTicksAndAtRestart()
     {
         final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
-            "\"peer_lifetime_seconds\": 1}}";
+            "\"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 0}}";
         final Harness ticked = harness(config, dir.resolve("ticked"));
         final Harness restarted = harness(config, dir.resolve("restarted"));
         for (final Harness h : List.of(ticked, restarted))
@@ -952,7 +1104,7 @@ class SwarmProcessorTest
     void expiredPeersAreDroppedAtAStartAfterACrash()
     {
         final String config = "{\"tracker\": {\"announce_interval_seconds\": 1, \"min_announce_interval_seconds\": 1, " +
-            "\"peer_lifetime_seconds\": 1}}";
+            "\"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 0}}";
         final Harness h = harness(config);
         h.announce(peer(1, 1).left(0));
         h.announce(peer(1, 2).left(5));
@@ -1293,7 +1445,7 @@ class SwarmProcessorTest
     @Test
     void swarmsSurviveARestart()
     {
-        final Harness h = harness("{}");
+        final Harness h = harness(NO_RETENTION);
         h.announce(peer(1, 1).left(0).port(1111).ipv4(10, 0, 0, 1));
         h.announce(peer(1, 2).left(0).port(2222).event(RequestEvent.EVENT_COMPLETED).key(0xABCD));
         h.announce(peer(1, 3).left(9).port(3333));

@@ -27,6 +27,19 @@ import java.util.concurrent.TimeUnit;
  * reconnect). Deterministic torrents and peers from a seed, an optional target rate, bounded in time; reports
  * responses/s, errors, losses and latency percentiles from HdrHistogram.
  *
+ * <p>UDP announces come in three shapes ({@code --shape}), each of which makes swarms cross the tracker's one-page
+ * limit (255 peers) when there are fewer torrents than peers / 255:
+ * <ul>
+ *   <li>{@code reannounce} (the default): a fixed population of {@code --peers} peers, peer {@code i} of torrent
+ *       {@code i % torrents}, re-announcing in turn (event none);</li>
+ *   <li>{@code new-peers}: every announce a new peer (event {@code started}, a random peer id) of a random
+ *       torrent: swarms only grow;</li>
+ *   <li>{@code churn}: {@code --peers} places, each empty or held by one peer; an announce picks a random place:
+ *       an empty one gets a new peer (event {@code started}), a held one's peer leaves (event {@code stopped})
+ *       with probability {@code --churn-stop} (default 0.25) or re-announces. In the steady state
+ *       1 / (1 + stop) of the places are held: at 0.25, 20 % arrivals, 20 % stops, 60 % re-announces.</li>
+ * </ul>
+ *
  * <p>Refuses any target that is not a loopback address, and any duration over 600 s.
  *
  * <pre>
@@ -54,6 +67,10 @@ public final class LoadGenerator
     int window = 8;
     long rate;
     String httpMode = "keepalive";
+    /** UDP announce shape: {@code reannounce}, {@code new-peers} or {@code churn} (see the class comment). */
+    String shape = "reannounce";
+    /** {@code churn}: the chance that an announce of a held place is its peer's {@code stopped}. */
+    double churnStop = 0.25;
     /** HTTP over TLS. Benchmark only: every certificate is accepted (the target is loopback, checked below). */
     boolean tls;
     /** With {@link #tls}: a reconnect resumes the session (the JDK client's cache, keyed by host and port). */
@@ -127,6 +144,8 @@ public final class LoadGenerator
                 case "--window" -> window = Integer.parseInt(v);
                 case "--rate" -> rate = Long.parseLong(v);
                 case "--http-mode" -> httpMode = v;
+                case "--shape" -> shape = v;
+                case "--churn-stop" -> churnStop = Double.parseDouble(v);
                 case "--tls" -> tls = Boolean.parseBoolean(v);
                 case "--tls-resume" -> tlsResume = Boolean.parseBoolean(v);
                 case "--seed" -> seed = Long.parseLong(v);
@@ -148,6 +167,14 @@ public final class LoadGenerator
         if (!protocol.equals("udp") && !protocol.equals("http"))
         {
             throw new IllegalArgumentException("--protocol udp|http");
+        }
+        if (!shape.equals("reannounce") && !shape.equals("new-peers") && !shape.equals("churn"))
+        {
+            throw new IllegalArgumentException("--shape reannounce|new-peers|churn");
+        }
+        if (!(churnStop >= 0 && churnStop <= 1))
+        {
+            throw new IllegalArgumentException("--churn-stop must be 0..1");
         }
         window = Math.max(1, Math.min(window, 4096));
         sockets = Math.max(1, Math.min(sockets, 10_000));
@@ -228,10 +255,12 @@ public final class LoadGenerator
     {
         final double seconds = elapsedNs / 1e9;
         System.out.printf(Locale.ROOT,
-            "protocol=%s%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d losses=%d " +
+            "protocol=%s%s shape=%s target=%s duration_s=%.1f sent=%d responses=%d responses_per_s=%.0f errors=%d " +
+            "losses=%d " +
             "p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
             protocol, protocol.equals("http") ? (tls ? "s" : "") + "/" + httpMode +
-                (tls ? (tlsResume ? "/resume" : "/full") : "") : "", target, seconds, sent, responses,
+                (tls ? (tlsResume ? "/resume" : "/full") : "") : "", protocol.equals("udp") ? shape : "-", target,
+            seconds, sent, responses,
             responses / seconds, errors, losses,
             latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
             latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
@@ -254,11 +283,11 @@ public final class LoadGenerator
         return ((peer * 0x9E3779B1L) & 0xFFFF) < seederRatio * 0x10000;
     }
 
-    private static void peerId(final int peer, final byte[] dst)
+    private static void peerId(final long peer, final byte[] dst)
     {
         final byte[] prefix = "-LG0001-".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(prefix, 0, dst, 0, 8);
-        int v = peer;
+        long v = peer;
         for (int i = 19; i >= 8; i--)
         {
             dst[i] = (byte)('0' + v % 10);
@@ -285,6 +314,8 @@ public final class LoadGenerator
         private final ByteBuffer in = ByteBuffer.allocateDirect(65536);
         private final byte[] peerId = new byte[20];
         private final SplittableRandom random = new SplittableRandom(seed);
+        /** {@code churn}: the generation of each place's peer, odd while the place is held. */
+        private final int[] generation = "churn".equals(shape) ? new int[peers] : null;
         private int nextTxn = 1;
         private int nextPeer;
 
@@ -416,14 +447,7 @@ public final class LoadGenerator
             }
             else
             {
-                final int peer = nextPeer;
-                nextPeer = (nextPeer + 1) % peers;
-                peerId(peer, peerId);
-                final boolean seeder = peerIsSeeder(peer);
-                out.putLong(connectionIds[s]).putInt(1).putInt(txn)
-                    .put(hashes[peerTorrent(peer)]).put(peerId)
-                    .putLong(0).putLong(seeder ? 0 : 1_000_000).putLong(0)
-                    .putInt(0).putInt(0).putInt(peer).putInt(numWant).putShort((short)(10_000 + peer % 50_000));
+                putAnnounce(connectionIds[s], txn);
             }
             out.flip();
             write(s);
@@ -431,6 +455,62 @@ public final class LoadGenerator
             sentNs[slot] = now;
             inFlight[s]++;
             sent++;
+        }
+
+        /** One announce of the {@link #shape}: BEP 15 offsets, event 0 none, 2 started, 3 stopped. */
+        private void putAnnounce(final long connectionId, final int txn)
+        {
+            final int torrent;
+            final long id;
+            final int event;
+            final boolean seeder;
+            switch (shape)
+            {
+                case "new-peers" ->
+                {
+                    torrent = random.nextInt(torrents);
+                    id = random.nextLong(1_000_000_000_000L);
+                    event = 2;
+                    seeder = random.nextDouble() < seederRatio;
+                }
+                case "churn" ->
+                {
+                    final int place = random.nextInt(peers);
+                    torrent = peerTorrent(place);
+                    seeder = peerIsSeeder(place);
+                    final int g = generation[place];
+                    // The same id from started to stopped: generation 2k (empty) and 2k + 1 (held) name peer k.
+                    id = (long)(g >>> 1) * peers + place;
+                    if ((g & 1) == 0)
+                    {
+                        event = 2;
+                        generation[place] = g + 1;
+                    }
+                    else if (random.nextDouble() < churnStop)
+                    {
+                        event = 3;
+                        generation[place] = g + 1;
+                    }
+                    else
+                    {
+                        event = 0;
+                    }
+                }
+                default ->
+                {
+                    final int peer = nextPeer;
+                    nextPeer = (nextPeer + 1) % peers;
+                    torrent = peerTorrent(peer);
+                    id = peer;
+                    event = 0;
+                    seeder = peerIsSeeder(peer);
+                }
+            }
+            peerId(id, peerId);
+            out.putLong(connectionId).putInt(1).putInt(txn)
+                .put(hashes[torrent]).put(peerId)
+                .putLong(0).putLong(seeder ? 0 : 1_000_000).putLong(0)
+                .putInt(event).putInt(0).putInt((int)id).putInt(numWant).putShort((short)(10_000 + id % 50_000));
         }
 
         private void expire(final int s, final long now)

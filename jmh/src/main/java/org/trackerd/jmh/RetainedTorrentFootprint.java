@@ -1,0 +1,213 @@
+package org.trackerd.jmh;
+
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+import org.trackerd.engine.ResponseQueue;
+import org.trackerd.engine.TrackerEngine;
+import org.trackerd.engine.config.TrackerConfig;
+import org.trackerd.engine.event.RequestEvent;
+import org.trackerd.engine.event.ResponseEvent;
+import org.trackerd.engine.event.Status;
+import org.trackerd.engine.swarm.SwarmProcessor;
+import org.trackerd.engine.swarm.SwarmStore;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * What one retained torrent (its last peer gone, its downloaded count kept: {@code tracker.torrent_retention_seconds})
+ * costs in the store, and what the store does at its configured ceiling. Drives a {@link SwarmProcessor} on this
+ * thread over fresh stores in a temporary directory and reports:
+ * <ul>
+ *   <li>the file-backed resident memory this process gained ({@code RssFile}: the pages of the mapped store
+ *       files it wrote; the files themselves are laid out in full when created) per torrent, for N torrents each
+ *       left retained (one peer completed, then stopped: its entry shrank from a one-record page) and, beside it,
+ *       for N torrents each holding that one peer;</li>
+ *   <li>with {@code storage.max_torrents} M: M retained torrents, then the answer to a new torrent, to a new peer of
+ *       a retained torrent, and to a scrape.</li>
+ * </ul>
+ *
+ * <pre>
+ * java -cp jmh/target/trackerd-benchmarks.jar org.trackerd.jmh.RetainedTorrentFootprint [N=1000000] [M=1000]
+ * </pre>
+ *
+ * <p>Thread: main only.
+ */
+public final class RetainedTorrentFootprint
+{
+    private final Path directory;
+    private final SwarmStore store;
+    private final TrackerEngine engine;
+    private final SwarmProcessor processor;
+    private final RingBuffer<ResponseEvent> responses;
+    private final Sequence consumed;
+    private final RequestEvent request = new RequestEvent(1);
+    private long sequence;
+
+    private RetainedTorrentFootprint(final Path directory, final int maxTorrents, final int maxPeers)
+        throws IOException
+    {
+        this.directory = directory;
+        final TrackerConfig config = TrackerConfig.parse("{\"storage\": {\"path\": \"" + directory.toAbsolutePath() +
+            "\", \"max_torrents\": " + maxTorrents + ", \"max_peers\": " + maxPeers + "}," +
+            "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}}");
+        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
+        final CountersManager counters = new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+        engine = new TrackerEngine(config, store, counters);
+        final ResponseQueue queue = engine.addFrontend(() -> {});
+        responses = queue.ring();
+        consumed = queue.poller().getSequence();
+        processor = new SwarmProcessor(config, store, new ResponseQueue[] {queue}, engine.counters(), 42);
+        processor.loadFromStore();
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        final int m = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        final Path root = Files.createTempDirectory("trackerd-retained-");
+        try
+        {
+            final long retained = footprint(root.resolve("retained"), n, true);
+            final long live = footprint(root.resolve("one-peer"), n, false);
+            System.out.printf("torrents=%d marginal: retained_bytes_per_torrent=%.1f " +
+                "one_peer_bytes_per_torrent=%.1f%n", n,
+                (double)retained / n, (double)live / n);
+            ceiling(root.resolve("ceiling"), m);
+        }
+        finally
+        {
+            try (Stream<Path> files = Files.walk(root))
+            {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** File-backed resident bytes gained for {@code n} torrents, each retained or each holding its one peer. */
+    private static long footprint(final Path dir, final int n, final boolean retain) throws Exception
+    {
+        Files.createDirectories(dir);
+        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, n + 1024, n + 1024);
+        try
+        {
+            // The first half touches what the map lays out once (segment headers, hash lookups as they fill); the
+            // second half's growth is the marginal cost of a torrent.
+            final long before = rssFileBytes();
+            long half = before;
+            for (int t = 0; t < n; t++)
+            {
+                if (t == n / 2)
+                {
+                    half = rssFileBytes();
+                }
+                f.announce(t, 0, RequestEvent.EVENT_COMPLETED, true);
+                if (retain)
+                {
+                    f.announce(t, 0, RequestEvent.EVENT_STOPPED, true);
+                }
+            }
+            final long after = rssFileBytes();
+            System.out.printf("%s: %d torrents, %d peers in the store; RssFile %d -> %d (half-way) -> %d bytes; " +
+                "%.1f bytes per torrent over all, %.1f over the second half%n", retain ? "retained" : "one peer each",
+                f.processor.torrentCount(), f.processor.peerCount(), before, half, after,
+                (double)(after - before) / n, (double)(after - half) / (n - n / 2));
+            return 2 * (after - half);
+        }
+        finally
+        {
+            f.close();
+        }
+    }
+
+    /** {@code m} retained torrents fill {@code storage.max_torrents}: what a new torrent, a returning one get. */
+    private static void ceiling(final Path dir, final int m) throws Exception
+    {
+        Files.createDirectories(dir);
+        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, m, m * 10);
+        try
+        {
+            for (int t = 0; t < m; t++)
+            {
+                f.announce(t, 0, RequestEvent.EVENT_COMPLETED, true);
+                f.announce(t, 0, RequestEvent.EVENT_STOPPED, true);
+            }
+            System.out.printf("ceiling: max_torrents=%d, %d retained torrents, %d peers%n", m,
+                f.processor.torrentCount(), f.processor.peerCount());
+            System.out.printf("ceiling: a new torrent's first announce: %s%n",
+                f.announce(m + 1, 0, RequestEvent.EVENT_STARTED, false));
+            System.out.printf("ceiling: a new peer of a retained torrent: %s%n",
+                f.announce(0, 1, RequestEvent.EVENT_STARTED, false));
+        }
+        finally
+        {
+            f.close();
+        }
+    }
+
+    private String announce(final int t, final int k, final byte event, final boolean mustSucceed)
+    {
+        final RequestEvent e = request;
+        e.kind = RequestEvent.KIND_ANNOUNCE;
+        e.frontendId = 0;
+        e.correlationId = sequence;
+        e.context = 1;
+        Wire.id20(e.infoHash, 0, -1, t);
+        Wire.id20(e.peerId, 0, t, k);
+        e.address[10] = (byte)0xFF;
+        e.address[11] = (byte)0xFF;
+        e.address[12] = 10;
+        e.address[13] = (byte)(t >>> 16);
+        e.address[14] = (byte)(t >>> 8);
+        e.address[15] = (byte)t;
+        e.port = 6881 + k;
+        e.left = 0;
+        e.event = event;
+        e.numWant = 0;
+        e.compactPeers = true;
+        e.wantPeerIds = false;
+        e.oneFamily = true;
+        e.hasKey = false;
+        e.scrapeCount = 0;
+        processor.onBatchStart(1, 0);
+        processor.onEvent(e, sequence++, true);
+        final long cursor = responses.getCursor();
+        final ResponseEvent r = responses.get(cursor);
+        final String answer = r.status + " complete=" + r.complete + " incomplete=" + r.incomplete +
+            " downloaded=" + r.downloaded;
+        consumed.set(cursor);
+        if (mustSucceed && r.status != Status.OK)
+        {
+            throw new IllegalStateException("announce refused: " + answer);
+        }
+        return answer;
+    }
+
+    private void close()
+    {
+        engine.close();
+        store.close();
+    }
+
+    /** This process's file-backed resident memory ({@code RssFile} of {@code /proc/self/status}), in bytes. */
+    private static long rssFileBytes() throws IOException
+    {
+        for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
+        {
+            if (line.startsWith("RssFile:"))
+            {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IOException("no RssFile in /proc/self/status");
+    }
+}
