@@ -159,6 +159,12 @@ public final class Tracker implements AutoCloseable
             }
             installAccessControl();
             installPrivateMode();
+            final org.trackerd.io.webtorrent.WebTorrentRelays relays = config.webtorrent.enabled ?
+                new org.trackerd.io.webtorrent.WebTorrentRelays(HttpFrontend.webTorrentRelayBytes(config)) : null;
+            if (relays != null && privateTracker != null)
+            {
+                LOG.warn("webtorrent.enabled is ignored in private mode (passkey routes do not upgrade yet)");
+            }
             for (int i = 0; i < perThread.size(); i++)
             {
                 final HttpFrontend frontend = new HttpFrontend(i, perThread.get(i), engine, config, metrics,
@@ -168,6 +174,10 @@ public final class Tracker implements AutoCloseable
                     frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
                 }
                 httpFrontends.add(frontend);
+                if (relays != null && privateTracker == null)
+                {
+                    frontend.webTorrent(config, metrics, relays);
+                }
                 if (tls != null)
                 {
                     frontend.tlsListeners(tlsPerThread.get(i), new org.trackerd.io.tls.TlsFrontend(tls,

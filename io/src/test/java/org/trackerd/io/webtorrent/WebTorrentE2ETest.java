@@ -1,0 +1,386 @@
+package org.trackerd.io.webtorrent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.Tracker;
+import org.trackerd.io.e2e.TrackerHarness;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * WebTorrent on the real tracker: trackerd with {@code webtorrent.enabled} on loopback, its HTTP listener upgraded
+ * to WebSocket. The npm {@code bittorrent-tracker} client ({@code ws-client.mjs}, real WebRTC offers and answers)
+ * runs its whole scenario against it (announce, offer relay, answer relay, scrape, stop); a raw client over a
+ * plain socket sends what a hostile one would (an oversized frame, malformed JSON, an answer to an offer never
+ * sent, too many offers) and each gets its close code or error message and its counter.
+ */
+class WebTorrentE2ETest
+{
+    private static final Path FIXTURE = Path.of("src/test/node");
+    private static final long TIMEOUT_S = 60;
+
+    @TempDir
+    Path dir;
+    private TrackerHarness harness;
+
+    private TrackerHarness start() throws IOException
+    {
+        harness = new TrackerHarness(dir)
+            .set("webtorrent", "enabled", "true")
+            .set("webtorrent", "max_message_bytes", "16384")
+            .set("webtorrent", "max_offers", "3")
+            .set("webtorrent", "max_unsolicited_answers", "1");
+        return harness.start();
+    }
+
+    @AfterEach
+    void stop()
+    {
+        if (harness != null)
+        {
+            harness.close();
+        }
+    }
+
+    @Test
+    void npmClientScenarioAgainstTrackerd() throws Exception
+    {
+        requireFixture();
+        start();
+        final Process client = new ProcessBuilder("node", "ws-client.mjs", "--url",
+            "ws://127.0.0.1:" + harness.port() + "/announce", "--timeout-ms", "30000")
+            .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final List<JsonNode> seen = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(
+            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
+        {
+            for (String line; (line = out.readLine()) != null; )
+            {
+                seen.add(WebTorrentCodecTest.MAPPER.readTree(line));
+            }
+        }
+        finally
+        {
+            if (!client.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
+            {
+                client.destroyForcibly();
+                fail("client did not exit");
+            }
+        }
+        final JsonNode done = seen.stream().filter(n -> n.has("done")).findFirst().orElseThrow();
+        assertTrue(done.get("done").asBoolean(), "client scenario incomplete: " + done + "\n" + seen);
+        assertEquals(0, client.exitValue());
+        final Tracker tracker = harness.tracker();
+        assertTrue(counter(tracker, "webtorrent_offers_relayed") >= 1);
+        assertTrue(counter(tracker, "webtorrent_answers_relayed") >= 1);
+        assertEquals(0, counter(tracker, "webtorrent_answers_unsolicited"));
+        // both stopped (or their sockets closed): the WebRTC sets are empty again
+        assertTrue(await(() -> counter(tracker, "webtorrent_peers") == 0), "peers left");
+    }
+
+    @Test
+    void oversizedFrameIsClosedWith1009() throws Exception
+    {
+        start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendHeaderOnly(0x1, 1 << 20); // a 1 MiB text frame announced; nothing more needs to be sent
+            final Frame close = ws.read();
+            assertEquals(0x8, close.opcode);
+            assertEquals(1009, close.closeCode());
+            ws.expectEof();
+        }
+        assertTrue(counter(harness.tracker(), "webtorrent_protocol_closes") >= 1);
+    }
+
+    @Test
+    void malformedJsonGetsAFailureReasonAndTheConnectionStays() throws Exception
+    {
+        start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendText("{\"action\":\"announce\",");
+            final Frame failure = ws.read();
+            assertEquals(0x1, failure.opcode);
+            assertTrue(failure.text().contains("failure reason"), failure.text());
+            ws.sendText(announce(hash('a'), hash('p'), 0, ""));
+            final JsonNode answer = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
+            assertEquals("announce", answer.get("action").asText());
+            assertEquals(1, answer.get("incomplete").asInt() + answer.get("complete").asInt());
+        }
+        assertTrue(counter(harness.tracker(), "webtorrent_messages_malformed") >= 1);
+    }
+
+    @Test
+    void answerToAnOfferNeverSentIsRefusedThenTheConnectionClosed() throws Exception
+    {
+        start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendText(announce(hash('b'), hash('p'), 0, ""));
+            assertEquals("announce", WebTorrentCodecTest.MAPPER.readTree(ws.read().text()).get("action").asText());
+            final String answer = "{\"action\":\"announce\",\"info_hash\":\"" + hash('b') + "\",\"peer_id\":\"" +
+                hash('p') + "\",\"to_peer_id\":\"" + hash('q') + "\",\"offer_id\":\"" + hash('o') +
+                "\",\"answer\":{\"type\":\"answer\",\"sdp\":\"v=0\"}}";
+            ws.sendText(answer);
+            final Frame refused = ws.read();
+            assertTrue(refused.text().contains("answer to an offer that was not sent"), refused.text());
+            ws.sendText(answer); // past webtorrent.max_unsolicited_answers (1): closed with 1008
+            final Frame close = ws.read();
+            assertEquals(0x8, close.opcode);
+            assertEquals(1008, close.closeCode());
+        }
+        assertTrue(counter(harness.tracker(), "webtorrent_answers_unsolicited") >= 2);
+        assertTrue(counter(harness.tracker(), "webtorrent_unsolicited_closes") >= 1);
+    }
+
+    @Test
+    void tooManyOffersAreCutToTheBoundAndRelayedToOtherPeers() throws Exception
+    {
+        start();
+        try (RawWebSocket seeder = new RawWebSocket(harness.port());
+            RawWebSocket leecher = new RawWebSocket(harness.port()))
+        {
+            seeder.sendText(announce(hash('c'), hash('s'), 0, ""));
+            assertEquals("announce", WebTorrentCodecTest.MAPPER.readTree(seeder.read().text()).get("action").asText());
+            final StringBuilder offers = new StringBuilder();
+            for (int i = 0; i < 6; i++)
+            {
+                offers.append(i == 0 ? "" : ",").append("{\"offer\":{\"type\":\"offer\",\"sdp\":\"v=0 offer ")
+                    .append(i).append("\"},\"offer_id\":\"").append(hash((char)('0' + i))).append("\"}");
+            }
+            leecher.sendText(announce(hash('c'), hash('l'), 100, offers.toString()));
+            final JsonNode answer = WebTorrentCodecTest.MAPPER.readTree(leecher.read().text());
+            assertEquals(1, answer.get("complete").asInt());
+            assertEquals(1, answer.get("incomplete").asInt());
+            // one other peer: one offer relayed, the first, with the offering peer and info_hash
+            final JsonNode offer = WebTorrentCodecTest.MAPPER.readTree(seeder.read().text());
+            assertEquals("v=0 offer 0", offer.get("offer").get("sdp").asText());
+            assertEquals(hash('l'), offer.get("peer_id").asText());
+            assertEquals(hash('0'), offer.get("offer_id").asText());
+            // the seeder answers it: relayed to the leecher
+            seeder.sendText("{\"action\":\"announce\",\"info_hash\":\"" + hash('c') + "\",\"peer_id\":\"" +
+                hash('s') + "\",\"to_peer_id\":\"" + hash('l') + "\",\"offer_id\":\"" + hash('0') +
+                "\",\"answer\":{\"type\":\"answer\",\"sdp\":\"v=0 answer\"}}");
+            final JsonNode relayed = WebTorrentCodecTest.MAPPER.readTree(leecher.read().text());
+            assertEquals("v=0 answer", relayed.get("answer").get("sdp").asText());
+            assertEquals(hash('s'), relayed.get("peer_id").asText());
+        }
+        assertEquals(3, counter(harness.tracker(), "webtorrent_offers_dropped"));
+        assertEquals(1, counter(harness.tracker(), "webtorrent_answers_relayed"));
+        assertTrue(await(() -> counter(harness.tracker(), "webtorrent_peers") == 0), "closed sockets leave");
+    }
+
+    @Test
+    void plainHttpAnnounceStillWorksAndCountsWebRtcPeers() throws Exception
+    {
+        start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendText(announce(hash('d'), hash('w'), 0, ""));
+            ws.read();
+            final byte[] infoHash = hash('d').getBytes(StandardCharsets.ISO_8859_1);
+            final java.util.Map<String, Object> scrape = harness.scrape(infoHash);
+            assertEquals(1L, ((Number)scrape.get("complete")).longValue());
+        }
+    }
+
+    // ---- helpers ----
+
+    private static String hash(final char c)
+    {
+        return String.valueOf(c).repeat(20);
+    }
+
+    private static String announce(final String infoHash, final String peerId, final long left, final String offers)
+    {
+        return "{\"action\":\"announce\",\"info_hash\":\"" + infoHash + "\",\"peer_id\":\"" + peerId +
+            "\",\"numwant\":50,\"uploaded\":0,\"downloaded\":0,\"left\":" + left + ",\"event\":\"started\"" +
+            (offers.isEmpty() ? "" : ",\"offers\":[" + offers + "]") + "}";
+    }
+
+    private static void requireFixture()
+    {
+        if (!Files.isDirectory(FIXTURE.resolve("node_modules/bittorrent-tracker")))
+        {
+            final String why = "npm ci has not run in " + FIXTURE.toAbsolutePath();
+            if (System.getenv("CI") != null)
+            {
+                fail(why);
+            }
+            Assumptions.abort(why);
+        }
+    }
+
+    static long counter(final Tracker tracker, final String name)
+    {
+        final CountersReader reader = tracker.counters();
+        final long[] sum = {0};
+        reader.forEach((id, type, key, label) ->
+        {
+            if (label.equals(name) || label.startsWith(name + "{"))
+            {
+                sum[0] += reader.getCounterValue(id);
+            }
+        });
+        return sum[0];
+    }
+
+    private static boolean await(final java.util.function.BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    record Frame(int opcode, byte[] payload)
+    {
+        String text()
+        {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+
+        int closeCode()
+        {
+            return payload.length < 2 ? -1 : (payload[0] & 0xFF) << 8 | payload[1] & 0xFF;
+        }
+    }
+
+    /** A minimal client side of RFC 6455 over a blocking socket: masked frames out, frames in. */
+    static final class RawWebSocket implements AutoCloseable
+    {
+        private final Socket socket;
+        private final DataInputStream in;
+        private final OutputStream out;
+
+        RawWebSocket(final int port) throws IOException
+        {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(10_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+            final byte[] key = new byte[16];
+            ThreadLocalRandom.current().nextBytes(key);
+            out.write(("GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+            final ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n"))
+            {
+                head.write(in.readUnsignedByte());
+            }
+            final String answer = head.toString(StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 101"), answer);
+        }
+
+        void sendText(final String text) throws IOException
+        {
+            final byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+            sendHeaderOnly(0x1, payload.length);
+            out.write(payload); // mask key is zero: payload goes as is
+            out.flush();
+        }
+
+        /** A frame header with a zero mask key (a valid mask: XOR with zero), no payload written. */
+        void sendHeaderOnly(final int opcode, final int length) throws IOException
+        {
+            final ByteArrayOutputStream h = new ByteArrayOutputStream();
+            h.write(0x80 | opcode);
+            if (length < 126)
+            {
+                h.write(0x80 | length);
+            }
+            else if (length <= 0xFFFF)
+            {
+                h.write(0x80 | 126);
+                h.write(length >>> 8);
+                h.write(length);
+            }
+            else
+            {
+                h.write(0x80 | 127);
+                for (int i = 7; i >= 0; i--)
+                {
+                    h.write(i >= 4 ? 0 : length >>> (8 * i));
+                }
+            }
+            h.write(new byte[4]);
+            out.write(h.toByteArray());
+            out.flush();
+        }
+
+        Frame read() throws IOException
+        {
+            final int b0 = in.readUnsignedByte();
+            int length = in.readUnsignedByte() & 0x7F;
+            if (length == 126)
+            {
+                length = in.readUnsignedShort();
+            }
+            else if (length == 127)
+            {
+                length = (int)in.readLong();
+            }
+            final byte[] payload = new byte[length];
+            in.readFully(payload);
+            final Frame f = new Frame(b0 & 0x0F, payload);
+            assertNotNull(f);
+            return f;
+        }
+
+        void expectEof() throws IOException
+        {
+            try
+            {
+                while (true)
+                {
+                    if (in.read() < 0)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (final EOFException | java.net.SocketException ex)
+            {
+                // closed (a reset counts too)
+            }
+        }
+
+        @Override
+        public void close() throws IOException
+        {
+            socket.close();
+        }
+    }
+}
