@@ -161,10 +161,6 @@ public final class Tracker implements AutoCloseable
             installPrivateMode();
             final org.trackerd.io.webtorrent.WebTorrentRelays relays = config.webtorrent.enabled ?
                 new org.trackerd.io.webtorrent.WebTorrentRelays(HttpFrontend.webTorrentRelayBytes(config)) : null;
-            if (relays != null && privateTracker != null)
-            {
-                LOG.warn("webtorrent.enabled is ignored in private mode (passkey routes do not upgrade yet)");
-            }
             for (int i = 0; i < perThread.size(); i++)
             {
                 final HttpFrontend frontend = new HttpFrontend(i, perThread.get(i), engine, config, metrics,
@@ -174,7 +170,7 @@ public final class Tracker implements AutoCloseable
                     frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
                 }
                 httpFrontends.add(frontend);
-                if (relays != null && privateTracker == null)
+                if (relays != null)
                 {
                     frontend.webTorrent(config, metrics, relays);
                 }

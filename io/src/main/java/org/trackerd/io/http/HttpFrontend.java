@@ -715,8 +715,8 @@ public final class HttpFrontend extends FrontendAgent
                 httpError(c, 404);
                 return;
             }
-            if (webTorrent != null && head.route == HttpRequestParser.ROUTE_ANNOUNCE && siteControl == null &&
-                webTorrent.upgrade(c, length))
+            if (webTorrent != null && head.route == HttpRequestParser.ROUTE_ANNOUNCE &&
+                webTorrent.upgrade(c, length, head.passkeyOffset))
             {
                 return; // a WebSocket now (or its refusal is on its way out)
             }

@@ -37,6 +37,10 @@ final class WebTorrentConnection
     int answerOffset;
     int answerLength;
 
+    /** Private mode: the passkey of the upgrade's path ({@code /<passkey>/announce}), checked on every request. */
+    final UnsafeBuffer passkey = new UnsafeBuffer(new byte[32]);
+    boolean hasPasskey;
+
     /** (info_hash, peer_id) pairs announced on this connection and not stopped. */
     final byte[] announced = new byte[MAX_TORRENTS * 2 * ID];
     int announcedCount;

@@ -75,6 +75,7 @@ final class WebTorrentRoute
     private final RequestEvent scratch;
     private final UnsafeBuffer scratchInfoHash;
     private final UnsafeBuffer scrapeView = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer passkey = new UnsafeBuffer(new byte[32]);
     /** Frames to write: up to the largest message plus its ids and header. */
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
@@ -152,12 +153,17 @@ final class WebTorrentRoute
      * A complete request head of {@code length} bytes to the announce path: if it asks for a WebSocket, answers
      * the handshake and switches the connection; true when it did (or refused it), false for plain HTTP.
      */
-    boolean upgrade(final HttpConnection c, final int length) throws IOException
+    boolean upgrade(final HttpConnection c, final int length, final int passkeyOffset) throws IOException
     {
         final int result = handshake.check(c.inView, 0, length);
         if (result == WebSocketHandshake.NOT_WEBSOCKET)
         {
             return false;
+        }
+        final boolean hasPasskey = passkeyOffset >= 0 && passkeyOffset + 32 <= length;
+        if (hasPasskey)
+        {
+            passkey.putBytes(0, c.inView, passkeyOffset, 32); // before consume() moves the buffer on
         }
         HttpFrontend.consume(c, length);
         if (result != WebSocketHandshake.ACCEPT)
@@ -188,6 +194,11 @@ final class WebTorrentRoute
         }
         final int n = handshake.writeAccept(out, 0);
         c.ws = c.wsSpare.open(frontend.nowNs());
+        c.ws.hasPasskey = hasPasskey;
+        if (hasPasskey)
+        {
+            c.ws.passkey.putBytes(0, passkey, 0, 32);
+        }
         c.keepAlive = true;
         c.partialSinceNs = 0;
         frontend.noDelay(c);
@@ -359,8 +370,17 @@ final class WebTorrentRoute
                 }
             }
         }
-        final byte[] refusal = e.kind == RequestEvent.KIND_WEBRTC_ANSWER ? null : frontend.admission().refusal(e,
-            action, c.family, null, -1, null, 0, AccessChecker.NO_TOKEN);
+        byte[] refusal = null;
+        if (e.kind != RequestEvent.KIND_WEBRTC_ANSWER)
+        {
+            // the gates know announces and scrapes: a WebRTC announce is checked as an announce (private mode's
+            // passkey, user and torrent; the access lists), then published as what it is
+            final byte kind = e.kind;
+            e.kind = kind == RequestEvent.KIND_SCRAPE ? RequestEvent.KIND_SCRAPE : RequestEvent.KIND_ANNOUNCE;
+            refusal = frontend.admission().refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, null, 0,
+                AccessChecker.NO_TOKEN);
+            e.kind = kind;
+        }
         if (refusal != null)
         {
             writeFailure(c, action, refusal, e);

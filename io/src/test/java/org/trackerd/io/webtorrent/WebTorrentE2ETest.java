@@ -8,26 +8,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.io.Tracker;
 import org.trackerd.io.e2e.TrackerHarness;
+import org.trackerd.io.tls.TestCa;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -71,9 +64,36 @@ class WebTorrentE2ETest
     {
         requireFixture();
         start();
-        final Process client = new ProcessBuilder("node", "ws-client.mjs", "--url",
-            "ws://127.0.0.1:" + harness.port() + "/announce", "--timeout-ms", "30000")
-            .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        runNpmScenario("ws://127.0.0.1:" + harness.port() + "/announce", null);
+    }
+
+    /** The same scenario over {@code wss://}: the TLS listener's connections upgrade the same way. */
+    @Test
+    void npmClientScenarioOverWss() throws Exception
+    {
+        requireFixture();
+        Assumptions.assumeTrue(TestCa.available(), "openssl not installed");
+        final TestCa ca = TestCa.create(dir.resolve("ca"));
+        final TestCa.Pair pair = ca.server("server", TestCa.KeyKind.EC_PKCS8, 30);
+        harness = new TrackerHarness(dir.resolve("t"))
+            .set("tls", "listen", "[\"127.0.0.1:0\"]")
+            .set("tls", "certificate_chain_file", "\"" + pair.chain() + "\"")
+            .set("tls", "private_key_file", "\"" + pair.key() + "\"")
+            .set("webtorrent", "enabled", "true");
+        harness.start();
+        runNpmScenario("wss://127.0.0.1:" + harness.tracker().tlsAddresses().get(0).getPort() + "/announce",
+            ca.caCertificate);
+    }
+
+    private void runNpmScenario(final String url, final Path extraCa) throws Exception
+    {
+        final ProcessBuilder builder = new ProcessBuilder("node", "ws-client.mjs", "--url", url, "--timeout-ms",
+            "30000").directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+        if (extraCa != null)
+        {
+            builder.environment().put("NODE_EXTRA_CA_CERTS", extraCa.toString());
+        }
+        final Process client = builder.start();
         final List<JsonNode> seen = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(
             new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
@@ -109,8 +129,8 @@ class WebTorrentE2ETest
         try (RawWebSocket ws = new RawWebSocket(harness.port()))
         {
             ws.sendHeaderOnly(0x1, 1 << 20); // a 1 MiB text frame announced; nothing more needs to be sent
-            final Frame close = ws.read();
-            assertEquals(0x8, close.opcode);
+            final RawWebSocket.Frame close = ws.read();
+            assertEquals(0x8, close.opcode());
             assertEquals(1009, close.closeCode());
             ws.expectEof();
         }
@@ -124,8 +144,8 @@ class WebTorrentE2ETest
         try (RawWebSocket ws = new RawWebSocket(harness.port()))
         {
             ws.sendText("{\"action\":\"announce\",");
-            final Frame failure = ws.read();
-            assertEquals(0x1, failure.opcode);
+            final RawWebSocket.Frame failure = ws.read();
+            assertEquals(0x1, failure.opcode());
             assertTrue(failure.text().contains("failure reason"), failure.text());
             ws.sendText(announce(hash('a'), hash('p'), 0, ""));
             final JsonNode answer = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
@@ -147,11 +167,11 @@ class WebTorrentE2ETest
                 hash('p') + "\",\"to_peer_id\":\"" + hash('q') + "\",\"offer_id\":\"" + hash('o') +
                 "\",\"answer\":{\"type\":\"answer\",\"sdp\":\"v=0\"}}";
             ws.sendText(answer);
-            final Frame refused = ws.read();
+            final RawWebSocket.Frame refused = ws.read();
             assertTrue(refused.text().contains("answer to an offer that was not sent"), refused.text());
             ws.sendText(answer); // past webtorrent.max_unsolicited_answers (1): closed with 1008
-            final Frame close = ws.read();
-            assertEquals(0x8, close.opcode);
+            final RawWebSocket.Frame close = ws.read();
+            assertEquals(0x8, close.opcode());
             assertEquals(1008, close.closeCode());
         }
         assertTrue(counter(harness.tracker(), "webtorrent_answers_unsolicited") >= 2);
@@ -262,125 +282,5 @@ class WebTorrentE2ETest
             Thread.sleep(20);
         }
         return true;
-    }
-
-    record Frame(int opcode, byte[] payload)
-    {
-        String text()
-        {
-            return new String(payload, StandardCharsets.UTF_8);
-        }
-
-        int closeCode()
-        {
-            return payload.length < 2 ? -1 : (payload[0] & 0xFF) << 8 | payload[1] & 0xFF;
-        }
-    }
-
-    /** A minimal client side of RFC 6455 over a blocking socket: masked frames out, frames in. */
-    static final class RawWebSocket implements AutoCloseable
-    {
-        private final Socket socket;
-        private final DataInputStream in;
-        private final OutputStream out;
-
-        RawWebSocket(final int port) throws IOException
-        {
-            socket = new Socket("127.0.0.1", port);
-            socket.setSoTimeout(10_000);
-            in = new DataInputStream(socket.getInputStream());
-            out = socket.getOutputStream();
-            final byte[] key = new byte[16];
-            ThreadLocalRandom.current().nextBytes(key);
-            out.write(("GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-            final ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n"))
-            {
-                head.write(in.readUnsignedByte());
-            }
-            final String answer = head.toString(StandardCharsets.US_ASCII);
-            assertTrue(answer.startsWith("HTTP/1.1 101"), answer);
-        }
-
-        void sendText(final String text) throws IOException
-        {
-            final byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-            sendHeaderOnly(0x1, payload.length);
-            out.write(payload); // mask key is zero: payload goes as is
-            out.flush();
-        }
-
-        /** A frame header with a zero mask key (a valid mask: XOR with zero), no payload written. */
-        void sendHeaderOnly(final int opcode, final int length) throws IOException
-        {
-            final ByteArrayOutputStream h = new ByteArrayOutputStream();
-            h.write(0x80 | opcode);
-            if (length < 126)
-            {
-                h.write(0x80 | length);
-            }
-            else if (length <= 0xFFFF)
-            {
-                h.write(0x80 | 126);
-                h.write(length >>> 8);
-                h.write(length);
-            }
-            else
-            {
-                h.write(0x80 | 127);
-                for (int i = 7; i >= 0; i--)
-                {
-                    h.write(i >= 4 ? 0 : length >>> (8 * i));
-                }
-            }
-            h.write(new byte[4]);
-            out.write(h.toByteArray());
-            out.flush();
-        }
-
-        Frame read() throws IOException
-        {
-            final int b0 = in.readUnsignedByte();
-            int length = in.readUnsignedByte() & 0x7F;
-            if (length == 126)
-            {
-                length = in.readUnsignedShort();
-            }
-            else if (length == 127)
-            {
-                length = (int)in.readLong();
-            }
-            final byte[] payload = new byte[length];
-            in.readFully(payload);
-            final Frame f = new Frame(b0 & 0x0F, payload);
-            assertNotNull(f);
-            return f;
-        }
-
-        void expectEof() throws IOException
-        {
-            try
-            {
-                while (true)
-                {
-                    if (in.read() < 0)
-                    {
-                        return;
-                    }
-                }
-            }
-            catch (final EOFException | java.net.SocketException ex)
-            {
-                // closed (a reset counts too)
-            }
-        }
-
-        @Override
-        public void close() throws IOException
-        {
-            socket.close();
-        }
     }
 }
