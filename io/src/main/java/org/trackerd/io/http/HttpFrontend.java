@@ -801,6 +801,22 @@ public final class HttpFrontend extends FrontendAgent
         return nowNs;
     }
 
+    /**
+     * The raw {@code jwt} value of the request head just parsed (an upgrade's URL query), read by the scrape
+     * parser, which stops at nothing the upgrade needs: its length ({@code -1} when none), its offset in
+     * {@link #upgradeJwtOffset()}.
+     */
+    int upgradeJwtLength(final HttpConnection c)
+    {
+        query.parseScrape(c.inView, head.queryOffset, head.queryLength, scratch);
+        return query.jwtLength();
+    }
+
+    int upgradeJwtOffset()
+    {
+        return query.jwtOffset();
+    }
+
     Admission admission()
     {
         return admission;

@@ -41,6 +41,14 @@ final class WebTorrentConnection
     final UnsafeBuffer passkey = new UnsafeBuffer(new byte[32]);
     boolean hasPasskey;
 
+    /** The raw {@code jwt} of the upgrade URL's query (still percent-encoded), checked on every announce. */
+    static final int MAX_JWT_BYTES = 4096;
+    final UnsafeBuffer jwt = new UnsafeBuffer(new byte[MAX_JWT_BYTES]);
+    /** Its length, or {@code AccessChecker.NO_TOKEN}. */
+    int jwtLength = -1;
+    /** Reading is paused: a request is in the engine and the receive buffer is full. */
+    boolean readPaused;
+
     /** (info_hash, peer_id) pairs announced on this connection and not stopped. */
     final byte[] announced = new byte[MAX_TORRENTS * 2 * ID];
     int announcedCount;
@@ -57,6 +65,8 @@ final class WebTorrentConnection
         unsolicited = 0;
         closeAfterWrite = false;
         announcedCount = 0;
+        jwtLength = -1;
+        readPaused = false;
         return this;
     }
 

@@ -76,6 +76,7 @@ final class WebTorrentRoute
     private final UnsafeBuffer scratchInfoHash;
     private final UnsafeBuffer scrapeView = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer passkey = new UnsafeBuffer(new byte[32]);
+    private final UnsafeBuffer jwt = new UnsafeBuffer(new byte[WebTorrentConnection.MAX_JWT_BYTES]);
     /** Frames to write: up to the largest message plus its ids and header. */
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
@@ -160,6 +161,11 @@ final class WebTorrentRoute
         {
             return false;
         }
+        final int jwtLength = frontend.upgradeJwtLength(c);
+        if (jwtLength >= 0 && jwtLength <= WebTorrentConnection.MAX_JWT_BYTES)
+        {
+            jwt.putBytes(0, c.inView, frontend.upgradeJwtOffset(), jwtLength);
+        }
         final boolean hasPasskey = passkeyOffset >= 0 && passkeyOffset + 32 <= length;
         if (hasPasskey)
         {
@@ -195,6 +201,13 @@ final class WebTorrentRoute
         final int n = handshake.writeAccept(out, 0);
         c.ws = c.wsSpare.open(frontend.nowNs());
         c.ws.hasPasskey = hasPasskey;
+        // a token too long to keep is checked as a malformed one (an empty value), never skipped
+        c.ws.jwtLength = jwtLength < 0 ? AccessChecker.NO_TOKEN :
+            jwtLength <= WebTorrentConnection.MAX_JWT_BYTES ? jwtLength : 0;
+        if (c.ws.jwtLength > 0)
+        {
+            c.ws.jwt.putBytes(0, jwt, 0, jwtLength);
+        }
         if (hasPasskey)
         {
             c.ws.passkey.putBytes(0, passkey, 0, 32);
@@ -216,6 +229,14 @@ final class WebTorrentRoute
         if (c.state != HttpConnection.READING)
         {
             frontend.interestOps(c, SelectionKey.OP_WRITE); // the client must read before it may send more
+            return;
+        }
+        if (c.ws.awaiting && !c.in.hasRemaining())
+        {
+            // a request in the engine and the buffer full: stop watching until its answer (level-triggered
+            // readiness would spin the thread meanwhile)
+            c.ws.readPaused = true;
+            frontend.interestOps(c, 0);
             return;
         }
         final int n = frontend.receiveBytes(c);
@@ -377,8 +398,8 @@ final class WebTorrentRoute
             // passkey, user and torrent; the access lists), then published as what it is
             final byte kind = e.kind;
             e.kind = kind == RequestEvent.KIND_SCRAPE ? RequestEvent.KIND_SCRAPE : RequestEvent.KIND_ANNOUNCE;
-            refusal = frontend.admission().refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, null, 0,
-                AccessChecker.NO_TOKEN);
+            refusal = frontend.admission().refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, ws.jwt, 0,
+                ws.jwtLength);
             e.kind = kind;
         }
         if (refusal != null)
@@ -421,6 +442,14 @@ final class WebTorrentRoute
     {
         final WebTorrentConnection ws = c.ws;
         ws.awaiting = false;
+        if (ws.readPaused)
+        {
+            ws.readPaused = false;
+            if (c.state == HttpConnection.READING)
+            {
+                frontend.interestOps(c, SelectionKey.OP_READ);
+            }
+        }
         final int at = WebSocketFrameEncoder.payloadOffset(0);
         if (r.kind == RequestEvent.KIND_SCRAPE)
         {

@@ -229,7 +229,56 @@ class WebTorrentE2ETest
         }
     }
 
+    /**
+     * Access control covers WebSocket requests: a torrent on the deny list is refused, and the JWT of the upgrade
+     * URL is checked on every announce (its infohash claim too); without one, announces are refused.
+     */
+    @Test
+    void accessListsAndTheUpgradeUrlsJwtAreCheckedOnEveryAnnounce() throws Exception
+    {
+        final String secret = "webtorrent-e2e-hs256-secret-long-enough";
+        final Path denied = dir.resolve("denied.txt");
+        Files.writeString(denied, hex(hash('e')) + "\n");
+        harness = new TrackerHarness(dir)
+            .set("webtorrent", "enabled", "true")
+            .set("access", "torrent_list_mode", "\"deny\"")
+            .set("access", "torrent_list_file", "\"" + denied + "\"")
+            .set("access", "jwt", "{\"enabled\": true, \"hs256_secret\": \"" + secret + "\"}");
+        harness.start();
+        final String token = com.auth0.jwt.JWT.create().withExpiresAt(java.time.Instant.now().plusSeconds(600))
+            .withClaim("infohash", hex(hash('f'))).sign(com.auth0.jwt.algorithms.Algorithm.HMAC256(secret));
+        try (RawWebSocket ws = new RawWebSocket(harness.port(), "/announce?jwt=" + token))
+        {
+            ws.sendText(announce(hash('f'), hash('p'), 0, ""));
+            final JsonNode ok = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
+            assertEquals(1, ok.get("complete").asInt(), ok.toString());
+            ws.sendText(announce(hash('g'), hash('p'), 0, ""));
+            final JsonNode other = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
+            assertEquals("invalid jwt: infohash does not match", other.get("failure reason").asText(), other.toString());
+        }
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendText(announce(hash('e'), hash('p'), 0, ""));
+            final JsonNode refused = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
+            assertTrue(refused.has("failure reason"), refused.toString());
+            ws.sendText(announce(hash('f'), hash('p'), 0, ""));
+            final JsonNode missing = WebTorrentCodecTest.MAPPER.readTree(ws.read().text());
+            assertEquals("missing jwt", missing.get("failure reason").asText(), missing.toString());
+        }
+        assertTrue(counter(harness.tracker(), "access_rejected") >= 3);
+    }
+
     // ---- helpers ----
+
+    private static String hex(final String binary)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final char c : binary.toCharArray())
+        {
+            sb.append(String.format("%02x", (int)c));
+        }
+        return sb.toString();
+    }
 
     private static String hash(final char c)
     {
