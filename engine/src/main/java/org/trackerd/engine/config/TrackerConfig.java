@@ -160,7 +160,7 @@ public final class TrackerConfig
         WebTorrent(final ConfigReader r)
         {
             enabled = r.boolValue("enabled", false);
-            maxMessageBytes = r.intValue("max_message_bytes", 64 * 1024, 1024, 16 << 20);
+            maxMessageBytes = r.intValue("max_message_bytes", 64 * 1024, 1024, 1 << 20);
             maxOffers = r.intValue("max_offers", 10, 0, MAX_OFFERS_BOUND);
             pingIntervalMs = r.longValue("ping_interval_ms", 30_000, 0, 3_600_000);
             idleTimeoutMs = r.longValue("idle_timeout_ms", 120_000, 1_000, 3_600_000);

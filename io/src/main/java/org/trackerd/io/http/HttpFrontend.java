@@ -945,6 +945,10 @@ public final class HttpFrontend extends FrontendAgent
         final HttpConnection c = connections[slot];
         if (c.ws != null && c.isOpen() && c.generation == generation)
         {
+            if (c.state == HttpConnection.CLOSING)
+            {
+                return true; // its close went out: nothing more is written to it
+            }
             try
             {
                 webTorrent.answer(c, r);
