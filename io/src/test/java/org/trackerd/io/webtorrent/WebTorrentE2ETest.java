@@ -268,6 +268,58 @@ class WebTorrentE2ETest
         assertTrue(counter(harness.tracker(), "access_rejected") >= 3);
     }
 
+    /** A silent client is pinged, and one that does not even answer pings is closed with 1001 and counted. */
+    @Test
+    void silenceIsPingedThenClosed() throws Exception
+    {
+        harness = new TrackerHarness(dir)
+            .set("webtorrent", "enabled", "true")
+            .set("webtorrent", "ping_interval_ms", "300")
+            .set("webtorrent", "idle_timeout_ms", "1000");
+        harness.start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            final RawWebSocket.Frame ping = ws.read();
+            assertEquals(0x9, ping.opcode());
+            final RawWebSocket.Frame close = ws.read();
+            assertEquals(0x8, close.opcode());
+            assertEquals(1001, close.closeCode());
+            ws.expectEof();
+        }
+        assertEquals(1, counter(harness.tracker(), "webtorrent_idle_closes"));
+    }
+
+    /** Upgrades past {@code webtorrent.max_connections_per_ip} get 429; closing one makes room again. */
+    @Test
+    void connectionsPerAddressAreBounded() throws Exception
+    {
+        harness = new TrackerHarness(dir)
+            .set("webtorrent", "enabled", "true")
+            .set("webtorrent", "max_connections_per_ip", "1");
+        harness.start();
+        try (RawWebSocket first = new RawWebSocket(harness.port()))
+        {
+            try (java.net.Socket second = new java.net.Socket("127.0.0.1", harness.port()))
+            {
+                second.setSoTimeout(10_000);
+                second.getOutputStream().write(("GET /announce HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                    "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                final String answer = new String(second.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(answer.startsWith("HTTP/1.1 429"), answer);
+            }
+            first.sendText(announce(hash('h'), hash('p'), 0, ""));
+            assertEquals("announce", WebTorrentCodecTest.MAPPER.readTree(first.read().text()).get("action").asText());
+        }
+        assertTrue(await(() -> counter(harness.tracker(), "webtorrent_connections_open") == 0), "closed");
+        try (RawWebSocket again = new RawWebSocket(harness.port()))
+        {
+            again.sendText(announce(hash('h'), hash('p'), 0, ""));
+            assertEquals("announce", WebTorrentCodecTest.MAPPER.readTree(again.read().text()).get("action").asText());
+        }
+        assertEquals(1, counter(harness.tracker(), "webtorrent_upgrades_refused"));
+    }
+
     // ---- helpers ----
 
     private static String hex(final String binary)
