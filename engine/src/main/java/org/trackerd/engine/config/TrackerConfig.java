@@ -156,6 +156,8 @@ public final class TrackerConfig
         public final int maxTorrents;
         /** Answers to offers never sent to the answering peer a connection may send before it is closed (1008). */
         public final int maxUnsolicitedAnswers;
+        /** Messages one connection may send per second (a fixed one-second window); past it it is closed (1008). */
+        public final int maxMessagesPerSecond;
 
         WebTorrent(final ConfigReader r)
         {
@@ -169,6 +171,7 @@ public final class TrackerConfig
             maxPeersPerTorrent = r.intValue("max_peers_per_torrent", 1000, 2, 1_000_000);
             maxTorrents = r.intValue("max_torrents", 100_000, 1, 10_000_000);
             maxUnsolicitedAnswers = r.intValue("max_unsolicited_answers", 8, 0, 1_000_000);
+            maxMessagesPerSecond = r.intValue("max_messages_per_second", 50, 1, 1_000_000);
             r.rejectUnknownKeys();
             if (enabled && pingIntervalMs != 0 && pingIntervalMs >= idleTimeoutMs)
             {

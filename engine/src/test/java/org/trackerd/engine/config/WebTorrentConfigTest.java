@@ -24,6 +24,7 @@ class WebTorrentConfigTest
         assertEquals(1000, w.maxPeersPerTorrent);
         assertEquals(100_000, w.maxTorrents);
         assertEquals(8, w.maxUnsolicitedAnswers);
+        assertEquals(50, w.maxMessagesPerSecond);
     }
 
     @Test

@@ -23,6 +23,9 @@ final class WebTorrentConnection
     byte awaitingKind;
     /** Answers to offers never sent to this connection's peers. */
     int unsolicited;
+    /** The message rate's window: when it began and the messages since. */
+    long windowStartNs;
+    int windowMessages;
     /** Close once the output is written (a close frame went out). */
     boolean closeAfterWrite;
 
@@ -67,6 +70,8 @@ final class WebTorrentConnection
         announcedCount = 0;
         jwtLength = -1;
         readPaused = false;
+        windowStartNs = nowNs;
+        windowMessages = 0;
         return this;
     }
 

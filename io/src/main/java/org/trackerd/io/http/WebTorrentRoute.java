@@ -59,7 +59,8 @@ final class WebTorrentRoute
     private static final byte[] UNSOLICITED_REASON_BYTES = ascii("answer to an offer that was not sent");
     private static final String UNSOLICITED = "answers to offers that were not sent";
     private static final String PER_IP = "too many WebSocket connections from this address";
-    private static final String BUSY_CLOSE = "tracker is busy";
+    private static final String FLOOD = "too many messages";
+    private static final long ONE_SECOND_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final HttpFrontend frontend;
     private final WebTorrentRelays relays;
@@ -102,6 +103,7 @@ final class WebTorrentRoute
         final AtomicCounter relaysStale;
         final AtomicCounter unsolicitedCloses;
         final AtomicCounter idleCloses;
+        final AtomicCounter floodCloses;
 
         Counters(final CountersManager m, final int index)
         {
@@ -117,6 +119,7 @@ final class WebTorrentRoute
             relaysStale = org.trackerd.engine.Counters.counter(m, "webtorrent_relays_stale", t);
             unsolicitedCloses = org.trackerd.engine.Counters.counter(m, "webtorrent_unsolicited_closes", t);
             idleCloses = org.trackerd.engine.Counters.counter(m, "webtorrent_idle_closes", t);
+            floodCloses = org.trackerd.engine.Counters.counter(m, "webtorrent_flood_closes", t);
         }
     }
 
@@ -289,6 +292,20 @@ final class WebTorrentRoute
     private void onMessage(final HttpConnection c, final WebTorrentConnection ws) throws IOException
     {
         counters.messages.incrementRelease();
+        final long nowNs = frontend.nowNs();
+        if (nowNs - ws.windowStartNs >= ONE_SECOND_NS)
+        {
+            ws.windowStartNs = nowNs;
+            ws.windowMessages = 0;
+        }
+        if (++ws.windowMessages > config.maxMessagesPerSecond)
+        {
+            // a flood: each message would cost a request slot and the processor's time
+            counters.floodCloses.incrementRelease();
+            ws.closeAfterWrite = true;
+            writeFrame(c, ws.session.writeClose(out, 0, CloseCodes.POLICY_VIOLATION, FLOOD, nowNs));
+            return;
+        }
         final DirectBuffer message = ws.session.message();
         final int error = decoder.decode(message, 0, ws.session.messageLength(), request);
         final int action = request.action() == WebTorrentRequest.ACTION_SCRAPE ? RequestCounters.ACTION_SCRAPE :

@@ -320,6 +320,33 @@ class WebTorrentE2ETest
         assertEquals(1, counter(harness.tracker(), "webtorrent_upgrades_refused"));
     }
 
+    /** A flood of messages past {@code webtorrent.max_messages_per_second} is closed with 1008 and counted. */
+    @Test
+    void aFloodIsClosed() throws Exception
+    {
+        harness = new TrackerHarness(dir)
+            .set("webtorrent", "enabled", "true")
+            .set("webtorrent", "max_messages_per_second", "5");
+        harness.start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                ws.sendText("{}"); // each is answered with a failure reason, until the window's bound
+            }
+            RawWebSocket.Frame f;
+            int failures = 0;
+            while ((f = ws.read()).opcode() == 0x1)
+            {
+                failures++;
+            }
+            assertEquals(5, failures, "the five messages of the window were answered");
+            assertEquals(0x8, f.opcode());
+            assertEquals(1008, f.closeCode());
+        }
+        assertEquals(1, counter(harness.tracker(), "webtorrent_flood_closes"));
+    }
+
     // ---- helpers ----
 
     private static String hex(final String binary)
