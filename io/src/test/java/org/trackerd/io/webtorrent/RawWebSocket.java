@@ -68,6 +68,14 @@ public final class RawWebSocket implements AutoCloseable
         out.flush();
     }
 
+    /** A text frame with these exact payload bytes (valid UTF-8 or not). */
+    public void sendTextBytes(final byte[] payload) throws IOException
+    {
+        sendHeaderOnly(0x1, payload.length);
+        out.write(payload);
+        out.flush();
+    }
+
     /** A frame header with a zero mask key (a valid mask: XOR with zero), no payload written. */
     public void sendHeaderOnly(final int opcode, final int length) throws IOException
     {

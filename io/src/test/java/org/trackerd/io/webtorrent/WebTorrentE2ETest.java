@@ -320,6 +320,23 @@ class WebTorrentE2ETest
         assertEquals(1, counter(harness.tracker(), "webtorrent_upgrades_refused"));
     }
 
+    /** Invalid UTF-8 in a text message closes the connection with 1007 (and nothing of it reaches the engine). */
+    @Test
+    void invalidUtf8IsClosedWith1007() throws Exception
+    {
+        start();
+        try (RawWebSocket ws = new RawWebSocket(harness.port()))
+        {
+            ws.sendTextBytes(new byte[] { '{', '"', 'a', (byte)0xC0, (byte)0xAF, '"', '}' }); // an overlong '/'
+            final RawWebSocket.Frame close = ws.read();
+            assertEquals(0x8, close.opcode());
+            assertEquals(1007, close.closeCode());
+            ws.expectEof();
+        }
+        assertEquals(1, counter(harness.tracker(), "webtorrent_protocol_closes"));
+        assertEquals(0, counter(harness.tracker(), "webtorrent_engine_announces"));
+    }
+
     /** A flood of messages past {@code webtorrent.max_messages_per_second} is closed with 1008 and counted. */
     @Test
     void aFloodIsClosed() throws Exception
