@@ -913,10 +913,8 @@ public final class HttpFrontend extends FrontendAgent
         {
             closeGracefully(c);
         }
-        else if (c.state == HttpConnection.READING)
-        {
-            interest(c, SelectionKey.OP_READ);
-        }
+        // else the interest stays as it is: reading (set when the connection first waited for input, and again by
+        // flushPending after a partial write), so a written message costs no interest update
     }
 
     /** Drops the first {@code length} bytes of the receive buffer, keeping any pipelined rest. */

@@ -535,7 +535,7 @@ final class WebTorrentRoute
     private void relay(final int targetFrontend, final long correlationId, final int end)
     {
         relayOut.putLong(0, correlationId);
-        if (!relays.offer(targetFrontend, relayOut, 0, end))
+        if (!relays.offer(targetFrontend, relayOut, 0, end, frontendId))
         {
             counters.relaysLost.incrementRelease();
         }

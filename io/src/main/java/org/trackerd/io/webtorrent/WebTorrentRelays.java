@@ -66,9 +66,10 @@ public final class WebTorrentRelays
     /**
      * Writes the message in {@code buffer[offset, offset + 8 + jsonLength)} (the correlation id at {@code offset},
      * the JSON after it) into frontend {@code frontendId}'s ring and wakes it. False when there is no such ring or
-     * it is full (the offer is lost; the client's offer times out).
+     * it is full (the offer is lost; the client's offer times out). {@code fromFrontendId}: the writer's own id.
      */
-    public boolean offer(final int frontendId, final DirectBuffer buffer, final int offset, final int length)
+    public boolean offer(final int frontendId, final DirectBuffer buffer, final int offset, final int length,
+        final int fromFrontendId)
     {
         if (frontendId < 0 || frontendId >= MAX_FRONTENDS || rings[frontendId] == null)
         {
@@ -78,7 +79,10 @@ public final class WebTorrentRelays
         {
             return false;
         }
-        wakers[frontendId].run();
+        if (frontendId != fromFrontendId)
+        {
+            wakers[frontendId].run(); // its own ring the writer drains in this very duty cycle: no wake-up call
+        }
         return true;
     }
 
