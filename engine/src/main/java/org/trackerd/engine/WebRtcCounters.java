@@ -17,6 +17,8 @@ public final class WebRtcCounters
     public final AtomicCounter peersStopped;
     public final AtomicCounter peersExpired;
     public final AtomicCounter rejectedFull;
+    /** WebRTC announces refused: the peer_id is held by a connection from another address. */
+    public final AtomicCounter rejectedPeerIdConflict;
     /** WebRTC peers in every torrent's WebRTC set. */
     public final AtomicCounter peers;
 
@@ -29,6 +31,7 @@ public final class WebRtcCounters
         peersStopped = Counters.counter(manager, "webtorrent_peers_stopped", "");
         peersExpired = Counters.counter(manager, "webtorrent_peers_expired", "");
         rejectedFull = Counters.counter(manager, "webtorrent_rejected_full", "");
+        rejectedPeerIdConflict = Counters.counter(manager, "webtorrent_rejected_peer_id_conflict", "");
         peers = Counters.gauge(manager, "webtorrent_peers", "");
     }
 }

@@ -34,6 +34,7 @@ final class WebRtcSwarms
     static final int PENDING_PER_PEER = 16;
     static final long OFFER_TIMEOUT_MS = 50_000;
     private static final int ID = RequestEvent.HASH_LENGTH;
+    private static final int ADDRESS = RequestEvent.ADDRESS_LENGTH;
     /** Swarms looked at per clock tick by the expiry sweep. */
     private static final int SWEEP_SWARMS_PER_TICK = 256;
 
@@ -51,6 +52,8 @@ final class WebRtcSwarms
         long[] handle;
         long[] seenMs;
         boolean[] seeder;
+        /** The client address each peer announced from (16 bytes): who may move its peer_id to a new connection. */
+        byte[] addrs;
         /** Per peer: {@link #PENDING_PER_PEER} slots of (offer_id, offering peer_id), their times, the next slot. */
         byte[] pendingOffer;
         byte[] pendingFrom;
@@ -70,6 +73,7 @@ final class WebRtcSwarms
             handle = handle == null ? new long[capacity] : Arrays.copyOf(handle, capacity);
             seenMs = seenMs == null ? new long[capacity] : Arrays.copyOf(seenMs, capacity);
             seeder = seeder == null ? new boolean[capacity] : Arrays.copyOf(seeder, capacity);
+            addrs = addrs == null ? new byte[capacity * ADDRESS] : Arrays.copyOf(addrs, capacity * ADDRESS);
             final int pending = capacity * PENDING_PER_PEER;
             pendingOffer = pendingOffer == null ? new byte[pending * ID] : Arrays.copyOf(pendingOffer, pending * ID);
             pendingFrom = pendingFrom == null ? new byte[pending * ID] : Arrays.copyOf(pendingFrom, pending * ID);
@@ -109,6 +113,7 @@ final class WebRtcSwarms
                 handle[i] = handle[last];
                 seenMs[i] = seenMs[last];
                 seeder[i] = seeder[last];
+                System.arraycopy(addrs, last * ADDRESS, addrs, i * ADDRESS, ADDRESS);
                 System.arraycopy(pendingOffer, last * PENDING_PER_PEER * ID, pendingOffer, i * PENDING_PER_PEER * ID,
                     PENDING_PER_PEER * ID);
                 System.arraycopy(pendingFrom, last * PENDING_PER_PEER * ID, pendingFrom, i * PENDING_PER_PEER * ID,
@@ -265,11 +270,20 @@ final class WebRtcSwarms
             }
             me = s.count++;
             System.arraycopy(e.peerId, 0, s.ids, me * ID, ID);
+            System.arraycopy(e.address, 0, s.addrs, me * ADDRESS, ADDRESS);
             s.seeder[me] = false;
             s.pendingNext[me] = 0;
             Arrays.fill(s.pendingMs, me * PENDING_PER_PEER, (me + 1) * PENDING_PER_PEER, 0L);
             peers++;
             counters.peers.setRelease(peers);
+        }
+        else if ((s.frontend[me] != e.frontendId || s.handle[me] != e.correlationId) &&
+            !Arrays.equals(s.addrs, me * ADDRESS, me * ADDRESS + ADDRESS, e.address, 0, ADDRESS))
+        {
+            // another connection from another address names this peer_id: it would take the peer's offers
+            r.status = Status.PEER_ID_CONFLICT;
+            counters.rejectedPeerIdConflict.incrementRelease();
+            return;
         }
         // a reconnected client re-announces from its new connection: offers go there from now on
         s.frontend[me] = e.frontendId;

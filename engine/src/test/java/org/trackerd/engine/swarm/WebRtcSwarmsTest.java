@@ -252,6 +252,22 @@ class WebRtcSwarmsTest
     }
 
     @Test
+    void aPeerIdMovesToANewConnectionOnlyFromItsOwnAddress()
+    {
+        open("{}");
+        announce('t', 'a', 101, 0, 0);
+        announce('t', 'c', 103, 100, 0);
+        request.address[15] = 7; // another client address
+        assertEquals(Status.PEER_ID_CONFLICT, announce('t', 'a', 999, 0, 0).status);
+        assertEquals(1, counters.webRtc.rejectedPeerIdConflict.get());
+        assertEquals(101, announce('t', 'c', 103, 100, 1).relayCorrelation[0], "offers still go to a's connection");
+        request.address[15] = 0;
+        assertEquals(Status.OK, announce('t', 'a', 102, 0, 0).status, "a reconnect from its own address");
+        request.address[15] = 0;
+        assertEquals(102, announce('t', 'c', 103, 100, 1).relayCorrelation[0], "offers follow the new connection");
+    }
+
+    @Test
     void boundsRefuseWithTrackerFull()
     {
         open("{\"webtorrent\": {\"max_peers_per_torrent\": 2, \"max_torrents\": 1}}");
