@@ -31,6 +31,8 @@ public final class EngineCounters
     public final AtomicCounter seedersIpv6;
     public final AtomicCounter leechersIpv4;
     public final AtomicCounter leechersIpv6;
+    /** WebTorrent's WebRTC peer sets. */
+    public final WebRtcCounters webRtc;
 
     public EngineCounters(final CountersManager manager)
     {
@@ -51,5 +53,6 @@ public final class EngineCounters
         seedersIpv6 = Counters.gauge(manager, "seeders", "family=\"ipv6\"");
         leechersIpv4 = Counters.gauge(manager, "leechers", "family=\"ipv4\"");
         leechersIpv6 = Counters.gauge(manager, "leechers", "family=\"ipv6\"");
+        webRtc = new WebRtcCounters(manager);
     }
 }

@@ -159,6 +159,8 @@ public final class Tracker implements AutoCloseable
             }
             installAccessControl();
             installPrivateMode();
+            final org.trackerd.io.webtorrent.WebTorrentRelays relays = config.webtorrent.enabled ?
+                new org.trackerd.io.webtorrent.WebTorrentRelays(HttpFrontend.webTorrentRelayBytes(config)) : null;
             for (int i = 0; i < perThread.size(); i++)
             {
                 final HttpFrontend frontend = new HttpFrontend(i, perThread.get(i), engine, config, metrics,
@@ -168,6 +170,10 @@ public final class Tracker implements AutoCloseable
                     frontend.privateMode(privateTracker.control(), config.privateTracker.siteSecret);
                 }
                 httpFrontends.add(frontend);
+                if (relays != null)
+                {
+                    frontend.webTorrent(config, metrics, relays);
+                }
                 if (tls != null)
                 {
                     frontend.tlsListeners(tlsPerThread.get(i), new org.trackerd.io.tls.TlsFrontend(tls,

@@ -30,6 +30,8 @@ public final class TrackerConfig
     public final Private privateTracker;
     /** HTTPS listeners and their certificate; off unless {@code tls.listen} is set. */
     public final TlsConfig tls;
+    /** WebTorrent (WebSocket announces with offer/answer relay) on the HTTP listeners; off unless enabled. */
+    public final WebTorrent webtorrent;
 
     private TrackerConfig(final ConfigReader root)
     {
@@ -42,6 +44,7 @@ public final class TrackerConfig
         access = new Access(root.section("access"));
         privateTracker = new Private(root.section("private"), tracker.isPrivate());
         tls = new TlsConfig(root.section("tls"), http.deferAcceptSeconds);
+        webtorrent = new WebTorrent(root.section("webtorrent"));
         root.rejectUnknownKeys();
         engine.resolve(http.threads, udp.threads);
         if (engine.isShared() && http.threads > 1)
@@ -123,6 +126,59 @@ public final class TrackerConfig
             result.add(HostPort.parse(r.key(name) + "[" + i + "]", texts.get(i)));
         }
         return List.copyOf(result);
+    }
+
+    /**
+     * WebTorrent: a GET with {@code Upgrade: websocket} to the announce path (or a passkey path in private mode) of
+     * an HTTP or TLS listener becomes a WebSocket tracker connection owned by the same frontend thread.
+     */
+    public static final class WebTorrent
+    {
+        /** The most offers one announce may carry; a hard bound of the request ring's slots. */
+        public static final int MAX_OFFERS_BOUND = 16;
+
+        public final boolean enabled;
+        /** Largest WebSocket frame or reassembled message; a larger one closes the connection with 1009. */
+        public final int maxMessageBytes;
+        /** Offers of one announce that are relayed; the rest are left out and counted. */
+        public final int maxOffers;
+        /** Silence after which the server pings (0: never). */
+        public final long pingIntervalMs;
+        /** Silence (no frame, not even a pong) after which the connection is closed with 1001. */
+        public final long idleTimeoutMs;
+        /** Open WebSocket connections one client address may hold per frontend thread. */
+        public final int maxConnectionsPerIp;
+        /** The interval told to WebSocket clients (the npm client re-announces at it). */
+        public final int announceIntervalSeconds;
+        /** WebRTC peers kept per torrent; a new one past it gets a failure reason. */
+        public final int maxPeersPerTorrent;
+        /** Torrents with WebRTC peers; a new one past it gets a failure reason. */
+        public final int maxTorrents;
+        /** Answers to offers never sent to the answering peer a connection may send before it is closed (1008). */
+        public final int maxUnsolicitedAnswers;
+        /** Messages one connection may send per second (a fixed one-second window); past it it is closed (1008). */
+        public final int maxMessagesPerSecond;
+
+        WebTorrent(final ConfigReader r)
+        {
+            enabled = r.boolValue("enabled", false);
+            maxMessageBytes = r.intValue("max_message_bytes", 64 * 1024, 1024, 1 << 20);
+            maxOffers = r.intValue("max_offers", 10, 0, MAX_OFFERS_BOUND);
+            pingIntervalMs = r.longValue("ping_interval_ms", 30_000, 0, 3_600_000);
+            idleTimeoutMs = r.longValue("idle_timeout_ms", 120_000, 1_000, 3_600_000);
+            maxConnectionsPerIp = r.intValue("max_connections_per_ip", 64, 1, 10_000_000);
+            announceIntervalSeconds = r.intValue("announce_interval_seconds", 120, 1, 86_400);
+            maxPeersPerTorrent = r.intValue("max_peers_per_torrent", 1000, 2, 1_000_000);
+            maxTorrents = r.intValue("max_torrents", 100_000, 1, 10_000_000);
+            maxUnsolicitedAnswers = r.intValue("max_unsolicited_answers", 8, 0, 1_000_000);
+            maxMessagesPerSecond = r.intValue("max_messages_per_second", 50, 1, 1_000_000);
+            r.rejectUnknownKeys();
+            if (enabled && pingIntervalMs != 0 && pingIntervalMs >= idleTimeoutMs)
+            {
+                throw new ConfigException("config key 'webtorrent.ping_interval_ms': must be less than " +
+                    "webtorrent.idle_timeout_ms, or an idle client is closed before it is pinged");
+            }
+        }
     }
 
     /** The HTTP frontend. */

@@ -15,6 +15,17 @@ public final class RequestEvent
     public static final byte KIND_SCRAPE = 2;
     /** A clock tick the processor agent publishes itself every {@code expiry_tick_ms}: runs an expiry slice. */
     public static final byte KIND_TICK = 3;
+    /**
+     * A WebTorrent announce from a WebSocket connection: joins (or leaves, with {@link #EVENT_STOPPED}) the
+     * torrent's WebRTC peer set; {@link #offerCount} offer_ids ask for that many other WebRTC peers to send them to.
+     * {@link #correlationId} with {@link #frontendId} is the connection's handle.
+     */
+    public static final byte KIND_WEBRTC_ANNOUNCE = 4;
+    /** A WebTorrent answer: {@link #peerId} answers offer {@link #offerId} of {@link #toPeerId}. */
+    public static final byte KIND_WEBRTC_ANSWER = 5;
+
+    /** The most offer_ids one WebRTC announce carries (the config's bound, {@code webtorrent.max_offers}). */
+    public static final int MAX_OFFERS = 16;
 
     /** BEP 15 event codes, used for both protocols. */
     public static final byte EVENT_NONE = 0;
@@ -81,6 +92,13 @@ public final class RequestEvent
     public int torrentId;
     /** {@code org.trackerd.engine.site.Accounting} flags. */
     public byte accounting;
+
+    /** WebRTC announce: offers carried (their offer_ids in {@link #offerIds}, 20 bytes each). */
+    public int offerCount;
+    public final byte[] offerIds = new byte[MAX_OFFERS * HASH_LENGTH];
+    /** WebRTC answer: the offering peer and its offer. */
+    public final byte[] toPeerId = new byte[HASH_LENGTH];
+    public final byte[] offerId = new byte[HASH_LENGTH];
 
     public RequestEvent(final int maxScrapeHashes)
     {
@@ -150,5 +168,13 @@ public final class RequestEvent
         accounting = src.accounting;
         scrapeCount = Math.min(src.scrapeCount, maxScrapeHashes());
         System.arraycopy(src.scrapeHashes, 0, scrapeHashes, 0, scrapeCount * HASH_LENGTH);
+        if (src.kind == KIND_WEBRTC_ANNOUNCE || src.kind == KIND_WEBRTC_ANSWER)
+        {
+            // only WebTorrent requests carry these: the BitTorrent path copies nothing more
+            offerCount = Math.min(src.offerCount, MAX_OFFERS);
+            System.arraycopy(src.offerIds, 0, offerIds, 0, offerCount * HASH_LENGTH);
+            System.arraycopy(src.toPeerId, 0, toPeerId, 0, HASH_LENGTH);
+            System.arraycopy(src.offerId, 0, offerId, 0, HASH_LENGTH);
+        }
     }
 }

@@ -63,6 +63,15 @@ public final class ResponseEvent
     public final int[] scrapeIncomplete;
     public final long[] scrapeDownloaded;
 
+    /**
+     * WebRTC announce: the peers its offers go to, offer {@code i} of the request to the connection
+     * ({@link #relayFrontend}[i], {@link #relayCorrelation}[i]); WebRTC answer: 1 with the offering peer's
+     * connection, 0 when the answer is to an offer never sent to the answering peer (dropped).
+     */
+    public int relayCount;
+    public final int[] relayFrontend = new int[RequestEvent.MAX_OFFERS];
+    public final long[] relayCorrelation = new long[RequestEvent.MAX_OFFERS];
+
     public ResponseEvent(final int maxPeers, final int maxScrapeHashes)
     {
         peerIds = new byte[maxPeers * RequestEvent.HASH_LENGTH];
@@ -99,6 +108,7 @@ public final class ResponseEvent
         compact4Count = 0;
         compact6Count = 0;
         scrapeCount = 0;
+        relayCount = 0;
     }
 
     /**

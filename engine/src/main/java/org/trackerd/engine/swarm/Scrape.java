@@ -16,12 +16,15 @@ final class Scrape
     private final PageAccess pages;
     private final BigSwarms bigSwarms;
     private final SwarmAccounting accounting;
+    private final WebRtcSwarms webRtc;
 
-    Scrape(final PageAccess pages, final BigSwarms bigSwarms, final SwarmAccounting accounting)
+    Scrape(final PageAccess pages, final BigSwarms bigSwarms, final SwarmAccounting accounting,
+        final WebRtcSwarms webRtc)
     {
         this.pages = pages;
         this.bigSwarms = bigSwarms;
         this.accounting = accounting;
+        this.webRtc = webRtc;
     }
 
     void answer(final RequestEvent e, final ResponseEvent r)
@@ -29,16 +32,32 @@ final class Scrape
         final int n = Math.min(e.scrapeCount, r.scrapeComplete.length);
         for (int i = 0; i < n; i++)
         {
+            bitTorrentCounts(e.scrapeHashes, r, i);
+            if (!webRtc.isEmpty())
+            {
+                webRtc.addScrapeCounts(r, i); // a torrent's counts are both peer sets'
+            }
+        }
+        r.scrapeCount = n;
+    }
+
+    /**
+     * The counts of the BitTorrent swarm of {@code hashes}' torrent {@code i} (its info_hash at {@code 20 * i})
+     * into scrape answer {@code i}.
+     */
+    void bitTorrentCounts(final byte[] hashes, final ResponseEvent r, final int i)
+    {
+        {
             final int offset = i * RequestEvent.HASH_LENGTH;
-            System.arraycopy(e.scrapeHashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
+            System.arraycopy(hashes, offset, r.scrapeHashes, offset, RequestEvent.HASH_LENGTH);
             r.scrapeComplete[i] = 0;
             r.scrapeIncomplete[i] = 0;
             r.scrapeDownloaded[i] = 0;
-            BigSwarm big = bigSwarms.find(e.scrapeHashes, offset);
+            BigSwarm big = bigSwarms.find(hashes, offset);
             if (big == null)
             {
                 boolean unindexed = false;
-                try (PageAccess access = pages.read(e.scrapeHashes, offset, 0))
+                try (PageAccess access = pages.read(hashes, offset, 0))
                 {
                     if (access.exists())
                     {
@@ -52,7 +71,7 @@ final class Scrape
                 if (unindexed)
                 {
                     // A swarm of several pages not touched since a clean restart: its counts are the index's.
-                    big = bigSwarms.index(e.scrapeHashes, offset);
+                    big = bigSwarms.index(hashes, offset);
                 }
             }
             if (big != null)
@@ -61,8 +80,7 @@ final class Scrape
                 r.scrapeIncomplete[i] = big.leechers;
                 r.scrapeDownloaded[i] = big.downloaded;
             }
-            r.scrapeDownloaded[i] = accounting.downloaded(e.scrapeHashes, offset, r.scrapeDownloaded[i]);
+            r.scrapeDownloaded[i] = accounting.downloaded(hashes, offset, r.scrapeDownloaded[i]);
         }
-        r.scrapeCount = n;
     }
 }

@@ -77,6 +77,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final Scrape scrape;
     private final ExpirySweep expirySweep;
     private final StartupScan startupScan;
+    /** WebTorrent's WebRTC peers, a set of their own per torrent (see {@link WebRtcSwarms}). */
+    private final WebRtcSwarms webRtc;
 
     /** Public mode, on the system clocks. */
     public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final ResponseQueue[] queues,
@@ -117,7 +119,9 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             pageCache, pages, writes, swaps, writer, selection, counts, counters);
         bigSwarms = new BigSwarms(seed, config.storage.maxPeers, retentionSeconds, pages, writes, swaps, writer,
             selection, counts, counters);
-        scrape = new Scrape(pages, bigSwarms, accounting);
+        webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
+            config.tracker.peerLifetimeSeconds * 1000L, counters.webRtc, seed);
+        scrape = new Scrape(pages, bigSwarms, accounting, webRtc);
         final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
             config.engine.expiryTickMs, config.engine.expirySweepSeconds * 1000L, pages, expiry, swaps, bigSwarms,
@@ -178,7 +182,15 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             switch (event.kind)
             {
                 case RequestEvent.KIND_ANNOUNCE, RequestEvent.KIND_SCRAPE -> answer(event);
-                case RequestEvent.KIND_TICK -> expirySweep.slice();
+                case RequestEvent.KIND_TICK ->
+                {
+                    expirySweep.slice();
+                    if (!webRtc.isEmpty())
+                    {
+                        webRtc.sweep(clock.time());
+                    }
+                }
+                case RequestEvent.KIND_WEBRTC_ANNOUNCE, RequestEvent.KIND_WEBRTC_ANSWER -> answerWebRtc(event);
                 default ->
                 {
                 }
@@ -247,6 +259,49 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     }
 
     /**
+     * A WebTorrent announce or answer: the WebRTC set changes and the offer (answer) targets go back to the asking
+     * frontend, which relays the session descriptions itself. An announce's counts add the torrent's BitTorrent
+     * swarm (read as a scrape of it) to its WebRTC set's.
+     */
+    private void answerWebRtc(final RequestEvent e)
+    {
+        final ResponseQueue queue = queues[e.frontendId];
+        final RingBuffer<ResponseEvent> ring = queue.ring();
+        final long sequence = claim(ring);
+        if (sequence < 0)
+        {
+            return;
+        }
+        try
+        {
+            final ResponseEvent r = begin(e, ring, sequence);
+            final long nowMs = clock.time();
+            if (e.kind == RequestEvent.KIND_WEBRTC_ANSWER)
+            {
+                webRtc.answer(e, r, nowMs);
+                return;
+            }
+            webRtc.announce(e, r, nowMs);
+            if (r.status == Status.OK)
+            {
+                final int complete = r.complete;
+                final int incomplete = r.incomplete;
+                final long downloaded = r.downloaded;
+                scrape.bitTorrentCounts(e.infoHash, r, 0);
+                r.complete = complete + r.scrapeComplete[0];
+                r.incomplete = incomplete + r.scrapeIncomplete[0];
+                r.downloaded = downloaded + r.scrapeDownloaded[0];
+                r.scrapeCount = 0;
+            }
+        }
+        finally
+        {
+            ring.publish(sequence);
+            queue.dirty = true;
+        }
+    }
+
+    /**
      * A response slot, or -1 when the frontend's ring is full. Frontends keep at most the ring's size in flight,
      * so a full ring means a frontend that stopped draining (died or hangs): its request is skipped, unapplied
      * (never acknowledged), and counted, rather than blocking the one writer of swarm state for every client.
@@ -283,6 +338,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         r.compact4Count = 0;
         r.compact6Count = 0;
         r.scrapeCount = 0;
+        r.relayCount = 0;
         return r;
     }
 
@@ -313,6 +369,10 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             outcome = bigSwarms.announce(big, e, r, nowMs);
         }
         r.downloaded = accounting.downloaded(e.infoHash, 0, r.downloaded);
+        if (!webRtc.isEmpty() && r.status == Status.OK)
+        {
+            webRtc.addCounts(e.infoHash, r); // counts are the torrent's: both peer sets
+        }
         if (outcome == ANSWERED)
         {
             accounting.announce(e, r.complete, r.incomplete, writer.completedNow(), nowMs);

@@ -73,6 +73,10 @@ final class HttpConnection
     org.trackerd.io.tls.TlsSession tls;
     /** The slot's TLS session kept with its buffers for the slot's next TLS connection. */
     org.trackerd.io.tls.TlsSession tlsSpare;
+    /** The WebSocket (WebTorrent) state once the connection is upgraded; null on HTTP. */
+    WebTorrentConnection ws;
+    /** The slot's WebSocket state kept for its next upgraded connection. */
+    WebTorrentConnection wsSpare;
 
     HttpConnection(final int slot, final int maxRequestBytes)
     {

@@ -205,6 +205,26 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    /** Null unless webtorrent.enabled: WebSocket upgrades of the announce path (see {@link WebTorrentRoute}). */
+    private WebTorrentRoute webTorrent;
+
+    /**
+     * Serves WebTorrent (WebSocket upgrades of the announce path) on this frontend's listeners, plain and TLS;
+     * call before the thread starts.
+     */
+    public void webTorrent(final TrackerConfig config, final TrackerMetrics metrics,
+        final org.trackerd.io.webtorrent.WebTorrentRelays relays)
+    {
+        relays.register(queue.id(), selector::wakeup);
+        this.webTorrent = new WebTorrentRoute(this, index, config, metrics.countersManager(), relays, queue.id());
+    }
+
+    /** The size of each relay ring for {@code config}, for the launcher that builds the relays. */
+    public static int webTorrentRelayBytes(final TrackerConfig config)
+    {
+        return WebTorrentRoute.relayRingBytes(config);
+    }
+
     /** Null without TLS listeners. */
     private org.trackerd.io.tls.TlsFrontend tls;
     private List<ServerSocketChannel> tlsServers = List.of();
@@ -317,6 +337,10 @@ public final class HttpFrontend extends FrontendAgent
         if (tls != null)
         {
             work += handshakeTasksDone();
+        }
+        if (webTorrent != null)
+        {
+            work += webTorrent.drainRelays();
         }
         if (nowNs - nextSweepNs >= 0)
         {
@@ -616,6 +640,11 @@ public final class HttpFrontend extends FrontendAgent
 
     private void read(final HttpConnection c) throws IOException
     {
+        if (c.ws != null && c.state != HttpConnection.CLOSING)
+        {
+            webTorrent.read(c);
+            return;
+        }
         if (c.state == HttpConnection.CLOSING)
         {
             discardInput(c);
@@ -653,6 +682,11 @@ public final class HttpFrontend extends FrontendAgent
     /** Parses and dispatches complete requests from the connection's buffer while it is free to read. */
     private void processInput(final HttpConnection c) throws IOException
     {
+        if (c.ws != null)
+        {
+            webTorrent.decodeInput(c);
+            return;
+        }
         while (c.isOpen() && c.state == HttpConnection.READING && c.in.position() > 0 && !isStopRequested())
         {
             final int filled = c.in.position();
@@ -680,6 +714,11 @@ public final class HttpFrontend extends FrontendAgent
                 requests.increment(RequestCounters.ACTION_OTHER, c.family, RequestCounters.OUTCOME_CLIENT_ERROR);
                 httpError(c, 404);
                 return;
+            }
+            if (webTorrent != null && head.route == HttpRequestParser.ROUTE_ANNOUNCE &&
+                webTorrent.upgrade(c, length, head.passkeyOffset))
+            {
+                return; // a WebSocket now (or its refusal is on its way out)
             }
             c.keepAlive = head.keepAlive;
             if (head.route == HttpRequestParser.ROUTE_SITE_UPDATE)
@@ -755,8 +794,131 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    // The bridge WebTorrentRoute works through: the socket stays this class's (one owner of reads, writes, close).
+
+    long nowNs()
+    {
+        return nowNs;
+    }
+
+    /**
+     * The raw {@code jwt} value of the request head just parsed (an upgrade's URL query), read by the scrape
+     * parser, which stops at nothing the upgrade needs: its length ({@code -1} when none), its offset in
+     * {@link #upgradeJwtOffset()}.
+     */
+    int upgradeJwtLength(final HttpConnection c)
+    {
+        query.parseScrape(c.inView, head.queryOffset, head.queryLength, scratch);
+        return query.jwtLength();
+    }
+
+    int upgradeJwtOffset()
+    {
+        return query.jwtOffset();
+    }
+
+    Admission admission()
+    {
+        return admission;
+    }
+
+    /** Publishes a WebSocket connection's request; false (counted) when the ring or this frontend is full. */
+    boolean publishRequest(final RequestEvent e, final int action, final int family)
+    {
+        return publish(e, action, family, outstanding < queue.capacity());
+    }
+
+    /** The open connection a correlation id (slot and generation) names, or null. */
+    HttpConnection connection(final long correlationId)
+    {
+        final int slot = (int)correlationId;
+        if (slot < 0 || slot >= highWater)
+        {
+            return null;
+        }
+        final HttpConnection c = connections[slot];
+        return c.isOpen() && c.generation == (int)(correlationId >>> 32) ? c : null;
+    }
+
+    void closeConnection(final HttpConnection c)
+    {
+        close(c);
+    }
+
+    void interestOps(final HttpConnection c, final int ops) throws IOException
+    {
+        interest(c, ops);
+    }
+
+    /** Nagle off for good: a WebSocket carries many small messages each way. */
+    void noDelay(final HttpConnection c) throws IOException
+    {
+        if (!c.noDelay)
+        {
+            if (c.corked)
+            {
+                TcpNatives.sendPromptly(c.fd);
+            }
+            else
+            {
+                channel(c).setOption(StandardSocketOptions.TCP_NODELAY, true);
+            }
+            c.noDelay = true;
+        }
+    }
+
+    /** Reads into the connection's buffer: bytes read (counted), 0, or -1 at the client's FIN. */
+    int receiveBytes(final HttpConnection c) throws IOException
+    {
+        if (!c.in.hasRemaining())
+        {
+            return 0;
+        }
+        final int n = receive(c, c.in);
+        if (n > 0)
+        {
+            counters.bytesIn.getAndAddRelease(n);
+            c.lastActivityNs = nowNs;
+        }
+        return n;
+    }
+
+    /**
+     * Writes {@code from} to a connection with nothing queued; what the socket does not take waits in the
+     * connection (state WRITING) and goes out when it is writable. With {@code closeAfter} the connection closes
+     * once all is written.
+     */
+    void sendQueued(final HttpConnection c, final ByteBuffer from, final boolean closeAfter) throws IOException
+    {
+        final int length = from.remaining();
+        final int written = send(c, from);
+        counters.bytesOut.getAndAddRelease(written);
+        c.lastActivityNs = nowNs;
+        if (written < length || c.tls != null && c.tls.hasUnsent())
+        {
+            final int rest = length - written;
+            if (c.pending == null || c.pending.capacity() < rest)
+            {
+                c.pending = ByteBuffer.allocate(Math.max(rest, 4096));
+            }
+            c.pending.clear();
+            c.pending.put(from);
+            c.pending.flip();
+            c.closeAfterWrite = closeAfter;
+            c.state = HttpConnection.WRITING;
+            interest(c, SelectionKey.OP_WRITE);
+            return;
+        }
+        if (closeAfter)
+        {
+            closeGracefully(c);
+        }
+        // else the interest stays as it is: reading (set when the connection first waited for input, and again by
+        // flushPending after a partial write), so a written message costs no interest update
+    }
+
     /** Drops the first {@code length} bytes of the receive buffer, keeping any pipelined rest. */
-    private static void consume(final HttpConnection c, final int length)
+    static void consume(final HttpConnection c, final int length)
     {
         final int filled = c.in.position();
         if (length >= filled)
@@ -779,6 +941,22 @@ public final class HttpFrontend extends FrontendAgent
             return true;
         }
         final HttpConnection c = connections[slot];
+        if (c.ws != null && c.isOpen() && c.generation == generation)
+        {
+            if (c.state == HttpConnection.CLOSING)
+            {
+                return true; // its close went out: nothing more is written to it
+            }
+            try
+            {
+                webTorrent.answer(c, r);
+            }
+            catch (final IOException ex)
+            {
+                close(c);
+            }
+            return true;
+        }
         if (!c.isOpen() || c.generation != generation || c.state != HttpConnection.AWAITING)
         {
             return true; // the client went away meanwhile
@@ -943,6 +1121,18 @@ public final class HttpFrontend extends FrontendAgent
                 closed++;
                 continue;
             }
+            if (c.ws != null && c.state != HttpConnection.CLOSING)
+            {
+                try
+                {
+                    webTorrent.timer(c);
+                }
+                catch (final IOException ex)
+                {
+                    close(c);
+                }
+                continue;
+            }
             final boolean expired;
             switch (c.state)
             {
@@ -1049,6 +1239,10 @@ public final class HttpFrontend extends FrontendAgent
         if (!c.isOpen())
         {
             return;
+        }
+        if (c.ws != null)
+        {
+            webTorrent.onClose(c);
         }
         if (c.remote != null)
         {

@@ -15,6 +15,15 @@
  * answer, scrape answer, failure.</li>
  * </ul>
  *
+ * <h2>As built (issue 21)</h2>
+ * The plan below is served by {@code org.trackerd.io.http.WebTorrentRoute} (the upgrade and the connection's
+ * messages, on the HTTP frontend's thread), {@link org.trackerd.io.webtorrent.WebTorrentRelays} (the relay rings)
+ * and the engine's {@code swarm.WebRtcSwarms}, with two differences: the WebRTC peer sets are kept on the
+ * processor's heap rather than in a Chronicle Map of their own (a persisted handle names a connection of a dead
+ * process, so nothing could be relayed to it; re-announces rebuild the sets within seconds, and the store's format
+ * is untouched), and a relay message carries the target's JSON message already encoded by the thread that read
+ * the offer (the owner only frames it). Not built yet: the per-connection message rate limit.
+ *
  * <h2>Design: WebRTC peers in the single-writer swarm processor</h2>
  *
  * <p><b>A peer set of their own.</b> A browser peer can only open WebRTC data channels, so it is useless to a
