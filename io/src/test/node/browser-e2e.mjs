@@ -132,8 +132,12 @@ try {
     window.client.on('error', e => console.log('client error ' + e))
     return await new Promise((resolve, reject) => {
       window.client.on('error', reject)
-      window.client.seed(new File([bytes], 'data.bin'), { announce: [announce], name: 'data.bin' }, t => {
-        t.on('wire', () => console.log('seeder: wire'))
+      const t = window.client.seed(new File([bytes], 'data.bin'), { announce: [announce], name: 'data.bin' })
+      t.on('wire', w => console.log('seeder: wire ' + w.remoteAddress))
+      t.on('warning', e => console.log('seeder: warning ' + e))
+      // ready once the tracker answered the seeder's announce: the leecher's announce then finds it
+      t.once('trackerAnnounce', () => {
+        console.log('seeder: tracker answered')
         resolve({ infoHash: t.infoHash, magnetURI: t.magnetURI, length: t.length, announce: t.announce })
       })
     })
@@ -150,6 +154,8 @@ try {
       const t = window.client.add(magnetURI, { announce: [announce] })
       t.on('error', reject)
       t.on('wire', w => console.log('leecher: wire ' + w.remoteAddress))
+      t.on('warning', e => console.log('leecher: warning ' + e))
+      t.on('trackerAnnounce', () => console.log('leecher: tracker answered'))
       t.on('done', async () => {
         try {
           const buf = await t.files[0].arrayBuffer()

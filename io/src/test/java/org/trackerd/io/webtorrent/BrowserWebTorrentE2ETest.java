@@ -115,7 +115,10 @@ class BrowserWebTorrentE2ETest
                 fail("browser script did not exit: " + seen);
             }
         }
-        assertTrue(done != null && done.get("done").asBoolean(), "browser download incomplete: " + seen);
+        final Tracker tracker = harness.tracker();
+        assertTrue(done != null && done.get("done").asBoolean(), "browser download incomplete: " + seen
+            + "\noffers relayed " + counter(tracker, "webtorrent_offers_relayed") + ", answers relayed "
+            + counter(tracker, "webtorrent_answers_relayed") + ", webtorrent peers " + counter(tracker, "webtorrent_peers"));
         assertEquals(0, browser.exitValue());
         assertEquals(expected, done.get("sha256").asText(), "downloaded content differs");
         assertEquals(content.length, done.get("length").asInt());
@@ -123,7 +126,6 @@ class BrowserWebTorrentE2ETest
         assertEquals(0, done.get("webSeeds").asInt());
         assertTrue(done.get("peers").toString().contains("webrtc"), "peer came over WebRTC: " + done);
 
-        final Tracker tracker = harness.tracker();
         // B found A only through trackerd: B's offer went to A, A's answer came back to B
         assertTrue(counter(tracker, "webtorrent_offers_relayed") >= 1, "offers relayed");
         assertTrue(counter(tracker, "webtorrent_answers_relayed") >= 1, "answers relayed");
