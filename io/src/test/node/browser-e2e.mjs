@@ -13,7 +13,8 @@
 // exit code 0 only when page B finished and the SHA-256 of what it holds is computed (the caller compares it).
 //
 // Usage: node browser-e2e.mjs --tracker-unix PATH --file PATH [--netns] [--timeout-ms 90000]
-//        [--chromium /usr/bin/chromium]
+//        [--chromium /usr/bin/chromium] [--leecher-first]
+// --leecher-first: page B announces (and is answered) before page A seeds, so A's offers must reach B.
 import { execFileSync } from 'node:child_process'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createTcpServer, connect } from 'node:net'
@@ -126,7 +127,8 @@ try {
   const seeder = await open('A')
   const leecher = await open('B')
 
-  const seeded = await seeder.evaluate(async (announce, clientOptions) => {
+  // Page A seeds; ready once the tracker answered its announce (so a leecher announcing next finds it).
+  const seed = () => seeder.evaluate(async (announce, clientOptions) => {
     const bytes = new Uint8Array(await (await fetch('/data.bin')).arrayBuffer())
     window.client = new WebTorrent(clientOptions)
     window.client.on('error', e => console.log('client error ' + e))
@@ -135,27 +137,33 @@ try {
       const t = window.client.seed(new File([bytes], 'data.bin'), { announce: [announce], name: 'data.bin' })
       t.on('wire', w => console.log('seeder: wire ' + w.remoteAddress))
       t.on('warning', e => console.log('seeder: warning ' + e))
-      // ready once the tracker answered the seeder's announce: the leecher's announce then finds it
       t.once('trackerAnnounce', () => {
         console.log('seeder: tracker answered')
         resolve({ infoHash: t.infoHash, magnetURI: t.magnetURI, length: t.length, announce: t.announce })
       })
     })
   }, announce, clientOptions)
-  line({ seeding: seeded })
-  if (seeded.announce.length !== 1 || seeded.announce[0] !== announce) {
-    throw new Error(`the torrent announces to more than our tracker: ${JSON.stringify(seeded.announce)}`)
-  }
-
-  const got = await leecher.evaluate(async (magnetURI, announce, clientOptions) => {
+  // The same torrent's magnet without announcing it (tracker off, client destroyed): for --leecher-first.
+  const magnetOnly = () => seeder.evaluate(async (announce, clientOptions) => {
+    const bytes = new Uint8Array(await (await fetch('/data.bin')).arrayBuffer())
+    const client = new WebTorrent({ ...clientOptions, tracker: false })
+    const magnetURI = await new Promise(resolve =>
+      client.seed(new File([bytes], 'data.bin'), { announce: [announce], name: 'data.bin' }, t => resolve(t.magnetURI)))
+    await new Promise(resolve => client.destroy(resolve))
+    return magnetURI
+  }, announce, clientOptions)
+  // Page B adds the magnet; returns once the tracker answered its announce, the download goes on.
+  const startLeecher = magnetURI => leecher.evaluate(async (magnetURI, announce, clientOptions) => {
     window.client = new WebTorrent(clientOptions)
-    return await new Promise((resolve, reject) => {
+    let announced
+    const answered = new Promise(resolve => { announced = resolve })
+    window.download = new Promise((resolve, reject) => {
       window.client.on('error', reject)
       const t = window.client.add(magnetURI, { announce: [announce] })
       t.on('error', reject)
       t.on('wire', w => console.log('leecher: wire ' + w.remoteAddress))
       t.on('warning', e => console.log('leecher: warning ' + e))
-      t.on('trackerAnnounce', () => console.log('leecher: tracker answered'))
+      t.on('trackerAnnounce', () => { console.log('leecher: tracker answered'); announced() })
       t.on('done', async () => {
         try {
           const buf = await t.files[0].arrayBuffer()
@@ -172,7 +180,25 @@ try {
         }
       })
     })
-  }, seeded.magnetURI, announce, clientOptions)
+    window.download.catch(() => {})
+    await Promise.race([answered, window.download])
+  }, magnetURI, announce, clientOptions)
+
+  let seeded
+  if (args.includes('--leecher-first')) {
+    // the leecher is in the swarm first: the seeder's offers must reach it
+    await startLeecher(await magnetOnly())
+    line({ leecher: 'announced' })
+    seeded = await seed()
+  } else {
+    seeded = await seed()
+    await startLeecher(seeded.magnetURI)
+  }
+  line({ seeding: seeded })
+  if (seeded.announce.length !== 1 || seeded.announce[0] !== announce) {
+    throw new Error(`the torrent announces to more than our tracker: ${JSON.stringify(seeded.announce)}`)
+  }
+  const got = await leecher.evaluate(() => window.download)
   await finish({ done: true, ...got }, 0)
 } catch (e) {
   await finish({ done: false, error: String(e && e.stack || e) }, 1)

@@ -36,7 +36,8 @@ import static org.trackerd.io.webtorrent.WebTorrentE2ETest.counter;
  * A real browser on the real tracker: headless Chromium (Debian's) opens two pages built on the {@code webtorrent}
  * browser bundle ({@code src/test/node/browser-e2e.mjs}); page A seeds a generated file, page B downloads it with
  * trackerd's ws:// endpoint as its only peer source (no DHT, no other tracker, no web seed, no STUN), over a real
- * WebRTC data channel, and the SHA-256 of what B holds must be the file's.
+ * WebRTC data channel, and the SHA-256 of what B holds must be the file's. Both orders: A announced first (B's
+ * offers go to A), and B announced first (A's offers go to B).
  *
  * <p>Chromium offers no loopback ICE candidates and none without a default route, so the browser runs in a network
  * namespace of its own ({@code unshare -n}; the script brings up loopback and a veth pair whose both ends stay
@@ -78,6 +79,18 @@ class BrowserWebTorrentE2ETest
     @Test
     void browserPageDownloadsFromBrowserPageFoundThroughTrackerd() throws Exception
     {
+        runBrowsers(false);
+    }
+
+    /** The leecher is in the swarm before the seeder arrives: the seeder's offers must reach it. */
+    @Test
+    void leecherAnnouncedFirstIsFoundByTheSeeder() throws Exception
+    {
+        runBrowsers(true);
+    }
+
+    private void runBrowsers(final boolean leecherFirst) throws Exception
+    {
         requireBrowserFixture();
         harness = new TrackerHarness(dir.resolve("tracker")).set("webtorrent", "enabled", "true").start();
         final Path socket = dir.resolve("tracker.sock");
@@ -88,8 +101,13 @@ class BrowserWebTorrentE2ETest
         final Path file = Files.write(dir.resolve("data.bin"), content);
         final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
 
-        browser = new ProcessBuilder("unshare", "-n", "node", "browser-e2e.mjs", "--netns",
-            "--tracker-unix", socket.toString(), "--file", file.toString(), "--timeout-ms", "90000")
+        final List<String> command = new ArrayList<>(List.of("unshare", "-n", "node", "browser-e2e.mjs", "--netns",
+            "--tracker-unix", socket.toString(), "--file", file.toString(), "--timeout-ms", "90000"));
+        if (leecherFirst)
+        {
+            command.add("--leecher-first");
+        }
+        browser = new ProcessBuilder(command)
             .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         final List<JsonNode> seen = new ArrayList<>();
         JsonNode done = null;
