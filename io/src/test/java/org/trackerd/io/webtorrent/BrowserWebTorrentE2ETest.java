@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,11 +61,15 @@ class BrowserWebTorrentE2ETest
     private Process browser;
 
     @AfterEach
-    void stop() throws IOException
+    void stop() throws IOException, InterruptedException
     {
-        if (browser != null)
+        if (browser != null && browser.isAlive())
         {
-            browser.destroyForcibly();
+            browser.destroy(); // SIGTERM: puppeteer closes Chromium on it; SIGKILL would leave Chromium behind
+            if (!browser.waitFor(10, TimeUnit.SECONDS))
+            {
+                browser.destroyForcibly();
+            }
         }
         if (relay != null)
         {
@@ -109,12 +114,16 @@ class BrowserWebTorrentE2ETest
         }
         browser = new ProcessBuilder(command)
             .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // the script bounds itself (--timeout-ms); this bounds the read below should the script hang anyway
+        final Process started = browser;
+        final CompletableFuture<Void> watchdog = CompletableFuture.runAsync(started::destroy,
+            CompletableFuture.delayedExecutor(TIMEOUT_S, TimeUnit.SECONDS));
         final List<JsonNode> seen = new ArrayList<>();
         JsonNode done = null;
         try (BufferedReader out = new BufferedReader(
             new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8)))
         {
-            // the script bounds itself (--timeout-ms) and always ends with a "done" line; EOF ends the loop too
+            // the script always ends with a "done" line; EOF ends the loop too
             for (String line; (line = out.readLine()) != null; )
             {
                 final JsonNode node = WebTorrentCodecTest.MAPPER.readTree(line);
@@ -127,10 +136,10 @@ class BrowserWebTorrentE2ETest
         }
         finally
         {
+            watchdog.cancel(false);
             if (!browser.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
             {
-                browser.destroyForcibly();
-                fail("browser script did not exit: " + seen);
+                fail("browser script did not exit: " + seen); // stop() ends it
             }
         }
         final Tracker tracker = harness.tracker();
