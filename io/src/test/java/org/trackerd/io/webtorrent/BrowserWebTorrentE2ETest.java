@@ -1,0 +1,268 @@
+package org.trackerd.io.webtorrent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.Tracker;
+import org.trackerd.io.e2e.TrackerHarness;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.trackerd.io.webtorrent.WebTorrentE2ETest.counter;
+
+/**
+ * A real browser on the real tracker: headless Chromium (Debian's) opens two pages built on the {@code webtorrent}
+ * browser bundle ({@code src/test/node/browser-e2e.mjs}); page A seeds a generated file, page B downloads it with
+ * trackerd's ws:// endpoint as its only peer source (no DHT, no other tracker, no web seed, no STUN), over a real
+ * WebRTC data channel, and the SHA-256 of what B holds must be the file's. Both orders: A announced first (B's
+ * offers go to A), and B announced first (A's offers go to B).
+ *
+ * <p>Chromium offers no loopback ICE candidates and none without a default route, so the browser runs in a network
+ * namespace of its own ({@code unshare -n}; the script brings up loopback and a veth pair whose both ends stay
+ * inside). trackerd stays in this JVM on loopback; the script listens inside the namespace and pipes each
+ * connection to a unix socket, which this test relays to the tracker's port. Nothing leaves the namespace.
+ *
+ * <p>Needs chromium, {@code npm ci} in src/test/node and the right to make a network namespace with a veth pair
+ * (root); skipped with the reason when any is missing, failed instead when {@code CI} is set.
+ */
+class BrowserWebTorrentE2ETest
+{
+    private static final Path FIXTURE = Path.of("src/test/node");
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final long TIMEOUT_S = 120;
+
+    @TempDir
+    Path dir;
+    private TrackerHarness harness;
+    private ServerSocketChannel relay;
+    private Process browser;
+
+    @AfterEach
+    void stop() throws IOException, InterruptedException
+    {
+        if (browser != null && browser.isAlive())
+        {
+            browser.destroy(); // SIGTERM: puppeteer closes Chromium on it; SIGKILL would leave Chromium behind
+            if (!browser.waitFor(10, TimeUnit.SECONDS))
+            {
+                browser.destroyForcibly();
+            }
+        }
+        if (relay != null)
+        {
+            relay.close();
+        }
+        if (harness != null)
+        {
+            harness.close();
+        }
+    }
+
+    @Test
+    void browserPageDownloadsFromBrowserPageFoundThroughTrackerd() throws Exception
+    {
+        runBrowsers(false);
+    }
+
+    /** The leecher is in the swarm before the seeder arrives: the seeder's offers must reach it. */
+    @Test
+    void leecherAnnouncedFirstIsFoundByTheSeeder() throws Exception
+    {
+        runBrowsers(true);
+    }
+
+    private void runBrowsers(final boolean leecherFirst) throws Exception
+    {
+        requireBrowserFixture();
+        harness = new TrackerHarness(dir.resolve("tracker")).set("webtorrent", "enabled", "true").start();
+        final Path socket = dir.resolve("tracker.sock");
+        relay = relayUnixToTracker(socket, harness.port());
+
+        final byte[] content = new byte[700_000]; // many 16 KiB blocks, a few pieces
+        new Random(0x2121).nextBytes(content);
+        final Path file = Files.write(dir.resolve("data.bin"), content);
+        final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+
+        final List<String> command = new ArrayList<>(List.of("unshare", "-n", "node", "browser-e2e.mjs", "--netns",
+            "--tracker-unix", socket.toString(), "--file", file.toString(), "--timeout-ms", "90000"));
+        if (leecherFirst)
+        {
+            command.add("--leecher-first");
+        }
+        browser = new ProcessBuilder(command)
+            .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // the script bounds itself (--timeout-ms); this bounds the read below should the script hang anyway
+        final Process started = browser;
+        final CompletableFuture<Void> watchdog = CompletableFuture.runAsync(started::destroy,
+            CompletableFuture.delayedExecutor(TIMEOUT_S, TimeUnit.SECONDS));
+        final List<JsonNode> seen = new ArrayList<>();
+        JsonNode done = null;
+        try (BufferedReader out = new BufferedReader(
+            new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8)))
+        {
+            // the script always ends with a "done" line; EOF ends the loop too
+            for (String line; (line = out.readLine()) != null; )
+            {
+                final JsonNode node = WebTorrentCodecTest.MAPPER.readTree(line);
+                seen.add(node);
+                if (node.has("done"))
+                {
+                    done = node;
+                }
+            }
+        }
+        finally
+        {
+            watchdog.cancel(false);
+            if (!browser.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
+            {
+                fail("browser script did not exit: " + seen); // stop() ends it
+            }
+        }
+        final Tracker tracker = harness.tracker();
+        assertTrue(done != null && done.get("done").asBoolean(), "browser download incomplete: " + seen
+            + "\noffers relayed " + counter(tracker, "webtorrent_offers_relayed") + ", answers relayed "
+            + counter(tracker, "webtorrent_answers_relayed") + ", webtorrent peers " + counter(tracker, "webtorrent_peers"));
+        assertEquals(0, browser.exitValue());
+        assertEquals(expected, done.get("sha256").asText(), "downloaded content differs");
+        assertEquals(content.length, done.get("length").asInt());
+        assertEquals(1, done.get("announce").size(), "only trackerd is a peer source: " + done);
+        assertEquals(0, done.get("webSeeds").asInt());
+        assertTrue(done.get("peers").toString().contains("webrtc"), "peer came over WebRTC: " + done);
+
+        // B found A only through trackerd: B's offer went to A, A's answer came back to B
+        assertTrue(counter(tracker, "webtorrent_offers_relayed") >= 1, "offers relayed");
+        assertTrue(counter(tracker, "webtorrent_answers_relayed") >= 1, "answers relayed");
+        assertEquals(0, counter(tracker, "webtorrent_answers_unsolicited"));
+    }
+
+    /**
+     * Accepts on a unix socket (reachable from the browser's network namespace through the file system) and pipes
+     * each connection to the tracker's loopback port, one thread per direction; closing the server ends it.
+     */
+    private static ServerSocketChannel relayUnixToTracker(final Path socket, final int trackerPort) throws IOException
+    {
+        final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        final Thread acceptor = new Thread(() ->
+        {
+            while (server.isOpen())
+            {
+                try
+                {
+                    final SocketChannel inbound = server.accept();
+                    final SocketChannel outbound =
+                        SocketChannel.open(new InetSocketAddress("127.0.0.1", trackerPort));
+                    pipe(inbound, outbound);
+                    pipe(outbound, inbound);
+                }
+                catch (final IOException e)
+                {
+                    return; // server closed
+                }
+            }
+        }, "relay-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return server;
+    }
+
+    private static void pipe(final SocketChannel from, final SocketChannel to)
+    {
+        final Thread thread = new Thread(() ->
+        {
+            final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            try (from; to)
+            {
+                while (from.read(buffer) >= 0)
+                {
+                    buffer.flip();
+                    while (buffer.hasRemaining())
+                    {
+                        to.write(buffer);
+                    }
+                    buffer.clear();
+                }
+            }
+            catch (final IOException ignored)
+            {
+                // the other direction closed both ends
+            }
+        }, "relay-pipe");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void requireBrowserFixture() throws InterruptedException
+    {
+        final String why;
+        if (!Files.isExecutable(CHROMIUM))
+        {
+            why = "chromium not installed (" + CHROMIUM + ")";
+        }
+        else if (!Files.isDirectory(FIXTURE.resolve("node_modules/puppeteer-core"))
+            || !Files.isRegularFile(FIXTURE.resolve("node_modules/webtorrent/dist/webtorrent.min.js")))
+        {
+            why = "npm ci has not run in " + FIXTURE.toAbsolutePath();
+        }
+        else if (!canMakeNetworkNamespace())
+        {
+            // A capability of the host, not something .ci/run can install: skipped with the reason even under CI.
+            Assumptions.abort("cannot make a network namespace with veth (unshare -n, ip link add; needs root and " +
+                "CAP_SYS_ADMIN)");
+            return;
+        }
+        else
+        {
+            return;
+        }
+        if (System.getenv("CI") != null)
+        {
+            fail(why); // .ci/run installs chromium and runs npm ci as root
+        }
+        Assumptions.abort(why);
+    }
+
+    private static boolean canMakeNetworkNamespace() throws InterruptedException
+    {
+        try
+        {
+            final Process probe = new ProcessBuilder("unshare", "-n", "ip", "link", "add", "p0", "type", "veth",
+                "peer", "name", "p1").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+            if (!probe.waitFor(10, TimeUnit.SECONDS))
+            {
+                probe.destroyForcibly();
+                return false;
+            }
+            return probe.exitValue() == 0;
+        }
+        catch (final IOException e)
+        {
+            return false;
+        }
+    }
+}
