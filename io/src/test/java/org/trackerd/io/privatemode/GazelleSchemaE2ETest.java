@@ -59,7 +59,7 @@ import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.target;
  */
 class GazelleSchemaE2ETest
 {
-    static Path dbDirectory;
+    static PrivateModeFixture fixture;
     static MariaDbServer db;
 
     @TempDir
@@ -72,23 +72,16 @@ class GazelleSchemaE2ETest
     @BeforeAll
     static void startDatabase() throws Exception
     {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
+        fixture = PrivateModeFixture.start();
+        db = fixture.db;
     }
 
     @AfterAll
     static void stopDatabase() throws Exception
     {
-        if (db != null)
+        if (fixture != null)
         {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            fixture.close();
         }
     }
 
@@ -97,11 +90,7 @@ class GazelleSchemaE2ETest
     {
         try (Connection c = db.connect(); Statement s = c.createStatement())
         {
-            for (final String table : new String[] {"users_main", "torrents", "xbt_client_whitelist",
-                "users_freeleeches", "xbt_files_users", "xbt_snatched", "trackerd_batches"})
-            {
-                s.execute("TRUNCATE " + table);
-            }
+            PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertUser(c, 2, "bob", "1", 1, BOB);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
@@ -133,13 +122,8 @@ class GazelleSchemaE2ETest
             }
         }, true);
         System.setErr(tee);
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        harness = fixture.harness(directory)
             .set("metrics", "listen", "\"127.0.0.1:0\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "2000");
     }
 
@@ -405,12 +389,7 @@ class GazelleSchemaE2ETest
         {
             execute(sql);
         }
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
+        harness = fixture.harness(directory)
             .start();
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 0, 5000, "started")));
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 700, 4300, "completed")));

@@ -15,7 +15,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -37,7 +36,7 @@ class HttpsPrivateE2ETest
     static final String SECRET = "site-secret-0123456789";
     static final byte[] NORMAL = Announce.hash("https-normal");
 
-    static Path dbDirectory;
+    static PrivateModeFixture fixture;
     static MariaDbServer db;
 
     @TempDir
@@ -46,23 +45,16 @@ class HttpsPrivateE2ETest
     @BeforeAll
     static void startDatabase() throws Exception
     {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
+        fixture = PrivateModeFixture.start();
+        db = fixture.db;
     }
 
     @AfterAll
     static void stopDatabase() throws Exception
     {
-        if (db != null)
+        if (fixture != null)
         {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            fixture.close();
         }
     }
 
@@ -77,15 +69,10 @@ class HttpsPrivateE2ETest
         }
         final TestCa ca = TestCa.create(directory.resolve("ca"));
         final TestCa.Pair pair = ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30);
-        try (TrackerHarness harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        try (TrackerHarness harness = fixture.harness(directory)
             .set("tls", "listen", "[\"127.0.0.1:0\"]")
             .set("tls", "certificate_chain_file", "\"" + pair.chain() + "\"")
             .set("tls", "private_key_file", "\"" + pair.key() + "\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "site_secret", "\"" + SECRET + "\"")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")

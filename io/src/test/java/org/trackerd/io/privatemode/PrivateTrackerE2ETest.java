@@ -45,7 +45,7 @@ class PrivateTrackerE2ETest
     static final byte[] TOKENED = Announce.hash("tokened");
     static final byte[] UNKNOWN = Announce.hash("unknown");
 
-    static Path dbDirectory;
+    static PrivateModeFixture fixture;
     static MariaDbServer db;
 
     @TempDir
@@ -55,23 +55,16 @@ class PrivateTrackerE2ETest
     @BeforeAll
     static void startDatabase() throws Exception
     {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
+        fixture = PrivateModeFixture.start();
+        db = fixture.db;
     }
 
     @AfterAll
     static void stopDatabase() throws Exception
     {
-        if (db != null)
+        if (fixture != null)
         {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            fixture.close();
         }
     }
 
@@ -80,11 +73,7 @@ class PrivateTrackerE2ETest
     {
         try (Connection c = db.connect(); Statement s = c.createStatement())
         {
-            for (final String table : new String[] {"users_main", "torrents", "xbt_client_whitelist",
-                "users_freeleeches", "xbt_files_users", "xbt_snatched", "trackerd_batches"})
-            {
-                s.execute("TRUNCATE " + table);
-            }
+            PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertUser(c, 2, "bob", "1", 0, BOB);
             MariaDbServer.insertUser(c, 3, "carol", "2", 1, CAROL);
@@ -94,13 +83,8 @@ class PrivateTrackerE2ETest
             MariaDbServer.insertTorrent(c, 13, TOKENED, "0");
             MariaDbServer.insertToken(c, 1, 13);
         }
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        harness = fixture.harness(directory)
             .set("udp", "listen", "[\"127.0.0.1:0\"]")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "site_secret", "\"" + SECRET + "\"")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")

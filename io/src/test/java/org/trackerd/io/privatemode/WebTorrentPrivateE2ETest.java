@@ -11,7 +11,6 @@ import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.webtorrent.RawWebSocket;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +30,7 @@ class WebTorrentPrivateE2ETest
     static final byte[] UNKNOWN = Announce.hash("webtorrent-unknown");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    static Path dbDirectory;
+    static PrivateModeFixture fixture;
     static MariaDbServer db;
 
     @TempDir
@@ -40,23 +39,16 @@ class WebTorrentPrivateE2ETest
     @BeforeAll
     static void startDatabase() throws Exception
     {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
+        fixture = PrivateModeFixture.start();
+        db = fixture.db;
     }
 
     @AfterAll
     static void stopDatabase() throws Exception
     {
-        if (db != null)
+        if (fixture != null)
         {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            fixture.close();
         }
     }
 
@@ -68,13 +60,8 @@ class WebTorrentPrivateE2ETest
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
-        try (TrackerHarness harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        try (TrackerHarness harness = fixture.harness(directory)
             .set("webtorrent", "enabled", "true")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
             .start())
