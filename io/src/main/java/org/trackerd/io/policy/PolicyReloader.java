@@ -10,6 +10,7 @@ import org.trackerd.engine.policy.KeySource;
 import org.trackerd.engine.policy.PolicyException;
 import org.trackerd.engine.policy.PolicyHolder;
 import org.trackerd.io.FileStamp;
+import org.trackerd.io.PollLoop;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -179,22 +180,7 @@ public final class PolicyReloader implements AutoCloseable
 
     private void run()
     {
-        while (running)
-        {
-            try
-            {
-                Thread.sleep(TICK_MS);
-                tick(System.currentTimeMillis());
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.error("access policy poller", ex);
-            }
-        }
+        PollLoop.run(() -> running, TICK_MS, this::tick, LOG, "access policy poller");
     }
 
     private synchronized void tick(final long nowMs)

@@ -8,6 +8,7 @@ import org.trackerd.engine.Counters;
 import org.trackerd.engine.config.ConfigException;
 import org.trackerd.engine.config.TlsConfig;
 import org.trackerd.io.FileStamp;
+import org.trackerd.io.PollLoop;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -163,22 +164,7 @@ public final class TlsContextHolder implements AutoCloseable
 
     private void run()
     {
-        while (running)
-        {
-            try
-            {
-                Thread.sleep(TICK_MS);
-                tick(System.currentTimeMillis());
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.error("tls certificate poller", ex);
-            }
-        }
+        PollLoop.run(() -> running, TICK_MS, this::tick, LOG, "tls certificate poller");
     }
 
     private synchronized void tick(final long nowMs)
