@@ -1,11 +1,10 @@
 package org.trackerd.io.privatemode;
 
 import org.agrona.concurrent.status.CountersReader;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.site.DeadLetters;
@@ -59,8 +58,8 @@ import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.target;
  */
 class GazelleSchemaE2ETest
 {
-    static PrivateModeFixture fixture;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
@@ -69,26 +68,10 @@ class GazelleSchemaE2ETest
     PrintStream originalErr;
     final ByteArrayOutputStream log = new ByteArrayOutputStream();
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        fixture = PrivateModeFixture.start();
-        db = fixture.db;
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (fixture != null)
-        {
-            fixture.close();
-        }
-    }
-
     @BeforeEach
     void seed() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
@@ -122,7 +105,7 @@ class GazelleSchemaE2ETest
             }
         }, true);
         System.setErr(tee);
-        harness = fixture.harness(directory)
+        harness = FIXTURE.harness(directory)
             .set("metrics", "listen", "\"127.0.0.1:0\"")
             .set("private", "connect_timeout_ms", "2000");
     }
@@ -136,7 +119,7 @@ class GazelleSchemaE2ETest
         }
         System.setErr(originalErr);
         // Whatever a test broke, the next one starts from Gazelle's shape upgraded as documented.
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("DROP TABLE IF EXISTS xbt_snatched, users_freeleeches, trackerd_batches, xbt_files_users");
             for (final String sql : MariaDbServer.statements(
@@ -199,7 +182,8 @@ class GazelleSchemaE2ETest
 
     static long count(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
+            ResultSet r = s.executeQuery(sql))
         {
             r.next();
             return r.getLong(1);
@@ -208,7 +192,7 @@ class GazelleSchemaE2ETest
 
     static void execute(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute(sql);
         }
@@ -265,7 +249,7 @@ class GazelleSchemaE2ETest
     {
         // WhatCD's gazelle.sql defaults last_action to the zero date; a database created with it and now run in
         // OPS's strict mode (NO_ZERO_DATE) keeps such rows, and writing that value back would be refused.
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("SET SESSION sql_mode = ''");
             s.execute("UPDATE torrents SET last_action = '0000-00-00 00:00:00' WHERE ID = 10");
@@ -389,7 +373,7 @@ class GazelleSchemaE2ETest
         {
             execute(sql);
         }
-        harness = fixture.harness(directory)
+        harness = FIXTURE.harness(directory)
             .start();
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 0, 5000, "started")));
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 700, 4300, "completed")));
@@ -473,7 +457,7 @@ class GazelleSchemaE2ETest
     @Test
     void theProjectsOwnDdlNeedsNothingMore() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("CREATE DATABASE project");
             s.execute("USE project");
@@ -483,7 +467,8 @@ class GazelleSchemaE2ETest
             }
         }
         final TrackerConfig config = TrackerConfig.parse("{\"tracker\":{\"mode\":\"private\"},\"private\":{" +
-            "\"database_url\":\"" + db.url().replace("/gazelle", "/project") + "\",\"database_user\":\"root\"}," +
+            "\"database_url\":\"" + FIXTURE.db().url().replace("/gazelle", "/project") +
+            "\",\"database_user\":\"root\"}," +
             "\"storage\":{\"path\":\"" + directory.resolve("p") + "\"}}");
         try (MariaDbBackend backend = new MariaDbBackend(config.privateTracker))
         {

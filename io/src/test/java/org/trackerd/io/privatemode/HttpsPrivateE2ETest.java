@@ -1,10 +1,9 @@
 package org.trackerd.io.privatemode;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.RawHttpClient;
@@ -36,40 +35,24 @@ class HttpsPrivateE2ETest
     static final String SECRET = "site-secret-0123456789";
     static final byte[] NORMAL = Announce.hash("https-normal");
 
-    static PrivateModeFixture fixture;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
-
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        fixture = PrivateModeFixture.start();
-        db = fixture.db;
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (fixture != null)
-        {
-            fixture.close();
-        }
-    }
 
     @Test
     void passkeyAnnounceAndSiteControlOverHttps() throws Exception
     {
         Assumptions.assumeTrue(TestCa.available(), "openssl not installed");
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
         final TestCa ca = TestCa.create(directory.resolve("ca"));
         final TestCa.Pair pair = ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30);
-        try (TrackerHarness harness = fixture.harness(directory)
+        try (TrackerHarness harness = FIXTURE.harness(directory)
             .set("tls", "listen", "[\"127.0.0.1:0\"]")
             .set("tls", "certificate_chain_file", "\"" + pair.chain() + "\"")
             .set("tls", "private_key_file", "\"" + pair.key() + "\"")
@@ -104,7 +87,7 @@ class HttpsPrivateE2ETest
             long uploaded = -1;
             while (System.nanoTime() < deadline && uploaded != 12345)
             {
-                try (Connection c = db.connect(); Statement s = c.createStatement();
+                try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
                      ResultSet r = s.executeQuery("SELECT Uploaded FROM users_main WHERE ID = 1"))
                 {
                     uploaded = r.next() ? r.getLong(1) : -1;

@@ -1,5 +1,8 @@
 package org.trackerd.io.privatemode;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.trackerd.io.e2e.TrackerHarness;
 
 import java.nio.file.Files;
@@ -10,38 +13,49 @@ import java.util.Comparator;
 /**
  * What the private-mode end-to-end tests share: a MariaDB of their own for the test class, in a temporary
  * directory that goes with it, and a tracker in private mode pointed at it that flushes every 50 ms and never
- * reloads the site on a timer (tests reload through site control when they mean to).
+ * reloads the site on a timer (tests reload through site control when they mean to). A test class registers it
+ * as a static {@code @RegisterExtension} field.
  *
  * <p>Thread: the test's.
  */
-final class PrivateModeFixture implements AutoCloseable
+final class PrivateModeFixture implements BeforeAllCallback, AfterAllCallback
 {
     /** Every table the tracker reads or writes, emptied before a test seeds its own rows. */
     private static final String[] TABLES = {"users_main", "torrents", "xbt_client_whitelist", "users_freeleeches",
         "xbt_files_users", "xbt_snatched", "trackerd_batches"};
 
-    final MariaDbServer db;
-    private final Path directory;
+    private Path directory;
+    private MariaDbServer db;
 
-    private PrivateModeFixture(final Path directory, final MariaDbServer db)
+    /** Creates and starts the database before the class's first test. */
+    @Override
+    public void beforeAll(final ExtensionContext context) throws Exception
     {
-        this.directory = directory;
-        this.db = db;
+        directory = Files.createTempDirectory("trackerd-mariadb");
+        db = MariaDbServer.create(directory);
     }
 
-    /** Creates and starts the database (for a test class's {@code @BeforeAll}). */
-    static PrivateModeFixture start() throws Exception
+    /** Stops the database and deletes its directory after the class's last test. */
+    @Override
+    public void afterAll(final ExtensionContext context) throws Exception
     {
-        final Path directory = Files.createTempDirectory("trackerd-mariadb");
-        try
+        if (db != null)
         {
-            return new PrivateModeFixture(directory, MariaDbServer.create(directory));
+            db.close();
         }
-        catch (final Exception ex)
+        if (directory != null)
         {
-            delete(directory);
-            throw ex;
+            try (var paths = Files.walk(directory))
+            {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
+    }
+
+    /** The running database. */
+    MariaDbServer db()
+    {
+        return db;
     }
 
     /** A harness (not yet started) for a private-mode tracker on this database; tests add their own settings. */
@@ -61,22 +75,6 @@ final class PrivateModeFixture implements AutoCloseable
         for (final String table : TABLES)
         {
             s.execute("TRUNCATE " + table);
-        }
-    }
-
-    /** Stops the database and deletes its directory (for a test class's {@code @AfterAll}). */
-    @Override
-    public void close() throws Exception
-    {
-        db.close();
-        delete(directory);
-    }
-
-    private static void delete(final Path directory) throws Exception
-    {
-        try (var paths = Files.walk(directory))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

@@ -1,11 +1,10 @@
 package org.trackerd.io.privatemode;
 
 import org.agrona.concurrent.status.CountersReader;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.engine.site.SiteCounters;
 import org.trackerd.io.e2e.Announce;
@@ -45,33 +44,17 @@ class PrivateTrackerE2ETest
     static final byte[] TOKENED = Announce.hash("tokened");
     static final byte[] UNKNOWN = Announce.hash("unknown");
 
-    static PrivateModeFixture fixture;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
     TrackerHarness harness;
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        fixture = PrivateModeFixture.start();
-        db = fixture.db;
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (fixture != null)
-        {
-            fixture.close();
-        }
-    }
-
     @BeforeEach
     void seed() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
@@ -83,7 +66,7 @@ class PrivateTrackerE2ETest
             MariaDbServer.insertTorrent(c, 13, TOKENED, "0");
             MariaDbServer.insertToken(c, 1, 13);
         }
-        harness = fixture.harness(directory)
+        harness = FIXTURE.harness(directory)
             .set("udp", "listen", "[\"127.0.0.1:0\"]")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "site_secret", "\"" + SECRET + "\"")
@@ -98,9 +81,10 @@ class PrivateTrackerE2ETest
         {
             harness.close();
         }
-        if (db != null)
+        if (FIXTURE.db() != null)
         {
-            db.start(); // a test that stopped it must not leave it down (start() on a running server is harmless)
+            // A test that stopped it must not leave it down (start() on a running server is harmless).
+            FIXTURE.db().start();
         }
     }
 
@@ -181,7 +165,8 @@ class PrivateTrackerE2ETest
 
     static long[] longs(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
+            ResultSet r = s.executeQuery(sql))
         {
             if (!r.next())
             {
@@ -362,7 +347,7 @@ class PrivateTrackerE2ETest
         // Torrents: add, make freeleech, tokens, delete.
         final byte[] fresh = Announce.hash("fresh");
         assertEquals("unregistered torrent", failure(announce(ALICE, fresh, 1, 0, 0, 10, null)));
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertTorrent(c, 20, fresh, "0");
         }
@@ -389,12 +374,12 @@ class PrivateTrackerE2ETest
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
         assertNull(failure(announce(ALICE, NORMAL, 1, 100, 100, 900, null)));
         awaitFlushed();
-        db.stop();
+        FIXTURE.db().stop();
         assertNull(failure(announce(ALICE, NORMAL, 1, 250, 400, 600, null)), "announces go on without the database");
         assertNull(failure(announce(ALICE, NORMAL, 1, 300, 1000, 0, "completed")));
         await(() -> counter("private_db_errors") > 0, "a failed flush");
         assertTrue(harness.tracker().privateTracker().counters().pendingRows.get() > 0);
-        db.start();
+        FIXTURE.db().start();
         awaitFlushed();
         assertEquals(300, user(1)[0]);
         assertEquals(1000, user(1)[1]);
@@ -407,12 +392,12 @@ class PrivateTrackerE2ETest
     {
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
         awaitFlushed();
-        db.stop();
+        FIXTURE.db().stop();
         assertNull(failure(announce(ALICE, NORMAL, 1, 700, 1000, 0, "completed")));
         await(() -> counter("private_db_errors") > 0, "a failed flush");
         harness.close();
         assertTrue(Files.exists(directory.resolve("journal.bin")), "unflushed deltas are journaled");
-        db.start();
+        FIXTURE.db().start();
         harness.start();
         awaitFlushed();
         await(() -> !Files.exists(directory.resolve("journal.bin")), "the journal emptied");
@@ -444,7 +429,7 @@ class PrivateTrackerE2ETest
     @Test
     void theSiteKnowsEachTorrentsSnatchedCount() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("UPDATE torrents SET Snatched = 5 WHERE ID = 10");
         }

@@ -2,10 +2,9 @@ package org.trackerd.io.privatemode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.TrackerHarness;
@@ -30,37 +29,21 @@ class WebTorrentPrivateE2ETest
     static final byte[] UNKNOWN = Announce.hash("webtorrent-unknown");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    static PrivateModeFixture fixture;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        fixture = PrivateModeFixture.start();
-        db = fixture.db;
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (fixture != null)
-        {
-            fixture.close();
-        }
-    }
-
     @Test
     void passkeyRouteUpgradesAndEveryAnnounceIsChecked() throws Exception
     {
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
-        try (TrackerHarness harness = fixture.harness(directory)
+        try (TrackerHarness harness = FIXTURE.harness(directory)
             .set("webtorrent", "enabled", "true")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
