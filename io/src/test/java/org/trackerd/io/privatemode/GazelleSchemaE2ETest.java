@@ -1,6 +1,5 @@
 package org.trackerd.io.privatemode;
 
-import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -154,23 +153,12 @@ class GazelleSchemaE2ETest
 
     void awaitFlushed()
     {
-        final SiteCounters c = harness.tracker().privateTracker().counters();
-        await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
-            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
+        PrivateModeFixture.awaitFlushed(harness);
     }
 
     long counter(final String name)
     {
-        final CountersReader reader = harness.tracker().counters();
-        final long[] value = {0};
-        reader.forEach((id, type, key, label) ->
-        {
-            if (label.equals(name))
-            {
-                value[0] = reader.getCounterValue(id);
-            }
-        });
-        return value[0];
+        return PrivateModeFixture.counter(harness, name);
     }
 
     HttpResponse<String> metrics(final String path) throws Exception

@@ -1,8 +1,10 @@
 package org.trackerd.io.privatemode;
 
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.trackerd.engine.site.SiteCounters;
 import org.trackerd.io.e2e.TrackerHarness;
 
 import java.nio.file.Files;
@@ -76,5 +78,28 @@ final class PrivateModeFixture implements BeforeAllCallback, AfterAllCallback
         {
             s.execute("TRUNCATE " + table);
         }
+    }
+
+    /** The value of the tracker's counter labelled {@code name} (0 when there is none). */
+    static long counter(final TrackerHarness harness, final String name)
+    {
+        final CountersReader reader = harness.tracker().counters();
+        final long[] value = {0};
+        reader.forEach((id, type, key, label) ->
+        {
+            if (label.equals(name))
+            {
+                value[0] = reader.getCounterValue(id);
+            }
+        });
+        return value[0];
+    }
+
+    /** Waits (bounded) until every queued delta is in the database. */
+    static void awaitFlushed(final TrackerHarness harness)
+    {
+        final SiteCounters c = harness.tracker().privateTracker().counters();
+        PrivateTrackerE2ETest.await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
+            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
     }
 }

@@ -1,12 +1,10 @@
 package org.trackerd.io.privatemode;
 
-import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.trackerd.engine.site.SiteCounters;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
@@ -123,24 +121,13 @@ class PrivateTrackerE2ETest
 
     long counter(final String name)
     {
-        final CountersReader reader = harness.tracker().counters();
-        final long[] value = {0};
-        reader.forEach((id, type, key, label) ->
-        {
-            if (label.equals(name))
-            {
-                value[0] = reader.getCounterValue(id);
-            }
-        });
-        return value[0];
+        return PrivateModeFixture.counter(harness, name);
     }
 
     /** Waits (bounded) until every queued delta is in the database. */
     void awaitFlushed()
     {
-        final SiteCounters c = harness.tracker().privateTracker().counters();
-        await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
-            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
+        PrivateModeFixture.awaitFlushed(harness);
     }
 
     static void await(final BooleanSupplier condition, final String what)
