@@ -134,11 +134,12 @@ public final class Tracker implements AutoCloseable
             final List<List<ServerSocketChannel>> tlsPerThread;
             try
             {
-                tlsPerThread = org.trackerd.io.tls.TlsListeners.bind(config.tls.listen, perThread.size(), tlsAddresses);
+                tlsPerThread = Listeners.bind("tls.listen", config.tls.listen, perThread.size(), tlsAddresses,
+                    "another process on this port, or the same port as http.listen?");
             }
             catch (final IOException ex)
             {
-                org.trackerd.io.tls.TlsListeners.closeAll(perThread);
+                Listeners.closeAll(perThread);
                 throw ex;
             }
             try
@@ -147,7 +148,7 @@ public final class Tracker implements AutoCloseable
             }
             catch (final IOException ex)
             {
-                org.trackerd.io.tls.TlsListeners.closeAll(tlsPerThread);
+                Listeners.closeAll(tlsPerThread);
                 for (final List<ServerSocketChannel> list : perThread)
                 {
                     for (final ServerSocketChannel s : list)
@@ -336,58 +337,12 @@ public final class Tracker implements AutoCloseable
         thread.start();
     }
 
-    /**
-     * Binds {@code http.threads} listening sockets per address. With several threads they share the port through
-     * {@code SO_REUSEPORT}, so the kernel spreads connections and no thread hands sockets to another.
-     */
+    /** Binds {@code http.threads} listening sockets per {@code http.listen} address (none without HTTP or TLS). */
     private List<List<ServerSocketChannel>> bindHttp() throws IOException
     {
         final int threads = config.http.listen.isEmpty() && !config.tls.enabled() ? 0 : config.http.threads;
-        final List<List<ServerSocketChannel>> perThread = new ArrayList<>();
-        for (int t = 0; t < threads; t++)
-        {
-            perThread.add(new ArrayList<>());
-        }
-        for (int a = 0; a < config.http.listen.size(); a++)
-        {
-            InetSocketAddress address = config.http.listen.get(a);
-            for (int t = 0; t < threads; t++)
-            {
-                // An IPv4 listen address gets an IPv4 socket: the kernel's IPv4 path, not IPv6 with mapped addresses.
-                final ServerSocketChannel server = address.getAddress() instanceof java.net.Inet4Address ?
-                    ServerSocketChannel.open(java.net.StandardProtocolFamily.INET) : ServerSocketChannel.open();
-                perThread.get(t).add(server);
-                server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-                if (threads > 1)
-                {
-                    server.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-                }
-                try
-                {
-                    server.bind(address, 4096);
-                }
-                catch (final BindException ex)
-                {
-                    for (final List<ServerSocketChannel> list : perThread)
-                    {
-                        for (final ServerSocketChannel s : list)
-                        {
-                            s.close();
-                        }
-                    }
-                    throw new BindException("http.listen[" + a + "] " + HostPort.format(address) + ": " +
-                        ex.getMessage() + " (another process on this port? on a dual-stack host [::]:P already " +
-                        "covers 0.0.0.0:P)");
-                }
-                if (t == 0)
-                {
-                    // Port 0 asks for an ephemeral port: the other threads must join the one we got.
-                    address = (InetSocketAddress)server.getLocalAddress();
-                    httpAddresses.add(address);
-                }
-            }
-        }
-        return perThread;
+        return Listeners.bind("http.listen", config.http.listen, threads, httpAddresses,
+            "another process on this port? on a dual-stack host [::]:P already covers 0.0.0.0:P");
     }
 
     /** Loads the access policy (lists, JWT keys); each frontend thread gets its own checker and cache. */

@@ -9,12 +9,9 @@ import org.trackerd.engine.policy.JwtKeys;
 import org.trackerd.engine.policy.KeySource;
 import org.trackerd.engine.policy.PolicyException;
 import org.trackerd.engine.policy.PolicyHolder;
+import org.trackerd.io.FileStamp;
+import org.trackerd.io.PollLoop;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,10 +48,10 @@ public final class PolicyReloader implements AutoCloseable
     private long nextFetchMs;
     private long lastFetchMs;
     private long nextFileCheckMs;
-    private List<Stamp> stamps = List.of();
+    private List<FileStamp> stamps = List.of();
 
     private PolicyReloader(final TrackerConfig.Access config, final AccessPolicy initial, final JwtKeys urlKeys,
-        final List<Stamp> stamps)
+        final List<FileStamp> stamps)
     {
         this.config = config;
         this.holder = new PolicyHolder(initial);
@@ -76,7 +73,7 @@ public final class PolicyReloader implements AutoCloseable
     public static PolicyReloader start(final TrackerConfig.Access config)
     {
         final JwtKeys urlKeys = fetchQuietly(config);
-        final List<Stamp> stamps = stamps(config);
+        final List<FileStamp> stamps = stamps(config);
         final AccessPolicy policy;
         try
         {
@@ -134,7 +131,7 @@ public final class PolicyReloader implements AutoCloseable
 
     private boolean rebuild(final TrackerConfig.Access next, final JwtKeys keys, final String why)
     {
-        final List<Stamp> seen = stamps(next);
+        final List<FileStamp> seen = stamps(next);
         try
         {
             final AccessPolicy policy = AccessPolicy.build(next, KEYS, keys);
@@ -183,22 +180,7 @@ public final class PolicyReloader implements AutoCloseable
 
     private void run()
     {
-        while (running)
-        {
-            try
-            {
-                Thread.sleep(TICK_MS);
-                tick(System.currentTimeMillis());
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.error("access policy poller", ex);
-            }
-        }
+        PollLoop.run(() -> running, TICK_MS, this::tick, LOG, "access policy poller");
     }
 
     private synchronized void tick(final long nowMs)
@@ -229,42 +211,22 @@ public final class PolicyReloader implements AutoCloseable
     }
 
     /** The modification time and size of every file the config reads, in a fixed order. */
-    private static List<Stamp> stamps(final TrackerConfig.Access c)
+    private static List<FileStamp> stamps(final TrackerConfig.Access c)
     {
-        final List<Stamp> result = new ArrayList<>(3);
+        final List<FileStamp> result = new ArrayList<>(3);
         if (!"off".equals(c.torrentListMode))
         {
-            result.add(Stamp.of(c.torrentListFile));
+            result.add(FileStamp.of(c.torrentListFile));
         }
         if (!"off".equals(c.clientListMode))
         {
-            result.add(Stamp.of(c.clientListFile));
+            result.add(FileStamp.of(c.clientListFile));
         }
         if (c.jwt.enabled && c.jwt.jwksFile != null)
         {
-            result.add(Stamp.of(c.jwt.jwksFile));
+            result.add(FileStamp.of(c.jwt.jwksFile));
         }
         return result;
-    }
-
-    private record Stamp(Path file, long modifiedNs, long size)
-    {
-        static Stamp of(final Path file)
-        {
-            try
-            {
-                final BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-                return new Stamp(file, a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
-            }
-            catch (final NoSuchFileException ex)
-            {
-                return new Stamp(file, -1, -1);
-            }
-            catch (final IOException ex)
-            {
-                return new Stamp(file, -2, -2);
-            }
-        }
     }
 
     @Override

@@ -7,12 +7,10 @@ import org.slf4j.LoggerFactory;
 import org.trackerd.engine.Counters;
 import org.trackerd.engine.config.ConfigException;
 import org.trackerd.engine.config.TlsConfig;
+import org.trackerd.io.FileStamp;
+import org.trackerd.io.PollLoop;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +39,7 @@ public final class TlsContextHolder implements AutoCloseable
     private final java.util.concurrent.ExecutorService handshakes;
     private volatile TlsContext current;
     private volatile boolean running = true;
-    private List<Stamp> stamps;
+    private List<FileStamp> stamps;
     private long nextCheckMs;
 
     private TlsContextHolder(final TlsConfig config, final TlsContext first, final CountersManager counters)
@@ -166,22 +164,7 @@ public final class TlsContextHolder implements AutoCloseable
 
     private void run()
     {
-        while (running)
-        {
-            try
-            {
-                Thread.sleep(TICK_MS);
-                tick(System.currentTimeMillis());
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.error("tls certificate poller", ex);
-            }
-        }
+        PollLoop.run(() -> running, TICK_MS, this::tick, LOG, "tls certificate poller");
     }
 
     private synchronized void tick(final long nowMs)
@@ -196,30 +179,9 @@ public final class TlsContextHolder implements AutoCloseable
         }
     }
 
-    private static List<Stamp> stamps(final TlsConfig c)
+    private static List<FileStamp> stamps(final TlsConfig c)
     {
-        return List.of(Stamp.of(c.certificateChainFile), Stamp.of(c.privateKeyFile));
-    }
-
-    /** A file's modification time and size; an ACME client replaces both files (or their symlinks) on renewal. */
-    private record Stamp(long modifiedNs, long size)
-    {
-        static Stamp of(final Path file)
-        {
-            try
-            {
-                final BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-                return new Stamp(a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
-            }
-            catch (final NoSuchFileException ex)
-            {
-                return new Stamp(-1, -1);
-            }
-            catch (final IOException ex)
-            {
-                return new Stamp(-2, -2);
-            }
-        }
+        return List.of(FileStamp.of(c.certificateChainFile), FileStamp.of(c.privateKeyFile));
     }
 
     @Override

@@ -1,11 +1,9 @@
 package org.trackerd.io.privatemode;
 
-import org.agrona.concurrent.status.CountersReader;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.site.DeadLetters;
@@ -59,8 +57,8 @@ import static org.trackerd.io.privatemode.PrivateTrackerE2ETest.target;
  */
 class GazelleSchemaE2ETest
 {
-    static Path dbDirectory;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
@@ -69,39 +67,12 @@ class GazelleSchemaE2ETest
     PrintStream originalErr;
     final ByteArrayOutputStream log = new ByteArrayOutputStream();
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (db != null)
-        {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
     @BeforeEach
     void seed() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
-            for (final String table : new String[] {"users_main", "torrents", "xbt_client_whitelist",
-                "users_freeleeches", "xbt_files_users", "xbt_snatched", "trackerd_batches"})
-            {
-                s.execute("TRUNCATE " + table);
-            }
+            PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertUser(c, 2, "bob", "1", 1, BOB);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
@@ -133,13 +104,8 @@ class GazelleSchemaE2ETest
             }
         }, true);
         System.setErr(tee);
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        harness = FIXTURE.harness(directory)
             .set("metrics", "listen", "\"127.0.0.1:0\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "2000");
     }
 
@@ -152,7 +118,7 @@ class GazelleSchemaE2ETest
         }
         System.setErr(originalErr);
         // Whatever a test broke, the next one starts from Gazelle's shape upgraded as documented.
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("DROP TABLE IF EXISTS xbt_snatched, users_freeleeches, trackerd_batches, xbt_files_users");
             for (final String sql : MariaDbServer.statements(
@@ -187,23 +153,12 @@ class GazelleSchemaE2ETest
 
     void awaitFlushed()
     {
-        final SiteCounters c = harness.tracker().privateTracker().counters();
-        await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
-            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
+        PrivateModeFixture.awaitFlushed(harness);
     }
 
     long counter(final String name)
     {
-        final CountersReader reader = harness.tracker().counters();
-        final long[] value = {0};
-        reader.forEach((id, type, key, label) ->
-        {
-            if (label.equals(name))
-            {
-                value[0] = reader.getCounterValue(id);
-            }
-        });
-        return value[0];
+        return PrivateModeFixture.counter(harness, name);
     }
 
     HttpResponse<String> metrics(final String path) throws Exception
@@ -215,7 +170,8 @@ class GazelleSchemaE2ETest
 
     static long count(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
+            ResultSet r = s.executeQuery(sql))
         {
             r.next();
             return r.getLong(1);
@@ -224,7 +180,7 @@ class GazelleSchemaE2ETest
 
     static void execute(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute(sql);
         }
@@ -281,7 +237,7 @@ class GazelleSchemaE2ETest
     {
         // WhatCD's gazelle.sql defaults last_action to the zero date; a database created with it and now run in
         // OPS's strict mode (NO_ZERO_DATE) keeps such rows, and writing that value back would be refused.
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("SET SESSION sql_mode = ''");
             s.execute("UPDATE torrents SET last_action = '0000-00-00 00:00:00' WHERE ID = 10");
@@ -405,12 +361,7 @@ class GazelleSchemaE2ETest
         {
             execute(sql);
         }
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
+        harness = FIXTURE.harness(directory)
             .start();
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 0, 5000, "started")));
         assertNull(failure(announce(ALICE, TOKENED, 1, 0, 700, 4300, "completed")));
@@ -494,7 +445,7 @@ class GazelleSchemaE2ETest
     @Test
     void theProjectsOwnDdlNeedsNothingMore() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("CREATE DATABASE project");
             s.execute("USE project");
@@ -504,7 +455,8 @@ class GazelleSchemaE2ETest
             }
         }
         final TrackerConfig config = TrackerConfig.parse("{\"tracker\":{\"mode\":\"private\"},\"private\":{" +
-            "\"database_url\":\"" + db.url().replace("/gazelle", "/project") + "\",\"database_user\":\"root\"}," +
+            "\"database_url\":\"" + FIXTURE.db().url().replace("/gazelle", "/project") +
+            "\",\"database_user\":\"root\"}," +
             "\"storage\":{\"path\":\"" + directory.resolve("p") + "\"}}");
         try (MariaDbBackend backend = new MariaDbBackend(config.privateTracker))
         {

@@ -1,10 +1,9 @@
 package org.trackerd.io.privatemode;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.RawHttpClient;
@@ -15,7 +14,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -37,55 +35,27 @@ class HttpsPrivateE2ETest
     static final String SECRET = "site-secret-0123456789";
     static final byte[] NORMAL = Announce.hash("https-normal");
 
-    static Path dbDirectory;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
-
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (db != null)
-        {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
 
     @Test
     void passkeyAnnounceAndSiteControlOverHttps() throws Exception
     {
         Assumptions.assumeTrue(TestCa.available(), "openssl not installed");
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
         final TestCa ca = TestCa.create(directory.resolve("ca"));
         final TestCa.Pair pair = ca.server("server", TestCa.KeyKind.EC_TRADITIONAL, 30);
-        try (TrackerHarness harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        try (TrackerHarness harness = FIXTURE.harness(directory)
             .set("tls", "listen", "[\"127.0.0.1:0\"]")
             .set("tls", "certificate_chain_file", "\"" + pair.chain() + "\"")
             .set("tls", "private_key_file", "\"" + pair.key() + "\"")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "site_secret", "\"" + SECRET + "\"")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
@@ -117,7 +87,7 @@ class HttpsPrivateE2ETest
             long uploaded = -1;
             while (System.nanoTime() < deadline && uploaded != 12345)
             {
-                try (Connection c = db.connect(); Statement s = c.createStatement();
+                try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
                      ResultSet r = s.executeQuery("SELECT Uploaded FROM users_main WHERE ID = 1"))
                 {
                     uploaded = r.next() ? r.getLong(1) : -1;

@@ -1,13 +1,10 @@
 package org.trackerd.io.privatemode;
 
-import org.agrona.concurrent.status.CountersReader;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.trackerd.engine.site.SiteCounters;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
@@ -45,46 +42,19 @@ class PrivateTrackerE2ETest
     static final byte[] TOKENED = Announce.hash("tokened");
     static final byte[] UNKNOWN = Announce.hash("unknown");
 
-    static Path dbDirectory;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
     TrackerHarness harness;
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (db != null)
-        {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
     @BeforeEach
     void seed() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
-            for (final String table : new String[] {"users_main", "torrents", "xbt_client_whitelist",
-                "users_freeleeches", "xbt_files_users", "xbt_snatched", "trackerd_batches"})
-            {
-                s.execute("TRUNCATE " + table);
-            }
+            PrivateModeFixture.truncateAll(s);
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertUser(c, 2, "bob", "1", 0, BOB);
             MariaDbServer.insertUser(c, 3, "carol", "2", 1, CAROL);
@@ -94,13 +64,8 @@ class PrivateTrackerE2ETest
             MariaDbServer.insertTorrent(c, 13, TOKENED, "0");
             MariaDbServer.insertToken(c, 1, 13);
         }
-        harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        harness = FIXTURE.harness(directory)
             .set("udp", "listen", "[\"127.0.0.1:0\"]")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "site_secret", "\"" + SECRET + "\"")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
@@ -114,9 +79,10 @@ class PrivateTrackerE2ETest
         {
             harness.close();
         }
-        if (db != null)
+        if (FIXTURE.db() != null)
         {
-            db.start(); // a test that stopped it must not leave it down (start() on a running server is harmless)
+            // A test that stopped it must not leave it down (start() on a running server is harmless).
+            FIXTURE.db().start();
         }
     }
 
@@ -155,24 +121,13 @@ class PrivateTrackerE2ETest
 
     long counter(final String name)
     {
-        final CountersReader reader = harness.tracker().counters();
-        final long[] value = {0};
-        reader.forEach((id, type, key, label) ->
-        {
-            if (label.equals(name))
-            {
-                value[0] = reader.getCounterValue(id);
-            }
-        });
-        return value[0];
+        return PrivateModeFixture.counter(harness, name);
     }
 
     /** Waits (bounded) until every queued delta is in the database. */
     void awaitFlushed()
     {
-        final SiteCounters c = harness.tracker().privateTracker().counters();
-        await(() -> c.deltasFlushed.get() >= c.deltasQueued.get() && c.pendingRows.get() == 0 &&
-            harness.tracker().privateTracker().recorder().ring().size() == 0, "deltas flushed");
+        PrivateModeFixture.awaitFlushed(harness);
     }
 
     static void await(final BooleanSupplier condition, final String what)
@@ -197,7 +152,8 @@ class PrivateTrackerE2ETest
 
     static long[] longs(final String sql) throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql))
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement();
+            ResultSet r = s.executeQuery(sql))
         {
             if (!r.next())
             {
@@ -378,7 +334,7 @@ class PrivateTrackerE2ETest
         // Torrents: add, make freeleech, tokens, delete.
         final byte[] fresh = Announce.hash("fresh");
         assertEquals("unregistered torrent", failure(announce(ALICE, fresh, 1, 0, 0, 10, null)));
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertTorrent(c, 20, fresh, "0");
         }
@@ -405,12 +361,12 @@ class PrivateTrackerE2ETest
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
         assertNull(failure(announce(ALICE, NORMAL, 1, 100, 100, 900, null)));
         awaitFlushed();
-        db.stop();
+        FIXTURE.db().stop();
         assertNull(failure(announce(ALICE, NORMAL, 1, 250, 400, 600, null)), "announces go on without the database");
         assertNull(failure(announce(ALICE, NORMAL, 1, 300, 1000, 0, "completed")));
         await(() -> counter("private_db_errors") > 0, "a failed flush");
         assertTrue(harness.tracker().privateTracker().counters().pendingRows.get() > 0);
-        db.start();
+        FIXTURE.db().start();
         awaitFlushed();
         assertEquals(300, user(1)[0]);
         assertEquals(1000, user(1)[1]);
@@ -423,12 +379,12 @@ class PrivateTrackerE2ETest
     {
         assertNull(failure(announce(ALICE, NORMAL, 1, 0, 0, 1000, "started")));
         awaitFlushed();
-        db.stop();
+        FIXTURE.db().stop();
         assertNull(failure(announce(ALICE, NORMAL, 1, 700, 1000, 0, "completed")));
         await(() -> counter("private_db_errors") > 0, "a failed flush");
         harness.close();
         assertTrue(Files.exists(directory.resolve("journal.bin")), "unflushed deltas are journaled");
-        db.start();
+        FIXTURE.db().start();
         harness.start();
         awaitFlushed();
         await(() -> !Files.exists(directory.resolve("journal.bin")), "the journal emptied");
@@ -460,7 +416,7 @@ class PrivateTrackerE2ETest
     @Test
     void theSiteKnowsEachTorrentsSnatchedCount() throws Exception
     {
-        try (Connection c = db.connect(); Statement s = c.createStatement())
+        try (Connection c = FIXTURE.db().connect(); Statement s = c.createStatement())
         {
             s.execute("UPDATE torrents SET Snatched = 5 WHERE ID = 10");
         }

@@ -2,16 +2,14 @@ package org.trackerd.io.privatemode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.io.e2e.Announce;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.webtorrent.RawWebSocket;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.concurrent.TimeUnit;
@@ -31,50 +29,22 @@ class WebTorrentPrivateE2ETest
     static final byte[] UNKNOWN = Announce.hash("webtorrent-unknown");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    static Path dbDirectory;
-    static MariaDbServer db;
+    @RegisterExtension
+    static final PrivateModeFixture FIXTURE = new PrivateModeFixture();
 
     @TempDir
     Path directory;
 
-    @BeforeAll
-    static void startDatabase() throws Exception
-    {
-        dbDirectory = Files.createTempDirectory("trackerd-mariadb");
-        db = MariaDbServer.create(dbDirectory);
-    }
-
-    @AfterAll
-    static void stopDatabase() throws Exception
-    {
-        if (db != null)
-        {
-            db.close();
-        }
-        if (dbDirectory != null)
-        {
-            try (var paths = Files.walk(dbDirectory))
-            {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
     @Test
     void passkeyRouteUpgradesAndEveryAnnounceIsChecked() throws Exception
     {
-        try (Connection c = db.connect())
+        try (Connection c = FIXTURE.db().connect())
         {
             MariaDbServer.insertUser(c, 1, "alice", "1", 1, ALICE);
             MariaDbServer.insertTorrent(c, 10, NORMAL, "0");
         }
-        try (TrackerHarness harness = new TrackerHarness(directory)
-            .set("tracker", "mode", "\"private\"")
+        try (TrackerHarness harness = FIXTURE.harness(directory)
             .set("webtorrent", "enabled", "true")
-            .set("private", "database_url", "\"" + db.url() + "\"")
-            .set("private", "database_user", "\"root\"")
-            .set("private", "flush_interval_ms", "50")
-            .set("private", "reload_interval_seconds", "0")
             .set("private", "connect_timeout_ms", "500")
             .set("private", "journal_path", "\"" + directory.resolve("journal.bin") + "\"")
             .start())

@@ -1,4 +1,4 @@
-package org.trackerd.io.tls;
+package org.trackerd.io;
 
 import org.trackerd.engine.config.HostPort;
 
@@ -11,24 +11,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Binds the {@code tls.listen} addresses for the HTTP frontend threads, as the launcher binds {@code http.listen}:
- * one listening socket per address and thread, sharing the port through {@code SO_REUSEPORT} when there are
- * several threads.
+ * Binds the listening sockets of the HTTP frontend threads ({@code http.listen} and {@code tls.listen}): one per
+ * address and thread. With several threads they share the port through {@code SO_REUSEPORT}, so the kernel spreads
+ * connections and no thread hands sockets to another.
  *
  * <p>Thread: the launcher's.
  */
-public final class TlsListeners
+public final class Listeners
 {
-    private TlsListeners()
+    private Listeners()
     {
     }
 
     /**
+     * @param key   the config key of the addresses, for the error message
      * @param bound receives each address as bound (an ephemeral port resolved)
-     * @return per thread, its listening sockets
+     * @param hint  what a {@link BindException} adds to the message, in parentheses
+     * @return per thread, its listening sockets; none are left open when it throws
      */
-    public static List<List<ServerSocketChannel>> bind(final List<InetSocketAddress> listen, final int threads,
-        final List<InetSocketAddress> bound) throws IOException
+    public static List<List<ServerSocketChannel>> bind(final String key, final List<InetSocketAddress> listen,
+        final int threads, final List<InetSocketAddress> bound, final String hint) throws IOException
     {
         final List<List<ServerSocketChannel>> perThread = new ArrayList<>();
         for (int t = 0; t < threads; t++)
@@ -40,6 +42,7 @@ public final class TlsListeners
             InetSocketAddress address = listen.get(a);
             for (int t = 0; t < threads; t++)
             {
+                // An IPv4 listen address gets an IPv4 socket: the kernel's IPv4 path, not IPv6 with mapped addresses.
                 final ServerSocketChannel server = address.getAddress() instanceof java.net.Inet4Address ?
                     ServerSocketChannel.open(java.net.StandardProtocolFamily.INET) : ServerSocketChannel.open();
                 perThread.get(t).add(server);
@@ -55,11 +58,12 @@ public final class TlsListeners
                 catch (final BindException ex)
                 {
                     closeAll(perThread);
-                    throw new BindException("tls.listen[" + a + "] " + HostPort.format(address) + ": " +
-                        ex.getMessage() + " (another process on this port, or the same port as http.listen?)");
+                    throw new BindException(key + "[" + a + "] " + HostPort.format(address) + ": " +
+                        ex.getMessage() + " (" + hint + ")");
                 }
                 if (t == 0)
                 {
+                    // Port 0 asks for an ephemeral port: the other threads must join the one we got.
                     address = (InetSocketAddress)server.getLocalAddress();
                     bound.add(address);
                 }
