@@ -294,6 +294,14 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 r.scrapeCount = 0;
             }
         }
+        catch (final RuntimeException | Error ex)
+        {
+            // As in answer(): an error answer that relays nothing, never a half-filled OK.
+            final ResponseEvent r = ring.get(sequence);
+            r.failed(e, Status.SERVER_ERROR);
+            r.relayCount = 0;
+            throw ex;
+        }
         finally
         {
             ring.publish(sequence);
