@@ -297,9 +297,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         catch (final RuntimeException | Error ex)
         {
             // As in answer(): an error answer that relays nothing, never a half-filled OK.
-            final ResponseEvent r = ring.get(sequence);
-            r.failed(e, Status.SERVER_ERROR);
-            r.relayCount = 0;
+            ring.get(sequence).failed(e, Status.SERVER_ERROR);
             throw ex;
         }
         finally
