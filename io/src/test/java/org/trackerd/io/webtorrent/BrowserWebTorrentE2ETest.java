@@ -100,12 +100,53 @@ class BrowserWebTorrentE2ETest
         harness = new TrackerHarness(dir.resolve("tracker")).set("webtorrent", "enabled", "true").start();
         final Path socket = dir.resolve("tracker.sock");
         relay = relayUnixToTracker(socket, harness.port());
+        final Tracker tracker = harness.tracker();
+        // Two Chromium pages in one namespace sometimes fail their ICE check (about one run in twenty-five here):
+        // the pages then say "Connection failed" although trackerd relayed the offer and the answer. That failure is
+        // WebRTC's, not the tracker's, so it gets one more attempt with a new torrent; any other failure, or a
+        // second one, fails the test.
+        for (int attempt = 0; ; attempt++)
+        {
+            final long offersBefore = counter(tracker, "webtorrent_offers_relayed");
+            final long answersBefore = counter(tracker, "webtorrent_answers_relayed");
+            final byte[] content = new byte[700_000]; // many 16 KiB blocks, a few pieces
+            new Random(0x2121 + attempt).nextBytes(content);
+            final Path file = Files.write(dir.resolve("data-" + attempt + ".bin"), content);
+            final List<JsonNode> seen = new ArrayList<>();
+            final JsonNode done = runScript(socket, file, leecherFirst, seen);
+            final boolean ok = done != null && done.get("done").asBoolean();
+            final boolean trackerDidItsPart = counter(tracker, "webtorrent_offers_relayed") > offersBefore &&
+                counter(tracker, "webtorrent_answers_relayed") > answersBefore;
+            if (!ok && attempt == 0 && trackerDidItsPart && seen.toString().contains("Connection failed"))
+            {
+                System.err.println("browser attempt 1: WebRTC connection failed after trackerd relayed offer and " +
+                    "answer; trying once more with a new torrent: " + seen);
+                continue;
+            }
+            assertTrue(ok, "browser download incomplete: " + seen
+                + "\noffers relayed " + counter(tracker, "webtorrent_offers_relayed") + ", answers relayed "
+                + counter(tracker, "webtorrent_answers_relayed") + ", webtorrent peers "
+                + counter(tracker, "webtorrent_peers"));
+            assertEquals(0, browser.exitValue());
+            final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+            assertEquals(expected, done.get("sha256").asText(), "downloaded content differs");
+            assertEquals(content.length, done.get("length").asInt());
+            assertEquals(1, done.get("announce").size(), "only trackerd is a peer source: " + done);
+            assertEquals(0, done.get("webSeeds").asInt());
+            assertTrue(done.get("peers").toString().contains("webrtc"), "peer came over WebRTC: " + done);
 
-        final byte[] content = new byte[700_000]; // many 16 KiB blocks, a few pieces
-        new Random(0x2121).nextBytes(content);
-        final Path file = Files.write(dir.resolve("data.bin"), content);
-        final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+            // B found A only through trackerd: B's offer went to A, A's answer came back to B
+            assertTrue(counter(tracker, "webtorrent_offers_relayed") > offersBefore, "offers relayed");
+            assertTrue(counter(tracker, "webtorrent_answers_relayed") > answersBefore, "answers relayed");
+            assertEquals(0, counter(tracker, "webtorrent_answers_unsolicited"));
+            return;
+        }
+    }
 
+    /** Runs the browser script once; returns its "done" line (null if it ended without one), every line in seen. */
+    private JsonNode runScript(final Path socket, final Path file, final boolean leecherFirst,
+        final List<JsonNode> seen) throws Exception
+    {
         final List<String> command = new ArrayList<>(List.of("unshare", "-n", "node", "browser-e2e.mjs", "--netns",
             "--tracker-unix", socket.toString(), "--file", file.toString(), "--timeout-ms", "90000"));
         if (leecherFirst)
@@ -118,7 +159,6 @@ class BrowserWebTorrentE2ETest
         final Process started = browser;
         final CompletableFuture<Void> watchdog = CompletableFuture.runAsync(started::destroy,
             CompletableFuture.delayedExecutor(TIMEOUT_S, TimeUnit.SECONDS));
-        final List<JsonNode> seen = new ArrayList<>();
         JsonNode done = null;
         try (BufferedReader out = new BufferedReader(
             new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8)))
@@ -142,21 +182,7 @@ class BrowserWebTorrentE2ETest
                 fail("browser script did not exit: " + seen); // stop() ends it
             }
         }
-        final Tracker tracker = harness.tracker();
-        assertTrue(done != null && done.get("done").asBoolean(), "browser download incomplete: " + seen
-            + "\noffers relayed " + counter(tracker, "webtorrent_offers_relayed") + ", answers relayed "
-            + counter(tracker, "webtorrent_answers_relayed") + ", webtorrent peers " + counter(tracker, "webtorrent_peers"));
-        assertEquals(0, browser.exitValue());
-        assertEquals(expected, done.get("sha256").asText(), "downloaded content differs");
-        assertEquals(content.length, done.get("length").asInt());
-        assertEquals(1, done.get("announce").size(), "only trackerd is a peer source: " + done);
-        assertEquals(0, done.get("webSeeds").asInt());
-        assertTrue(done.get("peers").toString().contains("webrtc"), "peer came over WebRTC: " + done);
-
-        // B found A only through trackerd: B's offer went to A, A's answer came back to B
-        assertTrue(counter(tracker, "webtorrent_offers_relayed") >= 1, "offers relayed");
-        assertTrue(counter(tracker, "webtorrent_answers_relayed") >= 1, "answers relayed");
-        assertEquals(0, counter(tracker, "webtorrent_answers_unsolicited"));
+        return done;
     }
 
     /**
