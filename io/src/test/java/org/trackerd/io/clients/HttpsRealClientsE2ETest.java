@@ -10,17 +10,17 @@ import org.trackerd.io.tls.TestCa;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.trackerd.io.clients.ClientProcesses.awaitSeeder;
+import static org.trackerd.io.clients.ClientProcesses.freePort;
+import static org.trackerd.io.clients.ClientProcesses.tail;
+import static org.trackerd.io.clients.ClientProcesses.torrent;
 
 /**
  * Real BitTorrent clients with an {@code https://} tracker URL: the tracker's certificate comes from a CA made at
@@ -54,7 +54,7 @@ class HttpsRealClientsE2ETest
         {
             final byte[] payload = payload(1_500_000, 42);
             final Path torrent = dir.resolve("payload.torrent");
-            Files.write(torrent, RealClientsE2ETest.torrent("https://127.0.0.1:" +
+            Files.write(torrent, torrent("https://127.0.0.1:" +
                 tracker.tlsAddresses().get(0).getPort() + "/announce", "payload.bin", payload, 262_144));
             final Path seedDir = seedFiles(payload);
             final Path leechDir = Files.createDirectories(dir.resolve("leech"));
@@ -62,7 +62,8 @@ class HttpsRealClientsE2ETest
                 "--seed-time=5");
             try
             {
-                awaitSeeder(tracker, payload, seedDir);
+                awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144,
+                    () -> "over HTTPS: " + tail(seedDir.resolve("aria2.log")));
                 final Process leecher = aria2(ca, leechDir, torrent, "--seed-time=0");
                 final boolean finished = leecher.waitFor(90, TimeUnit.SECONDS);
                 if (!finished)
@@ -93,7 +94,7 @@ class HttpsRealClientsE2ETest
         {
             final byte[] payload = payload(1_200_000, 7);
             final Path torrent = dir.resolve("payload.torrent");
-            Files.write(torrent, RealClientsE2ETest.torrent("https://[::1]:" +
+            Files.write(torrent, torrent("https://[::1]:" +
                 tracker.tlsAddresses().get(1).getPort() + "/announce", "payload.bin", payload, 262_144));
             final Path seedDir = seedFiles(payload);
             final Path leechDir = Files.createDirectories(dir.resolve("leech"));
@@ -102,7 +103,8 @@ class HttpsRealClientsE2ETest
             Process leecher = null;
             try
             {
-                awaitSeeder(tracker, payload, seedDir);
+                awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144,
+                    () -> "over HTTPS: " + tail(seedDir.resolve("aria2.log")));
                 final ProcessBuilder builder = new ProcessBuilder("/usr/bin/transmission-cli", "-M", "-g",
                     dir.resolve("tr-config").toString(), "-w", leechDir.toString(), "-p", String.valueOf(freePort()),
                     torrent.toString()).redirectErrorStream(true)
@@ -162,79 +164,11 @@ class HttpsRealClientsE2ETest
         return sum[0];
     }
 
-    /** Waits (bounded) until the seed announced over HTTPS, read back through the plain listener's scrape. */
-    private static void awaitSeeder(final Tracker tracker, final byte[] payload, final Path seedDir) throws Exception
-    {
-        final byte[] whole = RealClientsE2ETest.torrent("x", "payload.bin", payload, 262_144);
-        final String text = new String(whole, StandardCharsets.ISO_8859_1);
-        final int start = text.indexOf("4:info") + 6;
-        final byte[] hash = MessageDigest.getInstance("SHA-1").digest(Arrays.copyOfRange(whole, start, whole.length - 1));
-        final StringBuilder encoded = new StringBuilder();
-        for (final byte b : hash)
-        {
-            encoded.append('%').append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline)
-        {
-            final String body = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" +
-                    tracker.httpAddresses().get(0).getPort() + "/scrape?info_hash=" + encoded)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.ISO_8859_1)).body();
-            if (body.contains("8:completei1e"))
-            {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the aria2 seed never announced over HTTPS: " + tail(seedDir.resolve("aria2.log")));
-    }
-
-    private static String tail(final Path log)
-    {
-        try
-        {
-            final String text = String.join("\n", new String(Files.readAllBytes(log), StandardCharsets.ISO_8859_1)
-                .replace('\r', '\n').lines().filter(line -> !line.startsWith("Progress")).toList());
-            return text.substring(Math.max(0, text.length() - 1500));
-        }
-        catch (final IOException ex)
-        {
-            return "(unreadable: " + ex + ")";
-        }
-    }
-
-    private static Process aria2(final TestCa ca, final Path workDir, final Path torrent, final String... extra)
+    private static Process aria2(final TestCa ca, final Path workDir, final Path torrent, final String... options)
         throws IOException
     {
-        final List<String> cmd = new ArrayList<>(List.of("/usr/bin/aria2c", "--dir=" + workDir,
-            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            "--listen-port=" + freePort(), "--ca-certificate=" + ca.caCertificate,
-            "--bt-tracker-interval=2", "--summary-interval=0", "--console-log-level=warn"));
-        cmd.addAll(Arrays.asList(extra));
-        cmd.add(torrent.toString());
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(workDir.resolve("aria2.log").toFile()).start();
-    }
-
-    /** A port free for both TCP and UDP right now (clients listen on both). */
-    private static int freePort() throws IOException
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            try (java.net.ServerSocket tcp = new java.net.ServerSocket(0))
-            {
-                final int port = tcp.getLocalPort();
-                try (java.net.DatagramSocket udp = new java.net.DatagramSocket(port))
-                {
-                    return port;
-                }
-                catch (final java.net.SocketException taken)
-                {
-                    // taken for UDP: try another
-                }
-            }
-        }
-        throw new IOException("no port free for both TCP and UDP");
+        final String[] all = Arrays.copyOf(options, options.length + 1);
+        all[options.length] = "--ca-certificate=" + ca.caCertificate;
+        return ClientProcesses.aria2(workDir, torrent, all);
     }
 }

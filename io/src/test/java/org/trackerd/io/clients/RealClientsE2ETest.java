@@ -7,21 +7,20 @@ import org.junit.jupiter.api.io.TempDir;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.io.Tracker;
 
-import java.io.ByteArrayOutputStream;
 import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.trackerd.io.clients.ClientProcesses.awaitSeeder;
+import static org.trackerd.io.clients.ClientProcesses.freePort;
+import static org.trackerd.io.clients.ClientProcesses.tail;
+import static org.trackerd.io.clients.ClientProcesses.torrent;
+import static org.trackerd.io.clients.ClientProcesses.aria2;
 
 /**
  * Real BitTorrent clients against the tracker: an aria2c seeds a file, and another client finds it only through
@@ -57,7 +56,7 @@ class RealClientsE2ETest
                 "--seed-time=5");
             try
             {
-                awaitSeeder(port, payload, 262_144);
+                awaitSeeder(port, payload, 262_144, () -> tail(seedDir.resolve("aria2.log")));
                 final Process leecher = aria2(leechDir, torrent, "--seed-time=0");
                 final boolean finished = leecher.waitFor(90, TimeUnit.SECONDS);
                 if (!finished)
@@ -100,7 +99,8 @@ class RealClientsE2ETest
 
             final Process seeder = aria2(seedDir, httpTorrent, "--check-integrity=true", "--seed-ratio=0.0",
                 "--seed-time=5");
-            awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144);
+            awaitSeeder(tracker.httpAddresses().get(0).getPort(), payload, 262_144,
+                () -> tail(seedDir.resolve("aria2.log")));
             final Process leecher = new ProcessBuilder("/usr/bin/transmission-cli", "-M", "-g", dir.resolve("tr-config").toString(),
                 "-w", leechDir.toString(), "-p", String.valueOf(freePort()),
                 udpTorrent.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("transmission.log").toFile())
@@ -128,121 +128,5 @@ class RealClientsE2ETest
                 seeder.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    /**
-     * Waits (bounded) until the seed has announced, so the downloader's first announce already finds it:
-     * otherwise the downloader's next chance is its client's own re-announce schedule, which is what made this
-     * test slow or flaky.
-     */
-    private static void awaitSeeder(final int httpPort, final byte[] payload, final int pieceLength) throws Exception
-    {
-        final String hash = percentEncode(infoHash(payload, pieceLength));
-        final java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline)
-        {
-            final String body = client.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://127.0.0.1:" + httpPort + "/scrape?info_hash=" + hash)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString(StandardCharsets.ISO_8859_1)).body();
-            if (body.contains("8:completei1e"))
-            {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the aria2 seed never announced to the tracker");
-    }
-
-    /** SHA-1 of the info dictionary {@link #torrent} writes. */
-    private static byte[] infoHash(final byte[] payload, final int pieceLength) throws Exception
-    {
-        final byte[] whole = torrent("x", "payload.bin", payload, pieceLength);
-        final String text = new String(whole, StandardCharsets.ISO_8859_1);
-        final int start = text.indexOf("4:info") + 6;
-        return MessageDigest.getInstance("SHA-1").digest(Arrays.copyOfRange(whole, start, whole.length - 1));
-    }
-
-    private static String tail(final Path log)
-    {
-        try
-        {
-            // Progress lines repeat every second and would push out what the client said about tracker and peers.
-            final String text = String.join("\n", new String(Files.readAllBytes(log), StandardCharsets.ISO_8859_1)
-                .replace('\r', '\n').lines().filter(line -> !line.startsWith("Progress")).toList());
-            return text.substring(Math.max(0, text.length() - 1500));
-        }
-        catch (final IOException ex)
-        {
-            return "(unreadable: " + ex + ")";
-        }
-    }
-
-    private static String percentEncode(final byte[] raw)
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final byte b : raw)
-        {
-            sb.append('%').append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        return sb.toString();
-    }
-
-    private Process aria2(final Path workDir, final Path torrent, final String... extra)
-        throws IOException
-    {
-        final List<String> cmd = new ArrayList<>(List.of("/usr/bin/aria2c", "--dir=" + workDir,
-            "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-            "--listen-port=" + freePort(),
-            "--bt-tracker-interval=2", "--summary-interval=0", "--console-log-level=warn"));
-        cmd.addAll(Arrays.asList(extra));
-        cmd.add(torrent.toString());
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(workDir.resolve("aria2.log").toFile()).start();
-    }
-
-    /**
-     * A port free for both TCP and UDP right now (clients listen on both: peers, uTP). A fixed port, or one derived
-     * from the pid, lands in the ephemeral range and collides with sockets of other runs: Transmission then
-     * failed to bind ("Address already in use") and never downloaded.
-     */
-    private static int freePort() throws IOException
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            try (java.net.ServerSocket tcp = new java.net.ServerSocket(0))
-            {
-                final int port = tcp.getLocalPort();
-                try (java.net.DatagramSocket udp = new java.net.DatagramSocket(port))
-                {
-                    return port;
-                }
-                catch (final java.net.SocketException taken)
-                {
-                    // taken for UDP: try another
-                }
-            }
-        }
-        throw new IOException("no port free for both TCP and UDP");
-    }
-
-    /** A single-file v1 .torrent: d8:announce..4:infod6:lengthi..e4:name..12:piece lengthi..e6:pieces..ee */
-    static byte[] torrent(final String announce, final String name, final byte[] payload, final int pieceLength)
-        throws Exception
-    {
-        final MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-        final ByteArrayOutputStream pieces = new ByteArrayOutputStream();
-        for (int off = 0; off < payload.length; off += pieceLength)
-        {
-            sha1.update(payload, off, Math.min(pieceLength, payload.length - off));
-            pieces.write(sha1.digest());
-        }
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(("d8:announce" + announce.length() + ":" + announce + "4:infod6:lengthi" + payload.length + "e4:name" +
-            name.length() + ":" + name + "12:piece lengthi" + pieceLength + "e6:pieces" + pieces.size() + ":")
-            .getBytes(StandardCharsets.US_ASCII));
-        out.write(pieces.toByteArray());
-        out.write("ee".getBytes(StandardCharsets.US_ASCII));
-        return out.toByteArray();
     }
 }
