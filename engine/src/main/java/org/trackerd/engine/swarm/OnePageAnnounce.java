@@ -70,7 +70,7 @@ final class OnePageAnnounce
     {
         final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
         pages.name(e.infoHash, 0, 0);
-        if (pageCache.find(e.infoHash, 0, cached))
+        if (pageCache.find(e.infoHash, 0, 0, cached))
         {
             final int outcome = inPlace(cached, e, r, nowMs, stopped);
             if (outcome != MISSED)
@@ -172,8 +172,7 @@ final class OnePageAnnounce
                     counters.peersAdded.incrementRelease();
                 }
             }
-            pageCache.put(e.infoHash, 0, page);
-            return select(page, e, r, pos);
+            return select(page, e, r, pos); // PageAccess remembered where the page lies
         }
     }
 
@@ -296,7 +295,6 @@ final class OnePageAnnounce
         if (Page.hasSlack(page) && !Page.oversized(page, count - 1))
         {
             Page.removeInPlace(page, pos, tmp, swaps);
-            pageCache.put(access.key(), 0, page);
             return false;
         }
         Page.moveToEnd(page, pos, tmp, swaps);

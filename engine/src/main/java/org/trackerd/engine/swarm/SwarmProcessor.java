@@ -109,7 +109,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
         final PageCache pageCache = new PageCache(OnePageAnnounce.PAGE_CACHE_SLOTS);
         final MapWrites writes = new MapWrites(inFlight, pageCache);
-        pages = new PageAccess(store, writes);
+        pages = new PageAccess(store, writes, pageCache);
         swaps = new SwapJournal(inFlight, pages, seed);
         counts = new SwarmCounts(store, counters);
         writer = new PeerWriter(counts);
