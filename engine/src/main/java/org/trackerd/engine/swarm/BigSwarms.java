@@ -16,8 +16,9 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.DONE;
 
 /**
  * Swarms of several pages: their in-memory {@link BigSwarm indexes} (where each peer is, and the totals), and the
- * announces, removals and page upkeep of such swarms. Pages are kept dense: a new peer goes to the last page (a new
- * page when it is full), a peer that leaves is replaced by the last record of the last page, an empty last page
+ * announces, removals and page upkeep of such swarms. Pages are kept dense: a new peer goes to the last page, in
+ * place into a free slot (a new page when it is {@link Page#isFull full}; a later page starts with 64 slots and
+ * doubles), a peer that leaves is overwritten in place by the last record of the last page, an empty last page
  * goes. Page 0's header carries the page count and the downloaded count. One page's lock at a time, never two.
  *
  * <p>A swarm is indexed when it outgrows one page ({@link #promote}), when the start-up scan finds it
@@ -274,9 +275,10 @@ final class BigSwarms
                     swaps.unfollow();
                     location = BigSwarm.location(last, pos);
                 }
-                else if (count < Page.CAPACITY)
+                else if (!Page.isFull(page))
                 {
-                    final byte[] value = writes.value(count + 1);
+                    final byte[] value = last == 0 ? writes.value(count + 1) :
+                        writes.slotted(Page.laterSlotsFor(count + 1));
                     scratch.wrap(value);
                     Page.copy(page, count, scratch);
                     final int pos = writer.add(scratch, count, e, nowMs, swaps.follow(big, last));
@@ -291,10 +293,10 @@ final class BigSwarms
             final int p = big.pages;
             try (PageAccess access = pages.update(big.key.bytes, 0, p))
             {
-                final byte[] value = writes.value(1);
+                final byte[] value = writes.slotted(Page.laterSlotsFor(1));
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
-                final int pos = writer.write(scratch, 0, e, nowMs, true, swaps);
+                final int pos = writer.add(scratch, 0, e, nowMs, swaps);
                 if (access.exists())
                 {
                     access.replace(value); // a page left behind by a process that died while adding it

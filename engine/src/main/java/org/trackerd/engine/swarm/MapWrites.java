@@ -23,6 +23,8 @@ final class MapWrites
     /** New page values, one array per record count, each of {@link Page#lengthFor} its count. */
     private final byte[][] values = new byte[Page.CAPACITY + 1][];
     private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+    /** New values of a big swarm's later pages, one array per slot count (see {@link #slotted}). */
+    private final byte[][] slotted = new byte[Page.MAX_SLOTS + 1][];
     /** A retained torrent's page 0. */
     private final UnsafeBuffer retained = new UnsafeBuffer(new byte[Page.RETAINED_LENGTH]);
 
@@ -43,6 +45,21 @@ final class MapWrites
     byte[] value(final int count)
     {
         return values[count];
+    }
+
+    /**
+     * The reused array for a page of {@code slots} slots in the layout with spare slots ({@link Page#laterSlotsFor}
+     * gives a few sizes; each array is made the first time its size is asked for).
+     */
+    byte[] slotted(final int slots)
+    {
+        byte[] value = slotted[slots];
+        if (value == null)
+        {
+            value = new byte[Page.slackLength(slots)];
+            slotted[slots] = value;
+        }
+        return value;
     }
 
     /** Inserts {@code value} as the absent entry of the locked context. */

@@ -153,7 +153,7 @@ final class OnePageAnnounce
                 }
                 else
                 {
-                    if (count == Page.CAPACITY)
+                    if (Page.isFull(page))
                     {
                         return PROMOTE;
                     }

@@ -72,7 +72,10 @@ final class Page
     static final int CAPACITY = 255;
     /** A page of this many records or more gets spare slots; fewer: exactly as long as its records. */
     static final int SLACK_FROM = 5;
-    /** Most slots of a page with spare slots: a page of {@link #CAPACITY} records is an exact page. */
+    /**
+     * Most slots of a page with spare slots, and so the records a page is given before a new peer opens the next
+     * page (a store of the exact layout may hold pages of {@link #CAPACITY}).
+     */
     static final int MAX_SLOTS = CAPACITY - 1;
     /** The trailing record count of a page with spare slots (u16). */
     static final int COUNT_LENGTH = 2;
@@ -171,11 +174,36 @@ final class Page
         return Math.min(MAX_SLOTS, count + Math.max(4, count >> 2));
     }
 
+    /**
+     * Slots of a new value for {@code count} records of a big swarm's later page (page 1 on): 64, 128, then
+     * {@link #MAX_SLOTS}. Such a page is the swarm's last, which takes every new peer until it is full: it grows in
+     * doublings, a copy of 64 and of 128 records per page filled, and its spare slots are one page's per big swarm.
+     */
+    static int laterSlotsFor(final int count)
+    {
+        return count <= 64 ? 64 : count <= 128 ? 128 : MAX_SLOTS;
+    }
+
+    /** Length of a page of {@code slots} slots in the layout with spare slots. */
+    static int slackLength(final int slots)
+    {
+        return HEADER + slots * RECORD + COUNT_LENGTH;
+    }
+
+    /**
+     * No record can be added to the page: it has no free slot and holds {@link #MAX_SLOTS} records or more (a page
+     * of the exact layout may hold {@link #CAPACITY}). A new peer for a full page goes to a new page.
+     */
+    static boolean isFull(final UnsafeBuffer page)
+    {
+        return !hasRoom(page) && count(page) >= MAX_SLOTS;
+    }
+
     /** Length of a new value for {@code count} records, in the layout {@link #slotsFor} gives it. */
     static int lengthFor(final int count)
     {
         final int slots = slotsFor(count);
-        return count < SLACK_FROM || count >= CAPACITY ? length(count) : HEADER + slots * RECORD + COUNT_LENGTH;
+        return count < SLACK_FROM || count >= CAPACITY ? length(count) : slackLength(slots);
     }
 
     /**

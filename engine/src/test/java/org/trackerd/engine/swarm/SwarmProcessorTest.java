@@ -1122,15 +1122,20 @@ class SwarmProcessorTest
         assertTrue(grown < 25, "growth steps are geometric: " + grown);
         assertEquals(Page.MAX_SLOTS, Page.slots(before.page()));
 
-        // One more fills the page exactly (the longest value the map files were sized for); one after that opens
-        // page 1 of a big swarm.
+        // The page is full: one more opens page 1 of a big swarm, with room for 64 (and it takes the next in place).
+        assertTrue(Page.isFull(before.page()));
         h.announce(peer(1, Page.CAPACITY).left(5).numWant(0));
-        assertEquals(Page.length(Page.CAPACITY), mappedPage(h, 1, 0).page().capacity());
+        assertEquals(Page.MAX_SLOTS, Page.count(mappedPage(h, 1, 0).page()));
+        final MappedPage later = mappedPage(h, 1, 1);
+        assertEquals(64, Page.slots(later.page()));
+        assertEquals(1, Page.count(later.page()));
         h.announce(peer(1, Page.CAPACITY + 1).left(5).numWant(0));
-        assertNotNull(mappedPage(h, 1, 1));
+        assertEquals(later.address(), mappedPage(h, 1, 1).address());
+        assertEquals(2, Page.count(mappedPage(h, 1, 1).page()));
         h.announce(peer(1, Page.CAPACITY + 1).left(5).event(RequestEvent.EVENT_STOPPED));
         h.announce(peer(1, Page.CAPACITY).left(5).event(RequestEvent.EVENT_STOPPED));
         assertEquals(Page.CAPACITY - 1, h.processor.peerCount());
+        assertNull(mappedPage(h, 1, 1));
 
         int shrunk = 0;
         before = mappedPage(h, 1, 0);
@@ -1252,11 +1257,12 @@ class SwarmProcessorTest
             pages++;
             if (mappedPage(h, 1, p + 1) != null)
             {
-                assertEquals(Page.CAPACITY, count, "every page but the last is full");
+                assertEquals(Page.MAX_SLOTS, count, "every page but the last is full");
+                assertTrue(Page.isFull(page.page()));
             }
         }
         assertEquals(present.size(), total);
-        assertEquals((present.size() + Page.CAPACITY - 1) / Page.CAPACITY, pages);
+        assertEquals((present.size() + Page.MAX_SLOTS - 1) / Page.MAX_SLOTS, pages);
         int seeders = 0;
         for (final int n : present)
         {
