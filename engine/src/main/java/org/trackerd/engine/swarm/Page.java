@@ -7,8 +7,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The layout of one page of a swarm as it is persisted: the value of one Chronicle Map entry, read and written in
- * place in its shard's memory-mapped file. A swarm of up to {@link #CAPACITY} peers is one page; a bigger one is a
- * run of pages {@code 0..pages-1} under keys {@code infohash + page number}.
+ * place in its shard's memory-mapped file. A swarm of up to {@link #MAX_SLOTS} peers is one page (a store of the
+ * exact layout may hold {@link #CAPACITY}); a bigger one is a run of pages {@code 0..pages-1} under keys
+ * {@code infohash + page number}.
  *
  * <pre>
  * Page of few records (exact):  | header (16) | record 0 (60) | ... | record count-1 |
@@ -33,13 +34,15 @@ import java.lang.invoke.VarHandle;
  * <p>Spare slots make a new peer, and a peer leaving, as cheap as a re-announce: the record is written in place in
  * the mapped page, in the first free slot, and counted by the page's trailing count once it is whole; a peer that
  * leaves is walked to the end and uncounted. The map's entry changes size only when a page is full
- * ({@link #lengthFor}: about a quarter more slots) or when fewer than half its slots are used ({@link #oversized}).
- * A page of fewer than {@link #SLACK_FROM} records has no spare slot: the many swarms of one or two peers of a
- * public tracker cost exactly what they cost before. A full page of {@link #CAPACITY} records is exact too, so the
- * longest value stays the one the map files were sized for. Pages of the exact layout, all a store of
- * {@code trackerd-store 4} holds, are read as they are: a page takes the slack layout the first time it grows past
- * its length, and the two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4;
- * a retained page: 20).
+ * ({@link #lengthFor}: about a quarter more slots; a big swarm's later pages: 64, 128, then {@link #MAX_SLOTS}) or
+ * when fewer than half its slots are used ({@link #oversized}). A page of fewer than {@link #SLACK_FROM} records
+ * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly what they cost before.
+ * A page holds at most {@link #MAX_SLOTS} records before a new peer opens the next page, so the longest value
+ * (254 slots and the count) stays shorter than the page of {@link #CAPACITY} records the map files were sized
+ * for. Pages of the exact layout, all a store of {@code trackerd-store 4} holds (up to {@link #CAPACITY} records),
+ * are read as they are: a page takes the slack layout the first time it grows past its length or is cut, and the
+ * two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; a retained page:
+ * 20). No migration, and no change of {@code FORMAT}.
  *
  * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
  * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.
@@ -61,6 +64,12 @@ import java.lang.invoke.VarHandle;
  * so "leechers an IPv4 client can reach" ({@code [b3, b5)}), "seeders an IPv6 client can reach" ({@code [b1, b3)})
  * and "everyone" are each one contiguous range of records: peer selection reads a window of them, no scan and no
  * per-peer filtering however lopsided the families are. Moving a record between buckets costs at most five swaps.
+ *
+ * <p>Crash safety of the changes in place: a new record is written whole into a free slot, beyond the count,
+ * before the count takes it in ({@code PeerWriter.add}); a leaving record is walked to the end by journaled swaps
+ * before the count lets it go ({@link #removeInPlace}). A death between two steps leaves a page whose count is
+ * right, or one the start-up repair rebuilds from its records ({@link #isWhole}, {@link #rebuild}); a count past the
+ * slots is read as the slots and repaired.
  *
  * <p>Thread: the swarm processor only.
  */
@@ -163,7 +172,9 @@ final class Page
 
     /**
      * Slots of a new value for {@code count} records: exactly {@code count} below {@link #SLACK_FROM} and at
-     * {@link #CAPACITY}, else about a quarter more (at least 4 more), at most {@link #MAX_SLOTS}.
+     * {@link #CAPACITY}, else about a quarter more (at least 2 more), at most {@link #MAX_SLOTS}: a page of a
+     * one-page swarm has at most a quarter of its records' bytes spare (2 records below 8), and is copied once per
+     * quarter it grows.
      */
     static int slotsFor(final int count)
     {
@@ -171,7 +182,7 @@ final class Page
         {
             return count;
         }
-        return Math.min(MAX_SLOTS, count + Math.max(4, count >> 2));
+        return Math.min(MAX_SLOTS, count + Math.max(2, count >> 2));
     }
 
     /**

@@ -1391,6 +1391,41 @@ class SwarmProcessorTest
     }
 
     /**
+     * A {@code kill -9} in the middle of writing a big swarm's last record over a leaving peer's (journaled as a swap
+     * of the record with itself): the record is half another peer's id; the next start puts the old record back.
+     */
+    @Test
+    void killInTheMiddleOfAnOverwriteIsUndoneFromTheInFlightFile()
+    {
+        final Harness h = harness("{}");
+        for (int n = 1; n <= 10; n++)
+        {
+            h.announce(peer(1, n).left(5).port(7000 + n));
+        }
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        final Harness k = killMidChange(h, page ->
+        {
+            final int pos = Page.find(page, new UnsafeBuffer(peerId(2)), false);
+            h.store.inFlight.swapping(key, page, pos, pos);
+            page.putBytes(Page.record(pos), peerId(99), 0, 12); // torn inside the peer id
+        });
+        h.store.inFlight.swapped();
+        assertEquals(10, k.processor.peerCount());
+        final Reply r = k.announce(peer(1, 11).left(5).numWant(200));
+        final Set<String> got = new HashSet<>();
+        for (final Peer p : r.peers)
+        {
+            got.add(p.id() + ":" + p.port());
+        }
+        final Set<String> expected = new HashSet<>();
+        for (int n = 1; n <= 10; n++)
+        {
+            expected.add(peerIdHex(n) + ":" + (7000 + n));
+        }
+        assertEquals(expected, got);
+    }
+
+    /**
      * Changes swarm 1's page 0 in place as the processor would mid-update (busy, swarm recorded, entry locked), then
      * opens a copy of the store as a {@code kill -9} at that moment leaves it.
      */
