@@ -44,6 +44,8 @@ import java.util.stream.Stream;
  * operation then picks a torrent at random; {@code churnPercent} of operations are churn — that torrent's extra
  * peer arrives ({@code started}, a new peer) or, if it is there, leaves ({@code stopped}) — and the rest are
  * re-announces of a random resident peer. The swarm sizes stay steady, so allocation seen here is per request.
+ * {@code churnPercent=100} measures churn alone: a new peer joining a swarm, or leaving it, on every operation (in a
+ * page with a free slot both are written in place, as a re-announce is); {@code churnPercent=0}, re-announces alone.
  *
  * <p>A million torrents: {@code -p torrents=1000000 -p peersPerTorrent=2} (about 1 GB of map files in
  * {@code java.io.tmpdir} and a minute of set-up; give the fork heap with {@code -jvmArgsAppend -Xmx4g}).
@@ -59,7 +61,8 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
     @Param({"10", "200"})
     public int peersPerTorrent;
 
-    @Param({"10"})
+    /** 10: mostly re-announces; 100: every announce a peer arriving or leaving (churn, each in place when it can). */
+    @Param({"10", "100"})
     public int churnPercent;
 
     private Path directory;

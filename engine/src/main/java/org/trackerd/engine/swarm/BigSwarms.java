@@ -16,8 +16,9 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.DONE;
 
 /**
  * Swarms of several pages: their in-memory {@link BigSwarm indexes} (where each peer is, and the totals), and the
- * announces, removals and page upkeep of such swarms. Pages are kept dense: a new peer goes to the last page (a new
- * page when it is full), a peer that leaves is replaced by the last record of the last page, an empty last page
+ * announces, removals and page upkeep of such swarms. Pages are kept dense: a new peer goes to the last page, in
+ * place into a free slot (a new page when it is {@link Page#isFull full}; a later page starts with 64 slots and
+ * doubles), a peer that leaves is overwritten in place by the last record of the last page, an empty last page
  * goes. Page 0's header carries the page count and the downloaded count. One page's lock at a time, never two.
  *
  * <p>A swarm is indexed when it outgrows one page ({@link #promote}), when the start-up scan finds it
@@ -42,8 +43,6 @@ final class BigSwarms
     private final EngineCounters counters;
     private final PeerRecord record = new PeerRecord();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
-    /** A page of no records (a hole filled in a page that is gone). */
-    private final UnsafeBuffer emptyPage;
     private final byte[] tmp = new byte[Page.RECORD];
     private final byte[] moved = new byte[Page.RECORD];
     /** Peer id and address of the last peer {@link #remove removed}, for the accounting record. */
@@ -63,7 +62,6 @@ final class BigSwarms
         this.selection = selection;
         this.counts = counts;
         this.counters = counters;
-        this.emptyPage = new UnsafeBuffer(writes.value(0));
     }
 
     /** The index of a swarm of several pages, or null; no hashing at all while there is none (the common case). */
@@ -271,13 +269,19 @@ final class BigSwarms
             {
                 final UnsafeBuffer page = access.page();
                 final int count = Page.count(page);
-                if (count < Page.CAPACITY)
+                if (Page.hasRoom(page))
                 {
-                    final byte[] value = writes.value(count + 1);
-                    page.getBytes(0, value, 0, page.capacity());
-                    Arrays.fill(value, Page.record(count), value.length, (byte)0);
+                    final int pos = writer.add(page, count, e, nowMs, swaps.follow(big, last));
+                    swaps.unfollow();
+                    location = BigSwarm.location(last, pos);
+                }
+                else if (!Page.isFull(page))
+                {
+                    final byte[] value = last == 0 ? writes.value(count + 1) :
+                        writes.slotted(Page.laterSlotsFor(count + 1));
                     scratch.wrap(value);
-                    final int pos = writer.write(scratch, count, e, nowMs, true, swaps.follow(big, last));
+                    Page.copy(page, count, scratch);
+                    final int pos = writer.add(scratch, count, e, nowMs, swaps.follow(big, last));
                     swaps.unfollow();
                     access.replace(value);
                     location = BigSwarm.location(last, pos);
@@ -289,10 +293,10 @@ final class BigSwarms
             final int p = big.pages;
             try (PageAccess access = pages.update(big.key.bytes, 0, p))
             {
-                final byte[] value = writes.value(1);
+                final byte[] value = writes.slotted(Page.laterSlotsFor(1));
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
-                final int pos = writer.write(scratch, 0, e, nowMs, true, swaps);
+                final int pos = writer.add(scratch, 0, e, nowMs, swaps);
                 if (access.exists())
                 {
                     access.replace(value); // a page left behind by a process that died while adding it
@@ -334,16 +338,18 @@ final class BigSwarms
             return;
         }
         final int p = BigSwarm.page(location);
-        final int last = big.pages - 1;
+        final int pos = BigSwarm.position(location);
         big.remove(fingerprint);
+        // A hole in an earlier page is filled with the last page's last record, written over the leaving one: no
+        // page but the last changes its length.
+        final boolean filled = p != big.pages - 1 && takeLast(big);
         try (PageAccess access = pages.update(big.key.bytes, 0, p))
         {
-            if (!access.exists())
+            if (!access.exists() || pos >= Page.count(access.page()))
             {
                 return;
             }
             final UnsafeBuffer page = access.page();
-            final int pos = BigSwarm.position(location);
             final int flags = Page.flags(page, pos);
             record.wrap(page, pos).copyIdentity(removed);
             counts.population(flags, -1);
@@ -356,22 +362,18 @@ final class BigSwarms
                 big.leechers--;
             }
             counts.peers(-1);
-            Page.moveToEnd(page, pos, tmp, swaps.follow(big, p));
-            swaps.unfollow();
-            final int count = Page.count(page) - 1;
-            if (count == 0 && p == last && p > 0)
+            if (filled)
             {
-                access.remove();
-                big.pages--;
+                swaps.overwrite(page, pos, moved);
+                final int at = Page.moveTo(page, pos, Page.bucketFor(Page.flags(page, pos)), tmp,
+                    swaps.follow(big, p));
+                swaps.unfollow();
+                big.put(record.wrap(page, at).fingerprint(seed), BigSwarm.location(p, at));
             }
             else
             {
-                access.cut(page, count);
+                removeFrom(big, access, p, pos);
             }
-        }
-        if (p != last)
-        {
-            fillHole(big, p, last);
         }
         if (big.size() == 0)
         {
@@ -399,70 +401,56 @@ final class BigSwarms
         return removed;
     }
 
-    /** Moves the last record of page {@code last} into page {@code p}. */
-    private void fillHole(final BigSwarm big, final int p, final int last)
+    /**
+     * Takes the last record of the swarm's last page (later than the hole's) into {@link #moved}, out of that
+     * page and the index; false when the last page has none to give (then the hole is cut from its own page). A
+     * death before the record is written over the hole loses that peer until it announces again, never a page.
+     */
+    private boolean takeLast(final BigSwarm big)
     {
-        boolean took = false;
+        final int last = big.pages - 1;
         try (PageAccess access = pages.update(big.key.bytes, 0, last))
         {
-            if (access.exists())
+            if (!access.exists())
             {
-                final UnsafeBuffer page = access.page();
-                final int count = Page.count(page);
-                if (count > 0)
-                {
-                    Page.moveToEnd(page, count - 1, tmp, swaps.follow(big, last));
-                    swaps.unfollow();
-                    page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
-                    if (count == 1)
-                    {
-                        access.remove();
-                        big.pages--;
-                    }
-                    else
-                    {
-                        access.cut(page, count - 1);
-                    }
-                    took = true;
-                }
+                return false;
             }
+            final UnsafeBuffer page = access.page();
+            final int count = Page.count(page);
+            if (count == 0)
+            {
+                return false;
+            }
+            page.getBytes(Page.record(count - 1), moved, 0, Page.RECORD);
+            big.remove(PeerHash.fingerprint(page, Page.record(count - 1) + Page.PEER_ID, seed));
+            removeFrom(big, access, last, count - 1);
         }
-        if (!took)
+        return true; // page p, earlier than the last, is still there even when the last page went
+    }
+
+    /**
+     * Drops the record at {@code pos} of the open page {@code p}: in place while the page keeps a fair share of its
+     * slots, else by a shorter copy; an emptied last page (not page 0) goes.
+     */
+    private void removeFrom(final BigSwarm big, final PageAccess access, final int p, final int pos)
+    {
+        final UnsafeBuffer page = access.page();
+        final int count = Page.count(page) - 1;
+        if (count == 0 && p == big.pages - 1 && p > 0)
         {
+            access.remove();
+            big.pages--;
             return;
         }
-        try (PageAccess access = pages.update(big.key.bytes, 0, p))
+        if (Page.hasSlack(page) && !Page.oversized(page, count))
         {
-            final UnsafeBuffer page;
-            final int count;
-            if (!access.exists())
-            {
-                count = 0;
-                page = emptyPage;
-                Arrays.fill(writes.value(0), (byte)0);
-            }
-            else
-            {
-                page = access.page();
-                count = Page.count(page);
-            }
-            final byte[] value = writes.value(count + 1);
-            page.getBytes(0, value, 0, Page.length(count));
-            System.arraycopy(moved, 0, value, Page.record(count), Page.RECORD);
-            scratch.wrap(value);
-            final int pos = Page.moveTo(scratch, count, Page.bucketFor(Page.flags(scratch, count)), tmp,
-                swaps.follow(big, p));
+            Page.removeInPlace(page, pos, tmp, swaps.follow(big, p));
             swaps.unfollow();
-            big.put(record.wrap(scratch, pos).fingerprint(seed), BigSwarm.location(p, pos));
-            if (!access.exists())
-            {
-                access.insert(value);
-            }
-            else
-            {
-                access.replace(value);
-            }
+            return;
         }
+        Page.moveToEnd(page, pos, tmp, swaps.follow(big, p));
+        swaps.unfollow();
+        access.cut(page, count);
     }
 
     /** The big swarm's last peer left: its page 0 becomes the retained page (it stays counted as a torrent). */

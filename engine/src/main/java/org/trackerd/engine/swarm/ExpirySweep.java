@@ -140,7 +140,7 @@ final class ExpirySweep implements PageExpiry.Removals
             return; // a later page of a big swarm: swept with its page 0
         }
         keyView.getBytes(0, sweptHash, 0, 20);
-        inFlight.swarm(sweptHash, 0);
+        pages.name(sweptHash, 0, 0); // records the swarm; names the page whose in-place swaps are journaled
         MapWrites.wrap(page, entry);
         visited++;
         if (Page.pages(page) > 1)

@@ -20,8 +20,11 @@ final class MapWrites
 {
     private final InFlight inFlight;
     private final PageCache pageCache;
-    /** New page values, one array per record count. */
+    /** New page values, one array per record count, each of {@link Page#lengthFor} its count. */
     private final byte[][] values = new byte[Page.CAPACITY + 1][];
+    private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+    /** New values of a big swarm's later pages, one array per slot count (see {@link #slotted}). */
+    private final byte[][] slotted = new byte[Page.MAX_SLOTS + 1][];
     /** A retained torrent's page 0. */
     private final UnsafeBuffer retained = new UnsafeBuffer(new byte[Page.RETAINED_LENGTH]);
 
@@ -31,14 +34,32 @@ final class MapWrites
         this.pageCache = pageCache;
         for (int n = 0; n <= Page.CAPACITY; n++)
         {
-            values[n] = new byte[Page.length(n)];
+            values[n] = new byte[Page.lengthFor(n)];
         }
     }
 
-    /** The reused array for a page of {@code count} records: fill it, then hand it to one of the writes below. */
+    /**
+     * The reused array for a page of {@code count} records, in the layout {@link Page#lengthFor} gives (spare slots
+     * past a few records): fill it, then hand it to one of the writes below.
+     */
     byte[] value(final int count)
     {
         return values[count];
+    }
+
+    /**
+     * The reused array for a page of {@code slots} slots in the layout with spare slots ({@link Page#laterSlotsFor}
+     * gives a few sizes; each array is made the first time its size is asked for).
+     */
+    byte[] slotted(final int slots)
+    {
+        byte[] value = slotted[slots];
+        if (value == null)
+        {
+            value = new byte[Page.slackLength(slots)];
+            slotted[slots] = value;
+        }
+        return value;
     }
 
     /** Inserts {@code value} as the absent entry of the locked context. */
@@ -60,11 +81,15 @@ final class MapWrites
         inFlight.structuralEnd();
     }
 
-    /** Replaces the entry's page with the first {@code count} records of {@code source} (a page cut short). */
+    /**
+     * Replaces the entry's page with the header and first {@code count} records of {@code source} (a page cut
+     * short, or shrunk), in the layout {@link Page#lengthFor} gives {@code count} records.
+     */
     void cut(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
     {
         final byte[] value = values[count];
-        source.getBytes(0, value, 0, value.length);
+        view.wrap(value);
+        Page.copy(source, count, view);
         replace(entry, value);
     }
 

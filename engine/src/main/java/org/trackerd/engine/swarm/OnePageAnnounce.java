@@ -15,9 +15,10 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.MISSED;
 import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
 
 /**
- * Announces to a swarm of at most one page, nearly all of them: a known peer re-announcing is read and written in
- * place in the page the {@link PageCache} remembers, with no query context at all; anything else (a new peer, a
- * peer leaving, a swarm not cached) takes the map's path under one lock of the swarm's entry. A new peer for a full
+ * Announces to a swarm of at most one page, nearly all of them: a known peer re-announcing, a new peer for a page
+ * with a free slot and a peer leaving a page that stays worth its length are read and written in place in the page
+ * the {@link PageCache} remembers, with no query context at all; anything else (a page to grow or shrink, a swarm
+ * not cached) takes the map's path under one lock of the swarm's entry. A new peer for a full
  * page, or a page 0 that says the swarm spans several pages, is handed back ({@link AnnounceOutcome#PROMOTE},
  * {@link AnnounceOutcome#INDEX}) for {@link BigSwarms}.
  *
@@ -69,9 +70,9 @@ final class OnePageAnnounce
     {
         final boolean stopped = e.event == RequestEvent.EVENT_STOPPED;
         pages.name(e.infoHash, 0, 0);
-        if (!stopped && pageCache.find(e.infoHash, 0, cached))
+        if (pageCache.find(e.infoHash, 0, 0, cached))
         {
-            final int outcome = reannounceInPlace(cached, e, r, nowMs);
+            final int outcome = inPlace(cached, e, r, nowMs, stopped);
             if (outcome != MISSED)
             {
                 return outcome;
@@ -146,51 +147,96 @@ final class OnePageAnnounce
                     return DONE;
                 }
                 final int count = Page.count(page);
-                if (count == Page.CAPACITY)
+                if (Page.hasRoom(page))
                 {
-                    return PROMOTE;
+                    pos = addInPlace(page, count, e, nowMs);
                 }
-                final byte[] value = writes.value(count + 1);
-                page.getBytes(0, value, 0, page.capacity());
-                Arrays.fill(value, Page.record(count), value.length, (byte)0);
-                scratch.wrap(value);
-                pos = writer.write(scratch, count, e, nowMs, true, swaps);
-                if (writer.completedNow())
+                else
                 {
-                    Page.downloaded(scratch, Page.downloaded(scratch) + 1);
-                    counters.downloadsCompleted.incrementRelease();
+                    if (Page.isFull(page))
+                    {
+                        return PROMOTE;
+                    }
+                    // Full: the page grows into a new value with spare slots (past a few records), copied once.
+                    final byte[] value = writes.value(count + 1);
+                    scratch.wrap(value);
+                    Page.copy(page, count, scratch);
+                    pos = writer.add(scratch, count, e, nowMs, swaps);
+                    if (writer.completedNow())
+                    {
+                        Page.downloaded(scratch, Page.downloaded(scratch) + 1);
+                        counters.downloadsCompleted.incrementRelease();
+                    }
+                    access.replace(value);
+                    counts.peers(1);
+                    counters.peersAdded.incrementRelease();
                 }
-                access.replace(value);
-                counts.peers(1);
-                counters.peersAdded.incrementRelease();
             }
-            pageCache.put(e.infoHash, 0, page);
-            return select(page, e, r, pos);
+            return select(page, e, r, pos); // PageAccess remembered where the page lies
         }
     }
 
     /**
-     * A known peer re-announcing to a one-page swarm whose page the cache knew: read and written in place, no
-     * query context. Anything else (a new peer, a swarm that has grown to several pages) is
-     * {@link AnnounceOutcome#MISSED} and takes the map's path.
+     * An announce to a one-page swarm whose page the cache knew, read and written in place with no query context:
+     * a known peer re-announcing, a new peer while the page has a free slot, a peer leaving while the page stays
+     * worth its length. Anything else (a full page, a page to shrink, the swarm's last peer leaving, a swarm that
+     * has grown to several pages) is {@link AnnounceOutcome#MISSED} and takes the map's path.
      */
-    private int reannounceInPlace(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r,
-        final long nowMs)
+    private int inPlace(final UnsafeBuffer page, final RequestEvent e, final ResponseEvent r, final long nowMs,
+        final boolean stopped)
     {
         if (Page.pages(page) > 1)
         {
             return MISSED;
         }
-        final int pos = Page.find(page, e.peerIdView, e.left == 0);
-        if (pos < 0)
-        {
-            return MISSED;
-        }
-        if (!writer.isSameClient(page, pos, e))
+        int pos = Page.find(page, e.peerIdView, e.left == 0);
+        if (pos >= 0 && !writer.isSameClient(page, pos, e))
         {
             return conflict(r);
         }
+        if (stopped)
+        {
+            if (pos < 0)
+            {
+                fillCounts(page, r);
+                return ANSWERED;
+            }
+            final int count = Page.count(page);
+            if (count == 1 || !Page.hasSlack(page) || Page.oversized(page, count - 1))
+            {
+                return MISSED;
+            }
+            counters.peersStopped.incrementRelease();
+            counts.population(Page.flags(page, pos), -1);
+            counts.peers(-1);
+            Page.removeInPlace(page, pos, tmp, swaps);
+            fillCounts(page, r);
+            return ANSWERED;
+        }
+        if (pos < 0)
+        {
+            if (!Page.hasRoom(page) || counts.peers() >= maxPeers)
+            {
+                return MISSED;
+            }
+            pos = addInPlace(page, Page.count(page), e, nowMs);
+            return select(page, e, r, pos);
+        }
         return select(page, e, r, updateInPlace(page, pos, e, nowMs));
+    }
+
+    /** A new peer written into the first free slot of the page, in place; returns its position. */
+    private int addInPlace(final UnsafeBuffer page, final int count, final RequestEvent e, final long nowMs)
+    {
+        final int pos = writer.add(page, count, e, nowMs, swaps);
+        if (writer.completedNow())
+        {
+            Page.downloaded(page, Page.downloaded(page) + 1);
+            counters.downloadsCompleted.incrementRelease();
+        }
+        counts.peers(1);
+        counters.peersAdded.incrementRelease();
+        return pos;
     }
 
     private int conflict(final ResponseEvent r)
@@ -245,6 +291,11 @@ final class OnePageAnnounce
             counts.torrents(-1);
             counters.torrentsRemoved.incrementRelease();
             return true;
+        }
+        if (Page.hasSlack(page) && !Page.oversized(page, count - 1))
+        {
+            Page.removeInPlace(page, pos, tmp, swaps);
+            return false;
         }
         Page.moveToEnd(page, pos, tmp, swaps);
         access.cut(page, count - 1);

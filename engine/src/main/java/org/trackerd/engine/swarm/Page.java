@@ -3,13 +3,20 @@ package org.trackerd.engine.swarm;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * The layout of one page of a swarm as it is persisted: the value of one Chronicle Map entry, read and written in
- * place in its shard's memory-mapped file. A swarm of up to {@link #CAPACITY} peers is one page; a bigger one is a
- * run of pages {@code 0..pages-1} under keys {@code infohash + page number}.
+ * place in its shard's memory-mapped file. A swarm of up to {@link #MAX_SLOTS} peers is one page (a store of the
+ * exact layout may hold {@link #CAPACITY}); a bigger one is a run of pages {@code 0..pages-1} under keys
+ * {@code infohash + page number}.
  *
  * <pre>
- * Page: | header (16) | record 0 (60) | record 1 | ... | record count-1 |     count = (length - 16) / 60
+ * Page of few records (exact):  | header (16) | record 0 (60) | ... | record count-1 |
+ *                               count = (length - 16) / 60; length = 16 + 60 count, a multiple of 4
+ *
+ * Page with spare slots (slack): | header (16) | record 0 | ... | record count-1 | free slot | ... | count u16 |
+ *                               slots = (length - 16) / 60; length = 16 + 60 slots + 2, which is 2 mod 4
  *
  * Header:
  *  0                                   10        12               16
@@ -23,6 +30,19 @@ import org.agrona.concurrent.UnsafeBuffer;
  *  | peer id (20) | IPv6 address | IPv4   | v6 port| v4 port| key | v6 seen s | v4 seen s |flags| -- |
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
  * </pre>
+ *
+ * <p>Spare slots make a new peer, and a peer leaving, as cheap as a re-announce: the record is written in place in
+ * the mapped page, in the first free slot, and counted by the page's trailing count once it is whole; a peer that
+ * leaves is walked to the end and uncounted. The map's entry changes size only when a page is full
+ * ({@link #lengthFor}: about a quarter more slots; a big swarm's later pages: 64, 128, then {@link #MAX_SLOTS}) or
+ * when fewer than half its slots are used ({@link #oversized}). A page of fewer than {@link #SLACK_FROM} records
+ * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly what they cost before.
+ * A page holds at most {@link #MAX_SLOTS} records before a new peer opens the next page, so the longest value
+ * (254 slots and the count) stays shorter than the page of {@link #CAPACITY} records the map files were sized
+ * for. Pages of the exact layout, all a store of {@code trackerd-store 4} holds (up to {@link #CAPACITY} records),
+ * are read as they are: a page takes the slack layout the first time it grows past its length or is cut, and the
+ * two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; a retained page:
+ * 20). No migration, and no change of {@code FORMAT}.
  *
  * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
  * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.
@@ -45,6 +65,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * and "everyone" are each one contiguous range of records: peer selection reads a window of them, no scan and no
  * per-peer filtering however lopsided the families are. Moving a record between buckets costs at most five swaps.
  *
+ * <p>Crash safety of the changes in place: a new record is written whole into a free slot, beyond the count,
+ * before the count takes it in ({@code PeerWriter.add}); a leaving record is walked to the end by journaled swaps
+ * before the count lets it go ({@link #removeInPlace}). A death between two steps leaves a page whose count is
+ * right, or one the start-up repair rebuilds from its records ({@link #isWhole}, {@link #rebuild}); a count past the
+ * slots is read as the slots and repaired.
+ *
  * <p>Thread: the swarm processor only.
  */
 final class Page
@@ -53,6 +79,15 @@ final class Page
     static final int RECORD = 60;
     /** Records per page (positions fit 8 bits): a page stays under 16 KiB, far below a Chronicle segment tier. */
     static final int CAPACITY = 255;
+    /** A page of this many records or more gets spare slots; fewer: exactly as long as its records. */
+    static final int SLACK_FROM = 5;
+    /**
+     * Most slots of a page with spare slots, and so the records a page is given before a new peer opens the next
+     * page (a store of the exact layout may hold pages of {@link #CAPACITY}).
+     */
+    static final int MAX_SLOTS = CAPACITY - 1;
+    /** The trailing record count of a page with spare slots (u16). */
+    static final int COUNT_LENGTH = 2;
 
     /** Length of a retained torrent's page 0: the header and the second its last peer left. */
     static final int RETAINED_LENGTH = HEADER + 4;
@@ -96,9 +131,128 @@ final class Page
         return HEADER + count * RECORD;
     }
 
+    /**
+     * Records in the page: its length tells for an exact page, the trailing count for one with spare slots (never
+     * more than its slots, so a torn count cannot send a read past the page).
+     */
     static int count(final UnsafeBuffer page)
     {
+        final int length = page.capacity();
+        final int slots = (length - HEADER) / RECORD;
+        if ((length & 3) != 2)
+        {
+            return slots;
+        }
+        return Math.min(page.getShort(length - COUNT_LENGTH) & 0xFFFF, slots);
+    }
+
+    /** Sets the record count of a page with {@link #hasSlack spare slots}: the step that adds or drops a record. */
+    static void count(final UnsafeBuffer page, final int count)
+    {
+        page.putShort(page.capacity() - COUNT_LENGTH, (short)count);
+    }
+
+    /** Record slots of the page, used or free. */
+    static int slots(final UnsafeBuffer page)
+    {
         return (page.capacity() - HEADER) / RECORD;
+    }
+
+    /** The page has the layout with spare slots and a trailing count (its length is 2 mod 4). */
+    static boolean hasSlack(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 2;
+    }
+
+    /** A record can be added in place: the page has a free slot. */
+    static boolean hasRoom(final UnsafeBuffer page)
+    {
+        return hasSlack(page) && count(page) < slots(page);
+    }
+
+    /**
+     * Slots of a new value for {@code count} records: exactly {@code count} below {@link #SLACK_FROM} and at
+     * {@link #CAPACITY}, else about a quarter more (at least 2 more), at most {@link #MAX_SLOTS}: a page of a
+     * one-page swarm has at most a quarter of its records' bytes spare (2 records below 8), and is copied once per
+     * quarter it grows.
+     */
+    static int slotsFor(final int count)
+    {
+        if (count < SLACK_FROM || count >= CAPACITY)
+        {
+            return count;
+        }
+        return Math.min(MAX_SLOTS, count + Math.max(2, count >> 2));
+    }
+
+    /**
+     * Slots of a new value for {@code count} records of a big swarm's later page (page 1 on): 64, 128, then
+     * {@link #MAX_SLOTS}. Such a page is the swarm's last, which takes every new peer until it is full: it grows in
+     * doublings, a copy of 64 and of 128 records per page filled, and its spare slots are one page's per big swarm.
+     */
+    static int laterSlotsFor(final int count)
+    {
+        return count <= 64 ? 64 : count <= 128 ? 128 : MAX_SLOTS;
+    }
+
+    /** Length of a page of {@code slots} slots in the layout with spare slots. */
+    static int slackLength(final int slots)
+    {
+        return HEADER + slots * RECORD + COUNT_LENGTH;
+    }
+
+    /**
+     * No record can be added to the page: it has no free slot and holds {@link #MAX_SLOTS} records or more (a page
+     * of the exact layout may hold {@link #CAPACITY}). A new peer for a full page goes to a new page.
+     */
+    static boolean isFull(final UnsafeBuffer page)
+    {
+        return !hasRoom(page) && count(page) >= MAX_SLOTS;
+    }
+
+    /** Length of a new value for {@code count} records, in the layout {@link #slotsFor} gives it. */
+    static int lengthFor(final int count)
+    {
+        final int slots = slotsFor(count);
+        return count < SLACK_FROM || count >= CAPACITY ? length(count) : slackLength(slots);
+    }
+
+    /**
+     * The page is worth shrinking once it holds only {@code count} records: fewer than half its slots used, or
+     * few enough records for the exact layout. An exact page is never oversized (its length is its count).
+     */
+    static boolean oversized(final UnsafeBuffer page, final int count)
+    {
+        return hasSlack(page) && (count < SLACK_FROM || count * 2 < slots(page));
+    }
+
+    /** Whether {@code length} is the length of a page of records of either layout. */
+    static boolean isPageLength(final int length)
+    {
+        if (length < HEADER)
+        {
+            return false;
+        }
+        final int rest = (length - HEADER) % RECORD;
+        final int slots = (length - HEADER) / RECORD;
+        return rest == 0 && slots <= CAPACITY || rest == COUNT_LENGTH && slots >= 1 && slots <= MAX_SLOTS;
+    }
+
+    /**
+     * Copies the header and the first {@code count} records of {@code source} (either layout) into {@code target},
+     * a value of {@link #lengthFor}{@code (count)} or {@code (count + 1)} bytes on the heap: a target with spare
+     * slots gets {@code count} as its count and zeroed free slots (an exact target one record longer gets that
+     * record zeroed, ready for a new peer).
+     */
+    static void copy(final UnsafeBuffer source, final int count, final UnsafeBuffer target)
+    {
+        final int used = length(count);
+        target.putBytes(0, source, 0, used);
+        target.setMemory(used, target.capacity() - used, (byte)0);
+        if (hasSlack(target))
+        {
+            count(target, count);
+        }
     }
 
     static int record(final int position)
@@ -327,11 +481,31 @@ final class Page
     }
 
     /**
-     * Whether the page is whole: bucket bounds in order and within the page, every record in the bucket its flags
-     * name and reachable over some family, no peer id twice. A page an update was torn in may be none of these.
+     * Drops the record at {@code position} from a page with {@link #hasSlack spare slots}, in place: walks it to
+     * the end, uncounts it, then zeroes its slot. A death before the count changed leaves the peer in a whole page;
+     * after, the page is whole without it.
+     */
+    static void removeInPlace(final UnsafeBuffer page, final int position, final byte[] tmp,
+        final SwapListener listener)
+    {
+        moveToEnd(page, position, tmp, listener);
+        final int last = count(page) - 1;
+        count(page, last);
+        VarHandle.storeStoreFence();
+        page.setMemory(record(last), RECORD, (byte)0);
+    }
+
+    /**
+     * Whether the page is whole: its count within its slots, bucket bounds in order and within the page, every
+     * record in the bucket its flags name and reachable over some family, no peer id twice. A page an update was
+     * torn in may be none of these.
      */
     static boolean isWhole(final UnsafeBuffer page)
     {
+        if (hasSlack(page) && (page.getShort(page.capacity() - COUNT_LENGTH) & 0xFFFF) > slots(page))
+        {
+            return false;
+        }
         final int count = count(page);
         int previous = 0;
         for (int k = 1; k < BUCKETS; k++)
@@ -362,7 +536,8 @@ final class Page
     }
 
     /**
-     * Rebuilds a page that is not {@link #isWhole whole} into {@code target} (at least as long as the page): keeps
+     * Rebuilds a page that is not {@link #isWhole whole} into {@code target} (at least as long as its records, in
+     * the exact layout: the caller writes the first n records back with {@link #copy}): keeps
      * the header's page count and downloaded count, the first record of each peer id that is reachable over some
      * family, files them by their flags and sets the bounds. Returns the records kept.
      */

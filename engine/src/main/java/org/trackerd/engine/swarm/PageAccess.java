@@ -10,8 +10,10 @@ import java.nio.ByteOrder;
 /**
  * The one place that opens, locks and wraps a page of a swarm: names it (infohash + page number, recorded in the
  * {@link InFlight in-flight} file with its shard), opens a Chronicle query context on the shard's map, takes the
- * entry's read or update lock and wraps {@link #page()} around the entry's value in the map's memory. Used as a
- * resource, so the lock is released however the work on the page ends:
+ * entry's read or update lock and wraps {@link #page()} around the entry's value in the map's memory. A page the
+ * {@link PageCache} knows is wrapped where it lies with no context at all (the processor is the maps' only reader
+ * and writer): the context and the entry's lock are taken only for a change of the map's structure (replace, cut,
+ * retain, remove). Used as a resource, so a lock is released however the work on the page ends:
  *
  * <pre>
  * try (PageAccess p = pages.update(infoHash, 0, pageNo))
@@ -30,6 +32,7 @@ final class PageAccess implements AutoCloseable
     private final SwarmStore store;
     private final InFlight inFlight;
     private final MapWrites writes;
+    private final PageCache cache;
     /** The key of the page named last: infohash + page number (big-endian u16). */
     private final byte[] key = new byte[SwarmStore.KEY_LENGTH];
     private final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
@@ -37,12 +40,18 @@ final class PageAccess implements AutoCloseable
     private ChronicleMap<byte[], byte[]> map;
     private ExternalMapQueryContext<byte[], byte[], ?> context;
     private MapEntry<byte[], byte[]> entry;
+    private int pageNo;
+    /** A page is open: from the cache (no context yet), or through a context. */
+    private boolean open;
+    /** The open page came from the cache: it exists, and no context or lock is held (yet). */
+    private boolean cached;
 
-    PageAccess(final SwarmStore store, final MapWrites writes)
+    PageAccess(final SwarmStore store, final MapWrites writes, final PageCache cache)
     {
         this.store = store;
         this.inFlight = store.inFlight;
         this.writes = writes;
+        this.cache = cache;
         this.map = store.shard(0);
     }
 
@@ -53,6 +62,7 @@ final class PageAccess implements AutoCloseable
         map = store.map(infoHash, offset);
         System.arraycopy(infoHash, offset, key, 0, 20);
         keyBuffer.putShort(20, (short)pageNo, ByteOrder.BIG_ENDIAN);
+        this.pageNo = pageNo;
     }
 
     /** Opens page {@code pageNo} of a swarm under its entry's update lock. */
@@ -77,12 +87,30 @@ final class PageAccess implements AutoCloseable
 
     private PageAccess open(final boolean update)
     {
-        if (context != null)
+        if (open)
         {
             // This one instance holds one context: a second page opened now would leave the first one's lock
             // held for good. Every caller closes a page before it opens the next.
             throw new IllegalStateException("a page is already open");
         }
+        if (cache.find(key, 0, pageNo, page))
+        {
+            open = true;
+            cached = true;
+            return this;
+        }
+        lock(update);
+        if (entry != null)
+        {
+            cache.put(key, 0, pageNo, page);
+        }
+        open = true;
+        return this;
+    }
+
+    /** Opens the context of the page named last and takes its entry's lock; wraps the page when it exists. */
+    private void lock(final boolean update)
+    {
         final ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key);
         try
         {
@@ -100,13 +128,29 @@ final class PageAccess implements AutoCloseable
             throw ex;
         }
         context = c;
-        return this;
+    }
+
+    /** A page opened from the cache is about to change the map's structure: take its context and lock now. */
+    private void structural()
+    {
+        if (!cached)
+        {
+            return;
+        }
+        cached = false;
+        final long cachedAddress = page.addressOffset();
+        lock(true);
+        if (entry == null || page.addressOffset() != cachedAddress)
+        {
+            // Every move or removal of an entry forgets it first (MapWrites): a stale cache is a bug, never data.
+            throw new IllegalStateException("the page cache knew page " + pageNo + " of a swarm where it is not");
+        }
     }
 
     /** The open page has an entry in the map. */
     boolean exists()
     {
-        return entry != null;
+        return cached || entry != null;
     }
 
     /** The open page in the map's memory (when it {@link #exists}), read and written in place. */
@@ -124,6 +168,7 @@ final class PageAccess implements AutoCloseable
     /** Replaces the open page with {@code value}; {@link #page()} wraps the new one. */
     void replace(final byte[] value)
     {
+        structural();
         writes.replace(entry, value);
         rewrap();
     }
@@ -131,6 +176,7 @@ final class PageAccess implements AutoCloseable
     /** Replaces the open page with the first {@code count} records of {@code source}; {@link #page()} follows. */
     void cut(final UnsafeBuffer source, final int count)
     {
+        structural();
         writes.cut(entry, source, count);
         rewrap();
     }
@@ -138,6 +184,7 @@ final class PageAccess implements AutoCloseable
     /** Replaces the open page 0, its last peer gone, with the retained page keeping its downloaded count. */
     void retain(final long leftAtSeconds)
     {
+        structural();
         writes.retain(entry, page, leftAtSeconds);
         rewrap();
     }
@@ -145,6 +192,7 @@ final class PageAccess implements AutoCloseable
     /** Removes the open page. */
     void remove()
     {
+        structural();
         writes.remove(entry);
     }
 
@@ -159,6 +207,7 @@ final class PageAccess implements AutoCloseable
     {
         entry = context.entry();
         MapWrites.wrap(page, entry);
+        cache.put(key, 0, pageNo, page);
     }
 
     /** Releases the lock and closes the context. */
@@ -168,6 +217,8 @@ final class PageAccess implements AutoCloseable
         final ExternalMapQueryContext<byte[], byte[], ?> c = context;
         context = null;
         entry = null;
+        open = false;
+        cached = false;
         if (c != null)
         {
             c.close();

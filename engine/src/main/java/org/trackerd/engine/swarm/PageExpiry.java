@@ -6,8 +6,9 @@ import org.trackerd.engine.EngineCounters;
 
 /**
  * Drops what is past the peer lifetime from a page: a peer whose every address expired goes, a dual-stacked peer
- * whose one address expired lives on through the other. A one-page swarm is copied to the heap, cut there and
- * written back once ({@link #sweep}); a page of a big swarm is changed in place by its caller, record by record.
+ * whose one address expired lives on through the other. A one-page swarm of the exact layout is copied to the
+ * heap, cut there and written back once ({@link #sweep}); one with spare slots is cut in place, written anew only
+ * when left worth shrinking; a page of a big swarm is changed in place by its caller, record by record.
  *
  * <p>Who is told of what went is the caller's {@link Removals}: the live sweep counts and accounts for each peer,
  * the start-up scan counts what is left afterwards.
@@ -111,6 +112,10 @@ final class PageExpiry
         {
             return count;
         }
+        if (Page.hasSlack(page))
+        {
+            return sweepInPlace(entry, page, removals);
+        }
         page.getBytes(0, work, 0, page.capacity());
         scratch.wrap(work, 0, Page.length(count));
         int n = count;
@@ -136,19 +141,69 @@ final class PageExpiry
                 pos++; // another record moved into this position: check it too
             }
         }
-        if (n == 0 && retentionSeconds > 0 && Page.downloaded(scratch) > 0)
-        {
-            writes.retain(entry, scratch, nowS);
-            return 0;
-        }
         if (n == 0)
         {
-            writes.remove(entry);
-            removals.swarmGone();
-            return GONE;
+            return emptied(entry, scratch, removals);
         }
         writes.cut(entry, scratch, n);
         return n;
+    }
+
+    /**
+     * {@link #sweep} of a page with spare slots: the expired records are dropped in place, swap by journaled swap
+     * (as a peer leaving is), and the page is written anew only when it is left worth shrinking or empty.
+     */
+    private int sweepInPlace(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page, final Removals removals)
+    {
+        for (int pos = Page.count(page) - 1; pos >= 0; pos--)
+        {
+            final int dead = expiredFamilies(page, pos);
+            if (dead == 0)
+            {
+                continue;
+            }
+            final int flags = Page.flags(page, pos);
+            if ((flags & (Page.HAS_V4 | Page.HAS_V6) & ~dead) == 0)
+            {
+                record.wrap(page, pos).copyIdentity(identity);
+                if (Page.count(page) == 1)
+                {
+                    // The last peer: the page goes or becomes the retained page below, whole or not at all.
+                    counters.peersExpired.incrementRelease();
+                    page.getBytes(0, work, 0, Page.HEADER);
+                    scratch.wrap(work, 0, Page.HEADER);
+                    scratch.setMemory(0, Page.PAGES_OFFSET, (byte)0); // no records: every bucket bound 0
+                    removals.peerExpired(flags, identity, scratch);
+                    return emptied(entry, scratch, removals);
+                }
+                Page.removeInPlace(page, pos, tmp, swaps);
+                counters.peersExpired.incrementRelease();
+                removals.peerExpired(flags, identity, page);
+            }
+            else if (dropFamilies(page, pos, dead, removals) != pos)
+            {
+                pos++; // another record moved into this position: check it too
+            }
+        }
+        final int n = Page.count(page);
+        if (Page.oversized(page, n))
+        {
+            writes.cut(entry, page, n);
+        }
+        return n;
+    }
+
+    /** The swarm's last peer expired: its page goes, or becomes the retained page (from {@code page0}'s header). */
+    private int emptied(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page0, final Removals removals)
+    {
+        if (retentionSeconds > 0 && Page.downloaded(page0) > 0)
+        {
+            writes.retain(entry, page0, nowS);
+            return 0;
+        }
+        writes.remove(entry);
+        removals.swarmGone();
+        return GONE;
     }
 
     /** A dual-stacked peer lives on through the address that did not expire; returns its new position. */

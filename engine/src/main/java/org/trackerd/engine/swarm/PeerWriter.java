@@ -3,6 +3,8 @@ package org.trackerd.engine.swarm;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.trackerd.engine.event.RequestEvent;
 
+import java.lang.invoke.VarHandle;
+
 /**
  * Writes an announce into a peer's record (a new peer's id too), counts the peer under its new kind and family,
  * and files the record in the bucket its flags name. Says whether the announce {@link #completedNow completed}
@@ -41,6 +43,34 @@ final class PeerWriter
     int write(final UnsafeBuffer page, final int pos, final RequestEvent e, final long nowMs, final boolean isNew,
         final Page.SwapListener swaps)
     {
+        final int flags = writeRecord(page, pos, e, nowMs, isNew);
+        return Page.moveTo(page, pos, Page.bucketFor(flags), tmp, swaps);
+    }
+
+    /**
+     * Adds a new peer to a page with room for it: in place in the first free slot of a page with
+     * {@link Page#hasSlack spare slots} (the record written whole before the page counts it, so a death in between
+     * leaves the page as it was), or, in an exact page on the heap one record longer than {@code count}, in its
+     * zeroed last record. Returns the record's position in its bucket.
+     */
+    int add(final UnsafeBuffer page, final int count, final RequestEvent e, final long nowMs,
+        final Page.SwapListener swaps)
+    {
+        if (!Page.hasSlack(page))
+        {
+            return write(page, count, e, nowMs, true, swaps);
+        }
+        page.setMemory(Page.record(count), Page.RECORD, (byte)0);
+        final int flags = writeRecord(page, count, e, nowMs, true);
+        VarHandle.storeStoreFence();
+        Page.count(page, count + 1);
+        return Page.moveTo(page, count, Page.bucketFor(flags), tmp, swaps);
+    }
+
+    /** Writes the announce into the record at {@code pos}, flags last; returns the flags, the record not moved. */
+    private int writeRecord(final UnsafeBuffer page, final int pos, final RequestEvent e, final long nowMs,
+        final boolean isNew)
+    {
         final PeerRecord r = record.wrap(page, pos);
         int flags;
         if (isNew)
@@ -69,7 +99,7 @@ final class PeerWriter
         flags = e.left == 0 ? flags | Page.SEEDER : flags & ~Page.SEEDER;
         r.flags(flags);
         counts.population(flags, 1);
-        return Page.moveTo(page, pos, Page.bucketFor(flags), tmp, swaps);
+        return flags;
     }
 
     /** Whether the announcer owns the peer id of the record at {@code pos} (see {@link PeerRecord#isSameClient}). */

@@ -191,7 +191,7 @@ final class StartupScan implements PageExpiry.Removals
             return;
         }
         keyView.getBytes(0, scannedHash, 0, 20);
-        inFlight.swarm(scannedHash, 0);
+        pages.name(scannedHash, 0, 0); // records the swarm; names the page whose in-place swaps are journaled
         MapWrites.wrap(page, entry);
         if (Page.pages(page) > 1)
         {
@@ -271,8 +271,7 @@ final class StartupScan implements PageExpiry.Removals
                 {
                     continue; // a retained torrent is changed by one replace, whole or not at all
                 }
-                if (page.capacity() < Page.HEADER || (page.capacity() - Page.HEADER) % Page.RECORD != 0 ||
-                    page.capacity() > Page.length(Page.CAPACITY))
+                if (!Page.isPageLength(page.capacity()))
                 {
                     access.remove(); // not a page at all: nothing in it can be trusted
                     LOG.warn("removed page {} of swarm {}: its length {} is not a page's", p, BitUtil.toHex(infoHash),

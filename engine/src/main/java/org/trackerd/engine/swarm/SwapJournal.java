@@ -39,6 +39,21 @@ final class SwapJournal implements Page.SwapListener
         indexed = null;
     }
 
+    /**
+     * Writes {@code record} over the record at {@code pos} of a page of the map, journaled as a swap of the record
+     * with itself: a death in the middle puts the old record back at the next start.
+     */
+    void overwrite(final UnsafeBuffer page, final int pos, final byte[] record)
+    {
+        swapping(page, pos, pos);
+        page.putBytes(Page.record(pos), record, 0, Page.RECORD);
+        if (journaled)
+        {
+            journaled = false;
+            inFlight.swapped();
+        }
+    }
+
     @Override
     public void swapping(final UnsafeBuffer buffer, final int a, final int b)
     {

@@ -37,7 +37,7 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
  * PeerRecord / PeerWriter; counts in SwarmCounts, kept in the in-flight file per shard after each event
  * </pre>
  *
- * <p>The map is the index: a swarm of up to {@link Page#CAPACITY} peers is one page (one map entry, found by one
+ * <p>The map is the index: a swarm of up to {@link Page#MAX_SLOTS} peers is one page (one map entry, found by one
  * hash lookup, its records partitioned by kind and family, see {@link Page}); a bigger one is a run of pages with
  * an in-memory {@link BigSwarm} index of where each peer is. Nothing else is kept per swarm or per peer on the
  * heap, so memory per peer is the page's bytes, and a restart finds the swarms ready without rebuilding them.
@@ -109,7 +109,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
 
         final PageCache pageCache = new PageCache(OnePageAnnounce.PAGE_CACHE_SLOTS);
         final MapWrites writes = new MapWrites(inFlight, pageCache);
-        pages = new PageAccess(store, writes);
+        pages = new PageAccess(store, writes, pageCache);
         swaps = new SwapJournal(inFlight, pages, seed);
         counts = new SwarmCounts(store, counters);
         writer = new PeerWriter(counts);

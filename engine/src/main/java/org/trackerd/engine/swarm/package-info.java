@@ -8,13 +8,14 @@
  * store           SwarmStore          the 16 shard maps; open() decides a StorePlan, then carries it out
  *                 StorePlan           what an open found: recover, unlock, undo, repair, scan (immutable)
  *                 InFlight            the mapped file telling the next start what was under way
- * pages           Page                the page layout: header, 60-byte records in six buckets
+ * pages           Page                the page layout: header, 60-byte records in six buckets, spare slots
  *                 PeerRecord          flyweight over one record: addresses, ownership, expiry, identity
- *                 PageAccess          opens, locks and wraps a page (the one Chronicle query context)
+ *                 PageAccess          opens, locks and wraps a page (the one Chronicle query context; none for a
+ *                                     page the PageCache knows, until the map's structure changes)
  *                 MapWrites           insert / replace / remove of an entry: journaled, page cache forgotten
  *                 SwapJournal         journals each swap of a mapped page; keeps a big swarm's index in step
- * announce        OnePageAnnounce     swarms of one page; re-announces in place from the PageCache
- *                 BigSwarms           swarms of several pages and their BigSwarm indexes
+ * announce        OnePageAnnounce     swarms of one page; re-announces and churn in place from the PageCache
+ *                 BigSwarms           swarms of several pages (254 records each) and their BigSwarm indexes
  *                 PeerWriter          writes an announce into a record and files it in its bucket
  *                 AnnounceOutcome     how an announce ended in a part (answered, refused, promote, index)
  * selection       PeerSelection       the peers an answer gets; its state is the current announce's
@@ -36,11 +37,15 @@
  * (the in-flight file records the swarm) and asks the {@code PageCache} where it lies. A known peer re-announcing
  * is found in the page ({@code Page.find}), proves it owns the peer id ({@code PeerRecord.isSameClient}), and
  * {@code PeerWriter} writes the announce into its record in place and walks it to its bucket; each swap of two
- * records in the mapped page is journaled around it by the {@code SwapJournal}.</li>
- * <li>Anything else opens the page through {@code PageAccess} (query context, update lock, the page wrapped in
- * place): a new peer's page is built in a reused array and put back through {@code MapWrites}, which marks the
- * in-flight file structural while the map changes. A full page hands the announce to {@code BigSwarms}
- * (PROMOTE), which indexes the swarm and takes one page lock at a time.</li>
+ * records in the mapped page is journaled around it by the {@code SwapJournal}. A new peer is written the same way
+ * into a free slot of a page with spare slots ({@code PeerWriter.add}: the record whole first, then the page's
+ * count), and a peer leaving is walked to the end and uncounted ({@code Page.removeInPlace}): churn costs what a
+ * re-announce costs.</li>
+ * <li>Anything else (a page with no free slot, a page to shrink, a swarm not cached) opens the page through
+ * {@code PageAccess} (query context, update lock, the page wrapped in place): a page with no free slot grows into a
+ * value about a quarter longer, built in a reused array and put back through {@code MapWrites}, which marks the in-flight file
+ * structural while the map changes. A page of 254 records hands the announce to {@code BigSwarms} (PROMOTE),
+ * which indexes the swarm and takes one page lock at a time.</li>
  * <li>{@code PeerSelection} reads one window of the records the requester may get from each page into the
  * answer (preferred subnet: candidates first, local ones handed out first), and the swarm's counts are
  * copied in.</li>

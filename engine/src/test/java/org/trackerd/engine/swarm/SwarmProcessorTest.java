@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -1046,6 +1047,400 @@ class SwarmProcessorTest
         address[14] = (byte)(n >> 8);
         address[15] = (byte)n;
         return address;
+    }
+
+    // ---------------------------------------------------------------- spare slots: churn in place
+
+    /** A page of a swarm as it lies in its map: a copy of its bytes and where it lay (null when there is none). */
+    private record MappedPage(UnsafeBuffer page, long address)
+    {
+    }
+
+    private static MappedPage mappedPage(final Harness h, final int torrent, final int pageNo)
+    {
+        final byte[] key = Arrays.copyOf(hash(torrent), SwarmStore.KEY_LENGTH);
+        key[20] = (byte)(pageNo >> 8);
+        key[21] = (byte)pageNo;
+        try (var c = h.store.map(key, 0).queryContext(key))
+        {
+            c.readLock().lock();
+            final var entry = c.entry();
+            if (entry == null)
+            {
+                return null;
+            }
+            final var value = entry.value();
+            final long address = value.bytes().addressForRead(value.offset());
+            final byte[] copy = new byte[(int)value.size()];
+            new UnsafeBuffer(address, copy.length).getBytes(0, copy);
+            return new MappedPage(new UnsafeBuffer(copy), address);
+        }
+    }
+
+    /**
+     * New peers join a swarm and leave it through every growth step of its page: a page of fewer than 5 records has
+     * no spare slot (a swarm of one or two peers costs what it did); past that, a new peer is written in place into a
+     * free slot (the page stays where it lies in the map) until the page is full, which grows it by about a quarter;
+     * leaving peers are dropped in place until fewer than half the slots are used. Every step the page is whole
+     * (buckets partitioned, count within its slots) and the answers and counts match the swarm.
+     */
+    @Test
+    void newAndLeavingPeersAreWrittenInPlaceAcrossGrowthSteps()
+    {
+        final Harness h = harness("{}");
+        int inPlace = 0;
+        int grown = 0;
+        MappedPage before = null;
+        for (int n = 1; n <= Page.CAPACITY - 1; n++)
+        {
+            final Reply r = h.announce(peer(1, n).left(n % 3 == 0 ? 0 : 5).port(10_000 + n).numWant(0));
+            assertEquals(Status.OK, r.status);
+            assertEquals(n, r.complete + r.incomplete);
+            final MappedPage after = mappedPage(h, 1, 0);
+            assertEquals(n, Page.count(after.page()));
+            assertTrue(Page.isWhole(after.page()), "buckets partitioned after peer " + n);
+            assertEquals(n >= Page.SLACK_FROM, Page.hasSlack(after.page()), "spare slots from 5 records: " + n);
+            if (n < Page.SLACK_FROM)
+            {
+                assertEquals(Page.length(n), after.page().capacity(), "a small swarm's page is exactly its records");
+            }
+            if (before != null && Page.hasRoom(before.page()))
+            {
+                assertEquals(before.address(), after.address(), "a free slot takes the new peer in place: " + n);
+                assertEquals(before.page().capacity(), after.page().capacity());
+                inPlace++;
+            }
+            else if (before != null)
+            {
+                assertEquals(Page.lengthFor(n), after.page().capacity(), "a full page grows: " + n);
+                grown++;
+            }
+            before = after;
+        }
+        assertEquals(Page.CAPACITY - 1, h.processor.peerCount());
+        assertTrue(inPlace > 200, "most new peers were written in place: " + inPlace);
+        assertTrue(grown < 25, "growth steps are geometric: " + grown);
+        assertEquals(Page.MAX_SLOTS, Page.slots(before.page()));
+
+        // The page is full: one more opens page 1 of a big swarm, with room for 64 (and it takes the next in place).
+        assertTrue(Page.isFull(before.page()));
+        h.announce(peer(1, Page.CAPACITY).left(5).numWant(0));
+        assertEquals(Page.MAX_SLOTS, Page.count(mappedPage(h, 1, 0).page()));
+        final MappedPage later = mappedPage(h, 1, 1);
+        assertEquals(64, Page.slots(later.page()));
+        assertEquals(1, Page.count(later.page()));
+        h.announce(peer(1, Page.CAPACITY + 1).left(5).numWant(0));
+        assertEquals(later.address(), mappedPage(h, 1, 1).address());
+        assertEquals(2, Page.count(mappedPage(h, 1, 1).page()));
+        h.announce(peer(1, Page.CAPACITY + 1).left(5).event(RequestEvent.EVENT_STOPPED));
+        h.announce(peer(1, Page.CAPACITY).left(5).event(RequestEvent.EVENT_STOPPED));
+        assertEquals(Page.CAPACITY - 1, h.processor.peerCount());
+        assertNull(mappedPage(h, 1, 1));
+
+        int shrunk = 0;
+        before = mappedPage(h, 1, 0);
+        for (int n = Page.CAPACITY - 1; n >= 1; n--)
+        {
+            final Reply r = h.announce(peer(1, n).left(n % 3 == 0 ? 0 : 5).event(RequestEvent.EVENT_STOPPED));
+            assertEquals(Status.OK, r.status);
+            assertEquals(n - 1, h.processor.peerCount());
+            if (n == 1)
+            {
+                break;
+            }
+            assertEquals(n - 1, r.complete + r.incomplete);
+            final MappedPage after = mappedPage(h, 1, 0);
+            assertEquals(n - 1, Page.count(after.page()));
+            assertTrue(Page.isWhole(after.page()), "buckets partitioned after peer " + n + " left");
+            if (after.address() == before.address() && after.page().capacity() == before.page().capacity())
+            {
+                assertTrue(2 * (n - 1) >= Page.slots(after.page()) && n - 1 >= Page.SLACK_FROM,
+                    "dropped in place only while at least half the slots are used: " + n);
+            }
+            else
+            {
+                assertEquals(Page.lengthFor(n - 1), after.page().capacity(), "shrunk to its records: " + n);
+                shrunk++;
+            }
+            before = after;
+        }
+        assertTrue(shrunk < 15, "shrinking is geometric: " + shrunk);
+        assertNull(mappedPage(h, 1, 0));
+        assertEquals(0, h.processor.torrentCount());
+    }
+
+    /** The answers of a swarm churning through its page's growth steps match a model of it, across restarts. */
+    @Test
+    void churnThroughSpareSlotsMatchesTheModelAcrossRestarts()
+    {
+        Harness h = harness(NO_RETENTION);
+        final java.util.Random random = new java.util.Random(19);
+        final java.util.Map<Integer, int[]> state = new java.util.HashMap<>(); // peer -> {family bits, seeder}
+        for (int step = 0; step < 2500; step++)
+        {
+            if (step % 700 == 699)
+            {
+                h = step % 1400 == 699 ? h.reopen() : h.killedCopy();
+                assertEquals(state.size(), h.processor.peerCount());
+            }
+            // Waves: grow to about 120 peers, shrink to a handful, grow again.
+            final int wave = (step / 400) % 2;
+            final int n = 1 + random.nextInt(130);
+            final boolean leave = wave == 0 ? random.nextInt(10) == 0 : random.nextInt(10) < 7;
+            if (leave)
+            {
+                h.announce(peer(1, n).left(0).key(n).event(RequestEvent.EVENT_STOPPED));
+                h.announce(peer(1, n).left(0).key(n).address(v6(n)).event(RequestEvent.EVENT_STOPPED));
+                state.remove(n);
+                assertEquals(state.size(), h.processor.peerCount());
+                final MappedPage page = mappedPage(h, 1, 0);
+                assertTrue(page == null || Page.isWhole(page.page()));
+                continue;
+            }
+            final boolean ipv6 = random.nextInt(3) == 0;
+            final boolean seeder = random.nextBoolean();
+            final PeerSpec spec = peer(1, n).left(seeder ? 0 : 5).key(n);
+            assertEquals(Status.OK, h.announce(ipv6 ? spec.address(v6(n)) : spec.ipv4(10, 0, n >> 8, n)).status);
+            final int[] s = state.computeIfAbsent(n, k -> new int[2]);
+            s[0] |= ipv6 ? 2 : 1;
+            s[1] = seeder ? 1 : 0;
+            assertTrue(Page.isWhole(mappedPage(h, 1, 0).page()));
+            assertAnswerMatchesModel(h, state, n, ipv6, seeder);
+        }
+    }
+
+    /**
+     * Big swarms keep every page whole and dense under churn: a peer leaving an earlier page is replaced, in place,
+     * by the last page's last record; the index keeps up (every peer re-announces as itself), and the counts too.
+     */
+    @Test
+    void bigSwarmPagesStayWholeAndDenseUnderChurn()
+    {
+        final Harness h = harness("{}");
+        final int peers = 3 * Page.CAPACITY + 40;
+        for (int n = 1; n <= peers; n++)
+        {
+            assertEquals(Status.OK, h.announce(peer(1, n).left(n % 4 == 0 ? 0 : 5).port(n).numWant(0)).status);
+        }
+        final java.util.Random random = new java.util.Random(3);
+        final Set<Integer> present = new java.util.TreeSet<>();
+        for (int n = 1; n <= peers; n++)
+        {
+            present.add(n);
+        }
+        for (int step = 0; step < 900; step++)
+        {
+            final int n = 1 + random.nextInt(peers);
+            if (present.remove(n))
+            {
+                h.announce(peer(1, n).left(n % 4 == 0 ? 0 : 5).port(n).event(RequestEvent.EVENT_STOPPED));
+            }
+            else
+            {
+                present.add(n);
+                assertEquals(Status.OK, h.announce(peer(1, n).left(n % 4 == 0 ? 0 : 5).port(n).numWant(0)).status);
+            }
+            assertEquals(present.size(), h.processor.peerCount());
+        }
+        int total = 0;
+        int pages = 0;
+        for (int p = 0; ; p++)
+        {
+            final MappedPage page = mappedPage(h, 1, p);
+            if (page == null)
+            {
+                break;
+            }
+            assertTrue(Page.isWhole(page.page()), "page " + p);
+            final int count = Page.count(page.page());
+            total += count;
+            pages++;
+            if (mappedPage(h, 1, p + 1) != null)
+            {
+                assertEquals(Page.MAX_SLOTS, count, "every page but the last is full");
+                assertTrue(Page.isFull(page.page()));
+            }
+        }
+        assertEquals(present.size(), total);
+        assertEquals((present.size() + Page.MAX_SLOTS - 1) / Page.MAX_SLOTS, pages);
+        int seeders = 0;
+        for (final int n : present)
+        {
+            final Reply r = h.announce(peer(1, n).left(n % 4 == 0 ? 0 : 5).port(n).numWant(0));
+            assertEquals(Status.OK, r.status, "peer " + n + " re-announces as itself");
+            seeders += n % 4 == 0 ? 1 : 0;
+        }
+        assertEquals(present.size(), h.processor.peerCount());
+        final ScrapeReply s = h.scrape(hash(1));
+        assertEquals(seeders, s.complete[0]);
+        assertEquals(present.size() - seeders, s.incomplete[0]);
+        final Harness k = h.killedCopy();
+        assertEquals(present.size(), k.processor.peerCount());
+    }
+
+    /**
+     * A store of today's format holds pages of the exact layout of any length: they are read as they are, the
+     * first new peer of a full one grows it into the layout with spare slots, and nothing is lost.
+     */
+    @Test
+    void pagesOfTheExactLayoutOpenAsTheyAreAndGrowIntoSpareSlots()
+    {
+        final Harness h = harness("{}");
+        for (int n = 1; n <= 40; n++)
+        {
+            h.announce(peer(1, n).left(n % 2 == 0 ? 0 : 5).port(n));
+        }
+        // Write the swarm's page back in the exact layout, as a store of trackerd-store 4 holds it.
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        final UnsafeBuffer page = mappedPage(h, 1, 0).page();
+        final byte[] exact = new byte[Page.length(40)];
+        page.getBytes(0, exact, 0, exact.length);
+        h.store.map(key, 0).put(key, exact);
+        final Harness old = h.reopen();
+        final UnsafeBuffer opened = mappedPage(old, 1, 0).page();
+        assertFalse(Page.hasSlack(opened));
+        assertEquals(40, Page.count(opened));
+        assertEquals(40, old.processor.peerCount());
+        final Reply all = old.announce(peer(1, 41).left(5).numWant(200));
+        assertEquals(40, all.peers.size());
+        assertEquals(20, all.complete);
+        assertEquals(21, all.incomplete);
+        final UnsafeBuffer grown = mappedPage(old, 1, 0).page();
+        assertTrue(Page.hasSlack(grown));
+        assertEquals(41, Page.count(grown));
+        assertTrue(Page.isWhole(grown));
+        for (int n = 1; n <= 40; n++)
+        {
+            assertEquals(Status.OK, old.announce(peer(1, n).left(n % 2 == 0 ? 0 : 5).port(n)).status);
+        }
+        assertEquals(41, old.processor.peerCount());
+    }
+
+    /**
+     * A {@code kill -9} in the middle of adding a peer in place: its record written into the free slot but the page
+     * not yet counting it leaves the swarm as it was; counted but not yet walked to its bucket (a seeder among the
+     * leechers), the next start repairs the page and keeps the peer. Either way the page is whole and writable.
+     */
+    @Test
+    void killInTheMiddleOfAnInPlaceAddLeavesAWholePage()
+    {
+        for (final boolean counted : new boolean[] { false, true })
+        {
+            final Harness h = harness("{}", dir.resolve("add-" + counted));
+            for (int n = 1; n <= 9; n++) // 9 records in 10 slots
+            {
+                h.announce(peer(1, n).left(5).port(n));
+            }
+            final Harness k = killMidChange(h, page ->
+            {
+                assertTrue(Page.hasRoom(page));
+                final int count = Page.count(page);
+                // Peer 11, a seeder, written whole into the free slot (the record of peer 1, another id and port).
+                page.putBytes(Page.record(count), page, Page.record(0), Page.RECORD);
+                page.putBytes(Page.record(count), peerId(11));
+                page.putShort(Page.record(count) + Page.V4_PORT, (short)11);
+                Page.flags(page, count, Page.flags(page, 0) | Page.SEEDER);
+                if (counted)
+                {
+                    Page.count(page, count + 1);
+                }
+            });
+            assertEquals(counted ? 10 : 9, k.processor.peerCount());
+            final UnsafeBuffer page = mappedPage(k, 1, 0).page();
+            assertTrue(Page.isWhole(page));
+            assertEquals(counted ? 1 : 0, Page.seeders(page));
+            final Reply r = k.announce(peer(1, 12).left(5).numWant(200));
+            assertEquals(Status.OK, r.status);
+            assertEquals(counted ? 10 : 9, r.peers.size());
+            assertEquals(counted ? 1 : 0, r.complete);
+            assertEquals(counted ? 11 : 10, k.processor.peerCount());
+        }
+    }
+
+    /**
+     * A {@code kill -9} in the middle of dropping a peer in place: walked to the end of the page but still counted,
+     * the peer is still there after the start; uncounted, it is gone. The page is whole either way.
+     */
+    @Test
+    void killInTheMiddleOfAnInPlaceRemovalLeavesAWholePage()
+    {
+        for (final boolean uncounted : new boolean[] { false, true })
+        {
+            final Harness h = harness("{}", dir.resolve("remove-" + uncounted));
+            for (int n = 1; n <= 10; n++)
+            {
+                h.announce(peer(1, n).left(n <= 3 ? 0 : 5).port(n));
+            }
+            final Harness k = killMidChange(h, page ->
+            {
+                final int pos = Page.find(page, new UnsafeBuffer(peerId(2)), true);
+                Page.moveToEnd(page, pos, new byte[Page.RECORD], null);
+                if (uncounted)
+                {
+                    Page.count(page, Page.count(page) - 1);
+                }
+            });
+            assertEquals(uncounted ? 9 : 10, k.processor.peerCount());
+            final UnsafeBuffer page = mappedPage(k, 1, 0).page();
+            assertTrue(Page.isWhole(page));
+            assertEquals(uncounted ? 2 : 3, Page.seeders(page));
+            final Reply r = k.announce(peer(1, 11).left(5).numWant(200));
+            assertEquals(uncounted ? 9 : 10, r.peers.size());
+            assertEquals(uncounted ? 2 : 3, r.complete);
+        }
+    }
+
+    /**
+     * A {@code kill -9} in the middle of writing a big swarm's last record over a leaving peer's (journaled as a swap
+     * of the record with itself): the record is half another peer's id; the next start puts the old record back.
+     */
+    @Test
+    void killInTheMiddleOfAnOverwriteIsUndoneFromTheInFlightFile()
+    {
+        final Harness h = harness("{}");
+        for (int n = 1; n <= 10; n++)
+        {
+            h.announce(peer(1, n).left(5).port(7000 + n));
+        }
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        final Harness k = killMidChange(h, page ->
+        {
+            final int pos = Page.find(page, new UnsafeBuffer(peerId(2)), false);
+            h.store.inFlight.swapping(key, page, pos, pos);
+            page.putBytes(Page.record(pos), peerId(99), 0, 12); // torn inside the peer id
+        });
+        h.store.inFlight.swapped();
+        assertEquals(10, k.processor.peerCount());
+        final Reply r = k.announce(peer(1, 11).left(5).numWant(200));
+        final Set<String> got = new HashSet<>();
+        for (final Peer p : r.peers)
+        {
+            got.add(p.id() + ":" + p.port());
+        }
+        final Set<String> expected = new HashSet<>();
+        for (int n = 1; n <= 10; n++)
+        {
+            expected.add(peerIdHex(n) + ":" + (7000 + n));
+        }
+        assertEquals(expected, got);
+    }
+
+    /**
+     * Changes swarm 1's page 0 in place as the processor would mid-update (busy, swarm recorded, entry locked), then
+     * opens a copy of the store as a {@code kill -9} at that moment leaves it.
+     */
+    private Harness killMidChange(final Harness h, final java.util.function.Consumer<UnsafeBuffer> change)
+    {
+        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(1), 0);
+        try (var c = h.store.map(key, 0).queryContext(key))
+        {
+            c.updateLock().lock();
+            final var value = c.entry().value();
+            change.accept(new UnsafeBuffer(value.bytes().addressForRead(value.offset()), (int)value.size()));
+            return h.killedCopy();
+        }
     }
 
     // ---------------------------------------------------------------- expiry and persistence
