@@ -47,6 +47,9 @@ class SwarmProcessorTest
     private static final String RETAINED = "{\"tracker\": {\"announce_interval_seconds\": 1, " +
         "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 60}}";
 
+    /** The byte budget of a test store when the test sets none. */
+    static final long TEST_BUDGET = 64L << 20;
+
     @TempDir
     Path dir;
 
@@ -649,38 +652,61 @@ class SwarmProcessorTest
         assertEquals(1, h.counters.scrapes.get());
     }
 
+    /**
+     * At the byte budget new peers are refused with the tracker-full reason and counted, known peers are served,
+     * and a departure makes room: the budget, not a count of peers, is the limit.
+     */
     @Test
-    void trackerFullRefusesNewPeersButServesKnownOnes()
+    void atTheByteBudgetNewPeersAreRefusedButKnownOnesServed()
     {
-        final Harness h = harness("{\"storage\": {\"max_peers\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
-        for (int i = 0; i < 16; i++)
+        final long budget = TrackerConfig.Storage.MIN_BYTES;
+        final Harness h = harness("{\"storage\": {\"max_bytes\": " + budget + ", \"max_torrents\": 16, " +
+            "\"max_peers\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
+        int accepted = 0;
+        Reply full = null;
+        for (int i = 0; i < 100_000 && full == null; i++)
         {
-            assertEquals(Status.OK, h.announce(peer(1 + i % 3, i).left(1)).status);
+            final Reply r = h.announce(peer(1 + i % 3, i).left(1));
+            if (r.status == Status.OK)
+            {
+                accepted++;
+            }
+            else
+            {
+                full = r;
+            }
         }
-        final Reply full = h.announce(peer(1, 99).left(1));
+        assertNotNull(full, "the budget was never reached");
         assertEquals(Status.TRACKER_FULL, full.status);
         assertEquals(0, full.peers.size());
-        assertEquals(Status.TRACKER_FULL, h.announce(peer(9, 99).left(1)).status);
+        // Exactly what the estimate allows: 3 torrents, and peers until their bytes reach the budget.
+        assertEquals((budget - 3 * StoreSizing.TORRENT_BYTES + StoreSizing.PEER_BYTES - 1) / StoreSizing.PEER_BYTES,
+            accepted);
+        assertTrue(accepted > 16, "far more than the old max_peers");
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(9, 1).left(1)).status, "a new torrent too");
         assertEquals(2, h.counters.rejectedFull.get());
-        assertEquals(16, h.processor.peerCount());
+        assertEquals(accepted, h.processor.peerCount());
         assertEquals(3, h.processor.torrentCount());
+        h.tick();
+        assertEquals(budget, h.counters.storeBudgetBytes.get());
+        assertTrue(h.counters.storeUsedBytes.get() >= budget, () -> "used " + h.counters.storeUsedBytes.get());
+        assertNotNull(SwarmStore.budgetWarning(h.counters.storeUsedBytes.get(), budget));
         // Known peers still announce, and a departure makes room.
         assertEquals(Status.OK, h.announce(peer(1, 0).left(0)).status);
         assertEquals(Status.OK, h.announce(peer(1, 0).left(0).event(RequestEvent.EVENT_STOPPED)).status);
-        assertEquals(Status.OK, h.announce(peer(1, 99).left(1)).status);
+        assertEquals(Status.OK, h.announce(peer(1, 1_000_000).left(1)).status);
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(1, 1_000_001).left(1)).status);
+        assertEquals(3, h.counters.rejectedFull.get());
     }
 
+    /** /check's line: from 90 % of the budget, none below. */
     @Test
-    void trackerFullRefusesNewTorrents()
+    void budgetWarningFromNinetyPercent()
     {
-        final Harness h = harness("{\"storage\": {\"max_torrents\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
-        for (int i = 0; i < 16; i++)
-        {
-            assertEquals(Status.OK, h.announce(peer(i, 1).left(1)).status);
-        }
-        assertEquals(Status.TRACKER_FULL, h.announce(peer(16, 1).left(1)).status);
-        assertEquals(Status.OK, h.announce(peer(3, 2).left(1)).status);
-        assertEquals(16, h.processor.torrentCount());
+        assertEquals(null, SwarmStore.budgetWarning(899, 1000));
+        assertTrue(SwarmStore.budgetWarning(900, 1000).startsWith("store at 90 % of its byte budget"));
+        assertTrue(SwarmStore.budgetWarning(1000, 1000).contains("are refused"));
+        assertEquals(null, SwarmStore.budgetWarning(5, 0), "no budget published yet");
     }
 
     // ---------------------------------------------------------------- address families and dual stack
@@ -1521,7 +1547,10 @@ class SwarmProcessorTest
         {
             this.config = config;
             this.storeDir = storeDir;
-            store = SwarmStore.open(storeDir, 1000, 10_000);
+            // Test stores stay small: the hint at most 1000 torrents / 10k peers, a budget of 64 MiB unless set.
+            store = SwarmStore.open(storeDir, Math.min(1000, config.storage.maxTorrents),
+                Math.min(10_000, config.storage.maxPeers),
+                config.storage.maxBytes == 0 ? TEST_BUDGET : config.storage.maxBytes);
             final CountersManager countersManager = new CountersManager(
                 new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
                 new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
