@@ -1,6 +1,6 @@
 package org.trackerd.engine.swarm;
 
-import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
+import net.openhft.chronicle.hash.impl.VanillaChronicleHash;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Measurement, not a check: how a shard behaves past the entries it was created for. Run with
+ * Measurement, not a check (the figures in {@link SwarmStore}'s Javadoc): one shard, laid out as the store lays it
+ * out, taking new one-peer torrents far past its first tier, against a shard laid out for all of them from the
+ * start; and the start-up copy of a resize per million pages. Run with
  * {@code mvn -B -q -o verify -pl engine -Dtest=StoreGrowthMeasurement -Dtrackerd.measure=true
- * -Dsurefire.failIfNoSpecifiedTests=false}; it prints a table per variant.
+ * -Dsurefire.failIfNoSpecifiedTests=false} (optionally {@code -Dtrackerd.measure.base=N -Dtrackerd.measure.times=K}).
  */
 @EnabledIfSystemProperty(named = "trackerd.measure", matches = "true")
 class StoreGrowthMeasurement
@@ -22,86 +24,94 @@ class StoreGrowthMeasurement
     @TempDir
     Path dir;
 
-    private static ChronicleMap<byte[], byte[]> map(final Path file, final long entries, final double bloat)
-        throws Exception
+    @Test
+    void growthPastTheFirstTierAgainstARightSizedShard() throws Exception
     {
-        return ChronicleMap.of(byte[].class, byte[].class)
-            .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-            .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-            .constantKeySizeBySample(new byte[SwarmStore.KEY_LENGTH])
-            .averageValueSize(Page.length(2))
-            .actualChunkSize(SwarmStore.CHUNK)
-            .maxChunksPerEntry((Page.length(Page.CAPACITY) + SwarmStore.KEY_LENGTH + 8 + 15) / 16)
-            .checksumEntries(false)
-            .entries(entries)
-            .maxBloatFactor(bloat)
-            .putReturnsNull(true)
-            .createPersistedTo(file.toFile());
+        final long base = Long.getLong("trackerd.measure.base", 20_000);
+        final int times = Integer.getInteger("trackerd.measure.times", 64);
+        run("extra tiers (first tier " + base + " pages, bloat 1000)", dir.resolve("tiers.dat"),
+            new StoreSizing(base, Page.length(1), StoreSizing.MAX_BLOAT), base, times);
+        run("right-sized (first tier " + base * times + " pages)", dir.resolve("sized.dat"),
+            new StoreSizing(base * times, Page.length(1), StoreSizing.MAX_BLOAT), base, times);
     }
 
     @Test
-    void geometry() throws Exception
+    void resizeCopyPerMillionPages() throws Exception
     {
-        for (final long pages : new long[] { 33, 44, 121, 500, 1000, 5000, 20000, 100000 })
+        final long pages = Long.getLong("trackerd.measure.pages", 1_000_000);
+        final StoreSizing sizing = new StoreSizing(pages, Page.length(1), StoreSizing.MAX_BLOAT);
+        try (ChronicleMap<byte[], byte[]> from = SwarmStore.openMap(dir.resolve("from.dat").toFile(), "from", sizing,
+            false))
         {
-            for (final double avg : new double[] { 76, 616 })
+            final SplittableRandom random = new SplittableRandom(7);
+            final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+            final byte[] value = new byte[Page.length(1)];
+            for (long i = 0; i < pages; i++)
             {
-                try (ChronicleMap<byte[], byte[]> m = ChronicleMap.of(byte[].class, byte[].class)
-                    .constantKeySizeBySample(new byte[22]).averageValueSize(avg).actualChunkSize(16)
-                    .maxChunksPerEntry(960).entries(pages + pages / 8).maxBloatFactor(1000).create())
-                {
-                    final var h = (net.openhft.chronicle.hash.impl.VanillaChronicleHash<?, ?, ?, ?>)m;
-                    System.out.println(pages + " avg " + avg + ": segments " + h.actualSegments + " chunks/tier " +
-                        h.actualChunksPerSegmentTier + " maxChunks " + h.maxChunksPerEntry + " entries/hl " +
-                        h.maxEntriesPerHashLookup);
-                }
+                random.nextBytes(key);
+                from.put(key, value);
             }
+            final long start = System.nanoTime();
+            final long copied;
+            try (ChronicleMap<byte[], byte[]> to = SwarmStore.openMap(dir.resolve("to.dat").toFile(), "to", sizing,
+                false))
+            {
+                copied = StoreResize.copyEntries(from, to, StoreResize.SAME);
+            }
+            final long ms = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("resize copy: %d pages in %d ms (%.0f ms per million), file %d MiB%n", copied, ms,
+                ms * 1e6 / copied, Files.size(dir.resolve("to.dat")) >> 20);
         }
     }
 
-    @Test
-    void tiersAgainstARightSizedMap() throws Exception
-    {
-        final long base = Long.getLong("trackerd.measure.base", 20_000);
-        final int times = Integer.getInteger("trackerd.measure.times", 32);
-        run("tiers (entries " + base + ", maxBloatFactor 1000)", dir.resolve("tiers.dat"), base, 1000, base, times);
-        run("right-sized (entries " + base * times + ")", dir.resolve("sized.dat"), base * times, 1, base, times);
-    }
-
-    private void run(final String name, final Path file, final long entries, final double bloat, final long window,
+    private void run(final String name, final Path file, final StoreSizing sizing, final long window,
         final int windows) throws Exception
     {
         final long t0 = System.nanoTime();
-        final ChronicleMap<byte[], byte[]> map = map(file, entries, bloat);
-        System.out.printf("%s: created in %d ms, file %d KiB (%d KiB on disk)%n", name,
-            (System.nanoTime() - t0) / 1_000_000, Files.size(file) >> 10, diskKiB(file));
+        final ChronicleMap<byte[], byte[]> map = SwarmStore.openMap(file.toFile(), "m", sizing, false);
+        final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
+        System.out.printf("%s: created in %d ms, file %d KiB, %d segments%n", name,
+            (System.nanoTime() - t0) / 1_000_000, Files.size(file) >> 10, map.segments());
         final SplittableRandom random = new SplittableRandom(42);
         final byte[] key = new byte[SwarmStore.KEY_LENGTH];
-        final byte[] value = new byte[Page.length(2)];
-        final Histogram h = new Histogram(3_600_000_000_000L, 3);
-        long worst = 0;
+        final byte[] value = new byte[Page.length(1)];
+        final Histogram all = new Histogram(3_600_000_000_000L, 3);
+        final Histogram growth = new Histogram(3_600_000_000_000L, 3);
+        final Histogram window1 = new Histogram(3_600_000_000_000L, 3);
         for (int w = 0; w < windows; w++)
         {
-            h.reset();
+            window1.reset();
             final long start = System.nanoTime();
             for (long i = 0; i < window; i++)
             {
                 random.nextBytes(key);
+                final int bulks = hash.globalMutableState().getAllocatedExtraTierBulks();
                 final long s = System.nanoTime();
                 map.put(key, value);
                 final long d = System.nanoTime() - s;
-                h.recordValue(d);
+                window1.recordValue(d);
+                all.recordValue(d);
+                if (hash.globalMutableState().getAllocatedExtraTierBulks() != bulks)
+                {
+                    growth.recordValue(d);
+                }
             }
             final long ns = System.nanoTime() - start;
-            worst = Math.max(worst, h.getMaxValue());
-            if (w == 0 || w == 1 || w == 3 || w == 7 || w == 15 || w == windows - 1)
+            if (w == 0 || w == 1 || w == 3 || w == 7 || w == 15 || w == 31 || w == windows - 1)
             {
-                System.out.printf("  %3dx..%3dx: %.0f k inserts/s, p50 %.1f us, p99.9 %.1f us, max %.2f ms, file %d MiB%n",
-                    w, w + 1, window * 1e6 / ns, h.getValueAtPercentile(50) / 1e3,
-                    h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e6, Files.size(file) >> 20);
+                System.out.printf("  %3dx..%3dx: %4.0f k inserts/s, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.2f " +
+                    "ms, file %d MiB, extra tiers %d%n", w, w + 1, window * 1e6 / ns,
+                    window1.getValueAtPercentile(50) / 1e3, window1.getValueAtPercentile(99) / 1e3,
+                    window1.getValueAtPercentile(99.9) / 1e3, window1.getMaxValue() / 1e6, Files.size(file) >> 20,
+                    hash.globalMutableState().getExtraTiersInUse());
             }
         }
-        // Lookups of present keys (hits) and absent ones (misses: what a new peer pays before its insert).
+        System.out.printf("  all inserts: p99 %.1f us, p99.9 %.1f us, p99.99 %.1f us, max %.2f ms; growth steps " +
+            "(inserts that allocated a tier bulk): %d, p50 %.2f ms, max %.2f ms%n",
+            all.getValueAtPercentile(99) / 1e3, all.getValueAtPercentile(99.9) / 1e3,
+            all.getValueAtPercentile(99.99) / 1e3, all.getMaxValue() / 1e6, growth.getTotalCount(),
+            growth.getValueAtPercentile(50) / 1e6, growth.getMaxValue() / 1e6);
+        // Lookups of present keys (a re-announce's) and absent ones (what a new peer pays before its insert).
         final SplittableRandom replay = new SplittableRandom(42);
         final long n = window * windows;
         long start = System.nanoTime();
@@ -119,16 +129,8 @@ class StoreGrowthMeasurement
             found += map.containsKey(key) ? 1 : 0;
         }
         final double misses = n * 1e3 / (System.nanoTime() - start);
-        System.out.printf("  hits %.2f M/s, misses %.2f M/s (%d), worst insert %.2f ms, file %d MiB (%d MiB on disk)%n",
-            hits, misses, found, worst / 1e6, Files.size(file) >> 20, diskKiB(file) >> 10);
+        System.out.printf("  lookups: hits %.2f M/s, misses %.2f M/s (%d found), file %d MiB%n", hits, misses, found,
+            Files.size(file) >> 20);
         map.close();
-    }
-
-    private static long diskKiB(final Path file) throws Exception
-    {
-        final Process du = new ProcessBuilder("du", "-k", file.toString()).start();
-        final String out = new String(du.getInputStream().readAllBytes()).trim();
-        du.waitFor();
-        return Long.parseLong(out.split("\\s+")[0]);
     }
 }
