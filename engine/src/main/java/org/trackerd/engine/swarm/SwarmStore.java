@@ -186,7 +186,6 @@ public final class SwarmStore implements AutoCloseable
             {
                 resetLocks(maps[plan.unlockedShard()]);
             }
-            StoreSizing sizing = hint;
             if (exists)
             {
                 final StoreSizing current = StoreSizing.read(directory);
@@ -198,7 +197,6 @@ public final class SwarmStore implements AutoCloseable
                 }
                 else
                 {
-                    sizing = current;
                     StoreResize.clear(directory);
                 }
             }
