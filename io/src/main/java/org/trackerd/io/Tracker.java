@@ -478,6 +478,7 @@ public final class Tracker implements AutoCloseable
             "store does)", "", s::fileBytes);
         final org.trackerd.engine.EngineCounters ec = engine.counters();
         metrics.checkWarning(() -> SwarmStore.budgetWarning(ec.storeUsedBytes.get(), ec.storeBudgetBytes.get()));
+        metrics.checkWarning(() -> SwarmStore.tierDepthWarning(ec.storeTierDepth.get()));
     }
 
     /** The bound metrics address, or null when metrics are off. */

@@ -122,6 +122,7 @@ final class SwarmCounts
         counters.seedersIpv6.setRelease(population[3]);
         final long used = usedBytes();
         counters.storeUsedBytes.setRelease(used);
+        counters.storeTierDepth.setRelease(store.tierDepth());
         if (fullLogged && used < budgetBytes - budgetBytes / 10)
         {
             fullLogged = false;

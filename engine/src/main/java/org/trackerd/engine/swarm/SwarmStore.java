@@ -823,6 +823,41 @@ public final class SwarmStore implements AutoCloseable
             "files) or lower tracker.torrent_retention_seconds";
     }
 
+    /**
+     * Tiers a segment of the most grown shard chains on average, rounded up: 1 while every shard is within its
+     * first tier. A lookup walks the chain, so past a few the store is slower until a restart re-sizes it. The
+     * swarm processor's thread (the maps' headers are read while they are open).
+     */
+    long tierDepth()
+    {
+        long depth = 1;
+        for (final ChronicleMap<byte[], byte[]> map : shards)
+        {
+            final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
+            final long segments = hash.actualSegments;
+            depth = Math.max(depth, 1 + (hash.globalMutableState().getExtraTiersInUse() + segments - 1) / segments);
+        }
+        return depth;
+    }
+
+    /**
+     * The line {@code /check} shows once a shard's segments chain {@link #DEEP_TIERS} tiers or more on average, or
+     * null; any thread.
+     */
+    public static String tierDepthWarning(final long depth)
+    {
+        if (depth < DEEP_TIERS)
+        {
+            return null;
+        }
+        return "store shards grew to " + depth + " tiers a segment past the size their files were made for: " +
+            "lookups walk the tiers and slow down; a restart re-sizes the files to what the store holds (raise " +
+            "storage.max_torrents / max_peers to start larger)";
+    }
+
+    /** Tiers a segment chains from which {@code /check} suggests a restart (lookups about twice as slow). */
+    public static final long DEEP_TIERS = 8;
+
     /** Torrents in the store, as the processor last counted them. */
     public long torrentCount()
     {

@@ -744,6 +744,10 @@ class SwarmProcessorTest
         assertTrue(grownBytes - createdBytes <= counted && grownBytes - createdBytes > counted / 2,
             () -> "files grew by " + (grownBytes - createdBytes) + ", counted " + counted);
         assertSample(h, torrents);
+        h.tick();
+        final long depth = h.counters.storeTierDepth.get();
+        assertTrue(depth >= SwarmStore.DEEP_TIERS, "3125 pages a shard over first tiers of 512: depth " + depth);
+        assertNotNull(SwarmStore.tierDepthWarning(depth));
         final StoreSizing first = StoreSizing.read(h.storeDir);
         assertEquals(StoreSizing.MIN_SHARD_PAGES, first.shardPages());
 
@@ -753,6 +757,9 @@ class SwarmProcessorTest
         assertEquals(torrents, again.processor.torrentCount());
         assertEquals(2L * torrents, again.processor.peerCount());
         assertSample(again, torrents);
+        again.tick();
+        assertEquals(1, again.counters.storeTierDepth.get(), "the resized files hold it all in their first tier");
+        assertEquals(null, SwarmStore.tierDepthWarning(1));
         assertEquals(Status.OK, again.announce(peer(torrents, 0).left(1)).status);
     }
 
