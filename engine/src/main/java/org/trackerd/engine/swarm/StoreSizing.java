@@ -74,8 +74,9 @@ record StoreSizing(long shardPages, double averageValue, double maxBloat)
         final long live = liveShardPages + liveShardPages / 4;
         final long pages = Math.max(MIN_SHARD_PAGES, Math.max(hint, Math.max(forBudget, live)));
         final double hintAverage = SwarmStore.averagePageBytes(maxTorrents, maxPeers);
-        final double average = pages == hint || pages == live ? hintAverage : Math.min(hintAverage, Page.length(1));
-        // (MIN_SHARD_PAGES at the smallest average holds 4 full pages a tier; a larger average holds more.)
+        // The hint's page size lays out the chunks; only a tier at its smallest is laid out for one-peer pages
+        // (MIN_SHARD_PAGES of them hold 4 full pages; a larger average holds more), so small stores stay small.
+        final double average = pages == MIN_SHARD_PAGES ? Math.min(hintAverage, Page.length(1)) : hintAverage;
         return new StoreSizing(pages, average, MAX_BLOAT);
     }
 
