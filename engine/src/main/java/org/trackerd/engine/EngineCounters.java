@@ -31,6 +31,13 @@ public final class EngineCounters
     public final AtomicCounter seedersIpv6;
     public final AtomicCounter leechersIpv4;
     public final AtomicCounter leechersIpv6;
+    /** The store's byte budget, and the estimate of the bytes its entries use (see the store's sizing). */
+    public final AtomicCounter storeBudgetBytes;
+    public final AtomicCounter storeUsedBytes;
+    /** Tiers a segment of the most grown shard chains on average (1: no growth past the first tier). */
+    public final AtomicCounter storeTierDepth;
+    /** Retained torrents (no peers, kept for their downloaded count) evicted to make room at the byte budget. */
+    public final AtomicCounter retainedEvicted;
     /** WebTorrent's WebRTC peer sets. */
     public final WebRtcCounters webRtc;
 
@@ -53,6 +60,10 @@ public final class EngineCounters
         seedersIpv6 = Counters.gauge(manager, "seeders", "family=\"ipv6\"");
         leechersIpv4 = Counters.gauge(manager, "leechers", "family=\"ipv4\"");
         leechersIpv6 = Counters.gauge(manager, "leechers", "family=\"ipv6\"");
+        storeBudgetBytes = Counters.gauge(manager, "store_budget_bytes", "");
+        storeUsedBytes = Counters.gauge(manager, "store_used_bytes", "");
+        storeTierDepth = Counters.gauge(manager, "store_tier_depth", "");
+        retainedEvicted = Counters.counter(manager, "engine_retained_evicted", "");
         webRtc = new WebRtcCounters(manager);
     }
 }

@@ -117,7 +117,8 @@ public final class Tracker implements AutoCloseable
     /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
     public Tracker start() throws IOException
     {
-        store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers);
+        store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers,
+            config.storage.maxBytes);
         try
         {
             engine = new TrackerEngine(config, store, metrics.countersManager(), processorDecorator);
@@ -473,6 +474,11 @@ public final class Tracker implements AutoCloseable
             () -> s.openMs() / 1000.0);
         metrics.gauge("trackerd_store_recovered", "1 if the last start ran recovery after an unclean stop", "",
             () -> s.recovered() ? 1 : 0);
+        metrics.gauge("trackerd_store_file_bytes", "Bytes the store's map files take now (they grow as the " +
+            "store does)", "", s::fileBytes);
+        final org.trackerd.engine.EngineCounters ec = engine.counters();
+        metrics.checkWarning(() -> SwarmStore.budgetWarning(ec.storeUsedBytes.get(), ec.storeBudgetBytes.get()));
+        metrics.checkWarning(() -> SwarmStore.tierDepthWarning(ec.storeTierDepth.get()));
     }
 
     /** The bound metrics address, or null when metrics are off. */

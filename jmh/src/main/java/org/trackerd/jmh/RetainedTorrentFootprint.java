@@ -23,15 +23,15 @@ import java.util.stream.Stream;
 
 /**
  * What one retained torrent (its last peer gone, its downloaded count kept: {@code tracker.torrent_retention_seconds})
- * costs in the store, and what the store does at its configured ceiling. Drives a {@link SwarmProcessor} on this
+ * costs in the store, and what the store does at its byte budget. Drives a {@link SwarmProcessor} on this
  * thread over fresh stores in a temporary directory and reports:
  * <ul>
  *   <li>the file-backed resident memory this process gained ({@code RssFile}: the pages of the mapped store
  *       files it wrote; the files themselves are laid out in full when created) per torrent, for N torrents each
  *       left retained (one peer completed, then stopped: its entry shrank from a one-record page) and, beside it,
  *       for N torrents each holding that one peer;</li>
- *   <li>with {@code storage.max_torrents} M: M retained torrents, then the answer to a new torrent, to a new peer of
- *       a retained torrent, and to a scrape.</li>
+ *   <li>retained torrents filling a {@code storage.max_bytes} of at least M of them: the answer to a new torrent
+ *       (room made by evicting retained ones) and to a new peer of a retained torrent.</li>
  * </ul>
  *
  * <pre>
@@ -51,14 +51,16 @@ public final class RetainedTorrentFootprint
     private final RequestEvent request = new RequestEvent(1);
     private long sequence;
 
-    private RetainedTorrentFootprint(final Path directory, final int maxTorrents, final int maxPeers)
-        throws IOException
+    private RetainedTorrentFootprint(final Path directory, final int maxTorrents, final int maxPeers,
+        final long maxBytes) throws IOException
     {
         this.directory = directory;
         final TrackerConfig config = TrackerConfig.parse("{\"storage\": {\"path\": \"" + directory.toAbsolutePath() +
-            "\", \"max_torrents\": " + maxTorrents + ", \"max_peers\": " + maxPeers + "}," +
+            "\", \"max_torrents\": " + maxTorrents + ", \"max_peers\": " + maxPeers + ", \"max_bytes\": " + maxBytes +
+            "}," +
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}}");
-        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
+        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers,
+            config.storage.maxBytes);
         final CountersManager counters = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
@@ -97,7 +99,7 @@ public final class RetainedTorrentFootprint
     private static long footprint(final Path dir, final int n, final boolean retain) throws Exception
     {
         Files.createDirectories(dir);
-        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, n + 1024, n + 1024);
+        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, n + 1024, n + 1024, 1L << 34);
         try
         {
             // The first half touches what the map lays out once (segment headers, hash lookups as they fill); the
@@ -129,11 +131,17 @@ public final class RetainedTorrentFootprint
         }
     }
 
-    /** {@code m} retained torrents fill {@code storage.max_torrents}: what a new torrent, a returning one get. */
-    private static void ceiling(final Path dir, final int m) throws Exception
+    /**
+     * Retained torrents fill {@code storage.max_bytes} (64 bytes counted each; at least {@code m} of them, at least
+     * the smallest budget's worth): what a new torrent and a returning one get (retained torrents are evicted to
+     * make room, not a reason to refuse).
+     */
+    private static void ceiling(final Path dir, final int atLeast) throws Exception
     {
         Files.createDirectories(dir);
-        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, m, m * 10);
+        final long budget = Math.max(TrackerConfig.Storage.MIN_BYTES, 64L * atLeast);
+        final int m = (int)(budget / 64);
+        final RetainedTorrentFootprint f = new RetainedTorrentFootprint(dir, m, m * 10, budget);
         try
         {
             for (int t = 0; t < m; t++)
@@ -141,12 +149,14 @@ public final class RetainedTorrentFootprint
                 f.announce(t, 0, RequestEvent.EVENT_COMPLETED, true);
                 f.announce(t, 0, RequestEvent.EVENT_STOPPED, true);
             }
-            System.out.printf("ceiling: max_torrents=%d, %d retained torrents, %d peers%n", m,
+            System.out.printf("ceiling: max_bytes=%d, %d retained torrents, %d peers%n", budget,
                 f.processor.torrentCount(), f.processor.peerCount());
             System.out.printf("ceiling: a new torrent's first announce: %s%n",
                 f.announce(m + 1, 0, RequestEvent.EVENT_STARTED, false));
             System.out.printf("ceiling: a new peer of a retained torrent: %s%n",
                 f.announce(0, 1, RequestEvent.EVENT_STARTED, false));
+            System.out.printf("ceiling: %d retained torrents evicted to make room, %d torrents now%n",
+                f.engine.counters().retainedEvicted.get(), f.processor.torrentCount());
         }
         finally
         {

@@ -300,12 +300,20 @@ public final class TrackerConfig
         }
     }
 
-    /** Persisted swarm state. Maps are sized from these limits when first created. */
+    /**
+     * Persisted swarm state. {@code max_torrents} and {@code max_peers} are the sizing hint of the map files (the
+     * population they are laid out for; the store grows past it), {@code max_bytes} the budget the store may grow
+     * to (0: what the machine has room for, resolved by the store at open).
+     */
     public static final class Storage
     {
         public final Path path;
         public final int maxTorrents;
         public final int maxPeers;
+        /** The store's byte budget; 0 means the default the store works out from memory and free disk space. */
+        public final long maxBytes;
+        /** The smallest budget: 1 MiB, a few thousand torrents (tests use budgets this small). */
+        public static final long MIN_BYTES = 1L << 20;
 
         Storage(final ConfigReader r)
         {
@@ -317,6 +325,13 @@ public final class TrackerConfig
             path = Path.of(text);
             maxTorrents = r.intValue("max_torrents", 100_000, 16, 100_000_000);
             maxPeers = r.intValue("max_peers", 1_000_000, 16, 500_000_000);
+            final long bytes = r.longValue("max_bytes", 0, 0, 1L << 50);
+            if (bytes != 0 && bytes < MIN_BYTES)
+            {
+                throw new ConfigException("config key '" + r.key("max_bytes") + "': " + bytes + " is below the " +
+                    "smallest store budget, " + MIN_BYTES + " bytes (or 0 for the default)");
+            }
+            maxBytes = bytes;
             r.rejectUnknownKeys();
         }
     }

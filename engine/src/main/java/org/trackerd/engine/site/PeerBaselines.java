@@ -75,7 +75,9 @@ public final class PeerBaselines implements AutoCloseable
             .constantKeySizeBySample(new byte[KEY_LENGTH])
             .constantValueSizeBySample(new byte[VALUE_LENGTH])
             .entries(maxPeers + maxPeers / 8L + 64)
-            .maxBloatFactor(1.5)
+            // storage.max_peers is a sizing hint, no longer a limit: a new file grows (extra tiers) as far as the
+            // swarm store does. A file made before keeps the factor it was created with (1.5).
+            .maxBloatFactor(1000.0)
             .putReturnsNull(true)
             .removeReturnsNull(true);
         final ChronicleMap<byte[], byte[]> map = recover ? builder.recoverPersistedTo(file.toFile(), true) :

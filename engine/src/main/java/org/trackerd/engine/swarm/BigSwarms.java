@@ -31,7 +31,6 @@ final class BigSwarms
     private final HashMap<InfoHashKey, BigSwarm> bigSwarms = new HashMap<>();
     private final InfoHashKey hashProbe = new InfoHashKey();
     private final long seed;
-    private final int maxPeers;
     /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
     private final long retentionSeconds;
     private final PageAccess pages;
@@ -48,12 +47,11 @@ final class BigSwarms
     /** Peer id and address of the last peer {@link #remove removed}, for the accounting record. */
     private final byte[] removed = new byte[PeerRecord.IDENTITY_LENGTH];
 
-    BigSwarms(final long seed, final int maxPeers, final long retentionSeconds, final PageAccess pages,
+    BigSwarms(final long seed, final long retentionSeconds, final PageAccess pages,
         final MapWrites writes, final SwapJournal swaps, final PeerWriter writer, final PeerSelection selection,
         final SwarmCounts counts, final EngineCounters counters)
     {
         this.seed = seed;
-        this.maxPeers = maxPeers;
         this.retentionSeconds = retentionSeconds;
         this.pages = pages;
         this.writes = writes;
@@ -214,7 +212,7 @@ final class BigSwarms
                 fillCounts(big, r);
                 return ANSWERED;
             }
-            if (counts.peers() >= maxPeers)
+            if (counts.full())
             {
                 counters.rejectedFull.incrementRelease();
                 r.status = Status.TRACKER_FULL;

@@ -27,6 +27,8 @@ final class MapWrites
     private final byte[][] slotted = new byte[Page.MAX_SLOTS + 1][];
     /** A retained torrent's page 0. */
     private final UnsafeBuffer retained = new UnsafeBuffer(new byte[Page.RETAINED_LENGTH]);
+    /** Torrents made retained by this process: {@link RetainedEviction} looks again only when this moved. */
+    private long retainedMade;
 
     MapWrites(final InFlight inFlight, final PageCache pageCache)
     {
@@ -60,6 +62,12 @@ final class MapWrites
             slotted[slots] = value;
         }
         return value;
+    }
+
+    /** How many torrents this process made retained so far. */
+    long retainedMade()
+    {
+        return retainedMade;
     }
 
     /** Inserts {@code value} as the absent entry of the locked context. */
@@ -99,6 +107,7 @@ final class MapWrites
      */
     void retain(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer page0, final long leftAtSeconds)
     {
+        retainedMade++;
         Page.retained(page0, retained, leftAtSeconds);
         replace(entry, retained.byteArray());
     }

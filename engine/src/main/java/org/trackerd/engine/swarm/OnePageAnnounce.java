@@ -29,8 +29,6 @@ final class OnePageAnnounce
     /** 64 Ki swarms, 2 MiB of heap: every swarm of a busy tracker's hot set. */
     static final int PAGE_CACHE_SLOTS = 1 << 16;
 
-    private final int maxTorrents;
-    private final int maxPeers;
     /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
     private final long retentionSeconds;
     private final PageCache pageCache;
@@ -47,13 +45,11 @@ final class OnePageAnnounce
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[0]);
     private final byte[] tmp = new byte[Page.RECORD];
 
-    OnePageAnnounce(final int maxTorrents, final int maxPeers, final long retentionSeconds,
+    OnePageAnnounce(final long retentionSeconds,
         final PageCache pageCache, final PageAccess pages, final MapWrites writes, final SwapJournal swaps,
         final PeerWriter writer, final PeerSelection selection, final SwarmCounts counts,
         final EngineCounters counters)
     {
-        this.maxTorrents = maxTorrents;
-        this.maxPeers = maxPeers;
         this.retentionSeconds = retentionSeconds;
         this.pageCache = pageCache;
         this.pages = pages;
@@ -86,7 +82,7 @@ final class OnePageAnnounce
                 {
                     return ANSWERED;
                 }
-                if (counts.peers() >= maxPeers || counts.torrents() >= maxTorrents)
+                if (counts.full())
                 {
                     counters.rejectedFull.incrementRelease();
                     r.status = Status.TRACKER_FULL;
@@ -139,7 +135,7 @@ final class OnePageAnnounce
             }
             else
             {
-                if (counts.peers() >= maxPeers)
+                if (counts.full())
                 {
                     counters.rejectedFull.incrementRelease();
                     r.status = Status.TRACKER_FULL;
@@ -215,7 +211,7 @@ final class OnePageAnnounce
         }
         if (pos < 0)
         {
-            if (!Page.hasRoom(page) || counts.peers() >= maxPeers)
+            if (!Page.hasRoom(page) || counts.full())
             {
                 return MISSED;
             }

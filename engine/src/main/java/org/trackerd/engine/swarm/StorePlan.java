@@ -148,6 +148,17 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, int recove
         return sum;
     }
 
+    /**
+     * This plan with Chronicle's recovery on every shard and every shard counted by the scan: for files another
+     * process may have held locks in that no in-flight record names (a resize's copy cut short). The swap to put
+     * back and the swarm to repair stay: the files are the same.
+     */
+    StorePlan recoveringEveryShard()
+    {
+        return new StorePlan(created, false, false, ALL_SHARDS, -1, ALL_SHARDS, new long[6], false, undo,
+            tornSwarm);
+    }
+
     @Override
     public long[] counts()
     {

@@ -1,11 +1,14 @@
 package org.trackerd.engine.swarm;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.trackerd.engine.EngineCounters;
 
 /**
  * The counts of what the store holds: torrents (swarms), peers, and peers by kind and family. They live in the
  * {@link SwarmStore} (a clean close writes them to its {@code counts} file); this class changes them, publishes
- * them as gauges, and keeps the in-flight file's per-shard counts adding up to them.
+ * them as gauges, and keeps the in-flight file's per-shard counts adding up to them. It also holds them against the
+ * store's byte budget ({@link #full}): the bytes used are an estimate from the counts ({@link StoreSizing#usedBytes}).
  *
  * <p>Thread: the swarm processor (and the start-up scan, on the launcher thread before the processor starts).
  */
@@ -21,6 +24,13 @@ final class SwarmCounts
     private long countedPeers;
     private final long[] countedPopulation = new long[4];
     private final long[] countDelta = new long[4];
+    private static final Logger LOG = LoggerFactory.getLogger(SwarmCounts.class);
+    /** {@code storage.max_bytes}, or the default the store worked out. */
+    private final long budgetBytes;
+    /** Past this the expiry ticks evict retained torrents ahead of need: 95 % of the budget. */
+    private final long evictFromBytes;
+    /** The store reached its budget and said so in the log; again only once it went back under 90 %. */
+    private boolean fullLogged;
 
     SwarmCounts(final SwarmStore store, final EngineCounters counters)
     {
@@ -28,7 +38,48 @@ final class SwarmCounts
         this.inFlight = store.inFlight;
         this.counters = counters;
         this.population = store.population;
+        this.budgetBytes = store.budgetBytes();
+        this.evictFromBytes = budgetBytes - budgetBytes / 20;
+        counters.storeBudgetBytes.setRelease(budgetBytes);
         markCounted();
+    }
+
+    /** The estimate of the bytes the store's entries take (see {@link StoreSizing#usedBytes}). */
+    long usedBytes()
+    {
+        return StoreSizing.usedBytes(store.torrents, store.peers);
+    }
+
+    /** The store is at its byte budget: nothing new fits. */
+    boolean atBudget()
+    {
+        return usedBytes() >= budgetBytes;
+    }
+
+    /** The store is near its budget (95 %): retained torrents are evicted ahead of need. */
+    boolean nearBudget()
+    {
+        return usedBytes() >= evictFromBytes;
+    }
+
+    /**
+     * True when a new peer or torrent must be refused: the store is at its byte budget. The caller counts the
+     * refusal ({@code engine_rejected_full}); the first refusal after the store reached its budget is logged.
+     */
+    boolean full()
+    {
+        if (usedBytes() < budgetBytes)
+        {
+            return false;
+        }
+        if (!fullLogged)
+        {
+            fullLogged = true;
+            LOG.warn("the store reached its budget of {} bytes (storage.max_bytes; {} torrents, {} peers): new " +
+                "peers and torrents are refused (engine_rejected_full) until some leave; known peers are served",
+                budgetBytes, store.torrents, store.peers);
+        }
+        return true;
     }
 
     long torrents()
@@ -69,6 +120,13 @@ final class SwarmCounts
         counters.leechersIpv6.setRelease(population[1]);
         counters.seedersIpv4.setRelease(population[2]);
         counters.seedersIpv6.setRelease(population[3]);
+        final long used = usedBytes();
+        counters.storeUsedBytes.setRelease(used);
+        counters.storeTierDepth.setRelease(store.tierDepth());
+        if (fullLogged && used < budgetBytes - budgetBytes / 10)
+        {
+            fullLogged = false;
+        }
     }
 
     /** The counts as of now are those the in-flight file's per-shard counts add up to. */

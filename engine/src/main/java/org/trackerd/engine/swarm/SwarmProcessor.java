@@ -31,7 +31,7 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
  * announce ─► OnePageAnnounce ───────────────────────────────────────────┬─► PeerSelection ─► SwarmAccounting
  *                 └─(PROMOTE / INDEX, or a known big swarm)─► BigSwarms ─┘
  * scrape   ─► Scrape
- * tick     ─► ExpirySweep (PageExpiry, BigSwarms, TopSwarms)
+ * tick     ─► ExpirySweep (PageExpiry, BigSwarms, TopSwarms), RetainedEviction near the byte budget
  * start-up ─► StartupScan (once, before the first request)
  * every page through PageAccess; every change of a map's structure through MapWrites; every record through
  * PeerRecord / PeerWriter; counts in SwarmCounts, kept in the in-flight file per shard after each event
@@ -77,6 +77,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private final Scrape scrape;
     private final ExpirySweep expirySweep;
     private final StartupScan startupScan;
+    /** Forgets retained torrents at the byte budget before a new peer would be refused. */
+    private final RetainedEviction eviction;
     /** WebTorrent's WebRTC peers, a set of their own per torrent (see {@link WebRtcSwarms}). */
     private final WebRtcSwarms webRtc;
 
@@ -112,12 +114,13 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         pages = new PageAccess(store, writes, pageCache);
         swaps = new SwapJournal(inFlight, pages, seed);
         counts = new SwarmCounts(store, counters);
+        eviction = new RetainedEviction(store, writes, counts, counters);
         writer = new PeerWriter(counts);
         selection = new PeerSelection(config, seed);
         final long retentionSeconds = config.tracker.torrentRetentionSeconds;
-        onePage = new OnePageAnnounce(config.storage.maxTorrents, config.storage.maxPeers, retentionSeconds,
-            pageCache, pages, writes, swaps, writer, selection, counts, counters);
-        bigSwarms = new BigSwarms(seed, config.storage.maxPeers, retentionSeconds, pages, writes, swaps, writer,
+        onePage = new OnePageAnnounce(retentionSeconds, pageCache, pages, writes, swaps, writer, selection, counts,
+            counters);
+        bigSwarms = new BigSwarms(seed, retentionSeconds, pages, writes, swaps, writer,
             selection, counts, counters);
         webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
             config.tracker.peerLifetimeSeconds * 1000L, counters.webRtc, seed);
@@ -185,6 +188,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 case RequestEvent.KIND_TICK ->
                 {
                     expirySweep.slice();
+                    eviction.onTick();
                     if (!webRtc.isEmpty())
                     {
                         webRtc.sweep(clock.time());
@@ -355,6 +359,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     private void announce(final RequestEvent e, final ResponseEvent r)
     {
         final long nowMs = clock.time();
+        eviction.beforeAnnounce();
         writer.reset();
         BigSwarm big = bigSwarms.find(e.infoHash, 0);
         int outcome = DONE;

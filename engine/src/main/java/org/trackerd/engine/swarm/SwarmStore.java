@@ -22,10 +22,30 @@ import java.util.Arrays;
  *
  * <pre>
  * swarms-00.dat .. swarms-15.dat : infohash (20) + page number (u16, big-endian) -> page (see {@link Page})
+ * store-size                     : the files' layout, {@code pages P average A bloat B} (see {@link StoreSizing})
  * </pre>
  *
- * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard});
- * each shard is sized for its share of storage.max_torrents / max_peers plus four standard deviations.
+ * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard}).
+ *
+ * <p><b>No fixed ceiling.</b> A shard's first tier is laid out for its share of the hint (storage.max_torrents /
+ * max_peers, plus four standard deviations), raised to a thousandth of the byte budget and to what the store held
+ * at the last start ({@link StoreSizing}); past it the shard grows with Chronicle Map's own extra tiers
+ * ({@code maxBloatFactor} 1000): the file grows, nothing else changes, nothing is copied while running, and a
+ * {@code kill -9} mid-growth is one more structural change the in-flight file journals (Chronicle's recovery of
+ * that shard). The store is bounded by the byte budget alone ({@code storage.max_bytes}; {@link SwarmCounts#full}),
+ * at which retained torrents are evicted before a live peer is refused ({@link RetainedEviction}).
+ *
+ * <p>Chosen over a larger map per shard filled incrementally by the processor because it needs no second map per
+ * shard in every lookup, iteration, recovery and page-cache path, and its crash safety is Chronicle's own. Its cost,
+ * measured on one shard (2-core host under load, StoreGrowthMeasurement, 1.28M one-peer pages into a first tier of
+ * 20k against a shard laid out for all of them): inserts past the first tier 25–190 k/s against 140–570 k/s; a
+ * growth step (Chronicle maps one more tier bulk, zeroes it and msyncs it with MS_SYNC before the insert goes on)
+ * median 5.6 ms, worst 120 ms (2.3 ms median with a first tier of 2k pages: the synchronous msync is most of it), so
+ * the p99.9 of inserts past the first tier is 2.2–7.9 ms against 0.02–0.3 ms: over the few-ms goal while a shard
+ * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the hint should be near the expected population, and a start re-sizes files that grew
+ * past twice their first tier: {@link StoreResize} copies them into right-sized files under temporary names, then
+ * renames them (about 4.8 s per million pages here), so a crash mid-resize leaves the old store usable. A store of
+ * format {@code trackerd-store 4} written before growth (bloat 1.5, no sizing file) is resized so once.
  *
  * <p>Entries are written in place by the one processor thread of the one process that has the files open, so the
  * maps are built without entry checksums (they would be stale after an in-place write).
@@ -79,6 +99,8 @@ public final class SwarmStore implements AutoCloseable
     /** What this open found and decided: what the start-up recovers, unlocks, undoes, repairs and scans. */
     private final StorePlan plan;
     private final long openMs;
+    /** The bytes the store may grow to ({@code storage.max_bytes}, or the default worked out at open). */
+    private final long budgetBytes;
     /** Kept by the processor: torrents (swarms) and peers in the map. */
     long torrents;
     long peers;
@@ -87,8 +109,9 @@ public final class SwarmStore implements AutoCloseable
     private boolean closed;
 
     private SwarmStore(final Path directory, final ChronicleMap<byte[], byte[]>[] shards, final InFlight inFlight,
-        final StorePlan plan, final long openMs)
+        final StorePlan plan, final long openMs, final long budgetBytes)
     {
+        this.budgetBytes = budgetBytes;
         this.directory = directory;
         this.shards = shards;
         this.inFlight = inFlight;
@@ -118,8 +141,22 @@ public final class SwarmStore implements AutoCloseable
         return String.format("swarms-%02d.dat", shard);
     }
 
-    /** Opens, creates or recovers the store; fails with a message an operator can act on. */
+    /** Opens, creates or recovers the store with the default budget (see {@link StoreSizing#defaultBudget}). */
     public static SwarmStore open(final Path directory, final int maxTorrents, final int maxPeers)
+    {
+        return open(directory, maxTorrents, maxPeers, 0);
+    }
+
+    /**
+     * Opens, creates or recovers the store, resizing its files when the limits call for another layout; fails with
+     * a message an operator can act on.
+     *
+     * @param maxTorrents the sizing hint: torrents the files are laid out for ({@code storage.max_torrents})
+     * @param maxPeers    the sizing hint: peers ({@code storage.max_peers})
+     * @param maxBytes    the budget the store may grow to ({@code storage.max_bytes}), 0 for the default
+     */
+    public static SwarmStore open(final Path directory, final int maxTorrents, final int maxPeers,
+        final long maxBytes)
     {
         final long start = System.nanoTime();
         prepareDirectory(directory);
@@ -132,17 +169,41 @@ public final class SwarmStore implements AutoCloseable
         ChronicleMap<byte[], byte[]>[] maps = null;
         try
         {
-            final boolean exists = checkFiles(directory, shardFiles, maxTorrents, maxPeers);
+            // A resize an earlier start began is finished (its copy was whole) or undone first.
+            final boolean copyCutShort = StoreResize.finishOrUndo(directory, shardFiles);
+            final long budget = maxBytes != 0 ? maxBytes : StoreSizing.defaultBudget(directory,
+                filesBytes(shardFiles));
+            final StoreSizing hint = StoreSizing.of(maxTorrents, maxPeers, budget, 0);
+            final boolean exists = checkFiles(directory, shardFiles, hint);
             final Path marker = directory.resolve("clean-shutdown");
             final boolean clean = Files.exists(marker);
             final String bootId = InFlight.bootId();
             final InFlight last = InFlight.read(directory);
-            final StorePlan plan = StorePlan.decide(exists, clean, clean ? readCounts(directory.resolve(COUNTS)) :
+            final StorePlan decided = StorePlan.decide(exists, clean, clean ? readCounts(directory.resolve(COUNTS)) :
                 null, last, bootId);
-            maps = openMaps(shardFiles, maxTorrents, maxPeers, plan.recovering());
+            final StorePlan plan = copyCutShort && exists ? decided.recoveringEveryShard() : decided;
+            maps = openMaps(shardFiles, hint, plan.recovering());
             if (plan.unlockedShard() >= 0)
             {
                 resetLocks(maps[plan.unlockedShard()]);
+            }
+            if (exists)
+            {
+                final StoreSizing current = StoreSizing.read(directory);
+                final StoreSizing wanted = StoreSizing.of(maxTorrents, maxPeers, budget, largestShard(maps));
+                if (wanted.replaces(current))
+                {
+                    checkSpace(directory, wanted, maxTorrents, maxPeers);
+                    maps = StoreResize.resize(directory, shardFiles, maps, current, wanted, StoreResize.SAME);
+                }
+                else
+                {
+                    StoreResize.clear(directory);
+                }
+            }
+            else
+            {
+                hint.write(directory);
             }
             Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
             writeLengths(directory.resolve(LENGTHS), shardFiles);
@@ -151,7 +212,7 @@ public final class SwarmStore implements AutoCloseable
             Files.deleteIfExists(marker);
             final long openMs = (System.nanoTime() - start) / 1_000_000;
             logOpen(directory, plan, maps, openMs);
-            final SwarmStore store = new SwarmStore(directory, maps, inFlight, plan, openMs);
+            final SwarmStore store = new SwarmStore(directory, maps, inFlight, plan, openMs, budget);
             inFlight = null;
             maps = null;
             return store;
@@ -201,15 +262,15 @@ public final class SwarmStore implements AutoCloseable
      * Checks what the directory holds (migrating a store of the single-file format first): returns true when it
      * holds a store of this format, false when it holds none (and has room for new maps); refuses anything else.
      */
-    private static boolean checkFiles(final Path directory, final Path[] shardFiles, final int maxTorrents,
-        final int maxPeers) throws IOException
+    private static boolean checkFiles(final Path directory, final Path[] shardFiles, final StoreSizing sizing)
+        throws IOException
     {
         final Path formatFile = directory.resolve("FORMAT");
         final Path lengthsFile = directory.resolve(LENGTHS);
         String format = Files.exists(formatFile) ? Files.readString(formatFile, StandardCharsets.UTF_8).trim() : null;
         if (OLD_FORMAT.equals(format) && Files.exists(directory.resolve(OLD_FILE)))
         {
-            migrate(directory, shardFiles, maxTorrents, maxPeers);
+            migrate(directory, shardFiles, sizing);
             format = FORMAT;
         }
         if (format != null && !FORMAT.equals(format))
@@ -247,7 +308,7 @@ public final class SwarmStore implements AutoCloseable
         }
         else
         {
-            checkSpace(directory, maxTorrents, maxPeers);
+            checkSpace(directory, sizing, 0, 0);
         }
         return exists;
     }
@@ -318,7 +379,7 @@ public final class SwarmStore implements AutoCloseable
         return plan.scannedShardCount();
     }
 
-    private static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
+    static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
     {
         final StringBuilder lengths = new StringBuilder();
         for (final Path file : shardFiles)
@@ -334,8 +395,8 @@ public final class SwarmStore implements AutoCloseable
      * The clean-shutdown marker, counts and in-flight file stay as they were: they describe the same entries.
      * A start that dies during the migration leaves the old store as it was, and the next start migrates again.
      */
-    private static void migrate(final Path directory, final Path[] shardFiles, final int maxTorrents,
-        final int maxPeers) throws IOException
+    private static void migrate(final Path directory, final Path[] shardFiles, final StoreSizing sizing)
+        throws IOException
     {
         final long start = System.nanoTime();
         final Path oldFile = directory.resolve(OLD_FILE);
@@ -346,12 +407,12 @@ public final class SwarmStore implements AutoCloseable
         {
             Files.deleteIfExists(file); // left by a migration that did not finish
         }
-        checkSpace(directory, maxTorrents, maxPeers);
+        checkSpace(directory, sizing, 0, 0);
         final boolean clean = Files.exists(directory.resolve("clean-shutdown"));
         long entries = 0;
-        final ChronicleMap<byte[], byte[]>[] maps = openMaps(shardFiles, maxTorrents, maxPeers, new boolean[SHARDS]);
+        final ChronicleMap<byte[], byte[]>[] maps = openMaps(shardFiles, sizing, new boolean[SHARDS]);
         try (ChronicleMap<byte[], byte[]> old = openMap(oldFile.toFile(), "swarms",
-            pagesFor(maxTorrents, maxPeers), maxTorrents, maxPeers, !clean))
+            new StoreSizing(sizing.shardPages() * SHARDS, sizing.averageValue(), sizing.maxBloat()), !clean))
         {
             for (int s = 0; s < old.segments(); s++)
             {
@@ -374,6 +435,7 @@ public final class SwarmStore implements AutoCloseable
         }
         Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
         writeLengths(directory.resolve(LENGTHS), shardFiles);
+        sizing.write(directory);
         Files.move(oldFile, directory.resolve(MIGRATED), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         LOG.info("migrated {} pages from {} into {} shards in {} ms; the old file is now {}", entries, OLD_FILE,
             SHARDS, (System.nanoTime() - start) / 1_000_000, MIGRATED);
@@ -499,17 +561,44 @@ public final class SwarmStore implements AutoCloseable
         }
     }
 
-    /** New map files are allocated in full at once: fail clearly now rather than with SIGBUS or ENOSPC later. */
-    private static void checkSpace(final Path directory, final int maxTorrents, final int maxPeers) throws IOException
+    /**
+     * New map files are allocated in full at once (their first tiers): fail clearly now rather than with SIGBUS or
+     * ENOSPC later. {@code maxTorrents}, {@code maxPeers}: 0 unless a resize (for the message).
+     */
+    private static void checkSpace(final Path directory, final StoreSizing sizing, final int maxTorrents,
+        final int maxPeers) throws IOException
     {
-        final long needed = estimatedBytes(maxTorrents, maxPeers);
+        final long needed = sizing.createdBytes();
         final long usable = Files.getFileStore(directory).getUsableSpace();
         if (usable < needed)
         {
             throw new StoreException("storage.path '" + directory + "': new map files need about " +
-                (needed >> 20) + " MiB (storage.max_torrents " + maxTorrents + ", storage.max_peers " + maxPeers +
-                ") but the file system has " + (usable >> 20) + " MiB free");
+                (needed >> 20) + " MiB (" + sizing.shardPages() + " pages a shard, from storage.max_torrents, " +
+                "storage.max_peers and storage.max_bytes" + (maxTorrents > 0 ? " " + maxTorrents + ", " + maxPeers :
+                "") + ") but the file system has " + (usable >> 20) + " MiB free");
         }
+    }
+
+    /** The bytes of the shard files there are (0 when none). */
+    private static long filesBytes(final Path[] shardFiles) throws IOException
+    {
+        long bytes = 0;
+        for (final Path file : shardFiles)
+        {
+            bytes += Files.exists(file) ? Files.size(file) : 0;
+        }
+        return bytes;
+    }
+
+    /** Entries of the fullest shard. */
+    private static long largestShard(final ChronicleMap<byte[], byte[]>[] maps)
+    {
+        long largest = 0;
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            largest = Math.max(largest, map.longSize());
+        }
+        return largest;
     }
 
     /** Pages the store is sized for: one per torrent, plus one per full page of peers. */
@@ -529,7 +618,7 @@ public final class SwarmStore implements AutoCloseable
     }
 
     /** Average page: the header and the average number of peers per torrent, at most a full page. */
-    private static double averagePageBytes(final int maxTorrents, final int maxPeers)
+    static double averagePageBytes(final int maxTorrents, final int maxPeers)
     {
         final double perTorrent = Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
         return Page.HEADER + perTorrent * Page.RECORD;
@@ -541,33 +630,40 @@ public final class SwarmStore implements AutoCloseable
      */
     public static long estimatedBytes(final int maxTorrents, final int maxPeers)
     {
-        final long pages = shardPagesFor(maxTorrents, maxPeers);
-        final double entry = KEY_LENGTH + 2 + averagePageBytes(maxTorrents, maxPeers) + 2 * CHUNK;
-        return SHARDS * ((long)(pages * 1.125 * entry) + (1 << 18));
+        return StoreSizing.of(maxTorrents, maxPeers, 0, 0).createdBytes();
     }
 
-    private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final long pages,
-        final int maxTorrents, final int maxPeers)
+    private static net.openhft.chronicle.map.ChronicleMapBuilder<byte[], byte[]> builder(final StoreSizing sizing)
     {
+        final long pages = sizing.shardPages();
         return ChronicleMap.of(byte[].class, byte[].class)
             .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
             .constantKeySizeBySample(new byte[KEY_LENGTH])
-            .averageValueSize(averagePageBytes(maxTorrents, maxPeers))
+            .averageValueSize(sizing.averageValue())
             .actualChunkSize(CHUNK)
             .maxChunksPerEntry((Page.length(Page.CAPACITY) + KEY_LENGTH + 8 + CHUNK - 1) / CHUNK)
             .checksumEntries(false)
             .entries(pages + pages / 8)
-            .maxBloatFactor(1.5)
+            .maxBloatFactor(sizing.maxBloat())
             .putReturnsNull(true)
             .removeReturnsNull(true);
     }
 
+    /** Opens (or creates, or recovers) one map; an existing file keeps the layout it was created with. */
+    static ChronicleMap<byte[], byte[]> openMap(final File file, final String name, final StoreSizing sizing,
+        final boolean recover) throws IOException
+    {
+        final var builder = builder(sizing).name(name);
+        return recover ? builder.recoverPersistedTo(file, true) : builder.createPersistedTo(file);
+    }
+
+    /** {@link #openMap(File, String, StoreSizing, boolean)} laid out for {@code pages} of these limits. */
     static ChronicleMap<byte[], byte[]> openMap(final File file, final String name, final long pages,
         final int maxTorrents, final int maxPeers, final boolean recover) throws IOException
     {
-        final var builder = builder(pages, maxTorrents, maxPeers).name(name);
-        return recover ? builder.recoverPersistedTo(file, true) : builder.createPersistedTo(file);
+        return openMap(file, name, new StoreSizing(pages, averagePageBytes(maxTorrents, maxPeers),
+            StoreSizing.MAX_BLOAT), recover);
     }
 
     /**
@@ -575,10 +671,9 @@ public final class SwarmStore implements AutoCloseable
      * processors) threads joined before this returns: recoveries and opens of different files run in parallel.
      */
     @SuppressWarnings("unchecked")
-    private static ChronicleMap<byte[], byte[]>[] openMaps(final Path[] files, final int maxTorrents,
-        final int maxPeers, final boolean[] recover) throws IOException
+    static ChronicleMap<byte[], byte[]>[] openMaps(final Path[] files, final StoreSizing sizing,
+        final boolean[] recover) throws IOException
     {
-        final long pages = shardPagesFor(maxTorrents, maxPeers);
         final ChronicleMap<byte[], byte[]>[] maps = new ChronicleMap[files.length];
         final int threads = Math.max(1, Math.min(files.length, Runtime.getRuntime().availableProcessors()));
         final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads,
@@ -601,8 +696,7 @@ public final class SwarmStore implements AutoCloseable
                 final int shard = s;
                 opens.add(pool.submit(() ->
                 {
-                    maps[shard] = openMap(files[shard].toFile(), "swarms-" + shard, pages, maxTorrents, maxPeers,
-                        recover[shard]);
+                    maps[shard] = openMap(files[shard].toFile(), "swarms-" + shard, sizing, recover[shard]);
                     return null;
                 }));
             }
@@ -682,6 +776,87 @@ public final class SwarmStore implements AutoCloseable
     {
         return openMs;
     }
+
+    /** The bytes the store may grow to: {@code storage.max_bytes}, or the default worked out at open. */
+    public long budgetBytes()
+    {
+        return budgetBytes;
+    }
+
+    /**
+     * The bytes the shard files take now (their first tiers and the extra tiers allocated since); any thread, for
+     * the gauge (reads the files' lengths).
+     */
+    public long fileBytes()
+    {
+        long bytes = 0;
+        for (int s = 0; s < SHARDS; s++)
+        {
+            try
+            {
+                bytes += Files.size(directory.resolve(shardFile(s)));
+            }
+            catch (final IOException ex)
+            {
+                // A file being renamed at open, or gone: counted as 0 this once.
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * The line {@code /check} shows from 90 % of the budget on, or null below it; any thread.
+     *
+     * @param usedBytes   the estimate of the bytes the entries use (gauge {@code trackerd_store_used_bytes})
+     * @param budgetBytes the budget (gauge {@code trackerd_store_budget_bytes}); 0 before the processor set it
+     */
+    public static String budgetWarning(final long usedBytes, final long budgetBytes)
+    {
+        if (budgetBytes <= 0 || usedBytes * 10 < budgetBytes * 9)
+        {
+            return null;
+        }
+        final long percent = usedBytes * 100 / budgetBytes;
+        return "store at " + percent + " % of its byte budget (" + usedBytes + " of " + budgetBytes +
+            " bytes, storage.max_bytes): " + (usedBytes >= budgetBytes ? "new peers and torrents are refused" :
+            "at 100 % new peers and torrents are refused") + "; raise storage.max_bytes (a restart resizes the " +
+            "files) or lower tracker.torrent_retention_seconds";
+    }
+
+    /**
+     * Tiers a segment of the most grown shard chains on average, rounded up: 1 while every shard is within its
+     * first tier. A lookup walks the chain, so past a few the store is slower until a restart re-sizes it. The
+     * swarm processor's thread (the maps' headers are read while they are open).
+     */
+    long tierDepth()
+    {
+        long depth = 1;
+        for (final ChronicleMap<byte[], byte[]> map : shards)
+        {
+            final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
+            final long segments = hash.actualSegments;
+            depth = Math.max(depth, 1 + (hash.globalMutableState().getExtraTiersInUse() + segments - 1) / segments);
+        }
+        return depth;
+    }
+
+    /**
+     * The line {@code /check} shows once a shard's segments chain {@link #DEEP_TIERS} tiers or more on average, or
+     * null; any thread.
+     */
+    public static String tierDepthWarning(final long depth)
+    {
+        if (depth < DEEP_TIERS)
+        {
+            return null;
+        }
+        return "store shards grew to " + depth + " tiers a segment past the size their files were made for: " +
+            "lookups walk the tiers and slow down; a restart re-sizes the files to what the store holds (raise " +
+            "storage.max_torrents / max_peers to start larger)";
+    }
+
+    /** Tiers a segment chains from which {@code /check} suggests a restart (lookups about twice as slow). */
+    public static final long DEEP_TIERS = 8;
 
     /** Torrents in the store, as the processor last counted them. */
     public long torrentCount()

@@ -108,6 +108,18 @@ class TrackerConfigTest
         assertEquals(2, c.engine.expirySweepSeconds);
     }
 
+    /** storage.max_bytes: 0 (the store's default) unless set; set, at least 1 MiB. */
+    @Test
+    void storageBudget()
+    {
+        assertEquals(0, TrackerConfig.defaults().storage.maxBytes);
+        assertEquals(1L << 30, TrackerConfig.parse("{\"storage\": {\"max_bytes\": 1073741824}}").storage.maxBytes);
+        assertEquals(16, TrackerConfig.parse("{\"storage\": {\"max_torrents\": 16}}").storage.maxTorrents,
+            "a sizing hint as small as 16");
+        assertRejected("{\"storage\": {\"max_bytes\": 1000}}", "'storage.max_bytes': 1000 is below the smallest");
+        assertRejected("{\"storage\": {\"max_bytes\": -1}}", "'storage.max_bytes'");
+    }
+
     @Test
     void unknownRootKeyIsRejected()
     {

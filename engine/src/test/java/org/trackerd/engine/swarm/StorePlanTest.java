@@ -52,6 +52,26 @@ class StorePlanTest
         assertEquals(3, plan.counts()[0], "the plan keeps its own copy");
     }
 
+    /**
+     * A resize's copy cut short: whatever the files said, every shard is recovered and scanned (the copy's read
+     * locks are named by no in-flight record), and no counts are trusted.
+     */
+    @Test
+    void aCopyCutShortRecoversAndScansEveryShard() throws Exception
+    {
+        final StorePlan clean = StorePlan.decide(true, true, new long[] { 3, 7, 1, 2, 3, 1 }, InFlight.read(dir),
+            BOOT);
+        final StorePlan plan = clean.recoveringEveryShard();
+        assertEquals(ALL, plan.recoverShards());
+        assertEquals(ALL, plan.scanShards());
+        assertEquals(-1, plan.unlockedShard());
+        assertFalse(plan.clean());
+        assertFalse(plan.countsKnown());
+        assertFalse(plan.shardCountsKept());
+        assertArrayEquals(new long[6], plan.counts());
+        assertEquals(SwarmStore.SHARDS, plan.recoveredShardCount());
+    }
+
     @Test
     void aCleanCloseWithoutItsCountsIsScannedButNotRecovered() throws Exception
     {

@@ -48,6 +48,9 @@ class SwarmProcessorTest
     private static final String RETAINED = "{\"tracker\": {\"announce_interval_seconds\": 1, " +
         "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 60}}";
 
+    /** The byte budget of a test store when the test sets none. */
+    static final long TEST_BUDGET = 64L << 20;
+
     @TempDir
     Path dir;
 
@@ -650,38 +653,361 @@ class SwarmProcessorTest
         assertEquals(1, h.counters.scrapes.get());
     }
 
+    /**
+     * At the byte budget new peers are refused with the tracker-full reason and counted, known peers are served,
+     * and a departure makes room: the budget, not a count of peers, is the limit.
+     */
     @Test
-    void trackerFullRefusesNewPeersButServesKnownOnes()
+    void atTheByteBudgetNewPeersAreRefusedButKnownOnesServed()
     {
-        final Harness h = harness("{\"storage\": {\"max_peers\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
-        for (int i = 0; i < 16; i++)
+        final long budget = TrackerConfig.Storage.MIN_BYTES;
+        final Harness h = harness("{\"storage\": {\"max_bytes\": " + budget + ", \"max_torrents\": 16, " +
+            "\"max_peers\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
+        int accepted = 0;
+        Reply full = null;
+        for (int i = 0; i < 100_000 && full == null; i++)
         {
-            assertEquals(Status.OK, h.announce(peer(1 + i % 3, i).left(1)).status);
+            final Reply r = h.announce(peer(1 + i % 3, i).left(1));
+            if (r.status == Status.OK)
+            {
+                accepted++;
+            }
+            else
+            {
+                full = r;
+            }
         }
-        final Reply full = h.announce(peer(1, 99).left(1));
+        assertNotNull(full, "the budget was never reached");
         assertEquals(Status.TRACKER_FULL, full.status);
         assertEquals(0, full.peers.size());
-        assertEquals(Status.TRACKER_FULL, h.announce(peer(9, 99).left(1)).status);
+        // Exactly what the estimate allows: 3 torrents, and peers until their bytes reach the budget.
+        assertEquals((budget - 3 * StoreSizing.TORRENT_BYTES + StoreSizing.PEER_BYTES - 1) / StoreSizing.PEER_BYTES,
+            accepted);
+        assertTrue(accepted > 16, "far more than the old max_peers");
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(9, 1).left(1)).status, "a new torrent too");
         assertEquals(2, h.counters.rejectedFull.get());
-        assertEquals(16, h.processor.peerCount());
+        assertEquals(accepted, h.processor.peerCount());
         assertEquals(3, h.processor.torrentCount());
+        h.tick();
+        assertEquals(budget, h.counters.storeBudgetBytes.get());
+        assertTrue(h.counters.storeUsedBytes.get() >= budget, () -> "used " + h.counters.storeUsedBytes.get());
+        assertNotNull(SwarmStore.budgetWarning(h.counters.storeUsedBytes.get(), budget));
         // Known peers still announce, and a departure makes room.
         assertEquals(Status.OK, h.announce(peer(1, 0).left(0)).status);
         assertEquals(Status.OK, h.announce(peer(1, 0).left(0).event(RequestEvent.EVENT_STOPPED)).status);
-        assertEquals(Status.OK, h.announce(peer(1, 99).left(1)).status);
+        assertEquals(Status.OK, h.announce(peer(1, 1_000_000).left(1)).status);
+        assertEquals(Status.TRACKER_FULL, h.announce(peer(1, 1_000_001).left(1)).status);
+        assertEquals(3, h.counters.rejectedFull.get());
     }
 
+    /** /check's line: from 90 % of the budget, none below. */
     @Test
-    void trackerFullRefusesNewTorrents()
+    void budgetWarningFromNinetyPercent()
     {
-        final Harness h = harness("{\"storage\": {\"max_torrents\": 16}, \"tracker\": {" + DEFAULT_TRACKER + "}}");
-        for (int i = 0; i < 16; i++)
+        assertEquals(null, SwarmStore.budgetWarning(899, 1000));
+        assertTrue(SwarmStore.budgetWarning(900, 1000).startsWith("store at 90 % of its byte budget"));
+        assertTrue(SwarmStore.budgetWarning(1000, 1000).contains("are refused"));
+        assertEquals(null, SwarmStore.budgetWarning(5, 0), "no budget published yet");
+    }
+
+    // ---------------------------------------------------------------- growth, resize, retained eviction
+
+    private static final String TINY = "{\"storage\": {\"max_torrents\": 16, \"max_peers\": 16}, \"tracker\": {" +
+        DEFAULT_TRACKER + "}}";
+    private static final String LARGE = "{\"storage\": {\"max_torrents\": 50000, \"max_peers\": 100000}, " +
+        "\"tracker\": {" + DEFAULT_TRACKER + "}}";
+
+    /**
+     * A store started with the smallest hint (16 torrents, 16 peers: files of {@link StoreSizing#MIN_SHARD_PAGES}
+     * pages a shard) takes 100k peers over 50k torrents with no refusal, its files growing as it goes; a restart
+     * finds everything and re-sizes the files to what the store holds.
+     */
+    @Test
+    void aStoreStartedTinyTakesAHundredThousandPeersWithoutRefusal() throws Exception
+    {
+        final Harness h = harness(TINY);
+        final long createdBytes = h.store.fileBytes();
+        final int torrents = 50_000;
+        int refused = 0;
+        for (int t = 0; t < torrents; t++)
         {
-            assertEquals(Status.OK, h.announce(peer(i, 1).left(1)).status);
+            refused += h.announce(peer(t, 0).left(1)).status == Status.OK ? 0 : 1;
+            refused += h.announce(peer(t, 1).left(0)).status == Status.OK ? 0 : 1;
         }
-        assertEquals(Status.TRACKER_FULL, h.announce(peer(16, 1).left(1)).status);
-        assertEquals(Status.OK, h.announce(peer(3, 2).left(1)).status);
-        assertEquals(16, h.processor.torrentCount());
+        assertEquals(0, refused);
+        assertEquals(0, h.counters.rejectedFull.get());
+        assertEquals(torrents, h.processor.torrentCount());
+        assertEquals(2L * torrents, h.processor.peerCount());
+        final long grownBytes = h.store.fileBytes();
+        assertTrue(grownBytes > 4 * createdBytes, () -> "files " + createdBytes + " -> " + grownBytes);
+        // The count the budget is held against covers what the files grew by (StoreSizing's calibration).
+        final long counted = StoreSizing.usedBytes(torrents, 2L * torrents);
+        assertTrue(grownBytes - createdBytes <= counted && grownBytes - createdBytes > counted / 2,
+            () -> "files grew by " + (grownBytes - createdBytes) + ", counted " + counted);
+        assertSample(h, torrents);
+        h.tick();
+        final long depth = h.counters.storeTierDepth.get();
+        assertTrue(depth >= SwarmStore.DEEP_TIERS, "3125 pages a shard over first tiers of 512: depth " + depth);
+        assertNotNull(SwarmStore.tierDepthWarning(depth));
+        final StoreSizing first = StoreSizing.read(h.storeDir);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, first.shardPages());
+
+        final Harness again = h.reopen();
+        final StoreSizing resized = StoreSizing.read(again.storeDir);
+        assertTrue(resized.shardPages() >= torrents / SwarmStore.SHARDS, resized::text);
+        assertEquals(torrents, again.processor.torrentCount());
+        assertEquals(2L * torrents, again.processor.peerCount());
+        assertSample(again, torrents);
+        again.tick();
+        assertEquals(1, again.counters.storeTierDepth.get(), "the resized files hold it all in their first tier");
+        assertEquals(null, SwarmStore.tierDepthWarning(1));
+        assertEquals(Status.OK, again.announce(peer(torrents, 0).left(1)).status);
+    }
+
+    /** Torrents 0..n-1 each hold a seeder and a leecher (a sample of them, scraped). */
+    private static void assertSample(final Harness h, final int n)
+    {
+        for (int t = 0; t < n; t += n / 37)
+        {
+            final ScrapeReply s = h.scrape(hash(t));
+            assertEquals(1, s.complete[0], "torrent " + t);
+            assertEquals(1, s.incomplete[0], "torrent " + t);
+        }
+    }
+
+    /**
+     * Retained torrents cannot starve live swarms: at the budget they are evicted before a new peer is refused, and
+     * the first refusal comes only when none is left.
+     */
+    @Test
+    void retainedTorrentsAreEvictedBeforeALivePeerIsRefused()
+    {
+        final long budget = TrackerConfig.Storage.MIN_BYTES;
+        final Harness h = harness("{\"storage\": {\"max_bytes\": " + budget + ", \"max_torrents\": 16, " +
+            "\"max_peers\": 16}, \"tracker\": {\"announce_interval_seconds\": 1, " +
+            "\"min_announce_interval_seconds\": 1, \"peer_lifetime_seconds\": 1, \"torrent_retention_seconds\": 60}}");
+        final int retained = 8000; // 73 % of the budget
+        for (int t = 0; t < retained; t++)
+        {
+            h.announce(peer(t, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+            h.announce(peer(t, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        }
+        assertEquals(retained, h.processor.torrentCount());
+        assertEquals(0, h.processor.peerCount());
+        int live = 0;
+        Reply refused = null;
+        for (int t = retained; t < retained + 20_000 && refused == null; t++)
+        {
+            final Reply r = h.announce(peer(t, 2).left(1));
+            if (r.status == Status.OK)
+            {
+                live++;
+            }
+            else
+            {
+                refused = r;
+            }
+        }
+        assertNotNull(refused, "the budget was never reached");
+        assertEquals(Status.TRACKER_FULL, refused.status);
+        assertEquals(retained, h.counters.retainedEvicted.get(), "every retained torrent went before a refusal");
+        assertEquals(1, h.counters.rejectedFull.get());
+        final long perLive = StoreSizing.TORRENT_BYTES + StoreSizing.PEER_BYTES;
+        assertEquals((budget + perLive - 1) / perLive, live, "the whole budget went to live torrents");
+        assertEquals(live, h.processor.torrentCount());
+        assertArrayEquals(new long[] { 0, 0 }, h.scrape(hash(0), hash(retained - 1)).downloaded);
+    }
+
+    /** Starting with other limits than the files' copies the store into files of the new size, down and up. */
+    @Test
+    void startingWithOtherLimitsResizesDownAndUpKeepingEverything() throws Exception
+    {
+        final Path store = dir.resolve("resized");
+        final Harness large = harness(LARGE, store);
+        fillMixed(large);
+        final long largePages = StoreSizing.read(store).shardPages();
+        final long largeBytes = large.store.fileBytes();
+        large.store.close();
+        harnesses.remove(large);
+
+        final Harness small = harness(TINY, store);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.read(store).shardPages());
+        assertTrue(small.store.fileBytes() < largeBytes / 2, () -> small.store.fileBytes() + " vs " + largeBytes);
+        assertMixed(small);
+        assertNoResizeLeftovers(store);
+        small.store.close();
+        harnesses.remove(small);
+
+        final Harness up = harness(LARGE, store);
+        assertEquals(largePages, StoreSizing.read(store).shardPages());
+        assertMixed(up);
+        // Killed, then started with other limits: recovered and resized in one start.
+        final Harness killed = up.killedCopy(TINY);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.read(killed.storeDir).shardPages());
+        assertMixed(killed);
+    }
+
+    /**
+     * A store of today's format, {@code trackerd-store 4} with shards of the bloat factor 1.5 and no sizing file,
+     * opens, is copied into growable files, and keeps everything.
+     */
+    @Test
+    void aStoreOfFormatFourIsMigratedWithNothingLost() throws Exception
+    {
+        final Path store = dir.resolve("format4");
+        final Harness h = harness("{}", store);
+        fillMixed(h);
+        h.store.close();
+        harnesses.remove(h);
+        // The files as the code before growth made them: the same builder with maxBloatFactor 1.5, no store-size.
+        final StoreSizing legacy = new StoreSizing(SwarmStore.shardPagesFor(1000, 10_000),
+            SwarmStore.averagePageBytes(1000, 10_000), StoreSizing.LEGACY_BLOAT);
+        final Path[] files = new Path[SwarmStore.SHARDS];
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            files[s] = store.resolve(SwarmStore.shardFile(s));
+            final Path legacyFile = store.resolve("legacy.tmp");
+            try (var from = SwarmStore.openMap(files[s].toFile(), "swarms-" + s, legacy, false);
+                var to = SwarmStore.openMap(legacyFile.toFile(), "swarms-" + s, legacy, false))
+            {
+                StoreResize.copyEntries(from, to, StoreResize.SAME);
+            }
+            java.nio.file.Files.move(legacyFile, files[s], java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        java.nio.file.Files.delete(store.resolve(StoreSizing.FILE));
+        SwarmStore.writeLengths(store.resolve(SwarmStore.LENGTHS), files);
+        assertEquals(SwarmStore.FORMAT, java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+
+        final Harness migrated = harness("{}", store);
+        assertNotNull(StoreSizing.read(store));
+        assertEquals(StoreSizing.MAX_BLOAT, StoreSizing.read(store).maxBloat());
+        assertMixed(migrated);
+        assertNoResizeLeftovers(store);
+    }
+
+    /**
+     * A {@code kill -9} while a resize copies: the old files are the store, with a read lock of the copy held in one
+     * of them that no in-flight record names. The next start recovers every shard, drops the half copy, resizes
+     * again and finds everything.
+     */
+    @Test
+    void aKillWhileAResizeCopiesLeavesTheOldStore() throws Exception
+    {
+        final Path store = dir.resolve("cut");
+        final Harness h = harness(LARGE, store);
+        fillMixed(h);
+        h.store.close();
+        harnesses.remove(h);
+        final Path killed;
+        final StoreSizing sizing = StoreSizing.read(store);
+        try (var shard = SwarmStore.openMap(store.resolve(SwarmStore.shardFile(3)).toFile(), "swarms-3", sizing,
+            false); var c = shard.queryContext(Arrays.copyOf(hash(3), SwarmStore.KEY_LENGTH)))
+        {
+            c.updateLock().lock();
+            java.nio.file.Files.writeString(store.resolve(StoreResize.RESIZING), "pages 512 average 76 bloat 1000\n");
+            java.nio.file.Files.writeString(StoreResize.newFile(store.resolve(SwarmStore.shardFile(0))), "half");
+            killed = filesCopyOf(store);
+        }
+        final Harness restarted = harness(TINY, killed);
+        assertEquals(SwarmStore.SHARDS, restarted.store.recoveredShardCount());
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.read(killed).shardPages());
+        assertMixed(restarted);
+        assertNoResizeLeftovers(killed);
+        for (int t = 0; t < 64; t++)
+        {
+            assertEquals(Status.OK, restarted.announce(peer(t, 77).left(3)).status, "writes to every shard");
+        }
+    }
+
+    /** A {@code kill -9} after the copy was whole, mid-renames: the next start finishes the renames. */
+    @Test
+    void aKillMidRenamesIsFinishedAtTheNextStart() throws Exception
+    {
+        final Path store = dir.resolve("renames");
+        final Harness h = harness(LARGE, store);
+        fillMixed(h);
+        h.store.close();
+        harnesses.remove(h);
+        final StoreSizing current = StoreSizing.read(store);
+        final StoreSizing small = new StoreSizing(StoreSizing.MIN_SHARD_PAGES, Page.length(1), StoreSizing.MAX_BLOAT);
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            final Path file = store.resolve(SwarmStore.shardFile(s));
+            try (var from = SwarmStore.openMap(file.toFile(), "swarms-" + s, current, false);
+                var to = SwarmStore.openMap(StoreResize.newFile(file).toFile(), "swarms-" + s, small, false))
+            {
+                StoreResize.copyEntries(from, to, StoreResize.SAME);
+            }
+        }
+        java.nio.file.Files.writeString(store.resolve(StoreResize.RESIZING), small.text() + "\n");
+        java.nio.file.Files.writeString(store.resolve(StoreResize.RESIZED), small.text() + "\n");
+        for (int s = 0; s < SwarmStore.SHARDS / 2; s++) // died after half the renames
+        {
+            final Path file = store.resolve(SwarmStore.shardFile(s));
+            java.nio.file.Files.move(StoreResize.newFile(file), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        final Harness restarted = harness(TINY, store);
+        assertEquals(0, restarted.store.recoveredShardCount(), "closed cleanly before the resize");
+        assertEquals(small, StoreSizing.read(store));
+        assertMixed(restarted);
+        assertNoResizeLeftovers(store);
+    }
+
+    /** One-page swarms, a big swarm, a retained torrent: what {@link #assertMixed} checks. */
+    private void fillMixed(final Harness h)
+    {
+        for (int t = 0; t < 300; t++)
+        {
+            h.announce(peer(t, 0).left(1));
+            h.announce(peer(t, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        }
+        for (int p = 0; p < Page.CAPACITY + 40; p++)
+        {
+            h.announce(peer(1000, p).left(5));
+        }
+        h.announce(peer(1001, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(1001, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        assertMixed(h);
+    }
+
+    private void assertMixed(final Harness h)
+    {
+        assertEquals(302, h.processor.torrentCount());
+        assertEquals(600 + Page.CAPACITY + 40, h.processor.peerCount());
+        for (int t = 0; t < 300; t += 7)
+        {
+            final ScrapeReply s = h.scrape(hash(t));
+            assertEquals(1, s.complete[0]);
+            assertEquals(1, s.incomplete[0]);
+            assertEquals(1, s.downloaded[0]);
+        }
+        final ScrapeReply big = h.scrape(hash(1000), hash(1001));
+        assertArrayEquals(new int[] { Page.CAPACITY + 40, 0 }, big.incomplete);
+        assertArrayEquals(new long[] { 0, 1 }, big.downloaded);
+    }
+
+    private static void assertNoResizeLeftovers(final Path store) throws java.io.IOException
+    {
+        try (var files = java.nio.file.Files.list(store))
+        {
+            final List<String> names = files.map(f -> f.getFileName().toString()).toList();
+            assertTrue(names.stream().noneMatch(n -> n.endsWith(StoreResize.NEW_SUFFIX) ||
+                n.equals(StoreResize.RESIZING) || n.equals(StoreResize.RESIZED)), names::toString);
+        }
+    }
+
+    private Path filesCopyOf(final Path store) throws java.io.IOException
+    {
+        final Path copy = dir.resolve("killed-" + System.nanoTime());
+        java.nio.file.Files.createDirectories(copy);
+        try (var files = java.nio.file.Files.list(store))
+        {
+            for (final Path f : (Iterable<Path>)files::iterator)
+            {
+                java.nio.file.Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        return copy;
     }
 
     // ---------------------------------------------------------------- address families and dual stack
@@ -1916,7 +2242,11 @@ class SwarmProcessorTest
         {
             this.config = config;
             this.storeDir = storeDir;
-            store = SwarmStore.open(storeDir, 1000, 10_000);
+            // Test stores stay small: the default hint becomes 1000 torrents / 10k peers, the default budget 64 MiB.
+            final boolean defaultHint = config.storage.maxTorrents == 100_000 && config.storage.maxPeers == 1_000_000;
+            store = SwarmStore.open(storeDir, defaultHint ? 1000 : config.storage.maxTorrents,
+                defaultHint ? 10_000 : config.storage.maxPeers,
+                config.storage.maxBytes == 0 ? TEST_BUDGET : config.storage.maxBytes);
             final CountersManager countersManager = new CountersManager(
                 new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
                 new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
@@ -1947,6 +2277,18 @@ class SwarmProcessorTest
          */
         Harness killedCopy()
         {
+            return harness(json, filesCopy());
+        }
+
+        /** The start after a {@code kill -9} at this very moment, with another configuration. */
+        Harness killedCopy(final String otherJson)
+        {
+            return harness(otherJson, filesCopy());
+        }
+
+        /** The store's files copied as they are now into a new directory (what a {@code kill -9} leaves). */
+        Path filesCopy()
+        {
             final Path copy = dir.resolve("killed-" + System.nanoTime());
             try
             {
@@ -1963,7 +2305,7 @@ class SwarmProcessorTest
             {
                 throw new AssertionError(ex);
             }
-            return harness(json, copy);
+            return copy;
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */

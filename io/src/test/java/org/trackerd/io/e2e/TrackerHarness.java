@@ -34,6 +34,9 @@ public final class TrackerHarness implements AutoCloseable
         set("storage", "path", quote(storagePath().toString()));
         set("storage", "max_torrents", "1000");
         set("storage", "max_peers", "10000");
+        // A small byte budget keeps the files of test stores small (a default budget of half the memory would
+        // size their first tiers for it).
+        set("storage", "max_bytes", String.valueOf(64 << 20));
     }
 
     /** Sets a config key to a raw JSON value, e.g. {@code set("http", "max_request_bytes", "1024")}. */

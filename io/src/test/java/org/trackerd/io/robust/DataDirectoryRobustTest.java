@@ -238,7 +238,7 @@ class DataDirectoryRobustTest
     void estimateCoversWhatChronicleAllocates() throws Exception
     {
         final Path store = dir.resolve("sized");
-        SwarmStore.open(store, 10_000, 100_000).close();
+        SwarmStore.open(store, 10_000, 100_000, 64L << 20).close(); // a budget whose thousandth is below the hint
         long actual = 0;
         for (int s = 0; s < SwarmStore.SHARDS; s++)
         {

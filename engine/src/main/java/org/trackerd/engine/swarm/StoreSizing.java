@@ -1,0 +1,169 @@
+package org.trackerd.engine.swarm;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * How the shard files are laid out, and the byte budget they may grow to. Each shard is one Chronicle Map created
+ * for {@code shardPages} entries (its first tier of segments, allocated on disk at creation) with a
+ * {@code maxBloatFactor} of {@link #MAX_BLOAT}: past its first tier a segment chains extra tiers, allocated as the
+ * file grows, up to a thousand times the first. The first tier is sized for the largest of: the operator's hint
+ * ({@code storage.max_torrents} / {@code max_peers}), a thousandth of the budget (so the budget, not Chronicle's
+ * bloat limit, is what stops growth), and 1.25 times the pages the fullest shard held at the last start.
+ *
+ * <p>Written as one line {@code pages P average A bloat B} in {@link #FILE} at creation and at every resize; a
+ * store of format {@code trackerd-store 4} written before this file existed has none (its shards were made with a
+ * bloat factor of 1.5): it is resized at its first start, which gives it one.
+ *
+ * <p>The budget is checked against an estimate of the bytes the entries take ({@link #usedBytes}), computed from
+ * the torrent and peer counts the processor keeps anyway: no per-entry bookkeeping, no walk of the maps.
+ *
+ * @param shardPages   entries of a shard's first tier
+ * @param averageValue the average page length in bytes Chronicle lays the tier out for
+ * @param maxBloat     Chronicle's {@code maxBloatFactor}: how far past the first tier a shard may grow
+ *
+ * <p>Thread: the launcher (at open); {@link #usedBytes} on the swarm processor.
+ */
+record StoreSizing(long shardPages, double averageValue, double maxBloat)
+{
+    static final String FILE = "store-size";
+    /** Chronicle's largest {@code maxBloatFactor}. */
+    static final double MAX_BLOAT = 1000.0;
+    /**
+     * The smallest first tier: Chronicle never lets an entry span tiers, so a tier must hold a full page (255
+     * peers, 960 chunks) with room to spare; 512 pages of the smallest average give a tier of 4,005 chunks (1.1 MiB
+     * for the whole store).
+     */
+    static final long MIN_SHARD_PAGES = 512;
+    /** The bloat factor the shards of a store of before {@link #FILE} were made with. */
+    static final double LEGACY_BLOAT = 1.5;
+
+    /**
+     * Bytes the store is counted to use per torrent (its key, a page header, the hash-lookup slot and the rounding
+     * to 16-byte chunks) and per peer (a 60-byte record and its share of rounding). Calibrated against the files'
+     * allocated length past their first tier (SwarmProcessorTest's 100k-peer growth): 50k torrents of two peers
+     * take 158 bytes each in the files, counted 192; one-peer torrents about 120, counted 128; a retained torrent
+     * about 56, counted 64. The count stays at or above what the files take, so the budget bounds them.
+     */
+    static final long TORRENT_BYTES = 64;
+    static final long PEER_BYTES = 64;
+
+    /** The estimate of what the store's entries take, the figure the budget is checked against. */
+    static long usedBytes(final long torrents, final long peers)
+    {
+        return torrents * TORRENT_BYTES + peers * PEER_BYTES;
+    }
+
+    /**
+     * The sizing for these limits: the hint's first tier, raised to a thousandth of the budget and to 1.25 times
+     * {@code liveShardPages} (the fullest shard's entries, 0 for a new store).
+     */
+    static StoreSizing of(final int maxTorrents, final int maxPeers, final long budgetBytes,
+        final long liveShardPages)
+    {
+        final long hint = SwarmStore.shardPagesFor(maxTorrents, maxPeers);
+        // Chronicle's limit is a thousand tiers of the first one's entries and chunks: for the budget in pages of
+        // the smallest kind (a torrent with one peer), with the chunks for them.
+        final long budgetPages = budgetBytes / TORRENT_BYTES / SwarmStore.SHARDS;
+        final long forBudget = (long)Math.ceil(budgetPages / MAX_BLOAT);
+        final long live = liveShardPages + liveShardPages / 4;
+        final long pages = Math.max(MIN_SHARD_PAGES, Math.max(hint, Math.max(forBudget, live)));
+        final double hintAverage = SwarmStore.averagePageBytes(maxTorrents, maxPeers);
+        // The hint's page size lays out the chunks; only a tier at its smallest is laid out for one-peer pages
+        // (MIN_SHARD_PAGES of them hold 4 full pages; a larger average holds more), so small stores stay small.
+        final double average = pages == MIN_SHARD_PAGES ? Math.min(hintAverage, Page.length(1)) : hintAverage;
+        return new StoreSizing(pages, average, MAX_BLOAT);
+    }
+
+    /**
+     * True when the files of {@code current} (null: a store of before this file) should be copied into files of
+     * this sizing: they cannot grow to the budget, or their first tier is off by more than a factor of two (the
+     * hint changed, or the store outgrew its first tier and its segments chain extra tiers a lookup walks).
+     */
+    boolean replaces(final StoreSizing current)
+    {
+        if (current == null)
+        {
+            return true;
+        }
+        final double ratio = (double)shardPages / current.shardPages;
+        return current.shardPages * current.maxBloat < shardPages * maxBloat / 2 || ratio > 2 || ratio < 0.5;
+    }
+
+    /** About what the files of this sizing allocate at creation (the first tiers of every shard). */
+    long createdBytes()
+    {
+        final double entry = SwarmStore.KEY_LENGTH + 2 + averageValue + 2 * SwarmStore.CHUNK;
+        return SwarmStore.SHARDS * ((long)(shardPages * 1.125 * entry) + (1 << 18));
+    }
+
+    String text()
+    {
+        return String.format(Locale.ROOT, "pages %d average %.3f bloat %.1f", shardPages, averageValue, maxBloat);
+    }
+
+    /** The sizing of {@code text}, or null when it is not one. */
+    static StoreSizing parse(final String text)
+    {
+        final String[] parts = text.trim().split(" ");
+        if (parts.length != 6 || !"pages".equals(parts[0]) || !"average".equals(parts[2]) ||
+            !"bloat".equals(parts[4]))
+        {
+            return null;
+        }
+        try
+        {
+            final StoreSizing sizing = new StoreSizing(Long.parseLong(parts[1]), Double.parseDouble(parts[3]),
+                Double.parseDouble(parts[5]));
+            return sizing.shardPages > 0 && sizing.averageValue > 0 && sizing.maxBloat >= 1 ? sizing : null;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return null;
+        }
+    }
+
+    /** The sizing the store's files were made with, or null (a store of before {@link #FILE}, or unreadable). */
+    static StoreSizing read(final Path directory) throws IOException
+    {
+        final Path file = directory.resolve(FILE);
+        return Files.exists(file) ? parse(Files.readString(file, StandardCharsets.UTF_8)) : null;
+    }
+
+    /** Records the sizing of the store's files (written aside, then renamed over: never half a line). */
+    void write(final Path directory) throws IOException
+    {
+        final Path tmp = directory.resolve(FILE + ".tmp");
+        Files.writeString(tmp, text() + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, directory.resolve(FILE), StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The budget when {@code storage.max_bytes} is 0: half the physical memory (the maps are memory-mapped: a store
+     * larger than memory pages in and out of the disk on every lookup), and at most half of what the storage file
+     * system holds for the store (its free space plus the store's files), so the store never fills the disk.
+     */
+    static long defaultBudget(final Path directory, final long storeBytes) throws IOException
+    {
+        final long memory = physicalMemory();
+        final long disk = Files.getFileStore(directory).getUsableSpace() + storeBytes;
+        return Math.max(org.trackerd.engine.config.TrackerConfig.Storage.MIN_BYTES, Math.min(memory / 2, disk / 2));
+    }
+
+    /** The machine's (or container's) memory, as the JVM sees it. */
+    static long physicalMemory()
+    {
+        final java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun)
+        {
+            return sun.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory() * 4;
+    }
+}
