@@ -32,7 +32,7 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
  *                 └─(PROMOTE / INDEX, or a known big swarm)─► BigSwarms ─┘
  * scrape   ─► Scrape
  * tick     ─► ExpirySweep (PageExpiry, BigSwarms, TopSwarms)
- * start-up ─► StartupScan (once, before the first request)
+ * start-up ─► StartupScan (once, before the first request); WebRtcSwarms.load (webrtc.dat)
  * every page through PageAccess; every change of a map's structure through MapWrites; every record through
  * PeerRecord / PeerWriter; counts in SwarmCounts, kept in the in-flight file per shard after each event
  * </pre>
@@ -98,6 +98,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final EngineCounters counters, final long seed, final SwarmAccounting accounting, final EpochClock epochClock,
         final NanoClock nanoClock)
     {
+        this(config, store, null, queues, counters, seed, accounting, epochClock, nanoClock);
+    }
+
+    /**
+     * @param webRtcStore the record of the WebRTC peer sets ({@code webrtc.dat}), or null to keep them on the heap
+     *                    only
+     */
+    public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final WebRtcStore webRtcStore,
+        final ResponseQueue[] queues, final EngineCounters counters, final long seed, final SwarmAccounting accounting,
+        final EpochClock epochClock, final NanoClock nanoClock)
+    {
         this.inFlight = store.inFlight;
         this.queues = queues;
         this.counters = counters;
@@ -120,7 +131,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         bigSwarms = new BigSwarms(seed, config.storage.maxPeers, retentionSeconds, pages, writes, swaps, writer,
             selection, counts, counters);
         webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
-            config.tracker.peerLifetimeSeconds * 1000L, counters.webRtc, seed);
+            config.webtorrent.maxPeers, config.tracker.peerLifetimeSeconds * 1000L, retentionSeconds * 1000L,
+            webRtcStore, counters.webRtc, seed);
         scrape = new Scrape(pages, bigSwarms, accounting, webRtc);
         final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
@@ -138,6 +150,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     public void loadFromStore()
     {
         startupScan.run();
+        webRtc.load(clock.time());
     }
 
     public int torrentCount()

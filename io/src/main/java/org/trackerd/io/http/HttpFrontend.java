@@ -1304,6 +1304,10 @@ public final class HttpFrontend extends FrontendAgent
     protected void closeChannels()
     {
         closeServers();
+        if (webTorrent != null)
+        {
+            webTorrent.shuttingDown();
+        }
         for (int i = 0; i < highWater; i++)
         {
             close(connections[i]);

@@ -73,6 +73,8 @@ final class WebTorrentRoute
     private final WebSocketHandshake handshake = new WebSocketHandshake();
     private final WebTorrentRequestDecoder decoder = new WebTorrentRequestDecoder();
     private final WebTorrentRequest request;
+    /** Set once the frontend closes every connection at shutdown: closes then publish no stopped request. */
+    private boolean shuttingDown;
     private final RequestEvent scratch;
     private final UnsafeBuffer scratchInfoHash;
     private final UnsafeBuffer scrapeView = new UnsafeBuffer(new byte[0]);
@@ -597,6 +599,16 @@ final class WebTorrentRoute
      * The connection closes: its peers leave their torrents' WebRTC sets (a stopped request each, under the
      * connection's current handle, whose answers find the slot reused and are dropped).
      */
+    /**
+     * The tracker is stopping and closes every connection: their peers stay in the WebRTC sets (and in
+     * {@code webrtc.dat}), as the BitTorrent peers of a stopped tracker do, for the next start to count until they
+     * re-announce or expire; no stopped request is published for them.
+     */
+    void shuttingDown()
+    {
+        shuttingDown = true;
+    }
+
     void onClose(final HttpConnection c)
     {
         final WebTorrentConnection ws = c.ws;
@@ -611,7 +623,7 @@ final class WebTorrentRoute
             }
         }
         final RequestEvent e = scratch;
-        for (int i = 0; i < ws.announcedCount; i++)
+        for (int i = 0; i < ws.announcedCount && !shuttingDown; i++)
         {
             final int at = i * 2 * RequestEvent.HASH_LENGTH;
             e.kind = RequestEvent.KIND_WEBRTC_ANNOUNCE;
