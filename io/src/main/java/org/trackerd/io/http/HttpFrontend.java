@@ -1300,6 +1300,30 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    /**
+     * Not settled while its relay ring holds offers or answers for its connections: a relay written by this thread
+     * (from its own responses) wakes nobody, so the next cycle must run before the thread sleeps in select.
+     */
+    @Override
+    public boolean settled()
+    {
+        return super.settled() && (webTorrent == null || webTorrent.relaysDrained());
+    }
+
+    /**
+     * The relays this cycle's answers wrote for this thread's own connections go out in the same cycle, and each
+     * WebSocket connection's frames of the cycle in one write.
+     */
+    @Override
+    protected void endOfCycle()
+    {
+        if (webTorrent != null)
+        {
+            webTorrent.drainRelays();
+            webTorrent.flushBatches();
+        }
+    }
+
     @Override
     protected void closeChannels()
     {

@@ -53,8 +53,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class WebTorrentRoute
 {
-    /** Most relay messages one duty cycle writes. */
-    private static final int RELAY_DRAIN_LIMIT = 64;
+    /**
+     * Most relay messages one drain writes (twice per duty cycle: before reading, and after the cycle's answers
+     * wrote theirs); what is left keeps the thread from sleeping ({@link #relaysDrained}).
+     */
+    private static final int RELAY_DRAIN_LIMIT = 256;
     private static final byte[] TOO_MANY_TORRENTS = ascii("too many torrents on one connection");
     private static final byte[] UNSOLICITED_REASON_BYTES = ascii("answer to an offer that was not sent");
     private static final String UNSOLICITED = "answers to offers that were not sent";
@@ -73,6 +76,16 @@ final class WebTorrentRoute
     private final WebSocketHandshake handshake = new WebSocketHandshake();
     private final WebTorrentRequestDecoder decoder = new WebTorrentRequestDecoder();
     private final WebTorrentRequest request;
+    /** Bytes of one connection's batch: an answer and a few relayed offers; a larger frame is sent on its own. */
+    private static final int BATCH_BYTES = 32 * 1024;
+    /** Batch buffers at most (connections written to in one duty cycle); past it, frames are sent at once. */
+    private static final int MAX_BATCHES = 512;
+    private final ByteBuffer[] batchPool = new ByteBuffer[MAX_BATCHES];
+    private int freeBatches;
+    private int batchesMade;
+    /** Connections with a batch this cycle (a closed one may stay listed: its batch is null then). */
+    private final HttpConnection[] dirty = new HttpConnection[2 * MAX_BATCHES];
+    private int dirtyCount;
     /** Set once the frontend closes every connection at shutdown: closes then publish no stopped request. */
     private boolean shuttingDown;
     private final RequestEvent scratch;
@@ -549,6 +562,12 @@ final class WebTorrentRoute
         return relays.drain(frontendId, onRelay, RELAY_DRAIN_LIMIT);
     }
 
+    /** True when this frontend's relay ring is empty. */
+    boolean relaysDrained()
+    {
+        return relays.isEmpty(frontendId);
+    }
+
     private void onRelay(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final long correlationId = buffer.getLong(index);
@@ -613,6 +632,11 @@ final class WebTorrentRoute
     {
         final WebTorrentConnection ws = c.ws;
         c.ws = null;
+        if (ws.batch != null)
+        {
+            batchPool[freeBatches++] = ws.batch; // unsent frames of a connection that is gone
+            ws.batch = null;
+        }
         counters.connectionsOpen.setRelease(--openConnections);
         if (c.remote != null)
         {
@@ -654,8 +678,102 @@ final class WebTorrentRoute
         }
     }
 
-    /** Writes {@code out[0, length)}; queued behind what the socket has not taken yet. */
+    /**
+     * Writes {@code out[0, length)}: into the connection's batch, sent at the end of the duty cycle with every other
+     * frame the cycle wrote to it ({@link #flushBatches}); queued behind what the socket has not taken yet; or, for a
+     * closing frame, a frame larger than a batch, or with no batch buffer free, sent now (after the batch).
+     */
     private void writeRaw(final HttpConnection c, final int length, final boolean closeAfter) throws IOException
+    {
+        final WebTorrentConnection ws = c.ws;
+        if (ws != null && c.state == HttpConnection.READING)
+        {
+            if (ws.batch != null && (closeAfter || ws.batch.remaining() < length))
+            {
+                sendBatch(c, ws); // what came before goes first
+            }
+            if (!closeAfter && c.state == HttpConnection.READING && length <= BATCH_BYTES && batchFor(c, ws))
+            {
+                out.getBytes(0, ws.batch, ws.batch.position(), length);
+                ws.batch.position(ws.batch.position() + length);
+                return;
+            }
+            if (!c.isOpen())
+            {
+                return;
+            }
+        }
+        writeNow(c, length, closeAfter);
+    }
+
+    /** Gives the connection a batch buffer from the pool (listing it for the end of the cycle); false if none. */
+    private boolean batchFor(final HttpConnection c, final WebTorrentConnection ws)
+    {
+        if (ws.batch != null)
+        {
+            return true;
+        }
+        if (dirtyCount == dirty.length)
+        {
+            return false;
+        }
+        if (freeBatches == 0)
+        {
+            if (batchesMade == MAX_BATCHES)
+            {
+                return false;
+            }
+            batchPool[freeBatches++] = ByteBuffer.allocateDirect(BATCH_BYTES); // grows with the cycle's fan-out, once
+            batchesMade++;
+        }
+        ws.batch = batchPool[--freeBatches];
+        ws.batch.clear();
+        dirty[dirtyCount++] = c;
+        return true;
+    }
+
+    private void sendBatch(final HttpConnection c, final WebTorrentConnection ws) throws IOException
+    {
+        final ByteBuffer batch = ws.batch;
+        ws.batch = null;
+        batchPool[freeBatches++] = batch;
+        batch.flip();
+        if (batch.hasRemaining())
+        {
+            frontend.sendQueued(c, batch, false); // what the socket does not take it copies into c.pending
+        }
+    }
+
+    /**
+     * Sends every connection's batch: one write per connection for all the frames of the cycle (its answers and
+     * the offers and answers relayed to it). Called at the end of each duty cycle.
+     */
+    void flushBatches()
+    {
+        final int n = dirtyCount;
+        dirtyCount = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final HttpConnection c = dirty[i];
+            dirty[i] = null;
+            final WebTorrentConnection ws = c.ws;
+            if (ws == null || ws.batch == null)
+            {
+                continue; // closed meanwhile (its batch went back to the pool), or listed twice after a reuse
+            }
+            try
+            {
+                sendBatch(c, ws);
+            }
+            catch (final IOException ex)
+            {
+                frontend.closeConnection(c);
+            }
+        }
+    }
+
+    /** Writes {@code out[0, length)} now; queued behind what the socket has not taken yet. */
+    private void writeNow(final HttpConnection c, final int length, final boolean closeAfter) throws IOException
     {
         outBytes.limit(length).position(0);
         if (c.state == HttpConnection.WRITING)
