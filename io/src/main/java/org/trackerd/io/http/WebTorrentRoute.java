@@ -86,6 +86,10 @@ final class WebTorrentRoute
     /** Connections with a batch this cycle (a closed one may stay listed: its batch is null then). */
     private final HttpConnection[] dirty = new HttpConnection[2 * MAX_BATCHES];
     private int dirtyCount;
+    /** Counts WebSocket requests under {@code protocol="ws"} and applies access control and private mode to them. */
+    private final Admission admission;
+    private final org.trackerd.engine.metrics.LatencyRecorder announceLatency;
+    private final org.trackerd.engine.metrics.LatencyRecorder scrapeLatency;
     /** Set once the frontend closes every connection at shutdown: closes then publish no stopped request. */
     private boolean shuttingDown;
     private final RequestEvent scratch;
@@ -141,9 +145,14 @@ final class WebTorrentRoute
     private int openConnections;
 
     WebTorrentRoute(final HttpFrontend frontend, final int index, final TrackerConfig config,
-        final CountersManager countersManager, final WebTorrentRelays relays, final int frontendId)
+        final org.trackerd.engine.metrics.TrackerMetrics metrics, final WebTorrentRelays relays, final int frontendId,
+        final Admission admission)
     {
+        final CountersManager countersManager = metrics.countersManager();
         this.frontend = frontend;
+        this.admission = admission;
+        this.announceLatency = metrics.latency("ws", "announce", index);
+        this.scrapeLatency = metrics.latency("ws", "scrape", index);
         this.relays = relays;
         this.frontendId = frontendId;
         this.config = config.webtorrent;
@@ -328,7 +337,7 @@ final class WebTorrentRoute
         if (error != WebTorrentRequestDecoder.OK)
         {
             counters.malformed.incrementRelease();
-            frontend.admission().count(action, c.family, RequestCounters.OUTCOME_MALFORMED);
+            admission.count(action, c.family, RequestCounters.OUTCOME_MALFORMED);
             final byte[] reason = WebTorrentRequestDecoder.reason(error);
             final int at = WebSocketFrameEncoder.payloadOffset(0);
             final int end = request.action() != 0 ?
@@ -360,7 +369,7 @@ final class WebTorrentRoute
             if (n == 0)
             {
                 // a scrape of everything: not served (as for HTTP), an empty answer
-                frontend.admission().count(action, c.family, RequestCounters.OUTCOME_OK);
+                admission.count(action, c.family, RequestCounters.OUTCOME_OK);
                 final int at = WebSocketFrameEncoder.payloadOffset(0);
                 final int end = WebTorrentResponseEncoder.scrapeEnd(out, WebTorrentResponseEncoder.scrapeStart(out, at));
                 writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, end - at));
@@ -430,7 +439,7 @@ final class WebTorrentRoute
             // passkey, user and torrent; the access lists), then published as what it is
             final byte kind = e.kind;
             e.kind = kind == RequestEvent.KIND_SCRAPE ? RequestEvent.KIND_SCRAPE : RequestEvent.KIND_ANNOUNCE;
-            refusal = frontend.admission().refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, ws.jwt, 0,
+            refusal = admission.refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, ws.jwt, 0,
                 ws.jwtLength);
             e.kind = kind;
         }
@@ -443,7 +452,7 @@ final class WebTorrentRoute
         e.correlationId = c.correlationId();
         e.receivedNs = frontend.nowNs();
         e.replyPort = 0;
-        if (!frontend.publishRequest(e, action, c.family))
+        if (!frontend.publishRequest(admission, e, action, c.family))
         {
             writeFailure(c, action, Admission.BUSY, e);
             return;
@@ -455,7 +464,7 @@ final class WebTorrentRoute
     private void refuse(final HttpConnection c, final int action, final byte[] reason, final RequestEvent e)
         throws IOException
     {
-        frontend.admission().count(action, c.family, RequestCounters.OUTCOME_REJECTED);
+        admission.count(action, c.family, RequestCounters.OUTCOME_REJECTED);
         writeFailure(c, action, reason, e);
     }
 
@@ -485,7 +494,7 @@ final class WebTorrentRoute
         final int at = WebSocketFrameEncoder.payloadOffset(0);
         if (r.kind == RequestEvent.KIND_SCRAPE)
         {
-            frontend.admission().answered(RequestCounters.ACTION_SCRAPE, c.family, r.status);
+            admission.answered(RequestCounters.ACTION_SCRAPE, c.family, r.status);
             int p = WebTorrentResponseEncoder.scrapeStart(out, at);
             for (int i = 0; i < r.scrapeCount; i++)
             {
@@ -495,6 +504,7 @@ final class WebTorrentRoute
             }
             p = WebTorrentResponseEncoder.scrapeEnd(out, p);
             writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, p - at));
+            scrapeLatency.recordNs(System.nanoTime() - r.receivedNs); // to its frame (written at the cycle's end)
         }
         else if (r.kind == RequestEvent.KIND_WEBRTC_ANSWER)
         {
@@ -520,7 +530,8 @@ final class WebTorrentRoute
         }
         else
         {
-            frontend.admission().answered(RequestCounters.ACTION_ANNOUNCE, c.family, r.status);
+            admission.answered(RequestCounters.ACTION_ANNOUNCE, c.family, r.status);
+            announceLatency.recordNs(System.nanoTime() - r.receivedNs);
             if (r.status != Status.OK)
             {
                 final int end = WebTorrentResponseEncoder.failure(out, at, WebTorrentRequest.ACTION_ANNOUNCE,
@@ -661,7 +672,7 @@ final class WebTorrentRoute
             e.frontendId = frontendId;
             e.correlationId = c.correlationId();
             e.receivedNs = frontend.nowNs();
-            frontend.publishRequest(e, RequestCounters.ACTION_ANNOUNCE, c.family); // lost when full: it expires
+            frontend.publishRequest(admission, e, RequestCounters.ACTION_ANNOUNCE, c.family); // lost when full: it expires
         }
         ws.announcedCount = 0;
     }
