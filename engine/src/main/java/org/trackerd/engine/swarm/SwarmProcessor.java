@@ -132,7 +132,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
             selection, counts, counters);
         webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
             config.webtorrent.maxPeers, config.tracker.peerLifetimeSeconds * 1000L, retentionSeconds * 1000L,
-            webRtcStore, counters.webRtc, seed);
+            webRtcStore, accounting, counters.webRtc, seed);
         scrape = new Scrape(pages, bigSwarms, accounting, webRtc);
         final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
@@ -294,7 +294,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 webRtc.answer(e, r, nowMs);
                 return;
             }
-            webRtc.announce(e, r, nowMs);
+            final boolean applied = webRtc.announce(e, r, nowMs);
             if (r.status == Status.OK)
             {
                 final int complete = r.complete;
@@ -305,6 +305,21 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 r.incomplete = incomplete + r.scrapeIncomplete[0];
                 r.downloaded = downloaded + r.scrapeDownloaded[0];
                 r.scrapeCount = 0;
+            }
+            if (applied)
+            {
+                // private mode: a WebRTC peer's uploaded / downloaded are the user's as a BitTorrent peer's are
+                if (e.event == RequestEvent.EVENT_STOPPED && e.userId == 0)
+                {
+                    // its connection closed (no passkey was checked for this stop): the row goes inactive with
+                    // the totals of its last announce, as at expiry
+                    accounting.expired(e.infoHash, webRtc.leftIdentity(), 0, RequestEvent.HASH_LENGTH, r.complete,
+                        r.incomplete, nowMs);
+                }
+                else
+                {
+                    accounting.announce(e, r.complete, r.incomplete, webRtc.completedNow(), nowMs);
+                }
             }
         }
         catch (final RuntimeException | Error ex)

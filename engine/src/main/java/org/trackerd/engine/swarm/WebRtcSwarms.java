@@ -184,14 +184,21 @@ final class WebRtcSwarms
     private final long retentionMs;
     /** The record of these sets, or null (benchmarks, tests of the heap sets alone): nothing is persisted. */
     private final WebRtcStore store;
+    /** Private mode's accounting: told of peers that expire (the processor tells it of announces). */
+    private final SwarmAccounting accounting;
+    /** A peer that left: peer_id, then address (see {@link #leftIdentity}). */
+    private final byte[] identity = new byte[ID + ADDRESS];
+    private boolean completedNow;
     private final WebRtcCounters counters;
     private long random;
     private int sweepCursor;
     private long peers;
 
     WebRtcSwarms(final int maxPeersPerTorrent, final int maxTorrents, final long maxPeers, final long peerLifetimeMs,
-        final long retentionMs, final WebRtcStore store, final WebRtcCounters counters, final long seed)
+        final long retentionMs, final WebRtcStore store, final SwarmAccounting accounting,
+        final WebRtcCounters counters, final long seed)
     {
+        this.accounting = accounting;
         this.maxPeersPerTorrent = maxPeersPerTorrent;
         this.maxTorrents = maxTorrents;
         this.maxPeers = maxPeers;
@@ -241,18 +248,23 @@ final class WebRtcSwarms
      * peers are picked for its offers and recorded as their receivers. {@code r}'s counts get the WebRTC set's
      * (the caller adds the BitTorrent swarm's).
      */
-    void announce(final RequestEvent e, final ResponseEvent r, final long nowMs)
+    boolean announce(final RequestEvent e, final ResponseEvent r, final long nowMs)
     {
         counters.announces.incrementRelease();
+        completedNow = false;
         Swarm s = find(e.infoHash, 0);
         if (e.event == RequestEvent.EVENT_STOPPED)
         {
+            boolean left = false;
             if (s != null)
             {
                 final int i = s.find(e.peerId, 0);
                 // only the connection that holds the peer id may stop it
                 if (i >= 0 && s.frontend[i] == e.frontendId && s.handle[i] == e.correlationId)
                 {
+                    left = true;
+                    System.arraycopy(s.ids, i * ID, identity, 0, ID);
+                    System.arraycopy(s.addrs, i * ADDRESS, identity, ID, ADDRESS);
                     s.remove(i);
                     peers--;
                     counters.peersStopped.incrementRelease();
@@ -268,7 +280,7 @@ final class WebRtcSwarms
                 }
                 counts(s, r);
             }
-            return;
+            return left;
         }
         if (s == null)
         {
@@ -276,7 +288,7 @@ final class WebRtcSwarms
             {
                 r.status = Status.TRACKER_FULL;
                 counters.rejectedFull.incrementRelease();
-                return;
+                return false;
             }
             s = addSwarm(e.infoHash, 0);
         }
@@ -291,7 +303,7 @@ final class WebRtcSwarms
                 {
                     removeSwarm(s);
                 }
-                return;
+                return false;
             }
             if (s.count == s.capacity())
             {
@@ -317,20 +329,23 @@ final class WebRtcSwarms
             // another connection from another address names this peer_id: it would take the peer's offers
             r.status = Status.PEER_ID_CONFLICT;
             counters.rejectedPeerIdConflict.incrementRelease();
-            return;
+            return false;
         }
         // a reconnected client re-announces from its new connection: offers go there from now on
         s.frontend[me] = e.frontendId;
         s.handle[me] = e.correlationId;
         s.seenMs[me] = nowMs;
         final boolean seeder = e.left == 0;
+        final boolean wasSeeder = s.seeder[me];
         if (seeder != s.seeder[me])
         {
             s.seeders += seeder ? 1 : -1;
             s.seeder[me] = seeder;
         }
-        if (e.event == RequestEvent.EVENT_COMPLETED)
+        if (e.event == RequestEvent.EVENT_COMPLETED && !wasSeeder)
         {
+            // once per download, as a BitTorrent peer's: a repeated completed of a seeder is no new one
+            completedNow = true;
             s.downloaded++;
             persistTorrent(s);
         }
@@ -340,6 +355,22 @@ final class WebRtcSwarms
         }
         counts(s, r);
         pickOfferTargets(s, me, e, r, nowMs);
+        return true;
+    }
+
+    /** Whether the last {@link #announce} completed its peer's download (its first completed as a leecher). */
+    boolean completedNow()
+    {
+        return completedNow;
+    }
+
+    /**
+     * The peer the last {@link #announce} removed ({@code stopped}): its peer_id at 0 and the address it announced
+     * from at {@link RequestEvent#HASH_LENGTH}.
+     */
+    byte[] leftIdentity()
+    {
+        return identity;
     }
 
     private static void counts(final Swarm s, final ResponseEvent r)
@@ -445,9 +476,14 @@ final class WebRtcSwarms
                     {
                         store.removePeer(s.key.hash, 0, s.ids, i * ID);
                     }
+                    System.arraycopy(s.ids, i * ID, identity, 0, ID);
+                    System.arraycopy(s.addrs, i * ADDRESS, identity, ID, ADDRESS);
                     s.remove(i);
                     peers--;
                     counters.peersExpired.incrementRelease();
+                    // the site's row goes inactive with the totals of its last announce (this set's counts: the
+                    // torrent's BitTorrent swarm is not looked up here; its next announce writes both)
+                    accounting.expired(s.key.hash, identity, 0, ID, s.seeders, s.count - s.seeders, nowMs);
                 }
             }
             counters.peers.setRelease(peers);

@@ -665,6 +665,9 @@ final class WebTorrentRoute
             System.arraycopy(ws.announced, at, e.infoHash, 0, RequestEvent.HASH_LENGTH);
             System.arraycopy(ws.announced, at + RequestEvent.HASH_LENGTH, e.peerId, 0, RequestEvent.HASH_LENGTH);
             e.event = RequestEvent.EVENT_STOPPED;
+            e.userId = 0; // no passkey checked for it: the processor accounts it as a peer that left (see there)
+            e.torrentId = 0;
+            e.accounting = 0;
             e.offerCount = 0;
             e.scrapeCount = 0;
             e.left = 1;
