@@ -4,7 +4,8 @@
 # announce) against trackerd and against the npm bittorrent-tracker's own server (io/src/test/node/ref-server.mjs,
 # --quiet) in the same run, RUNS rounds alternating, on loopback. Each server is pinned to SERVER_CPU and the load
 # generator to LOAD_CPU with taskset; the generator reads the server's CPU time over the measured part from /proc.
-# The figure of merit is responses (announce answers) per server CPU-second.
+# The figure of merit is responses (announce answers) per server CPU-second; offers_received shows that both relay
+# the same offers (about three per announce with 4 peers per torrent).
 # Needs `npm ci` in io/src/test/node; builds io/target/trackerd.jar and jmh/target/trackerd-benchmarks.jar if missing.
 #   [RUNS=3] [WARMUP=3] [SERVER_CPU=0] [LOAD_CPU=1] scripts/bench-webtorrent.sh [connections=64] [seconds=10] \
 #       [offers=5] [torrents=16]
@@ -27,12 +28,14 @@ loadgen() { # name pid port
   taskset -c "$load_cpu" java -Xms256m -Xmx1g -cp jmh/target/trackerd-benchmarks.jar \
     org.trackerd.jmh.loadgen.LoadGenerator --protocol ws --target "127.0.0.1:$3" --connections "$connections" \
     --torrents "$torrents" --offers "$offers" --duration "$seconds" --warmup "$warmup" --server-pid "$2" \
-    | grep -v '^ws:.*' > "$work/$1.out" || true
+    > "$work/$1.out" || true
   local line; line="$(grep '^protocol=ws' "$work/$1.out" || echo "no result")"
+  local offers_received; offers_received="$(grep '^ws:' "$work/$1.out" | tail -1 | sed -n 's/.*offers_received=\([0-9]*\).*/\1/p')"
   local rps cpu; rps="$(sed -n 's/.* responses_per_s=\([0-9]*\).*/\1/p' <<< "$line")"
   cpu="$(sed -n 's/.* server_cpu_us_per_response=\([0-9.]*\).*/\1/p' <<< "$line")"
   local per_cpu_s="-"; [ -n "$cpu" ] && per_cpu_s="$(echo "scale=0; 1000000 / $cpu" | bc)"
-  echo "$1 run=$run responses_per_s=$rps server_cpu_us_per_response=$cpu responses_per_server_cpu_s=$per_cpu_s"
+  echo "$1 run=$run responses_per_s=$rps server_cpu_us_per_response=$cpu responses_per_server_cpu_s=$per_cpu_s" \
+    "offers_received=$offers_received"
   echo "  $line"
 }
 
@@ -54,6 +57,12 @@ rport="$(sed -n 's/.*"listening":\([0-9]*\).*/\1/p' "$work/ref.out" | head -1)"
 [ -n "$rport" ] || { echo "bittorrent-tracker did not start"; cat "$work/ref.out"; exit 1; }
 echo "connections=$connections torrents=$torrents offers=$offers seconds=$seconds warmup=$warmup runs=$runs" \
   "server_cpu=$server_cpu load_cpu=$load_cpu ($(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg))"
+# one unreported pass each first: trackerd's JIT compiles its hot paths (a cold first round cost it 2-3x)
+for target in "$tpid:$port" "$rpid:$rport"; do
+  taskset -c "$load_cpu" java -Xms256m -Xmx1g -cp jmh/target/trackerd-benchmarks.jar \
+    org.trackerd.jmh.loadgen.LoadGenerator --protocol ws --target "127.0.0.1:${target#*:}" \
+    --connections "$connections" --torrents "$torrents" --offers "$offers" --duration "$((warmup * 2))" > /dev/null
+done
 for run in $(seq 1 "$runs"); do
   loadgen trackerd "$tpid" "$port"
   loadgen bittorrent-tracker "$rpid" "$rport"
