@@ -19,7 +19,7 @@
 import { execFileSync } from 'node:child_process'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createTcpServer, connect } from 'node:net'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,6 +57,10 @@ deadline.unref()
 if (args.includes('--netns')) {
   // Inside our own namespace: 10.77.0.0/24 exists only here, so a default route through it reaches nothing.
   const ip = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'inherit'] })
+  // No IPv6 in here: link-local addresses would appear on the veth ends after duplicate-address detection, a
+  // second or so into the run, and Chromium takes an address change for a network change mid-negotiation.
+  writeFileSync('/proc/sys/net/ipv6/conf/all/disable_ipv6', '1')
+  writeFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', '1')
   ip('link', 'set', 'lo', 'up')
   ip('link', 'add', 'wt0', 'type', 'veth', 'peer', 'name', 'wt1')
   ip('addr', 'add', '10.77.0.1/24', 'dev', 'wt0')
