@@ -129,12 +129,13 @@ class BrowserWebTorrentE2ETest
         final Path socket = dir.resolve("tracker.sock");
         relay = relayUnixToTracker(socket, wss ? harness.tracker().tlsAddresses().get(0).getPort() : harness.port());
         final Tracker tracker = harness.tracker();
-        // Two Chromium pages in one namespace sometimes failed their ICE check (2 runs in 40 here, 2026-12-07): the
-        // pages said "Connection failed" although trackerd relayed the offer and the answer. The likely cause: the
-        // veth ends' IPv6 link-local addresses leave "tentative" a second or two into the run, an address change
-        // Chromium takes for a network change mid-negotiation; the script now turns IPv6 off in the namespace
-        // (30 runs of 30 then). Should it still happen, that failure is WebRTC's, not the tracker's, so it gets one
-        // more attempt with a new torrent; any other failure, or a second one, fails the test.
+        // Two Chromium pages in one namespace sometimes fail their ICE check: the pages say "Connection failed"
+        // although trackerd relayed the offer and the answer (2 runs in 40 here, 2026-12-07, load average 6-13). One
+        // suspect, the veth ends' IPv6 link-local addresses turning valid a second into the run (an address change
+        // mid-negotiation), is gone: the script turns IPv6 off in the namespace; 1 run in 60 still failed after,
+        // under a load average of 7-13, so the cause is not established (ICE checks starved of CPU is the other
+        // suspect). That failure is WebRTC's, not the tracker's, so it gets one more attempt with a new torrent;
+        // any other failure, or a second one, fails the test.
         for (int attempt = 0; ; attempt++)
         {
             final long offersBefore = counter(tracker, "webtorrent_offers_relayed");
