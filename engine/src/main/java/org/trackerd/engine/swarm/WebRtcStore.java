@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  *   kind: 1 torrent, 2 peer                               | downloaded (8)  | left ms | 0 (16)           |
  *                                                         +-----------------+---------+------------------+
  * </pre>
- * A torrent's entry exists while it has a completed count to keep ({@code left ms}: when its last peer left, 0
+ * A peer's entry is written when it joins, when it turns seeder or leecher, and otherwise at most every 30 s of
+ * re-announces ({@code WebRtcSwarms.PERSIST_SEEN_MS}): its persisted time may lag that much. A torrent's entry
+ * exists while it has a completed count to keep ({@code left ms}: when its last peer left, 0
  * while it has peers); a peer's while it is in the set.
  *
  * <p>What a restart does not keep: a peer's connection handle (the connection died with the old process, nothing

@@ -38,6 +38,12 @@ final class WebRtcSwarms
 {
     static final int PENDING_PER_PEER = 16;
     static final long OFFER_TIMEOUT_MS = 50_000;
+    /**
+     * A re-announce that changes nothing but the peer's time is written to {@link WebRtcStore} at most this often
+     * per peer: a client announcing again for more offers costs no map write each time, and after a restart a peer
+     * expires at most this much early.
+     */
+    static final long PERSIST_SEEN_MS = 30_000;
     private static final int ID = RequestEvent.HASH_LENGTH;
     private static final int ADDRESS = RequestEvent.ADDRESS_LENGTH;
     /** Swarms looked at per clock tick by the expiry sweep. */
@@ -58,6 +64,8 @@ final class WebRtcSwarms
         int[] frontend;
         long[] handle;
         long[] seenMs;
+        /** The last announce time written to {@link WebRtcStore} for each peer (see {@link #PERSIST_SEEN_MS}). */
+        long[] persistedMs;
         boolean[] seeder;
         /** The client address each peer announced from (16 bytes): who may move its peer_id to a new connection. */
         byte[] addrs;
@@ -79,6 +87,7 @@ final class WebRtcSwarms
             frontend = frontend == null ? new int[capacity] : Arrays.copyOf(frontend, capacity);
             handle = handle == null ? new long[capacity] : Arrays.copyOf(handle, capacity);
             seenMs = seenMs == null ? new long[capacity] : Arrays.copyOf(seenMs, capacity);
+            persistedMs = persistedMs == null ? new long[capacity] : Arrays.copyOf(persistedMs, capacity);
             seeder = seeder == null ? new boolean[capacity] : Arrays.copyOf(seeder, capacity);
             addrs = addrs == null ? new byte[capacity * ADDRESS] : Arrays.copyOf(addrs, capacity * ADDRESS);
             final int pending = capacity * PENDING_PER_PEER;
@@ -100,6 +109,7 @@ final class WebRtcSwarms
             frontend = null;
             handle = null;
             seenMs = null;
+            persistedMs = null;
             seeder = null;
             addrs = null;
             pendingOffer = null;
@@ -134,6 +144,7 @@ final class WebRtcSwarms
                 frontend[i] = frontend[last];
                 handle[i] = handle[last];
                 seenMs[i] = seenMs[last];
+                persistedMs[i] = persistedMs[last];
                 seeder[i] = seeder[last];
                 System.arraycopy(addrs, last * ADDRESS, addrs, i * ADDRESS, ADDRESS);
                 System.arraycopy(pendingOffer, last * PENDING_PER_PEER * ID, pendingOffer, i * PENDING_PER_PEER * ID,
@@ -293,6 +304,7 @@ final class WebRtcSwarms
             s = addSwarm(e.infoHash, 0);
         }
         int me = s.find(e.peerId, 0);
+        final boolean fresh = me < 0;
         if (me < 0)
         {
             if (s.count >= maxPeersPerTorrent || peers >= maxPeers)
@@ -337,6 +349,7 @@ final class WebRtcSwarms
         s.seenMs[me] = nowMs;
         final boolean seeder = e.left == 0;
         final boolean wasSeeder = s.seeder[me];
+        final boolean persist = fresh || seeder != wasSeeder || nowMs - s.persistedMs[me] >= PERSIST_SEEN_MS;
         if (seeder != s.seeder[me])
         {
             s.seeders += seeder ? 1 : -1;
@@ -349,9 +362,11 @@ final class WebRtcSwarms
             s.downloaded++;
             persistTorrent(s);
         }
-        if (store != null)
+        if (store != null && persist)
         {
+            // its address never changes (another address is a peer_id conflict): only its kind and time do
             store.putPeer(e.infoHash, 0, e.peerId, 0, nowMs, seeder, e.address, 0);
+            s.persistedMs[me] = nowMs;
         }
         counts(s, r);
         pickOfferTargets(s, me, e, r, nowMs);
@@ -596,6 +611,7 @@ final class WebRtcSwarms
             s.frontend[me] = -1;
             s.handle[me] = 0;
             s.seenMs[me] = value.getLong(WebRtcStore.SEEN_MS_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+            s.persistedMs[me] = s.seenMs[me];
             s.seeder[me] = (value.getByte(WebRtcStore.FLAGS_OFFSET) & WebRtcStore.FLAG_SEEDER) != 0;
             if (s.seeder[me])
             {
