@@ -18,8 +18,9 @@ import java.util.function.Consumer;
  * The record of the WebRTC peer sets ({@link WebRtcSwarms}): one small Chronicle Map persisted in
  * {@code webrtc.dat} under the storage directory, apart from the swarm shards, so a restart (clean or {@code kill -9})
  * comes back with each torrent's WebRTC peers (peer_id, address, last announce, seeder or not) and its completed
- * count. The heap sets are the index the processor works on; every change to them is written through here, one
- * fixed-size entry per peer and per torrent, so nothing is ever rewritten in bulk.
+ * count. The heap sets are the index the processor works on; every join, leave, change of kind and completion is
+ * written through here (a re-announce's time at most every 30 s), one fixed-size entry per peer and per torrent,
+ * so nothing is ever rewritten in bulk.
  *
  * <pre>
  * key (41 bytes)                                 value (32 bytes, little-endian)
