@@ -13,12 +13,13 @@
 // exit code 0 only when page B finished and the SHA-256 of what it holds is computed (the caller compares it).
 //
 // Usage: node browser-e2e.mjs --tracker-unix PATH --file PATH [--netns] [--timeout-ms 90000]
-//        [--chromium /usr/bin/chromium] [--leecher-first]
+//        [--chromium /usr/bin/chromium] [--leecher-first] [--spki BASE64]
+// --spki: wss:// (the unix socket leads to a TLS listener), its certificate pinned by its key's SHA-256.
 // --leecher-first: page B announces (and is answered) before page A seeds, so A's offers must reach B.
 import { execFileSync } from 'node:child_process'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createTcpServer, connect } from 'node:net'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,6 +57,10 @@ deadline.unref()
 if (args.includes('--netns')) {
   // Inside our own namespace: 10.77.0.0/24 exists only here, so a default route through it reaches nothing.
   const ip = (...a) => execFileSync('ip', a, { stdio: ['ignore', 'ignore', 'inherit'] })
+  // No IPv6 in here: link-local addresses would appear on the veth ends after duplicate-address detection, a
+  // second or so into the run, and Chromium takes an address change for a network change mid-negotiation.
+  writeFileSync('/proc/sys/net/ipv6/conf/all/disable_ipv6', '1')
+  writeFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', '1')
   ip('link', 'set', 'lo', 'up')
   ip('link', 'add', 'wt0', 'type', 'veth', 'peer', 'name', 'wt1')
   ip('addr', 'add', '10.77.0.1/24', 'dev', 'wt0')
@@ -100,7 +105,10 @@ const pages = createHttpServer((req, res) => {
 const pagesPort = await listen(pages)
 line({ listening: { pages: pagesPort, tracker: trackerPort } })
 
-const announce = `ws://127.0.0.1:${trackerPort}/announce`
+// --spki B64: the tracker speaks TLS (wss://); Chromium trusts exactly the certificate whose public key has this
+// SHA-256 (base64), for this browser only, instead of a CA installed on the host.
+const spki = opt('--spki')
+const announce = `${spki ? 'wss' : 'ws'}://127.0.0.1:${trackerPort}/announce`
 // No STUN or TURN (iceServers empty), no DHT, no local discovery, no web seeds: the tracker is the only way
 // the two pages can find each other.
 const clientOptions = { dht: false, lsd: false, utpTimeout: 0, webSeeds: false, tracker: { rtcConfig: { iceServers: [] } } }
@@ -112,7 +120,8 @@ try {
     headless: true,
     userDataDir,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+      '--disable-component-update', '--disable-sync', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...(spki ? [`--ignore-certificate-errors-spki-list=${spki}`] : [])],
     protocolTimeout: timeoutMs
   })
   line({ browser: await browser.version() })

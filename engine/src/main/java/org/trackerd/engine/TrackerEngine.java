@@ -19,6 +19,7 @@ import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.swarm.SwarmAccounting;
 import org.trackerd.engine.swarm.SwarmProcessor;
 import org.trackerd.engine.swarm.SwarmStore;
+import org.trackerd.engine.swarm.WebRtcStore;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -68,6 +69,8 @@ public final class TrackerEngine implements AutoCloseable
     private boolean wakeOnBurst;
     private Thread processorThread;
     private boolean stopped;
+    /** WebTorrent on: the WebRTC peer sets' record, opened by {@link #start()}, closed after the processor stopped. */
+    private WebRtcStore webRtcStore;
 
     public TrackerEngine(final TrackerConfig config, final SwarmStore store, final CountersManager countersManager)
     {
@@ -160,8 +163,13 @@ public final class TrackerEngine implements AutoCloseable
      */
     public void start()
     {
-        processor = new SwarmProcessor(config, store, queues.toArray(new ResponseQueue[0]), counters, seed,
-            deltaRecorder == null ? SwarmAccounting.NONE : deltaRecorder, SystemEpochClock.INSTANCE,
+        if (config.webtorrent.enabled && webRtcStore == null)
+        {
+            webRtcStore = WebRtcStore.open(config.storage.path, config.webtorrent.maxPeers,
+                config.webtorrent.maxTorrents);
+        }
+        processor = new SwarmProcessor(config, store, webRtcStore, queues.toArray(new ResponseQueue[0]), counters,
+            seed, deltaRecorder == null ? SwarmAccounting.NONE : deltaRecorder, SystemEpochClock.INSTANCE,
             SystemNanoClock.INSTANCE);
         processor.loadFromStore();
         start(decorator.apply(processor));
@@ -300,6 +308,13 @@ public final class TrackerEngine implements AutoCloseable
         {
             stopped = true;
             LOG.info("swarm processor stopped: {} torrents, {} peers", processor.torrentCount(), processor.peerCount());
+        }
+        if (webRtcStore != null && (processorThread == null || !processorThread.isAlive()))
+        {
+            // Its one writer has stopped (in shared mode the launcher stopped its thread first); a processor that
+            // did not leaves the file unclosed, and the next start recovers it.
+            webRtcStore.close();
+            webRtcStore = null;
         }
     }
 

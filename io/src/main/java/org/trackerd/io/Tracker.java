@@ -174,7 +174,7 @@ public final class Tracker implements AutoCloseable
                 httpFrontends.add(frontend);
                 if (relays != null)
                 {
-                    frontend.webTorrent(config, metrics, relays);
+                    frontend.webTorrent(config, metrics, relays, admission("ws", i));
                 }
                 if (tls != null)
                 {

@@ -154,6 +154,8 @@ public final class TrackerConfig
         public final int maxPeersPerTorrent;
         /** Torrents with WebRTC peers; a new one past it gets a failure reason. */
         public final int maxTorrents;
+        /** WebRTC peers over all torrents (and the size of webrtc.dat); a new one past it gets a failure reason. */
+        public final int maxPeers;
         /** Answers to offers never sent to the answering peer a connection may send before it is closed (1008). */
         public final int maxUnsolicitedAnswers;
         /** Messages one connection may send per second (a fixed one-second window); past it it is closed (1008). */
@@ -170,6 +172,7 @@ public final class TrackerConfig
             announceIntervalSeconds = r.intValue("announce_interval_seconds", 120, 1, 86_400);
             maxPeersPerTorrent = r.intValue("max_peers_per_torrent", 1000, 2, 1_000_000);
             maxTorrents = r.intValue("max_torrents", 100_000, 1, 10_000_000);
+            maxPeers = r.intValue("max_peers", 100_000, 2, 100_000_000);
             maxUnsolicitedAnswers = r.intValue("max_unsolicited_answers", 8, 0, 1_000_000);
             maxMessagesPerSecond = r.intValue("max_messages_per_second", 50, 1, 1_000_000);
             r.rejectUnknownKeys();

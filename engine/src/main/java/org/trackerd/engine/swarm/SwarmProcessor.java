@@ -32,7 +32,7 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.PROMOTE;
  *                 └─(PROMOTE / INDEX, or a known big swarm)─► BigSwarms ─┘
  * scrape   ─► Scrape
  * tick     ─► ExpirySweep (PageExpiry, BigSwarms, TopSwarms), RetainedEviction near the byte budget
- * start-up ─► StartupScan (once, before the first request)
+ * start-up ─► StartupScan (once, before the first request); WebRtcSwarms.load (webrtc.dat)
  * every page through PageAccess; every change of a map's structure through MapWrites; every record through
  * PeerRecord / PeerWriter; counts in SwarmCounts, kept in the in-flight file per shard after each event
  * </pre>
@@ -100,6 +100,17 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         final EngineCounters counters, final long seed, final SwarmAccounting accounting, final EpochClock epochClock,
         final NanoClock nanoClock)
     {
+        this(config, store, null, queues, counters, seed, accounting, epochClock, nanoClock);
+    }
+
+    /**
+     * @param webRtcStore the record of the WebRTC peer sets ({@code webrtc.dat}), or null to keep them on the heap
+     *                    only
+     */
+    public SwarmProcessor(final TrackerConfig config, final SwarmStore store, final WebRtcStore webRtcStore,
+        final ResponseQueue[] queues, final EngineCounters counters, final long seed, final SwarmAccounting accounting,
+        final EpochClock epochClock, final NanoClock nanoClock)
+    {
         this.inFlight = store.inFlight;
         this.queues = queues;
         this.counters = counters;
@@ -123,7 +134,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         bigSwarms = new BigSwarms(seed, retentionSeconds, pages, writes, swaps, writer,
             selection, counts, counters);
         webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
-            config.tracker.peerLifetimeSeconds * 1000L, counters.webRtc, seed);
+            config.webtorrent.maxPeers, config.tracker.peerLifetimeSeconds * 1000L, retentionSeconds * 1000L,
+            webRtcStore, accounting, counters.webRtc, seed);
         scrape = new Scrape(pages, bigSwarms, accounting, webRtc);
         final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
@@ -141,6 +153,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     public void loadFromStore()
     {
         startupScan.run();
+        webRtc.load(clock.time());
     }
 
     public int torrentCount()
@@ -285,7 +298,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 webRtc.answer(e, r, nowMs);
                 return;
             }
-            webRtc.announce(e, r, nowMs);
+            final boolean applied = webRtc.announce(e, r, nowMs);
             if (r.status == Status.OK)
             {
                 final int complete = r.complete;
@@ -296,6 +309,21 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 r.incomplete = incomplete + r.scrapeIncomplete[0];
                 r.downloaded = downloaded + r.scrapeDownloaded[0];
                 r.scrapeCount = 0;
+            }
+            if (applied)
+            {
+                // private mode: a WebRTC peer's uploaded / downloaded are the user's as a BitTorrent peer's are
+                if (e.event == RequestEvent.EVENT_STOPPED && e.userId == 0)
+                {
+                    // its connection closed (no passkey was checked for this stop): the row goes inactive with
+                    // the totals of its last announce, as at expiry
+                    accounting.expired(e.infoHash, webRtc.leftIdentity(), 0, RequestEvent.HASH_LENGTH, r.complete,
+                        r.incomplete, nowMs);
+                }
+                else
+                {
+                    accounting.announce(e, r.complete, r.incomplete, webRtc.completedNow(), nowMs);
+                }
             }
         }
         catch (final RuntimeException | Error ex)

@@ -14,10 +14,15 @@ import java.util.Arrays;
  * their own because they can reach only each other. A peer's "address" is its connection's handle (the owning
  * frontend's response queue id and the connection's slot and generation), which is what an offer is relayed to.
  *
- * <p>Kept on the heap, not in the persisted Chronicle Maps: a handle means nothing to another process (its
- * connection died with the old one), so a persisted WebRTC peer could never be sent an offer; the npm client
- * reconnects and re-announces within seconds, which rebuilds its entry. The persisted format is untouched. After a
- * restart the WebRTC peers are missing from the counts until they re-announce.
+ * <p>The sets are indexed on the heap and recorded in {@link WebRtcStore} ({@code webrtc.dat}, its own small
+ * Chronicle Map): every join, update, leave and completion is written through, so a restart (clean or
+ * {@code kill -9}) reloads each torrent's peers and completed count ({@link #load}). A handle means nothing to
+ * another process (its connection died with the old one), so a reloaded peer is <em>detached</em> (frontend -1): it
+ * counts in announces and scrapes, but is never picked for an offer nor relayed an answer, until it announces again
+ * on a new connection (from the address it announced from) or its lifetime runs out.
+ *
+ * <p>A torrent whose last WebRTC peer left keeps its completed count for {@code tracker.torrent_retention_seconds}
+ * (as a BitTorrent swarm does), with its arrays released; it counts against {@code webtorrent.max_torrents}.
  *
  * <p>Each peer remembers the offers relayed to it (offer_id and offering peer, a bounded ring of
  * {@link #PENDING_PER_PEER}, dropped after {@link #OFFER_TIMEOUT_MS} as the npm client gives up on an offer after
@@ -33,6 +38,12 @@ final class WebRtcSwarms
 {
     static final int PENDING_PER_PEER = 16;
     static final long OFFER_TIMEOUT_MS = 50_000;
+    /**
+     * A re-announce that changes nothing but the peer's time is written to {@link WebRtcStore} at most this often
+     * per peer: a client announcing again for more offers costs no map write each time, and after a restart a peer
+     * expires at most this much early.
+     */
+    static final long PERSIST_SEEN_MS = 30_000;
     private static final int ID = RequestEvent.HASH_LENGTH;
     private static final int ADDRESS = RequestEvent.ADDRESS_LENGTH;
     /** Swarms looked at per clock tick by the expiry sweep. */
@@ -44,6 +55,8 @@ final class WebRtcSwarms
         final Key key;
         /** Where it is in the sweep's list. */
         int listIndex;
+        /** When its last peer left (it is kept for its completed count), 0 while it has peers. */
+        long leftMs;
         int count;
         int seeders;
         long downloaded;
@@ -51,6 +64,8 @@ final class WebRtcSwarms
         int[] frontend;
         long[] handle;
         long[] seenMs;
+        /** The last announce time written to {@link WebRtcStore} for each peer (see {@link #PERSIST_SEEN_MS}). */
+        long[] persistedMs;
         boolean[] seeder;
         /** The client address each peer announced from (16 bytes): who may move its peer_id to a new connection. */
         byte[] addrs;
@@ -72,6 +87,7 @@ final class WebRtcSwarms
             frontend = frontend == null ? new int[capacity] : Arrays.copyOf(frontend, capacity);
             handle = handle == null ? new long[capacity] : Arrays.copyOf(handle, capacity);
             seenMs = seenMs == null ? new long[capacity] : Arrays.copyOf(seenMs, capacity);
+            persistedMs = persistedMs == null ? new long[capacity] : Arrays.copyOf(persistedMs, capacity);
             seeder = seeder == null ? new boolean[capacity] : Arrays.copyOf(seeder, capacity);
             addrs = addrs == null ? new byte[capacity * ADDRESS] : Arrays.copyOf(addrs, capacity * ADDRESS);
             final int pending = capacity * PENDING_PER_PEER;
@@ -83,7 +99,23 @@ final class WebRtcSwarms
 
         int capacity()
         {
-            return frontend.length;
+            return frontend == null ? 0 : frontend.length;
+        }
+
+        /** No peers left: the arrays go (a retained torrent keeps only its counts). */
+        void release()
+        {
+            ids = null;
+            frontend = null;
+            handle = null;
+            seenMs = null;
+            persistedMs = null;
+            seeder = null;
+            addrs = null;
+            pendingOffer = null;
+            pendingFrom = null;
+            pendingMs = null;
+            pendingNext = null;
         }
 
         int find(final byte[] id, final int offset)
@@ -112,6 +144,7 @@ final class WebRtcSwarms
                 frontend[i] = frontend[last];
                 handle[i] = handle[last];
                 seenMs[i] = seenMs[last];
+                persistedMs[i] = persistedMs[last];
                 seeder[i] = seeder[last];
                 System.arraycopy(addrs, last * ADDRESS, addrs, i * ADDRESS, ADDRESS);
                 System.arraycopy(pendingOffer, last * PENDING_PER_PEER * ID, pendingOffer, i * PENDING_PER_PEER * ID,
@@ -157,18 +190,32 @@ final class WebRtcSwarms
     private final Key probe = new Key();
     private final int maxPeersPerTorrent;
     private final int maxTorrents;
+    private final long maxPeers;
     private final long peerLifetimeMs;
+    private final long retentionMs;
+    /** The record of these sets, or null (benchmarks, tests of the heap sets alone): nothing is persisted. */
+    private final WebRtcStore store;
+    /** Private mode's accounting: told of peers that expire (the processor tells it of announces). */
+    private final SwarmAccounting accounting;
+    /** A peer that left: peer_id, then address (see {@link #leftIdentity}). */
+    private final byte[] identity = new byte[ID + ADDRESS];
+    private boolean completedNow;
     private final WebRtcCounters counters;
     private long random;
     private int sweepCursor;
     private long peers;
 
-    WebRtcSwarms(final int maxPeersPerTorrent, final int maxTorrents, final long peerLifetimeMs,
+    WebRtcSwarms(final int maxPeersPerTorrent, final int maxTorrents, final long maxPeers, final long peerLifetimeMs,
+        final long retentionMs, final WebRtcStore store, final SwarmAccounting accounting,
         final WebRtcCounters counters, final long seed)
     {
+        this.accounting = accounting;
         this.maxPeersPerTorrent = maxPeersPerTorrent;
         this.maxTorrents = maxTorrents;
+        this.maxPeers = maxPeers;
         this.peerLifetimeMs = peerLifetimeMs;
+        this.retentionMs = retentionMs;
+        this.store = store;
         this.counters = counters;
         this.random = seed | 1;
     }
@@ -212,30 +259,39 @@ final class WebRtcSwarms
      * peers are picked for its offers and recorded as their receivers. {@code r}'s counts get the WebRTC set's
      * (the caller adds the BitTorrent swarm's).
      */
-    void announce(final RequestEvent e, final ResponseEvent r, final long nowMs)
+    boolean announce(final RequestEvent e, final ResponseEvent r, final long nowMs)
     {
         counters.announces.incrementRelease();
+        completedNow = false;
         Swarm s = find(e.infoHash, 0);
         if (e.event == RequestEvent.EVENT_STOPPED)
         {
+            boolean left = false;
             if (s != null)
             {
                 final int i = s.find(e.peerId, 0);
                 // only the connection that holds the peer id may stop it
                 if (i >= 0 && s.frontend[i] == e.frontendId && s.handle[i] == e.correlationId)
                 {
+                    left = true;
+                    System.arraycopy(s.ids, i * ID, identity, 0, ID);
+                    System.arraycopy(s.addrs, i * ADDRESS, identity, ID, ADDRESS);
                     s.remove(i);
                     peers--;
                     counters.peersStopped.incrementRelease();
                     counters.peers.setRelease(peers);
+                    if (store != null)
+                    {
+                        store.removePeer(e.infoHash, 0, e.peerId, 0);
+                    }
+                    if (s.count == 0)
+                    {
+                        emptied(s, nowMs);
+                    }
                 }
                 counts(s, r);
-                if (s.count == 0)
-                {
-                    removeSwarm(s);
-                }
             }
-            return;
+            return left;
         }
         if (s == null)
         {
@@ -243,30 +299,32 @@ final class WebRtcSwarms
             {
                 r.status = Status.TRACKER_FULL;
                 counters.rejectedFull.incrementRelease();
-                return;
+                return false;
             }
-            final Key key = new Key().set(e.infoHash, 0);
-            s = new Swarm(key, 4);
-            swarms.put(key, s);
-            s.listIndex = list.size();
-            list.add(s);
+            s = addSwarm(e.infoHash, 0);
         }
         int me = s.find(e.peerId, 0);
+        final boolean fresh = me < 0;
         if (me < 0)
         {
-            if (s.count >= maxPeersPerTorrent)
+            if (s.count >= maxPeersPerTorrent || peers >= maxPeers)
             {
                 r.status = Status.TRACKER_FULL;
                 counters.rejectedFull.incrementRelease();
-                if (s.count == 0)
+                if (s.count == 0 && s.downloaded == 0)
                 {
                     removeSwarm(s);
                 }
-                return;
+                return false;
             }
             if (s.count == s.capacity())
             {
-                s.allocate(Math.min(maxPeersPerTorrent, s.capacity() * 2));
+                s.allocate(Math.max(4, Math.min(maxPeersPerTorrent, s.capacity() * 2)));
+            }
+            if (s.leftMs != 0)
+            {
+                s.leftMs = 0; // a retained torrent has a peer again
+                persistTorrent(s);
             }
             me = s.count++;
             System.arraycopy(e.peerId, 0, s.ids, me * ID, ID);
@@ -283,24 +341,51 @@ final class WebRtcSwarms
             // another connection from another address names this peer_id: it would take the peer's offers
             r.status = Status.PEER_ID_CONFLICT;
             counters.rejectedPeerIdConflict.incrementRelease();
-            return;
+            return false;
         }
         // a reconnected client re-announces from its new connection: offers go there from now on
         s.frontend[me] = e.frontendId;
         s.handle[me] = e.correlationId;
         s.seenMs[me] = nowMs;
         final boolean seeder = e.left == 0;
+        final boolean wasSeeder = s.seeder[me];
+        final boolean persist = fresh || seeder != wasSeeder || nowMs - s.persistedMs[me] >= PERSIST_SEEN_MS;
         if (seeder != s.seeder[me])
         {
             s.seeders += seeder ? 1 : -1;
             s.seeder[me] = seeder;
         }
-        if (e.event == RequestEvent.EVENT_COMPLETED)
+        if (e.event == RequestEvent.EVENT_COMPLETED && !wasSeeder)
         {
+            // once per download, as a BitTorrent peer's: a repeated completed of a seeder is no new one
+            completedNow = true;
             s.downloaded++;
+            persistTorrent(s);
+        }
+        if (store != null && persist)
+        {
+            // its address never changes (another address is a peer_id conflict): only its kind and time do
+            store.putPeer(e.infoHash, 0, e.peerId, 0, nowMs, seeder, e.address, 0);
+            s.persistedMs[me] = nowMs;
         }
         counts(s, r);
         pickOfferTargets(s, me, e, r, nowMs);
+        return true;
+    }
+
+    /** Whether the last {@link #announce} completed its peer's download (its first completed as a leecher). */
+    boolean completedNow()
+    {
+        return completedNow;
+    }
+
+    /**
+     * The peer the last {@link #announce} removed ({@code stopped}): its peer_id at 0 and the address it announced
+     * from at {@link RequestEvent#HASH_LENGTH}.
+     */
+    byte[] leftIdentity()
+    {
+        return identity;
     }
 
     private static void counts(final Swarm s, final ResponseEvent r)
@@ -332,7 +417,7 @@ final class WebRtcSwarms
         for (int k = 0; k < s.count && n < wanted; k++)
         {
             final int t = (start + k) % s.count;
-            if (t == me)
+            if (t == me || s.frontend[t] < 0)
             {
                 continue;
             }
@@ -373,7 +458,7 @@ final class WebRtcSwarms
             {
                 s.pendingMs[slot] = 0;
                 final int to = s.find(e.toPeerId, 0);
-                if (to < 0)
+                if (to < 0 || s.frontend[to] < 0)
                 {
                     break; // the offering peer left meanwhile
                 }
@@ -397,29 +482,171 @@ final class WebRtcSwarms
                 sweepCursor = 0;
             }
             final Swarm s = list.get(sweepCursor);
+            final boolean had = s.count > 0;
             for (int i = s.count - 1; i >= 0; i--)
             {
                 if (nowMs - s.seenMs[i] > peerLifetimeMs)
                 {
+                    if (store != null)
+                    {
+                        store.removePeer(s.key.hash, 0, s.ids, i * ID);
+                    }
+                    System.arraycopy(s.ids, i * ID, identity, 0, ID);
+                    System.arraycopy(s.addrs, i * ADDRESS, identity, ID, ADDRESS);
                     s.remove(i);
                     peers--;
                     counters.peersExpired.incrementRelease();
+                    // the site's row goes inactive with the totals of its last announce (this set's counts: the
+                    // torrent's BitTorrent swarm is not looked up here; its next announce writes both)
+                    accounting.expired(s.key.hash, identity, 0, ID, s.seeders, s.count - s.seeders, nowMs);
                 }
             }
             counters.peers.setRelease(peers);
-            if (s.count == 0)
+            if (had && s.count == 0)
             {
-                removeSwarm(s); // the last one moved to the cursor's place: look at it next
+                emptied(s, nowMs);
             }
-            else
+            else if (s.count == 0 && nowMs - s.leftMs > retentionMs)
             {
-                sweepCursor++;
+                forget(s); // retention ran out
+            }
+            if (sweepCursor < list.size() && list.get(sweepCursor) == s)
+            {
+                sweepCursor++; // else it went, and the last one moved to the cursor's place: look at it next
             }
             if (n + 1 >= list.size())
             {
                 break;
             }
         }
+    }
+
+    private Swarm addSwarm(final byte[] infoHash, final int offset)
+    {
+        final Key key = new Key().set(infoHash, offset);
+        final Swarm s = new Swarm(key, 4);
+        swarms.put(key, s);
+        s.listIndex = list.size();
+        list.add(s);
+        return s;
+    }
+
+    /** The swarm's last peer left: it is kept for its completed count (retention), or forgotten. */
+    private void emptied(final Swarm s, final long nowMs)
+    {
+        if (s.downloaded > 0 && retentionMs > 0)
+        {
+            s.leftMs = nowMs;
+            s.release();
+            persistTorrent(s);
+        }
+        else
+        {
+            forget(s);
+        }
+    }
+
+    private void forget(final Swarm s)
+    {
+        if (store != null && s.downloaded > 0)
+        {
+            store.removeTorrent(s.key.hash, 0);
+        }
+        removeSwarm(s);
+    }
+
+    private void persistTorrent(final Swarm s)
+    {
+        if (store != null)
+        {
+            store.putTorrent(s.key.hash, 0, s.downloaded, s.leftMs);
+        }
+    }
+
+    /**
+     * Start-up, before the processor's thread runs: rebuilds the sets from {@link WebRtcStore}, every peer
+     * detached (no connection of this process holds it). Entries past the configured bounds are removed.
+     *
+     * @return the peers reloaded
+     */
+    long load(final long nowMs)
+    {
+        if (store == null)
+        {
+            return 0;
+        }
+        final ArrayList<byte[]> surplus = new ArrayList<>();
+        store.forEach((key, value) ->
+        {
+            Swarm s = swarms.get(probe.set(key, 0));
+            if (s == null)
+            {
+                if (list.size() >= maxTorrents)
+                {
+                    surplus.add(key.clone());
+                    return;
+                }
+                s = addSwarm(key, 0);
+                s.leftMs = nowMs; // until a peer of its own turns up below
+            }
+            if (key[WebRtcStore.KIND_OFFSET] == WebRtcStore.KIND_TORRENT)
+            {
+                s.downloaded = value.getLong(WebRtcStore.DOWNLOADED_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+                final long leftMs = value.getLong(WebRtcStore.LEFT_MS_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+                s.leftMs = s.count > 0 ? 0 : leftMs != 0 ? leftMs : nowMs;
+                return;
+            }
+            if (s.count >= maxPeersPerTorrent || peers >= maxPeers)
+            {
+                surplus.add(key.clone());
+                return;
+            }
+            if (s.count == s.capacity())
+            {
+                s.allocate(Math.max(4, Math.min(maxPeersPerTorrent, s.capacity() * 2)));
+            }
+            final int me = s.count++;
+            System.arraycopy(key, WebRtcStore.PEER_ID_OFFSET, s.ids, me * ID, ID);
+            value.getBytes(WebRtcStore.ADDRESS_OFFSET, s.addrs, me * ADDRESS, ADDRESS);
+            s.frontend[me] = -1;
+            s.handle[me] = 0;
+            s.seenMs[me] = value.getLong(WebRtcStore.SEEN_MS_OFFSET, java.nio.ByteOrder.LITTLE_ENDIAN);
+            s.persistedMs[me] = s.seenMs[me];
+            s.seeder[me] = (value.getByte(WebRtcStore.FLAGS_OFFSET) & WebRtcStore.FLAG_SEEDER) != 0;
+            if (s.seeder[me])
+            {
+                s.seeders++;
+            }
+            s.pendingNext[me] = 0;
+            s.leftMs = 0;
+            peers++;
+        });
+        for (final byte[] key : surplus)
+        {
+            if (key[WebRtcStore.KIND_OFFSET] == WebRtcStore.KIND_TORRENT)
+            {
+                store.removeTorrent(key, 0);
+            }
+            else
+            {
+                store.removePeer(key, 0, key, WebRtcStore.PEER_ID_OFFSET);
+            }
+        }
+        // a torrent entry lost in a crash under its peers: they still count, with no completions
+        for (int i = list.size() - 1; i >= 0; i--)
+        {
+            final Swarm s = list.get(i);
+            if (s.count == 0 && s.downloaded == 0)
+            {
+                removeSwarm(s);
+            }
+            else if (s.count == 0)
+            {
+                s.release();
+            }
+        }
+        counters.peers.setRelease(peers);
+        return peers;
     }
 
     private void removeSwarm(final Swarm s)

@@ -46,11 +46,23 @@ class WebRtcSwarmsTest
     private final RequestEvent request = new RequestEvent(8);
     private long sequence;
 
+    private WebRtcStore webRtcStore;
+
     private void open(final String json)
     {
-        clock.update(1_800_000_000_000L);
+        open(json, false);
+    }
+
+    /** {@code persisted}: with a {@link WebRtcStore} in the store directory, as the launcher opens it. */
+    private void open(final String json, final boolean persisted)
+    {
+        if (clock.time() == 0)
+        {
+            clock.update(1_800_000_000_000L);
+        }
         final TrackerConfig config = TrackerConfig.parse(json);
         store = SwarmStore.open(dir.resolve("store"), 1000, 10_000);
+        webRtcStore = persisted ? WebRtcStore.open(dir.resolve("store"), 1000, 100) : null;
         final CountersManager manager = new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
@@ -59,7 +71,7 @@ class WebRtcSwarmsTest
         {
         });
         counters = engine.counters();
-        processor = new SwarmProcessor(config, store, new ResponseQueue[] { queue }, counters, 0x5EED,
+        processor = new SwarmProcessor(config, store, webRtcStore, new ResponseQueue[] { queue }, counters, 0x5EED,
             SwarmAccounting.NONE, clock, SystemNanoClock.INSTANCE);
         processor.loadFromStore();
     }
@@ -70,7 +82,75 @@ class WebRtcSwarmsTest
         if (store != null)
         {
             store.close();
+            store = null;
         }
+        if (webRtcStore != null)
+        {
+            webRtcStore.close();
+            webRtcStore = null;
+        }
+    }
+
+    /**
+     * webrtc.dat: a new processor on the reopened files has the peers and the completed count; the reloaded peers
+     * are detached (no offer goes to them) until one announces on a new connection; an emptied torrent keeps its
+     * completed count for the retention, then is forgotten, in the file too.
+     */
+    @Test
+    void peersAndCompletionsAreReloadedDetached()
+    {
+        final String json = "{\"tracker\": {\"torrent_retention_seconds\": 3600, \"peer_lifetime_seconds\": 2100, " +
+            "\"announce_interval_seconds\": 1800, \"min_announce_interval_seconds\": 900}}";
+        open(json, true);
+        announce('t', 'a', 101, 0, 0);
+        announce('t', 'b', 102, 100, 0);
+        webRtc(RequestEvent.KIND_WEBRTC_ANNOUNCE, 't', 'b', 102, 0, RequestEvent.EVENT_COMPLETED, 0);
+        webRtc(RequestEvent.KIND_WEBRTC_ANNOUNCE, 't', 'b', 102, 0, RequestEvent.EVENT_COMPLETED, 0);
+        close();
+
+        open(json, true);
+        assertEquals(2, counters.webRtc.peers.get(), "both reloaded");
+        final ResponseEvent c = announce('t', 'c', 301, 100, 2);
+        assertEquals(2, c.complete);
+        assertEquals(1, c.incomplete);
+        assertEquals(1, c.downloaded, "one completion (the repeated completed of a seeder is none)");
+        assertEquals(0, c.relayCount, "the reloaded peers have no connection to relay to");
+        announce('t', 'a', 201, 0, 0); // a reconnects
+        final ResponseEvent again = announce('t', 'c', 301, 100, 2);
+        assertEquals(1, again.relayCount, "only the re-attached peer gets an offer");
+        assertEquals(201, again.relayCorrelation[0]);
+
+        // everyone leaves: the torrent is kept (file and heap) for its completed count, then forgotten
+        webRtc(RequestEvent.KIND_WEBRTC_ANNOUNCE, 't', 'a', 201, 0, RequestEvent.EVENT_STOPPED, 0);
+        webRtc(RequestEvent.KIND_WEBRTC_ANNOUNCE, 't', 'c', 301, 0, RequestEvent.EVENT_STOPPED, 0);
+        clock.update(clock.time() + 2_200_000); // past b's lifetime
+        tick();
+        assertEquals(0, counters.webRtc.peers.get());
+        close();
+        open(json, true);
+        assertEquals(1, scrapeDownloaded('t'), "retained across the restart");
+        assertEquals(1, webRtcStore.size(), "the torrent's entry");
+        clock.update(clock.time() + 3_700_000);
+        tick();
+        assertEquals(0, scrapeDownloaded('t'), "retention over");
+        assertEquals(0, webRtcStore.size(), "forgotten in webrtc.dat too");
+    }
+
+    private void tick()
+    {
+        request.kind = RequestEvent.KIND_TICK;
+        processor.onBatchStart(1, 0);
+        processor.onEvent(request, sequence++, true);
+    }
+
+    private long scrapeDownloaded(final char torrent)
+    {
+        request.kind = RequestEvent.KIND_SCRAPE;
+        request.frontendId = FRONTEND;
+        request.scrapeCount = 1;
+        System.arraycopy(id(torrent), 0, request.scrapeHashes, 0, 20);
+        System.arraycopy(id(torrent), 0, request.infoHash, 0, 20);
+        return process().scrapeDownloaded[0];
     }
 
     private static byte[] id(final char c)

@@ -217,7 +217,17 @@ public abstract class FrontendAgent implements Agent
      */
     protected final boolean publish(final RequestEvent request, final int action, final int family, final boolean room)
     {
-        final boolean published = admission.publish(request, action, family, room);
+        return publish(admission, request, action, family, room);
+    }
+
+    /**
+     * As {@link #publish(RequestEvent, int, int, boolean)} through {@code via}: a route of this frontend that counts
+     * its requests under a protocol of its own (WebSocket under {@code ws}).
+     */
+    protected final boolean publish(final Admission via, final RequestEvent request, final int action,
+        final int family, final boolean room)
+    {
+        final boolean published = via.publish(request, action, family, room);
         if (published)
         {
             publishedSinceWake = true;

@@ -210,13 +210,14 @@ public final class HttpFrontend extends FrontendAgent
 
     /**
      * Serves WebTorrent (WebSocket upgrades of the announce path) on this frontend's listeners, plain and TLS;
-     * call before the thread starts.
+     * call before the thread starts. {@code wsAdmission}: the admission path of its WebSocket requests, counted
+     * under {@code protocol="ws"} (ws:// and wss:// alike, as http counts HTTPS).
      */
     public void webTorrent(final TrackerConfig config, final TrackerMetrics metrics,
-        final org.trackerd.io.webtorrent.WebTorrentRelays relays)
+        final org.trackerd.io.webtorrent.WebTorrentRelays relays, final Admission wsAdmission)
     {
         relays.register(queue.id(), selector::wakeup);
-        this.webTorrent = new WebTorrentRoute(this, index, config, metrics.countersManager(), relays, queue.id());
+        this.webTorrent = new WebTorrentRoute(this, index, config, metrics, relays, queue.id(), wsAdmission);
     }
 
     /** The size of each relay ring for {@code config}, for the launcher that builds the relays. */
@@ -828,6 +829,12 @@ public final class HttpFrontend extends FrontendAgent
         return publish(e, action, family, outstanding < queue.capacity());
     }
 
+    /** As {@link #publishRequest(RequestEvent, int, int)}, counted through {@code via} (the WebSocket route's). */
+    boolean publishRequest(final Admission via, final RequestEvent e, final int action, final int family)
+    {
+        return publish(via, e, action, family, outstanding < queue.capacity());
+    }
+
     /** The open connection a correlation id (slot and generation) names, or null. */
     HttpConnection connection(final long correlationId)
     {
@@ -1300,10 +1307,38 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    /**
+     * Not settled while its relay ring holds offers or answers for its connections: a relay written by this thread
+     * (from its own responses) wakes nobody, so the next cycle must run before the thread sleeps in select.
+     */
+    @Override
+    public boolean settled()
+    {
+        return super.settled() && (webTorrent == null || webTorrent.relaysDrained());
+    }
+
+    /**
+     * The relays this cycle's answers wrote for this thread's own connections go out in the same cycle, and each
+     * WebSocket connection's frames of the cycle in one write.
+     */
+    @Override
+    protected void endOfCycle()
+    {
+        if (webTorrent != null)
+        {
+            webTorrent.drainRelays();
+            webTorrent.flushBatches();
+        }
+    }
+
     @Override
     protected void closeChannels()
     {
         closeServers();
+        if (webTorrent != null)
+        {
+            webTorrent.shuttingDown();
+        }
         for (int i = 0; i < highWater; i++)
         {
             close(connections[i]);

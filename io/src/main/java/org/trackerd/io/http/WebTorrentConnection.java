@@ -28,6 +28,8 @@ final class WebTorrentConnection
     int windowMessages;
     /** Close once the output is written (a close frame went out). */
     boolean closeAfterWrite;
+    /** Frames written to it this duty cycle, not yet sent (a buffer of the route's pool), or null. */
+    java.nio.ByteBuffer batch;
 
     /** The request in the engine: its ids, offers (values as slices of the session's message) or answer. */
     final UnsafeBuffer infoHash = new UnsafeBuffer(new byte[ID]);

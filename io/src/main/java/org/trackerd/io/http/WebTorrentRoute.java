@@ -53,8 +53,11 @@ import java.util.concurrent.TimeUnit;
  */
 final class WebTorrentRoute
 {
-    /** Most relay messages one duty cycle writes. */
-    private static final int RELAY_DRAIN_LIMIT = 64;
+    /**
+     * Most relay messages one drain writes (twice per duty cycle: before reading, and after the cycle's answers
+     * wrote theirs); what is left keeps the thread from sleeping ({@link #relaysDrained}).
+     */
+    private static final int RELAY_DRAIN_LIMIT = 256;
     private static final byte[] TOO_MANY_TORRENTS = ascii("too many torrents on one connection");
     private static final byte[] UNSOLICITED_REASON_BYTES = ascii("answer to an offer that was not sent");
     private static final String UNSOLICITED = "answers to offers that were not sent";
@@ -73,6 +76,22 @@ final class WebTorrentRoute
     private final WebSocketHandshake handshake = new WebSocketHandshake();
     private final WebTorrentRequestDecoder decoder = new WebTorrentRequestDecoder();
     private final WebTorrentRequest request;
+    /** Bytes of one connection's batch: an answer and a few relayed offers; a larger frame is sent on its own. */
+    private static final int BATCH_BYTES = 32 * 1024;
+    /** Batch buffers at most (connections written to in one duty cycle); past it, frames are sent at once. */
+    private static final int MAX_BATCHES = 512;
+    private final ByteBuffer[] batchPool = new ByteBuffer[MAX_BATCHES];
+    private int freeBatches;
+    private int batchesMade;
+    /** Connections with a batch this cycle (a closed one may stay listed: its batch is null then). */
+    private final HttpConnection[] dirty = new HttpConnection[2 * MAX_BATCHES];
+    private int dirtyCount;
+    /** Counts WebSocket requests under {@code protocol="ws"} and applies access control and private mode to them. */
+    private final Admission admission;
+    private final org.trackerd.engine.metrics.LatencyRecorder announceLatency;
+    private final org.trackerd.engine.metrics.LatencyRecorder scrapeLatency;
+    /** Set once the frontend closes every connection at shutdown: closes then publish no stopped request. */
+    private boolean shuttingDown;
     private final RequestEvent scratch;
     private final UnsafeBuffer scratchInfoHash;
     private final UnsafeBuffer scrapeView = new UnsafeBuffer(new byte[0]);
@@ -126,9 +145,14 @@ final class WebTorrentRoute
     private int openConnections;
 
     WebTorrentRoute(final HttpFrontend frontend, final int index, final TrackerConfig config,
-        final CountersManager countersManager, final WebTorrentRelays relays, final int frontendId)
+        final org.trackerd.engine.metrics.TrackerMetrics metrics, final WebTorrentRelays relays, final int frontendId,
+        final Admission admission)
     {
+        final CountersManager countersManager = metrics.countersManager();
         this.frontend = frontend;
+        this.admission = admission;
+        this.announceLatency = metrics.latency("ws", "announce", index);
+        this.scrapeLatency = metrics.latency("ws", "scrape", index);
         this.relays = relays;
         this.frontendId = frontendId;
         this.config = config.webtorrent;
@@ -313,7 +337,7 @@ final class WebTorrentRoute
         if (error != WebTorrentRequestDecoder.OK)
         {
             counters.malformed.incrementRelease();
-            frontend.admission().count(action, c.family, RequestCounters.OUTCOME_MALFORMED);
+            admission.count(action, c.family, RequestCounters.OUTCOME_MALFORMED);
             final byte[] reason = WebTorrentRequestDecoder.reason(error);
             final int at = WebSocketFrameEncoder.payloadOffset(0);
             final int end = request.action() != 0 ?
@@ -345,7 +369,7 @@ final class WebTorrentRoute
             if (n == 0)
             {
                 // a scrape of everything: not served (as for HTTP), an empty answer
-                frontend.admission().count(action, c.family, RequestCounters.OUTCOME_OK);
+                admission.count(action, c.family, RequestCounters.OUTCOME_OK);
                 final int at = WebSocketFrameEncoder.payloadOffset(0);
                 final int end = WebTorrentResponseEncoder.scrapeEnd(out, WebTorrentResponseEncoder.scrapeStart(out, at));
                 writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, end - at));
@@ -415,7 +439,7 @@ final class WebTorrentRoute
             // passkey, user and torrent; the access lists), then published as what it is
             final byte kind = e.kind;
             e.kind = kind == RequestEvent.KIND_SCRAPE ? RequestEvent.KIND_SCRAPE : RequestEvent.KIND_ANNOUNCE;
-            refusal = frontend.admission().refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, ws.jwt, 0,
+            refusal = admission.refusal(e, action, c.family, ws.passkey, ws.hasPasskey ? 0 : -1, ws.jwt, 0,
                 ws.jwtLength);
             e.kind = kind;
         }
@@ -428,7 +452,7 @@ final class WebTorrentRoute
         e.correlationId = c.correlationId();
         e.receivedNs = frontend.nowNs();
         e.replyPort = 0;
-        if (!frontend.publishRequest(e, action, c.family))
+        if (!frontend.publishRequest(admission, e, action, c.family))
         {
             writeFailure(c, action, Admission.BUSY, e);
             return;
@@ -440,7 +464,7 @@ final class WebTorrentRoute
     private void refuse(final HttpConnection c, final int action, final byte[] reason, final RequestEvent e)
         throws IOException
     {
-        frontend.admission().count(action, c.family, RequestCounters.OUTCOME_REJECTED);
+        admission.count(action, c.family, RequestCounters.OUTCOME_REJECTED);
         writeFailure(c, action, reason, e);
     }
 
@@ -470,7 +494,7 @@ final class WebTorrentRoute
         final int at = WebSocketFrameEncoder.payloadOffset(0);
         if (r.kind == RequestEvent.KIND_SCRAPE)
         {
-            frontend.admission().answered(RequestCounters.ACTION_SCRAPE, c.family, r.status);
+            admission.answered(RequestCounters.ACTION_SCRAPE, c.family, r.status);
             int p = WebTorrentResponseEncoder.scrapeStart(out, at);
             for (int i = 0; i < r.scrapeCount; i++)
             {
@@ -480,6 +504,7 @@ final class WebTorrentRoute
             }
             p = WebTorrentResponseEncoder.scrapeEnd(out, p);
             writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, p - at));
+            scrapeLatency.recordNs(System.nanoTime() - r.receivedNs); // to its frame (written at the cycle's end)
         }
         else if (r.kind == RequestEvent.KIND_WEBRTC_ANSWER)
         {
@@ -505,7 +530,8 @@ final class WebTorrentRoute
         }
         else
         {
-            frontend.admission().answered(RequestCounters.ACTION_ANNOUNCE, c.family, r.status);
+            admission.answered(RequestCounters.ACTION_ANNOUNCE, c.family, r.status);
+            announceLatency.recordNs(System.nanoTime() - r.receivedNs);
             if (r.status != Status.OK)
             {
                 final int end = WebTorrentResponseEncoder.failure(out, at, WebTorrentRequest.ACTION_ANNOUNCE,
@@ -545,6 +571,12 @@ final class WebTorrentRoute
     int drainRelays()
     {
         return relays.drain(frontendId, onRelay, RELAY_DRAIN_LIMIT);
+    }
+
+    /** True when this frontend's relay ring is empty. */
+    boolean relaysDrained()
+    {
+        return relays.isEmpty(frontendId);
     }
 
     private void onRelay(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
@@ -597,10 +629,25 @@ final class WebTorrentRoute
      * The connection closes: its peers leave their torrents' WebRTC sets (a stopped request each, under the
      * connection's current handle, whose answers find the slot reused and are dropped).
      */
+    /**
+     * The tracker is stopping and closes every connection: their peers stay in the WebRTC sets (and in
+     * {@code webrtc.dat}), as the BitTorrent peers of a stopped tracker do, for the next start to count until they
+     * re-announce or expire; no stopped request is published for them.
+     */
+    void shuttingDown()
+    {
+        shuttingDown = true;
+    }
+
     void onClose(final HttpConnection c)
     {
         final WebTorrentConnection ws = c.ws;
         c.ws = null;
+        if (ws.batch != null)
+        {
+            batchPool[freeBatches++] = ws.batch; // unsent frames of a connection that is gone
+            ws.batch = null;
+        }
         counters.connectionsOpen.setRelease(--openConnections);
         if (c.remote != null)
         {
@@ -611,13 +658,16 @@ final class WebTorrentRoute
             }
         }
         final RequestEvent e = scratch;
-        for (int i = 0; i < ws.announcedCount; i++)
+        for (int i = 0; i < ws.announcedCount && !shuttingDown; i++)
         {
             final int at = i * 2 * RequestEvent.HASH_LENGTH;
             e.kind = RequestEvent.KIND_WEBRTC_ANNOUNCE;
             System.arraycopy(ws.announced, at, e.infoHash, 0, RequestEvent.HASH_LENGTH);
             System.arraycopy(ws.announced, at + RequestEvent.HASH_LENGTH, e.peerId, 0, RequestEvent.HASH_LENGTH);
             e.event = RequestEvent.EVENT_STOPPED;
+            e.userId = 0; // no passkey checked for it: the processor accounts it as a peer that left (see there)
+            e.torrentId = 0;
+            e.accounting = 0;
             e.offerCount = 0;
             e.scrapeCount = 0;
             e.left = 1;
@@ -625,7 +675,7 @@ final class WebTorrentRoute
             e.frontendId = frontendId;
             e.correlationId = c.correlationId();
             e.receivedNs = frontend.nowNs();
-            frontend.publishRequest(e, RequestCounters.ACTION_ANNOUNCE, c.family); // lost when full: it expires
+            frontend.publishRequest(admission, e, RequestCounters.ACTION_ANNOUNCE, c.family); // lost when full: it expires
         }
         ws.announcedCount = 0;
     }
@@ -642,8 +692,102 @@ final class WebTorrentRoute
         }
     }
 
-    /** Writes {@code out[0, length)}; queued behind what the socket has not taken yet. */
+    /**
+     * Writes {@code out[0, length)}: into the connection's batch, sent at the end of the duty cycle with every other
+     * frame the cycle wrote to it ({@link #flushBatches}); queued behind what the socket has not taken yet; or, for a
+     * closing frame, a frame larger than a batch, or with no batch buffer free, sent now (after the batch).
+     */
     private void writeRaw(final HttpConnection c, final int length, final boolean closeAfter) throws IOException
+    {
+        final WebTorrentConnection ws = c.ws;
+        if (ws != null && c.state == HttpConnection.READING)
+        {
+            if (ws.batch != null && (closeAfter || ws.batch.remaining() < length))
+            {
+                sendBatch(c, ws); // what came before goes first
+            }
+            if (!closeAfter && c.state == HttpConnection.READING && length <= BATCH_BYTES && batchFor(c, ws))
+            {
+                out.getBytes(0, ws.batch, ws.batch.position(), length);
+                ws.batch.position(ws.batch.position() + length);
+                return;
+            }
+            if (!c.isOpen())
+            {
+                return;
+            }
+        }
+        writeNow(c, length, closeAfter);
+    }
+
+    /** Gives the connection a batch buffer from the pool (listing it for the end of the cycle); false if none. */
+    private boolean batchFor(final HttpConnection c, final WebTorrentConnection ws)
+    {
+        if (ws.batch != null)
+        {
+            return true;
+        }
+        if (dirtyCount == dirty.length)
+        {
+            return false;
+        }
+        if (freeBatches == 0)
+        {
+            if (batchesMade == MAX_BATCHES)
+            {
+                return false;
+            }
+            batchPool[freeBatches++] = ByteBuffer.allocateDirect(BATCH_BYTES); // grows with the cycle's fan-out, once
+            batchesMade++;
+        }
+        ws.batch = batchPool[--freeBatches];
+        ws.batch.clear();
+        dirty[dirtyCount++] = c;
+        return true;
+    }
+
+    private void sendBatch(final HttpConnection c, final WebTorrentConnection ws) throws IOException
+    {
+        final ByteBuffer batch = ws.batch;
+        ws.batch = null;
+        batchPool[freeBatches++] = batch;
+        batch.flip();
+        if (batch.hasRemaining())
+        {
+            frontend.sendQueued(c, batch, false); // what the socket does not take it copies into c.pending
+        }
+    }
+
+    /**
+     * Sends every connection's batch: one write per connection for all the frames of the cycle (its answers and
+     * the offers and answers relayed to it). Called at the end of each duty cycle.
+     */
+    void flushBatches()
+    {
+        final int n = dirtyCount;
+        dirtyCount = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final HttpConnection c = dirty[i];
+            dirty[i] = null;
+            final WebTorrentConnection ws = c.ws;
+            if (ws == null || ws.batch == null)
+            {
+                continue; // closed meanwhile (its batch went back to the pool), or listed twice after a reuse
+            }
+            try
+            {
+                sendBatch(c, ws);
+            }
+            catch (final IOException ex)
+            {
+                frontend.closeConnection(c);
+            }
+        }
+    }
+
+    /** Writes {@code out[0, length)} now; queued behind what the socket has not taken yet. */
+    private void writeNow(final HttpConnection c, final int length, final boolean closeAfter) throws IOException
     {
         outBytes.limit(length).position(0);
         if (c.state == HttpConnection.WRITING)

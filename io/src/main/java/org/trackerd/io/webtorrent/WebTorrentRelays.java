@@ -86,6 +86,12 @@ public final class WebTorrentRelays
         return true;
     }
 
+    /** True when frontend {@code frontendId}'s ring holds no message; its owner only. */
+    public boolean isEmpty(final int frontendId)
+    {
+        return rings[frontendId].size() == 0;
+    }
+
     /** Hands up to {@code limit} messages of frontend {@code frontendId}'s ring to {@code handler}. */
     public int drain(final int frontendId, final MessageHandler handler, final int limit)
     {

@@ -38,7 +38,7 @@ import static org.trackerd.io.webtorrent.WebTorrentE2ETest.counter;
  * browser bundle ({@code src/test/node/browser-e2e.mjs}); page A seeds a generated file, page B downloads it with
  * trackerd's ws:// endpoint as its only peer source (no DHT, no other tracker, no web seed, no STUN), over a real
  * WebRTC data channel, and the SHA-256 of what B holds must be the file's. Both orders: A announced first (B's
- * offers go to A), and B announced first (A's offers go to B).
+ * offers go to A), and B announced first (A's offers go to B); and over {@code wss://} through the TLS listener.
  *
  * <p>Chromium offers no loopback ICE candidates and none without a default route, so the browser runs in a network
  * namespace of its own ({@code unshare -n}; the script brings up loopback and a veth pair whose both ends stay
@@ -94,17 +94,48 @@ class BrowserWebTorrentE2ETest
         runBrowsers(true);
     }
 
+    /**
+     * Over {@code wss://}: the relay leads to the TLS listener, and this browser trusts the test certificate by its
+     * key's SHA-256 ({@code --ignore-certificate-errors-spki-list}), nothing installed on the host.
+     */
+    @Test
+    void browserPagesOverWss() throws Exception
+    {
+        Assumptions.assumeTrue(org.trackerd.io.tls.TestCa.available(), "openssl not installed");
+        runBrowsers(false, true);
+    }
+
     private void runBrowsers(final boolean leecherFirst) throws Exception
     {
+        runBrowsers(leecherFirst, false);
+    }
+
+    private void runBrowsers(final boolean leecherFirst, final boolean wss) throws Exception
+    {
         requireBrowserFixture();
-        harness = new TrackerHarness(dir.resolve("tracker")).set("webtorrent", "enabled", "true").start();
+        harness = new TrackerHarness(dir.resolve("tracker")).set("webtorrent", "enabled", "true");
+        String spki = null;
+        if (wss)
+        {
+            final org.trackerd.io.tls.TestCa ca = org.trackerd.io.tls.TestCa.create(dir.resolve("ca"));
+            final org.trackerd.io.tls.TestCa.Pair pair = ca.server("server",
+                org.trackerd.io.tls.TestCa.KeyKind.EC_PKCS8, 30);
+            harness.set("tls", "listen", "[\"127.0.0.1:0\"]")
+                .set("tls", "certificate_chain_file", "\"" + pair.chain() + "\"")
+                .set("tls", "private_key_file", "\"" + pair.key() + "\"");
+            spki = spkiSha256(pair.chain());
+        }
+        harness.start();
         final Path socket = dir.resolve("tracker.sock");
-        relay = relayUnixToTracker(socket, harness.port());
+        relay = relayUnixToTracker(socket, wss ? harness.tracker().tlsAddresses().get(0).getPort() : harness.port());
         final Tracker tracker = harness.tracker();
-        // Two Chromium pages in one namespace sometimes fail their ICE check (about one run in twenty-five here):
-        // the pages then say "Connection failed" although trackerd relayed the offer and the answer. That failure is
-        // WebRTC's, not the tracker's, so it gets one more attempt with a new torrent; any other failure, or a
-        // second one, fails the test.
+        // Two Chromium pages in one namespace sometimes fail their ICE check: the pages say "Connection failed"
+        // although trackerd relayed the offer and the answer (2 runs in 40 here, 2026-12-07, load average 6-13). One
+        // suspect, the veth ends' IPv6 link-local addresses turning valid a second into the run (an address change
+        // mid-negotiation), is gone: the script turns IPv6 off in the namespace; 1 run in 60 still failed after,
+        // under a load average of 7-13, so the cause is not established (ICE checks starved of CPU is the other
+        // suspect). That failure is WebRTC's, not the tracker's, so it gets one more attempt with a new torrent;
+        // any other failure, or a second one, fails the test.
         for (int attempt = 0; ; attempt++)
         {
             final long offersBefore = counter(tracker, "webtorrent_offers_relayed");
@@ -113,7 +144,7 @@ class BrowserWebTorrentE2ETest
             new Random(0x2121 + attempt).nextBytes(content);
             final Path file = Files.write(dir.resolve("data-" + attempt + ".bin"), content);
             final List<JsonNode> seen = new ArrayList<>();
-            final JsonNode done = runScript(socket, file, leecherFirst, seen);
+            final JsonNode done = runScript(socket, file, leecherFirst, spki, seen);
             final boolean ok = done != null && done.get("done").asBoolean();
             final boolean trackerDidItsPart = counter(tracker, "webtorrent_offers_relayed") > offersBefore &&
                 counter(tracker, "webtorrent_answers_relayed") > answersBefore;
@@ -132,6 +163,12 @@ class BrowserWebTorrentE2ETest
             assertEquals(expected, done.get("sha256").asText(), "downloaded content differs");
             assertEquals(content.length, done.get("length").asInt());
             assertEquals(1, done.get("announce").size(), "only trackerd is a peer source: " + done);
+            if (wss)
+            {
+                assertTrue(done.get("announce").get(0).asText().startsWith("wss://"), done.toString());
+                assertTrue(counter(tracker, "tls_handshakes") + counter(tracker, "tls_handshakes_resumed") >= 2,
+                    "both pages' sockets through TLS (full or resumed handshakes)");
+            }
             assertEquals(0, done.get("webSeeds").asInt());
             assertTrue(done.get("peers").toString().contains("webrtc"), "peer came over WebRTC: " + done);
 
@@ -144,7 +181,7 @@ class BrowserWebTorrentE2ETest
     }
 
     /** Runs the browser script once; returns its "done" line (null if it ended without one), every line in seen. */
-    private JsonNode runScript(final Path socket, final Path file, final boolean leecherFirst,
+    private JsonNode runScript(final Path socket, final Path file, final boolean leecherFirst, final String spki,
         final List<JsonNode> seen) throws Exception
     {
         final List<String> command = new ArrayList<>(List.of("unshare", "-n", "node", "browser-e2e.mjs", "--netns",
@@ -152,6 +189,11 @@ class BrowserWebTorrentE2ETest
         if (leecherFirst)
         {
             command.add("--leecher-first");
+        }
+        if (spki != null)
+        {
+            command.add("--spki");
+            command.add(spki);
         }
         browser = new ProcessBuilder(command)
             .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -183,6 +225,18 @@ class BrowserWebTorrentE2ETest
             }
         }
         return done;
+    }
+
+    /** Base64 of the SHA-256 of the first certificate's SubjectPublicKeyInfo: what Chromium's SPKI list takes. */
+    private static String spkiSha256(final Path chain) throws Exception
+    {
+        try (java.io.InputStream in = Files.newInputStream(chain))
+        {
+            final java.security.cert.Certificate leaf =
+                java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return java.util.Base64.getEncoder().encodeToString(
+                MessageDigest.getInstance("SHA-256").digest(leaf.getPublicKey().getEncoded()));
+        }
     }
 
     /**

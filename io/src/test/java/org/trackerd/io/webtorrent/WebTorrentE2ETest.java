@@ -226,7 +226,17 @@ class WebTorrentE2ETest
             final byte[] infoHash = hash('d').getBytes(StandardCharsets.ISO_8859_1);
             final java.util.Map<String, Object> scrape = harness.scrape(infoHash);
             assertEquals(1L, ((Number)scrape.get("complete")).longValue());
+            ws.sendText("{\"action\":\"scrape\",\"info_hash\":\"" + hash('d') + "\"}");
+            assertEquals("scrape", WebTorrentCodecTest.MAPPER.readTree(ws.read().text()).get("action").asText());
         }
+        // WebSocket requests under protocol="ws", the HTTP scrape under "http"
+        assertEquals(1, counter(harness.tracker(),
+            "requests{protocol=\"ws\",action=\"announce\",family=\"ipv4\",outcome=\"ok\""));
+        assertEquals(1, counter(harness.tracker(),
+            "requests{protocol=\"ws\",action=\"scrape\",family=\"ipv4\",outcome=\"ok\""));
+        assertEquals(0, counter(harness.tracker(), "requests{protocol=\"http\",action=\"announce\""));
+        assertEquals(1, counter(harness.tracker(),
+            "requests{protocol=\"http\",action=\"scrape\",family=\"ipv4\",outcome=\"ok\""));
     }
 
     /**
@@ -407,7 +417,7 @@ class WebTorrentE2ETest
         final long[] sum = {0};
         reader.forEach((id, type, key, label) ->
         {
-            if (label.equals(name) || label.startsWith(name + "{"))
+            if (label.equals(name) || label.startsWith(name + "{") || name.contains("{") && label.startsWith(name))
             {
                 sum[0] += reader.getCounterValue(id);
             }

@@ -40,6 +40,8 @@ import java.util.concurrent.TimeUnit;
  *       1 / (1 + stop) of the places are held: at 0.25, 20 % arrivals, 20 % stops, 60 % re-announces.</li>
  * </ul>
  *
+ * <p>{@code --protocol ws} is WebTorrent's WebSocket announce with {@code --offers} offers ({@link WebSocketLoad}).
+ *
  * <p>Refuses any target that is not a loopback address, and any duration over 600 s.
  *
  * <pre>
@@ -76,6 +78,8 @@ public final class LoadGenerator
     /** With {@link #tls}: a reconnect resumes the session (the JDK client's cache, keyed by host and port). */
     boolean tlsResume = true;
     long seed = 42;
+    /** {@code ws}: offers per announce (see {@link WebSocketLoad}). */
+    int offers = 5;
     Path hashesFile;
     /** Seconds of the same load before the measured run, in this JVM: the client's own code warms up too. */
     int warmupSeconds;
@@ -152,6 +156,7 @@ public final class LoadGenerator
                 case "--hashes-file" -> hashesFile = Path.of(v);
                 case "--warmup" -> warmupSeconds = Integer.parseInt(v);
                 case "--server-pid" -> serverPid = Long.parseLong(v);
+                case "--offers" -> offers = Math.max(0, Math.min(Integer.parseInt(v), 16));
                 default -> throw new IllegalArgumentException("unknown option " + a + " (see the class comment)");
             }
             i++;
@@ -164,9 +169,9 @@ public final class LoadGenerator
         {
             throw new IllegalArgumentException("--duration must be 0..600 seconds");
         }
-        if (!protocol.equals("udp") && !protocol.equals("http"))
+        if (!protocol.equals("udp") && !protocol.equals("http") && !protocol.equals("ws"))
         {
-            throw new IllegalArgumentException("--protocol udp|http");
+            throw new IllegalArgumentException("--protocol udp|http|ws");
         }
         if (!shape.equals("reannounce") && !shape.equals("new-peers") && !shape.equals("churn"))
         {
@@ -225,6 +230,10 @@ public final class LoadGenerator
         if (protocol.equals("udp"))
         {
             new UdpLoad().run();
+        }
+        else if (protocol.equals("ws"))
+        {
+            new WebSocketLoad(this).run();
         }
         else
         {
