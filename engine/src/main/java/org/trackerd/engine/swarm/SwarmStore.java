@@ -71,7 +71,18 @@ import java.util.Arrays;
  */
 public final class SwarmStore implements AutoCloseable
 {
-    static final String FORMAT = "trackerd-store 4";
+    /**
+     * The format of the store's files. 5: pages may carry spare record slots ({@link Page}), which a tracker of
+     * format 4 would read as peers at 0.0.0.0:0, so it must refuse these files.
+     */
+    static final String FORMAT = "trackerd-store 5";
+    /**
+     * The format before spare slots: its pages (exact ones only) are valid pages of this format, so such a store
+     * opens as it is (resized first when it has no {@link StoreSizing#FILE}), and its FORMAT file says
+     * {@link #FORMAT} once the open has made it whole in the files it keeps: a start that dies before leaves it
+     * format 4, which an older tracker still reads.
+     */
+    static final String PREVIOUS_FORMAT = "trackerd-store 4";
     /** The single-file store of earlier versions: migrated into shards at the first start. */
     static final String OLD_FORMAT = "trackerd-store 3";
     static final String OLD_FILE = "swarms.dat";
@@ -205,7 +216,9 @@ public final class SwarmStore implements AutoCloseable
             {
                 hint.write(directory);
             }
-            Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+            // Only now, with the files the store keeps whole (resized if it was to be), may pages with spare
+            // slots be written: the processor writes them, after this returns.
+            writeFormat(directory);
             writeLengths(directory.resolve(LENGTHS), shardFiles);
             inFlight = startInFlight(directory, plan, bootId);
             Files.deleteIfExists(directory.resolve(COUNTS));
@@ -273,7 +286,7 @@ public final class SwarmStore implements AutoCloseable
             migrate(directory, shardFiles, sizing);
             format = FORMAT;
         }
-        if (format != null && !FORMAT.equals(format))
+        if (format != null && !FORMAT.equals(format) && !PREVIOUS_FORMAT.equals(format))
         {
             throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
                 "', this version reads '" + FORMAT + "': move it away or use another directory");
@@ -379,6 +392,29 @@ public final class SwarmStore implements AutoCloseable
         return plan.scannedShardCount();
     }
 
+    /**
+     * Says {@link #FORMAT} in the FORMAT file, unless it does already: written aside and renamed over, so a crash
+     * leaves the old line or the new one, never an empty file that would refuse the store.
+     */
+    private static void writeFormat(final Path directory) throws IOException
+    {
+        final Path file = directory.resolve("FORMAT");
+        final String was = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : null;
+        if (FORMAT.equals(was))
+        {
+            return;
+        }
+        final Path tmp = directory.resolve("FORMAT.tmp");
+        Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        if (PREVIOUS_FORMAT.equals(was))
+        {
+            LOG.info("storage.path '{}': the store of format '{}' is now '{}' (its pages may take spare slots; a " +
+                "tracker of before refuses it)", directory, PREVIOUS_FORMAT, FORMAT);
+        }
+    }
+
     static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
     {
         final StringBuilder lengths = new StringBuilder();
@@ -433,7 +469,7 @@ public final class SwarmStore implements AutoCloseable
         {
             closeQuietly(null, maps);
         }
-        Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+        writeFormat(directory);
         writeLengths(directory.resolve(LENGTHS), shardFiles);
         sizing.write(directory);
         Files.move(oldFile, directory.resolve(MIGRATED), java.nio.file.StandardCopyOption.REPLACE_EXISTING);

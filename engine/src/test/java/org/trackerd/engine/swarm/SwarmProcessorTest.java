@@ -848,8 +848,8 @@ class SwarmProcessorTest
     }
 
     /**
-     * A store of today's format, {@code trackerd-store 4} with shards of the bloat factor 1.5 and no sizing file,
-     * opens, is copied into growable files, and keeps everything.
+     * A store of the format before spare slots, {@code trackerd-store 4} with shards of the bloat factor 1.5 and no
+     * sizing file, opens, is copied into growable files, keeps everything, and says format 5 after.
      */
     @Test
     void aStoreOfFormatFourIsMigratedWithNothingLost() throws Exception
@@ -876,13 +876,62 @@ class SwarmProcessorTest
         }
         java.nio.file.Files.delete(store.resolve(StoreSizing.FILE));
         SwarmStore.writeLengths(store.resolve(SwarmStore.LENGTHS), files);
-        assertEquals(SwarmStore.FORMAT, java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+        java.nio.file.Files.writeString(store.resolve("FORMAT"), "trackerd-store 4\n");
 
         final Harness migrated = harness("{}", store);
         assertNotNull(StoreSizing.read(store));
         assertEquals(StoreSizing.MAX_BLOAT, StoreSizing.read(store).maxBloat());
+        assertEquals("trackerd-store 5", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
         assertMixed(migrated);
         assertNoResizeLeftovers(store);
+    }
+
+    /**
+     * A store of format 4 as the growing code wrote it (growable files with a sizing file, exact pages) opens as it
+     * is, keeps everything and says format 5; a start that dies copying a format-4 store into resized files leaves
+     * it format 4 (an older tracker still reads it), and the next start finishes the job.
+     */
+    @Test
+    void aGrowableStoreOfFormatFourOpensAsItIsAndSaysFormatFive() throws Exception
+    {
+        final Path store = dir.resolve("format4grown");
+        final Harness h = harness("{}", store);
+        fillMixed(h);
+        h.store.close();
+        harnesses.remove(h);
+        java.nio.file.Files.writeString(store.resolve("FORMAT"), "trackerd-store 4\n");
+        final StoreSizing sizing = StoreSizing.read(store);
+        // Killed mid-copy of a resize: the marker is there, the FORMAT file is untouched.
+        java.nio.file.Files.writeString(store.resolve(StoreResize.RESIZING), "pages 512 average 76 bloat 1000\n");
+        java.nio.file.Files.writeString(StoreResize.newFile(store.resolve(SwarmStore.shardFile(0))), "half");
+        assertEquals("trackerd-store 4", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+
+        final Harness reopened = harness("{}", store);
+        assertEquals(sizing, StoreSizing.read(store), "same limits: the files are kept");
+        assertEquals("trackerd-store 5", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+        assertMixed(reopened);
+        assertNoResizeLeftovers(store);
+    }
+
+    /** A FORMAT of a later version, or not a format at all, is refused and the files are left as they are. */
+    @Test
+    void aStoreOfALaterOrUnknownFormatIsRefused() throws Exception
+    {
+        for (final String format : new String[] { "trackerd-store 6", "garbage", "" })
+        {
+            final Path store = dir.resolve("format-" + format.hashCode());
+            final Harness h = harness("{}", store);
+            fillMixed(h);
+            h.store.close();
+            harnesses.remove(h);
+            java.nio.file.Files.writeString(store.resolve("FORMAT"), format + "\n");
+            final long length = java.nio.file.Files.size(store.resolve(SwarmStore.shardFile(0)));
+            final SwarmStore.StoreException refused = assertThrows(SwarmStore.StoreException.class,
+                () -> SwarmStore.open(store, 1000, 10_000));
+            assertTrue(refused.getMessage().contains("format '" + format + "'"), refused::getMessage);
+            assertEquals(format, java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+            assertEquals(length, java.nio.file.Files.size(store.resolve(SwarmStore.shardFile(0))));
+        }
     }
 
     /**
