@@ -28,7 +28,7 @@ import java.util.Arrays;
  * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard}).
  *
  * <p><b>No fixed ceiling.</b> A shard's first tier is laid out for its share of the hint (storage.max_torrents /
- * max_peers, plus four standard deviations), raised to a thousandth of the byte budget and to what the store held
+ * max_peers, plus four standard deviations), raised to a sixteenth of the byte budget and to what the store held
  * at the last start ({@link StoreSizing}); past it the shard grows with Chronicle Map's own extra tiers
  * ({@code maxBloatFactor} 1000): the file grows, nothing else changes, nothing is copied while running, and a
  * {@code kill -9} mid-growth is one more structural change the in-flight file journals (Chronicle's recovery of
@@ -656,8 +656,13 @@ public final class SwarmStore implements AutoCloseable
     /** Average page: the header and the average number of peers per torrent, at most a full page. */
     static double averagePageBytes(final int maxTorrents, final int maxPeers)
     {
-        final double perTorrent = Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
-        return Page.HEADER + perTorrent * Page.RECORD;
+        return Page.HEADER + peersPerTorrent(maxTorrents, maxPeers) * Page.RECORD;
+    }
+
+    /** The hint's peers per torrent, 1 to a full page. */
+    static double peersPerTorrent(final int maxTorrents, final int maxPeers)
+    {
+        return Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
     }
 
     /**

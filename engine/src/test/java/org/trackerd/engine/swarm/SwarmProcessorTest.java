@@ -712,7 +712,9 @@ class SwarmProcessorTest
 
     // ---------------------------------------------------------------- growth, resize, retained eviction
 
-    private static final String TINY = "{\"storage\": {\"max_torrents\": 16, \"max_peers\": 16}, \"tracker\": {" +
+    /** The smallest hint, with a budget (16 MiB) whose sixteenth is below the smallest first tier. */
+    private static final String TINY = "{\"storage\": {\"max_torrents\": 16, \"max_peers\": 16, \"max_bytes\": " +
+        (16 << 20) + "}, \"tracker\": {" +
         DEFAULT_TRACKER + "}}";
     private static final String LARGE = "{\"storage\": {\"max_torrents\": 50000, \"max_peers\": 100000}, " +
         "\"tracker\": {" + DEFAULT_TRACKER + "}}";
@@ -816,6 +818,28 @@ class SwarmProcessorTest
         assertEquals((budget + perLive - 1) / perLive, live, "the whole budget went to live torrents");
         assertEquals(live, h.processor.torrentCount());
         assertArrayEquals(new long[] { 0, 0 }, h.scrape(hash(0), hash(retained - 1)).downloaded);
+    }
+
+    /**
+     * The budget lays out first tiers for a sixteenth of the pages it holds in the hint's shape, so a store at its
+     * budget chains about 16 tiers (a thousandth left it about a thousand deep), and 5M torrents of two peers a
+     * few; the files' first tiers take a small share of the budget; small budgets keep the smallest tier.
+     */
+    @Test
+    void theBudgetLaysOutFirstTiersForASixteenthOfIt()
+    {
+        final long budget = 12L << 30;
+        final StoreSizing sizing = StoreSizing.of(100_000, 1_000_000, budget, 0);
+        final long pagesAtBudget = budget / (StoreSizing.TORRENT_BYTES + 10 * StoreSizing.PEER_BYTES);
+        final long tiersAtBudget = pagesAtBudget / (sizing.shardPages() * SwarmStore.SHARDS);
+        assertTrue(tiersAtBudget >= 15 && tiersAtBudget <= 16, () -> sizing.text() + ": " + tiersAtBudget);
+        assertTrue(sizing.createdBytes() < budget / 10, () -> sizing.createdBytes() + " of " + budget);
+        final long issue = 5_000_000 / SwarmStore.SHARDS; // pages a shard of 5M torrents
+        assertTrue(issue <= 5 * sizing.shardPages(), () -> sizing.text() + " for " + issue + " pages a shard");
+        final StoreSizing twoPeers = StoreSizing.of(5_000, 10_000, budget, 0);
+        assertTrue(budget / (StoreSizing.TORRENT_BYTES + 2 * StoreSizing.PEER_BYTES) <=
+            16 * twoPeers.shardPages() * SwarmStore.SHARDS, twoPeers::text);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.of(16, 16, 16 << 20, 0).shardPages());
     }
 
     /** Starting with other limits than the files' copies the store into files of the new size, down and up. */
