@@ -18,9 +18,13 @@ import java.util.Locale;
  * the smallest pages (so the budget, not Chronicle's bloat limit, is what stops growth), and 1.25 times the pages
  * the fullest shard held at the last start.
  *
- * <p>Written as one line {@code pages P average A bloat B} in {@link #FILE} at creation and at every resize; a
- * store of format {@code trackerd-store 4} written before this file existed has none (its shards were made with a
- * bloat factor of 1.5): it is resized at its first start, which gives it one.
+ * <p>Written as one line {@code pages P average A bloat B limits L} in {@link #FILE} at creation and at every
+ * resize (a line of before {@code limits} was recorded reads as limits of the files' first tier); a store of format
+ * {@code trackerd-store 4} written before this file existed has none (its shards were made with a bloat factor of
+ * 1.5): it is resized at its first start, which gives it one.
+ *
+ * <p>A start copies the files into another sizing only for a {@link #resizeReason reason}: a restart with the same
+ * limits of a store that grew keeps them (the {@code limits} recorded here tell the two apart).
  *
  * <p>The budget is checked against an estimate of the bytes the entries take ({@link #usedBytes}), computed from
  * the torrent and peer counts the processor keeps anyway: no per-entry bookkeeping, no walk of the maps.
@@ -28,11 +32,19 @@ import java.util.Locale;
  * @param shardPages   entries of a shard's first tier
  * @param averageValue the average page length in bytes Chronicle lays the tier out for
  * @param maxBloat     Chronicle's {@code maxBloatFactor}: how far past the first tier a shard may grow
+ * @param limitPages   the first tier the operator's limits alone asked for (hint and budget, not what the store
+ *                     held): a later start tells changed limits from a store that merely grew by it
  *
  * <p>Thread: the launcher (at open); {@link #usedBytes} on the swarm processor.
  */
-record StoreSizing(long shardPages, double averageValue, double maxBloat)
+record StoreSizing(long shardPages, double averageValue, double maxBloat, long limitPages)
 {
+    /** A sizing whose first tier is what the limits asked for (nothing held beyond them). */
+    StoreSizing(final long shardPages, final double averageValue, final double maxBloat)
+    {
+        this(shardPages, averageValue, maxBloat, shardPages);
+    }
+
     static final String FILE = "store-size";
     /** Chronicle's largest {@code maxBloatFactor}. */
     static final double MAX_BLOAT = 1000.0;
@@ -89,27 +101,67 @@ record StoreSizing(long shardPages, double averageValue, double maxBloat)
         final long forBudget = Math.max((long)Math.ceil(smallestPages / MAX_BLOAT),
             (budgetPages + FIRST_TIER_SHARE - 1) / FIRST_TIER_SHARE);
         final long live = liveShardPages + liveShardPages / 4;
-        final long pages = Math.max(MIN_SHARD_PAGES, Math.max(hint, Math.max(forBudget, live)));
+        final long limits = Math.max(MIN_SHARD_PAGES, Math.max(hint, forBudget));
+        final long pages = Math.max(limits, live);
         final double hintAverage = SwarmStore.averagePageBytes(maxTorrents, maxPeers);
         // The hint's page size lays out the chunks; only a tier at its smallest is laid out for one-peer pages
         // (MIN_SHARD_PAGES of them hold 4 full pages; a larger average holds more), so small stores stay small.
         final double average = pages == MIN_SHARD_PAGES ? Math.min(hintAverage, Page.length(1)) : hintAverage;
-        return new StoreSizing(pages, average, MAX_BLOAT);
+        return new StoreSizing(pages, average, MAX_BLOAT, limits);
     }
 
     /**
-     * True when the files of {@code current} (null: a store of before this file) should be copied into files of
-     * this sizing: they cannot grow to the budget, or their first tier is off by more than a factor of two (the
-     * hint changed, or the store outgrew its first tier and its segments chain extra tiers a lookup walks).
+     * Why the files of {@code current} (null: a store of before this file) are to be copied into files of this
+     * sizing at this start, or null: a plain restart (same limits, a store that grew but chains fewer than
+     * {@link SwarmStore#DEEP_TIERS} tiers) keeps its files and is ready in the time of an open, with no copy of
+     * seconds per million pages. Copied when:
+     * <ul>
+     * <li>the files cannot grow to the budget (a store of before this file, bloat 1.5; or a budget raised past a
+     * thousand first tiers);</li>
+     * <li>the limits ask for a first tier more than twice the files' (max_torrents, max_peers or max_bytes
+     * raised);</li>
+     * <li>the limits were lowered to less than half of what the files were made for, and the files' first tier is
+     * more than twice what the limits and the store's pages now ask for (a resize down);</li>
+     * <li>a shard chains {@code depth} tiers of at least {@link SwarmStore#DEEP_TIERS} (the {@code /check} warning):
+     * lookups are markedly slower than in right-sized files.</li>
+     * </ul>
      */
-    boolean replaces(final StoreSizing current)
+    String resizeReason(final StoreSizing current, final long budgetBytes, final long depth)
     {
         if (current == null)
         {
-            return true;
+            return "the files of before " + FILE + " (bloat " + LEGACY_BLOAT + ") cannot grow to the budget";
         }
-        final double ratio = (double)shardPages / current.shardPages;
-        return current.shardPages * current.maxBloat < shardPages * maxBloat / 2 || ratio > 2 || ratio < 0.5;
+        if (current.shardPages * current.maxBloat < (double)budgetBytes / TORRENT_BYTES / SwarmStore.SHARDS)
+        {
+            return "the files (" + current.text() + ") cannot grow to the budget of " + budgetBytes + " bytes";
+        }
+        if (limitPages > 2 * current.shardPages)
+        {
+            return "storage.max_torrents / max_peers / max_bytes ask for first tiers of " + limitPages +
+                " pages a shard, the files have " + current.shardPages;
+        }
+        if (current.limitPages > 2 * limitPages && current.shardPages > 2 * shardPages)
+        {
+            return "storage.max_torrents / max_peers / max_bytes were lowered: first tiers of " + shardPages +
+                " pages a shard hold the store, the files have " + current.shardPages;
+        }
+        if (depth >= SwarmStore.DEEP_TIERS)
+        {
+            return "the shards chain " + depth + " tiers (from " + SwarmStore.DEEP_TIERS + " lookups slow down; " +
+                "raise storage.max_torrents / max_peers to start larger)";
+        }
+        return null;
+    }
+
+    /** Rough cost of the copy at start (measured on the 2-core test host): copy and the new first tiers. */
+    static final long COPY_NS_PER_PAGE = 4_800;
+    static final long CREATE_NS_PER_PAGE = 400;
+
+    /** About how long a resize into this sizing takes with {@code pages} in the store, in seconds. */
+    double resizeSeconds(final long pages)
+    {
+        return (pages * COPY_NS_PER_PAGE + shardPages * SwarmStore.SHARDS * CREATE_NS_PER_PAGE) / 1e9;
     }
 
     /** About what the files of this sizing allocate at creation (the first tiers of every shard). */
@@ -121,23 +173,29 @@ record StoreSizing(long shardPages, double averageValue, double maxBloat)
 
     String text()
     {
-        return String.format(Locale.ROOT, "pages %d average %.3f bloat %.1f", shardPages, averageValue, maxBloat);
+        return String.format(Locale.ROOT, "pages %d average %.3f bloat %.1f limits %d", shardPages, averageValue,
+            maxBloat, limitPages);
     }
 
-    /** The sizing of {@code text}, or null when it is not one. */
+    /**
+     * The sizing of {@code text}, or null when it is not one. A line without {@code limits} (written before they
+     * were recorded) reads as limits that asked for the files' first tier.
+     */
     static StoreSizing parse(final String text)
     {
         final String[] parts = text.trim().split(" ");
-        if (parts.length != 6 || !"pages".equals(parts[0]) || !"average".equals(parts[2]) ||
-            !"bloat".equals(parts[4]))
+        if ((parts.length != 6 && parts.length != 8) || !"pages".equals(parts[0]) || !"average".equals(parts[2]) ||
+            !"bloat".equals(parts[4]) || (parts.length == 8 && !"limits".equals(parts[6])))
         {
             return null;
         }
         try
         {
-            final StoreSizing sizing = new StoreSizing(Long.parseLong(parts[1]), Double.parseDouble(parts[3]),
-                Double.parseDouble(parts[5]));
-            return sizing.shardPages > 0 && sizing.averageValue > 0 && sizing.maxBloat >= 1 ? sizing : null;
+            final long pages = Long.parseLong(parts[1]);
+            final StoreSizing sizing = new StoreSizing(pages, Double.parseDouble(parts[3]),
+                Double.parseDouble(parts[5]), parts.length == 8 ? Long.parseLong(parts[7]) : pages);
+            return sizing.shardPages > 0 && sizing.averageValue > 0 && sizing.maxBloat >= 1 &&
+                sizing.limitPages > 0 ? sizing : null;
         }
         catch (final NumberFormatException ex)
         {

@@ -42,10 +42,15 @@ import java.util.Arrays;
  * growth step (Chronicle maps one more tier bulk, zeroes it and msyncs it with MS_SYNC before the insert goes on)
  * median 5.6 ms, worst 120 ms (2.3 ms median with a first tier of 2k pages: the synchronous msync is most of it), so
  * the p99.9 of inserts past the first tier is 2.2–7.9 ms against 0.02–0.3 ms: over the few-ms goal while a shard
- * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the hint should be near the expected population, and a start re-sizes files that grew
- * past twice their first tier: {@link StoreResize} copies them into right-sized files under temporary names, then
- * renames them (about 4.8 s per million pages here), so a crash mid-resize leaves the old store usable. A store of
- * format {@code trackerd-store 4} written before growth (bloat 1.5, no sizing file) is resized so once.
+ * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the first
+ * tier is at least a sixteenth of what the budget holds (a store at its budget chains about 16 tiers), the hint should
+ * be near the expected population, and a start re-sizes the files only when it must
+ * ({@link StoreSizing#resizeReason}): the limits changed so that the files do not fit them, or the shards chain
+ * {@link #DEEP_TIERS} tiers or more. A plain restart of a store that merely grew keeps its files and is ready in the
+ * time of an open (the copy costs about 4.8 s per million pages here: 48 s at 10M, against a ready-in-2-s goal).
+ * {@link StoreResize} copies into right-sized files under temporary names, then renames them, so a crash mid-resize
+ * leaves the old store usable; the start logs why and about how long before it copies. A store of format
+ * {@code trackerd-store 4} written before growth (bloat 1.5, no sizing file) is resized so once.
  *
  * <p>Entries are written in place by the one processor thread of the one process that has the files open, so the
  * maps are built without entry checksums (they would be stale after an in-place write).
@@ -202,9 +207,15 @@ public final class SwarmStore implements AutoCloseable
             {
                 final StoreSizing current = StoreSizing.read(directory);
                 final StoreSizing wanted = StoreSizing.of(maxTorrents, maxPeers, budget, largestShard(maps));
-                if (wanted.replaces(current))
+                final String reason = wanted.resizeReason(current, budget, tierDepth(maps));
+                if (reason != null)
                 {
                     checkSpace(directory, wanted, maxTorrents, maxPeers);
+                    final long pages = pages(maps);
+                    LOG.warn("storage.path '{}': this start resizes the store ({}): copying {} pages into first " +
+                        "tiers of {} pages a shard takes about {} s before the tracker answers", directory, reason,
+                        pages, wanted.shardPages(), String.format(java.util.Locale.ROOT, "%.1f",
+                        wanted.resizeSeconds(pages)));
                     maps = StoreResize.resize(directory, shardFiles, maps, current, wanted, StoreResize.SAME);
                 }
                 else
@@ -626,6 +637,17 @@ public final class SwarmStore implements AutoCloseable
         return bytes;
     }
 
+    /** Entries of every shard. */
+    private static long pages(final ChronicleMap<byte[], byte[]>[] maps)
+    {
+        long pages = 0;
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            pages += map.longSize();
+        }
+        return pages;
+    }
+
     /** Entries of the fullest shard. */
     private static long largestShard(final ChronicleMap<byte[], byte[]>[] maps)
     {
@@ -871,8 +893,14 @@ public final class SwarmStore implements AutoCloseable
      */
     long tierDepth()
     {
+        return tierDepth(shards);
+    }
+
+    /** {@link #tierDepth()} of these maps. */
+    static long tierDepth(final ChronicleMap<byte[], byte[]>[] maps)
+    {
         long depth = 1;
-        for (final ChronicleMap<byte[], byte[]> map : shards)
+        for (final ChronicleMap<byte[], byte[]> map : maps)
         {
             final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
             final long segments = hash.actualSegments;

@@ -842,6 +842,70 @@ class SwarmProcessorTest
         assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.of(16, 16, 16 << 20, 0).shardPages());
     }
 
+    /**
+     * A restart with the same limits of a store that outgrew its first tiers but chains fewer than
+     * {@link SwarmStore#DEEP_TIERS} keeps its files, after a clean stop and after a {@code kill -9}: no copy (the
+     * same files, by inode, and the same sizing), everything found. The rule before copied it (its fullest shard's
+     * pages and a quarter were more than twice the first tier).
+     */
+    @Test
+    void aRestartOfAGrownStoreBelowTheWarningDepthKeepsItsFiles() throws Exception
+    {
+        final Path store = dir.resolve("grown");
+        final Harness h = harness(TINY, store);
+        final int torrents = 20_000;
+        for (int t = 0; t < torrents; t++)
+        {
+            assertEquals(Status.OK, h.announce(peer(t, 0).left(1)).status);
+            assertEquals(Status.OK, h.announce(peer(t, 1).left(0)).status);
+        }
+        h.tick();
+        final long depth = h.counters.storeTierDepth.get();
+        assertTrue(depth >= 2 && depth < SwarmStore.DEEP_TIERS, "grown past the first tier, below the warning: " +
+            depth);
+        final StoreSizing sizing = StoreSizing.read(store);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, sizing.shardPages());
+        assertTrue((torrents / SwarmStore.SHARDS) * 5 / 4 > 2 * sizing.shardPages(), "the old rule would copy");
+
+        // kill -9: the files as they are, opened with the same limits.
+        final Path killed = h.filesCopy();
+        final Object[] killedInodes = inodes(killed);
+        final Harness afterKill = harness(TINY, killed);
+        assertEquals(sizing, StoreSizing.read(killed));
+        assertArrayEquals(killedInodes, inodes(killed), "no file was replaced");
+        assertEquals(torrents, afterKill.processor.torrentCount());
+        assertSample(afterKill, torrents);
+        assertNoResizeLeftovers(killed);
+
+        // A clean stop and start.
+        final Object[] before = inodes(store);
+        final Harness again = h.reopen();
+        assertEquals(sizing, StoreSizing.read(store));
+        assertArrayEquals(before, inodes(store), "no file was replaced");
+        assertEquals(torrents, again.processor.torrentCount());
+        assertEquals(2L * torrents, again.processor.peerCount());
+        assertSample(again, torrents);
+        again.tick();
+        assertEquals(depth, again.counters.storeTierDepth.get());
+
+        // Other limits still resize: a larger hint asks for first tiers more than twice the files'.
+        final Harness larger = again.reopenWith(LARGE);
+        assertTrue(StoreSizing.read(store).shardPages() > 2 * sizing.shardPages(), StoreSizing.read(store)::text);
+        assertNotEquals(before[0], inodes(store)[0], "the files were copied");
+        assertSample(larger, torrents);
+    }
+
+    /** The inode of every shard file. */
+    private static Object[] inodes(final Path store) throws java.io.IOException
+    {
+        final Object[] inodes = new Object[SwarmStore.SHARDS];
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            inodes[s] = java.nio.file.Files.getAttribute(store.resolve(SwarmStore.shardFile(s)), "unix:ino");
+        }
+        return inodes;
+    }
+
     /** Starting with other limits than the files' copies the store into files of the new size, down and up. */
     @Test
     void startingWithOtherLimitsResizesDownAndUpKeepingEverything() throws Exception
@@ -2382,6 +2446,14 @@ class SwarmProcessorTest
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */
+        /** Closes this store cleanly and opens it with another configuration. */
+        Harness reopenWith(final String otherJson)
+        {
+            store.close();
+            harnesses.remove(this);
+            return harness(otherJson, storeDir);
+        }
+
         Harness reopen(final String... dropFiles)
         {
             store.close();
