@@ -131,6 +131,59 @@ class StoreGrowthMeasurement
             (rss1 - rss0) >> 10);
     }
 
+    /**
+     * A restart of a store that grew past its first tiers (default hint and budget, {@code -Dtrackerd.measure.pages}
+     * one-peer pages, 5M by default): the open after a clean close, after a {@code kill -9} with nothing in flight,
+     * and after a host crash (every shard recovered; the processor's start-up scan comes on top), none of them a copy.
+     */
+    @Test
+    void restartOfAGrownStore() throws Exception
+    {
+        final long pages = Long.getLong("trackerd.measure.pages", 5_000_000);
+        final Path store = dir.resolve("grown");
+        SwarmStore opened = SwarmStore.open(store, 100_000, 1_000_000);
+        final SplittableRandom random = new SplittableRandom(11);
+        final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+        final byte[] value = new byte[Page.length(1)];
+        long start = System.nanoTime();
+        for (long i = 0; i < pages; i++)
+        {
+            random.nextBytes(key);
+            key[20] = 0;
+            key[21] = 0;
+            opened.map(key, 0).put(key, value);
+        }
+        final long fillMs = (System.nanoTime() - start) / 1_000_000;
+        opened.torrents = pages;
+        opened.peers = pages;
+        final long depth = opened.tierDepth();
+        final StoreSizing sizing = StoreSizing.read(store);
+        opened.close();
+        final String[] how = { "clean close", "kill -9, nothing in flight", "host crash, every shard recovered" };
+        for (int i = 0; i < how.length; i++)
+        {
+            if (i == 1)
+            {
+                Files.delete(store.resolve("clean-shutdown"));
+                Files.delete(store.resolve(SwarmStore.COUNTS));
+            }
+            if (i == 2)
+            {
+                Files.delete(store.resolve("clean-shutdown"));
+                Files.delete(store.resolve(SwarmStore.COUNTS));
+                Files.delete(store.resolve(InFlight.FILE));
+            }
+            start = System.nanoTime();
+            opened = SwarmStore.open(store, 100_000, 1_000_000);
+            final long ms = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("restart of %d pages (filled in %d ms, %d tiers deep, %s, files %d MiB) after a %s: " +
+                "open %d ms, %s, recovered %d shards%n", pages, fillMs, depth, sizing.text(),
+                opened.fileBytes() >> 20, how[i], ms, sizing.equals(StoreSizing.read(store)) ? "no copy" : "COPIED",
+                opened.recoveredShardCount());
+            opened.close();
+        }
+    }
+
     private static long rssKiB() throws java.io.IOException
     {
         for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
