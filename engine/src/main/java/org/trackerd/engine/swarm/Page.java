@@ -42,7 +42,9 @@ import java.lang.invoke.VarHandle;
  * for. Pages of the exact layout, all a store of {@code trackerd-store 4} holds (up to {@link #CAPACITY} records),
  * are read as they are: a page takes the slack layout the first time it grows past its length or is cut, and the
  * two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; a retained page:
- * 20). No migration, and no change of {@code FORMAT}.
+ * 20). No page is converted; the store's {@code FORMAT} becomes {@code trackerd-store 5} at the first open, before
+ * any page takes spare slots, because a tracker of format 4 would count a page's free slots as peers (its count is
+ * {@code (length - 16) / 60}) and hand them out at 0.0.0.0:0: it refuses the files instead.
  *
  * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
  * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.

@@ -28,7 +28,7 @@ import java.util.Arrays;
  * <p>A swarm's pages all live in one shard, picked by the low bits of the infohash's first byte ({@link #shard}).
  *
  * <p><b>No fixed ceiling.</b> A shard's first tier is laid out for its share of the hint (storage.max_torrents /
- * max_peers, plus four standard deviations), raised to a thousandth of the byte budget and to what the store held
+ * max_peers, plus four standard deviations), raised to a sixteenth of the byte budget and to what the store held
  * at the last start ({@link StoreSizing}); past it the shard grows with Chronicle Map's own extra tiers
  * ({@code maxBloatFactor} 1000): the file grows, nothing else changes, nothing is copied while running, and a
  * {@code kill -9} mid-growth is one more structural change the in-flight file journals (Chronicle's recovery of
@@ -42,10 +42,15 @@ import java.util.Arrays;
  * growth step (Chronicle maps one more tier bulk, zeroes it and msyncs it with MS_SYNC before the insert goes on)
  * median 5.6 ms, worst 120 ms (2.3 ms median with a first tier of 2k pages: the synchronous msync is most of it), so
  * the p99.9 of inserts past the first tier is 2.2–7.9 ms against 0.02–0.3 ms: over the few-ms goal while a shard
- * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the hint should be near the expected population, and a start re-sizes files that grew
- * past twice their first tier: {@link StoreResize} copies them into right-sized files under temporary names, then
- * renames them (about 4.8 s per million pages here), so a crash mid-resize leaves the old store usable. A store of
- * format {@code trackerd-store 4} written before growth (bloat 1.5, no sizing file) is resized so once.
+ * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the first
+ * tier is at least a sixteenth of what the budget holds (a store at its budget chains about 16 tiers), the hint should
+ * be near the expected population, and a start re-sizes the files only when it must
+ * ({@link StoreSizing#resizeReason}): the limits changed so that the files do not fit them, or the shards chain
+ * {@link #DEEP_TIERS} tiers or more. A plain restart of a store that merely grew keeps its files and is ready in the
+ * time of an open (the copy costs about 4.8 s per million pages here: 48 s at 10M, against a ready-in-2-s goal).
+ * {@link StoreResize} copies into right-sized files under temporary names, then renames them, so a crash mid-resize
+ * leaves the old store usable; the start logs why and about how long before it copies. A store of format
+ * {@code trackerd-store 4} written before growth (bloat 1.5, no sizing file) is resized so once.
  *
  * <p>Entries are written in place by the one processor thread of the one process that has the files open, so the
  * maps are built without entry checksums (they would be stale after an in-place write).
@@ -71,7 +76,18 @@ import java.util.Arrays;
  */
 public final class SwarmStore implements AutoCloseable
 {
-    static final String FORMAT = "trackerd-store 4";
+    /**
+     * The format of the store's files. 5: pages may carry spare record slots ({@link Page}), which a tracker of
+     * format 4 would read as peers at 0.0.0.0:0, so it must refuse these files.
+     */
+    static final String FORMAT = "trackerd-store 5";
+    /**
+     * The format before spare slots: its pages (exact ones only) are valid pages of this format, so such a store
+     * opens as it is (resized first when it has no {@link StoreSizing#FILE}), and its FORMAT file says
+     * {@link #FORMAT} once the open has made it whole in the files it keeps: a start that dies before leaves it
+     * format 4, which an older tracker still reads.
+     */
+    static final String PREVIOUS_FORMAT = "trackerd-store 4";
     /** The single-file store of earlier versions: migrated into shards at the first start. */
     static final String OLD_FORMAT = "trackerd-store 3";
     static final String OLD_FILE = "swarms.dat";
@@ -191,9 +207,15 @@ public final class SwarmStore implements AutoCloseable
             {
                 final StoreSizing current = StoreSizing.read(directory);
                 final StoreSizing wanted = StoreSizing.of(maxTorrents, maxPeers, budget, largestShard(maps));
-                if (wanted.replaces(current))
+                final String reason = wanted.resizeReason(current, budget, tierDepth(maps));
+                if (reason != null)
                 {
                     checkSpace(directory, wanted, maxTorrents, maxPeers);
+                    final long pages = pages(maps);
+                    LOG.warn("storage.path '{}': this start resizes the store ({}): copying {} pages into first " +
+                        "tiers of {} pages a shard takes about {} s before the tracker answers", directory, reason,
+                        pages, wanted.shardPages(), String.format(java.util.Locale.ROOT, "%.1f",
+                        wanted.resizeSeconds(pages)));
                     maps = StoreResize.resize(directory, shardFiles, maps, current, wanted, StoreResize.SAME);
                 }
                 else
@@ -205,7 +227,9 @@ public final class SwarmStore implements AutoCloseable
             {
                 hint.write(directory);
             }
-            Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+            // Only now, with the files the store keeps whole (resized if it was to be), may pages with spare
+            // slots be written: the processor writes them, after this returns.
+            writeFormat(directory);
             writeLengths(directory.resolve(LENGTHS), shardFiles);
             inFlight = startInFlight(directory, plan, bootId);
             Files.deleteIfExists(directory.resolve(COUNTS));
@@ -273,7 +297,7 @@ public final class SwarmStore implements AutoCloseable
             migrate(directory, shardFiles, sizing);
             format = FORMAT;
         }
-        if (format != null && !FORMAT.equals(format))
+        if (format != null && !FORMAT.equals(format) && !PREVIOUS_FORMAT.equals(format))
         {
             throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
                 "', this version reads '" + FORMAT + "': move it away or use another directory");
@@ -379,6 +403,29 @@ public final class SwarmStore implements AutoCloseable
         return plan.scannedShardCount();
     }
 
+    /**
+     * Says {@link #FORMAT} in the FORMAT file, unless it does already: written aside and renamed over, so a crash
+     * leaves the old line or the new one, never an empty file that would refuse the store.
+     */
+    private static void writeFormat(final Path directory) throws IOException
+    {
+        final Path file = directory.resolve("FORMAT");
+        final String was = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : null;
+        if (FORMAT.equals(was))
+        {
+            return;
+        }
+        final Path tmp = directory.resolve("FORMAT.tmp");
+        Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        if (PREVIOUS_FORMAT.equals(was))
+        {
+            LOG.info("storage.path '{}': the store of format '{}' is now '{}' (its pages may take spare slots; a " +
+                "tracker of before refuses it)", directory, PREVIOUS_FORMAT, FORMAT);
+        }
+    }
+
     static void writeLengths(final Path lengthsFile, final Path[] shardFiles) throws IOException
     {
         final StringBuilder lengths = new StringBuilder();
@@ -433,7 +480,7 @@ public final class SwarmStore implements AutoCloseable
         {
             closeQuietly(null, maps);
         }
-        Files.writeString(directory.resolve("FORMAT"), FORMAT + "\n", StandardCharsets.UTF_8);
+        writeFormat(directory);
         writeLengths(directory.resolve(LENGTHS), shardFiles);
         sizing.write(directory);
         Files.move(oldFile, directory.resolve(MIGRATED), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -590,6 +637,17 @@ public final class SwarmStore implements AutoCloseable
         return bytes;
     }
 
+    /** Entries of every shard. */
+    private static long pages(final ChronicleMap<byte[], byte[]>[] maps)
+    {
+        long pages = 0;
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            pages += map.longSize();
+        }
+        return pages;
+    }
+
     /** Entries of the fullest shard. */
     private static long largestShard(final ChronicleMap<byte[], byte[]>[] maps)
     {
@@ -620,8 +678,13 @@ public final class SwarmStore implements AutoCloseable
     /** Average page: the header and the average number of peers per torrent, at most a full page. */
     static double averagePageBytes(final int maxTorrents, final int maxPeers)
     {
-        final double perTorrent = Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
-        return Page.HEADER + perTorrent * Page.RECORD;
+        return Page.HEADER + peersPerTorrent(maxTorrents, maxPeers) * Page.RECORD;
+    }
+
+    /** The hint's peers per torrent, 1 to a full page. */
+    static double peersPerTorrent(final int maxTorrents, final int maxPeers)
+    {
+        return Math.min(Page.CAPACITY, Math.max(1.0, (double)maxPeers / maxTorrents));
     }
 
     /**
@@ -830,8 +893,14 @@ public final class SwarmStore implements AutoCloseable
      */
     long tierDepth()
     {
+        return tierDepth(shards);
+    }
+
+    /** {@link #tierDepth()} of these maps. */
+    static long tierDepth(final ChronicleMap<byte[], byte[]>[] maps)
+    {
         long depth = 1;
-        for (final ChronicleMap<byte[], byte[]> map : shards)
+        for (final ChronicleMap<byte[], byte[]> map : maps)
         {
             final VanillaChronicleHash<?, ?, ?, ?> hash = (VanillaChronicleHash<?, ?, ?, ?>)map;
             final long segments = hash.actualSegments;

@@ -64,6 +64,138 @@ class StoreGrowthMeasurement
         }
     }
 
+    /**
+     * What a large first tier costs before anything is in it: creation and re-open time, the files' length against
+     * the blocks they allocate ({@code du}), and the resident memory the process gains. Pages of the whole store
+     * from {@code -Dtrackerd.measure.pages} (5M), laid out for two-peer pages.
+     */
+    @Test
+    void emptyLargeFirstTier() throws Exception
+    {
+        final long pages = Long.getLong("trackerd.measure.pages", 5_000_000);
+        final StoreSizing sizing = new StoreSizing(pages / SwarmStore.SHARDS, Page.length(2), StoreSizing.MAX_BLOAT);
+        final Path[] files = new Path[SwarmStore.SHARDS];
+        for (int s = 0; s < files.length; s++)
+        {
+            files[s] = dir.resolve(SwarmStore.shardFile(s));
+        }
+        final long rss0 = rssKiB();
+        long start = System.nanoTime();
+        ChronicleMap<byte[], byte[]>[] maps = SwarmStore.openMaps(files, sizing, new boolean[files.length]);
+        final long createMs = (System.nanoTime() - start) / 1_000_000;
+        final long rss1 = rssKiB();
+        long length = 0;
+        for (final Path file : files)
+        {
+            length += Files.size(file);
+        }
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            map.close();
+        }
+        start = System.nanoTime();
+        maps = SwarmStore.openMaps(files, sizing, new boolean[files.length]);
+        final long openMs = (System.nanoTime() - start) / 1_000_000;
+        final long rss2 = rssKiB();
+        for (final ChronicleMap<byte[], byte[]> map : maps)
+        {
+            map.close();
+        }
+        final Process du = new ProcessBuilder("du", "-sk", dir.toString()).redirectErrorStream(true).start();
+        final String allocated = new String(du.getInputStream().readAllBytes()).trim();
+        du.waitFor();
+        System.out.printf("empty first tier of %d pages (%d a shard): created in %d ms, re-opened in %d ms; files " +
+            "%d MiB long, du %s KiB; estimate (createdBytes) %d MiB; RSS +%d MiB after creation, +%d MiB after " +
+            "re-open%n", pages, sizing.shardPages(), createMs, openMs, length >> 20, allocated.split("\\s")[0],
+            sizing.createdBytes() >> 20, (rss1 - rss0) >> 10, (rss2 - rss0) >> 10);
+    }
+
+    /** A new store of the default hint and the default budget: its first tiers, as a first start makes them. */
+    @Test
+    void defaultStoreCreation() throws Exception
+    {
+        final Path store = dir.resolve("default");
+        final long rss0 = rssKiB();
+        long start = System.nanoTime();
+        SwarmStore.open(store, 100_000, 1_000_000).close();
+        final long createMs = (System.nanoTime() - start) / 1_000_000;
+        final long rss1 = rssKiB();
+        start = System.nanoTime();
+        final SwarmStore reopened = SwarmStore.open(store, 100_000, 1_000_000);
+        final long openMs = (System.nanoTime() - start) / 1_000_000;
+        final long budget = reopened.budgetBytes();
+        final long length = reopened.fileBytes();
+        reopened.close();
+        System.out.printf("default store (budget %d MiB): %s; created in %d ms, re-opened in %d ms, files %d MiB, " +
+            "RSS +%d MiB%n", budget >> 20, StoreSizing.read(store).text(), createMs, openMs, length >> 20,
+            (rss1 - rss0) >> 10);
+    }
+
+    /**
+     * A restart of a store that grew past its first tiers (default hint and budget, {@code -Dtrackerd.measure.pages}
+     * one-peer pages, 5M by default): the open after a clean close, after a {@code kill -9} with nothing in flight,
+     * and after a host crash (every shard recovered; the processor's start-up scan comes on top), none of them a copy.
+     */
+    @Test
+    void restartOfAGrownStore() throws Exception
+    {
+        final long pages = Long.getLong("trackerd.measure.pages", 5_000_000);
+        final Path store = dir.resolve("grown");
+        SwarmStore opened = SwarmStore.open(store, 100_000, 1_000_000);
+        final SplittableRandom random = new SplittableRandom(11);
+        final byte[] key = new byte[SwarmStore.KEY_LENGTH];
+        final byte[] value = new byte[Page.length(1)];
+        long start = System.nanoTime();
+        for (long i = 0; i < pages; i++)
+        {
+            random.nextBytes(key);
+            key[20] = 0;
+            key[21] = 0;
+            opened.map(key, 0).put(key, value);
+        }
+        final long fillMs = (System.nanoTime() - start) / 1_000_000;
+        opened.torrents = pages;
+        opened.peers = pages;
+        final long depth = opened.tierDepth();
+        final StoreSizing sizing = StoreSizing.read(store);
+        opened.close();
+        final String[] how = { "clean close", "kill -9, nothing in flight", "host crash, every shard recovered" };
+        for (int i = 0; i < how.length; i++)
+        {
+            if (i == 1)
+            {
+                Files.delete(store.resolve("clean-shutdown"));
+                Files.delete(store.resolve(SwarmStore.COUNTS));
+            }
+            if (i == 2)
+            {
+                Files.delete(store.resolve("clean-shutdown"));
+                Files.delete(store.resolve(SwarmStore.COUNTS));
+                Files.delete(store.resolve(InFlight.FILE));
+            }
+            start = System.nanoTime();
+            opened = SwarmStore.open(store, 100_000, 1_000_000);
+            final long ms = (System.nanoTime() - start) / 1_000_000;
+            System.out.printf("restart of %d pages (filled in %d ms, %d tiers deep, %s, files %d MiB) after a %s: " +
+                "open %d ms, %s, recovered %d shards%n", pages, fillMs, depth, sizing.text(),
+                opened.fileBytes() >> 20, how[i], ms, sizing.equals(StoreSizing.read(store)) ? "no copy" : "COPIED",
+                opened.recoveredShardCount());
+            opened.close();
+        }
+    }
+
+    private static long rssKiB() throws java.io.IOException
+    {
+        for (final String line : Files.readAllLines(Path.of("/proc/self/status")))
+        {
+            if (line.startsWith("VmRSS:"))
+            {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return 0;
+    }
+
     private void run(final String name, final Path file, final StoreSizing sizing, final long window,
         final int windows) throws Exception
     {

@@ -712,7 +712,9 @@ class SwarmProcessorTest
 
     // ---------------------------------------------------------------- growth, resize, retained eviction
 
-    private static final String TINY = "{\"storage\": {\"max_torrents\": 16, \"max_peers\": 16}, \"tracker\": {" +
+    /** The smallest hint, with a budget (16 MiB) whose sixteenth is below the smallest first tier. */
+    private static final String TINY = "{\"storage\": {\"max_torrents\": 16, \"max_peers\": 16, \"max_bytes\": " +
+        (16 << 20) + "}, \"tracker\": {" +
         DEFAULT_TRACKER + "}}";
     private static final String LARGE = "{\"storage\": {\"max_torrents\": 50000, \"max_peers\": 100000}, " +
         "\"tracker\": {" + DEFAULT_TRACKER + "}}";
@@ -818,6 +820,92 @@ class SwarmProcessorTest
         assertArrayEquals(new long[] { 0, 0 }, h.scrape(hash(0), hash(retained - 1)).downloaded);
     }
 
+    /**
+     * The budget lays out first tiers for a sixteenth of the pages it holds in the hint's shape, so a store at its
+     * budget chains about 16 tiers (a thousandth left it about a thousand deep), and 5M torrents of two peers a
+     * few; the files' first tiers take a small share of the budget; small budgets keep the smallest tier.
+     */
+    @Test
+    void theBudgetLaysOutFirstTiersForASixteenthOfIt()
+    {
+        final long budget = 12L << 30;
+        final StoreSizing sizing = StoreSizing.of(100_000, 1_000_000, budget, 0);
+        final long pagesAtBudget = budget / (StoreSizing.TORRENT_BYTES + 10 * StoreSizing.PEER_BYTES);
+        final long tiersAtBudget = pagesAtBudget / (sizing.shardPages() * SwarmStore.SHARDS);
+        assertTrue(tiersAtBudget >= 15 && tiersAtBudget <= 16, () -> sizing.text() + ": " + tiersAtBudget);
+        assertTrue(sizing.createdBytes() < budget / 10, () -> sizing.createdBytes() + " of " + budget);
+        final long issue = 5_000_000 / SwarmStore.SHARDS; // pages a shard of 5M torrents
+        assertTrue(issue <= 5 * sizing.shardPages(), () -> sizing.text() + " for " + issue + " pages a shard");
+        final StoreSizing twoPeers = StoreSizing.of(5_000, 10_000, budget, 0);
+        assertTrue(budget / (StoreSizing.TORRENT_BYTES + 2 * StoreSizing.PEER_BYTES) <=
+            16 * twoPeers.shardPages() * SwarmStore.SHARDS, twoPeers::text);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, StoreSizing.of(16, 16, 16 << 20, 0).shardPages());
+    }
+
+    /**
+     * A restart with the same limits of a store that outgrew its first tiers but chains fewer than
+     * {@link SwarmStore#DEEP_TIERS} keeps its files, after a clean stop and after a {@code kill -9}: no copy (the
+     * same files, by inode, and the same sizing), everything found. The rule before copied it (its fullest shard's
+     * pages and a quarter were more than twice the first tier).
+     */
+    @Test
+    void aRestartOfAGrownStoreBelowTheWarningDepthKeepsItsFiles() throws Exception
+    {
+        final Path store = dir.resolve("grown");
+        final Harness h = harness(TINY, store);
+        final int torrents = 20_000;
+        for (int t = 0; t < torrents; t++)
+        {
+            assertEquals(Status.OK, h.announce(peer(t, 0).left(1)).status);
+            assertEquals(Status.OK, h.announce(peer(t, 1).left(0)).status);
+        }
+        h.tick();
+        final long depth = h.counters.storeTierDepth.get();
+        assertTrue(depth >= 2 && depth < SwarmStore.DEEP_TIERS, "grown past the first tier, below the warning: " +
+            depth);
+        final StoreSizing sizing = StoreSizing.read(store);
+        assertEquals(StoreSizing.MIN_SHARD_PAGES, sizing.shardPages());
+        assertTrue((torrents / SwarmStore.SHARDS) * 5 / 4 > 2 * sizing.shardPages(), "the old rule would copy");
+
+        // kill -9: the files as they are, opened with the same limits.
+        final Path killed = h.filesCopy();
+        final Object[] killedInodes = inodes(killed);
+        final Harness afterKill = harness(TINY, killed);
+        assertEquals(sizing, StoreSizing.read(killed));
+        assertArrayEquals(killedInodes, inodes(killed), "no file was replaced");
+        assertEquals(torrents, afterKill.processor.torrentCount());
+        assertSample(afterKill, torrents);
+        assertNoResizeLeftovers(killed);
+
+        // A clean stop and start.
+        final Object[] before = inodes(store);
+        final Harness again = h.reopen();
+        assertEquals(sizing, StoreSizing.read(store));
+        assertArrayEquals(before, inodes(store), "no file was replaced");
+        assertEquals(torrents, again.processor.torrentCount());
+        assertEquals(2L * torrents, again.processor.peerCount());
+        assertSample(again, torrents);
+        again.tick();
+        assertEquals(depth, again.counters.storeTierDepth.get());
+
+        // Other limits still resize: a larger hint asks for first tiers more than twice the files'.
+        final Harness larger = again.reopenWith(LARGE);
+        assertTrue(StoreSizing.read(store).shardPages() > 2 * sizing.shardPages(), StoreSizing.read(store)::text);
+        assertNotEquals(before[0], inodes(store)[0], "the files were copied");
+        assertSample(larger, torrents);
+    }
+
+    /** The inode of every shard file. */
+    private static Object[] inodes(final Path store) throws java.io.IOException
+    {
+        final Object[] inodes = new Object[SwarmStore.SHARDS];
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            inodes[s] = java.nio.file.Files.getAttribute(store.resolve(SwarmStore.shardFile(s)), "unix:ino");
+        }
+        return inodes;
+    }
+
     /** Starting with other limits than the files' copies the store into files of the new size, down and up. */
     @Test
     void startingWithOtherLimitsResizesDownAndUpKeepingEverything() throws Exception
@@ -848,8 +936,8 @@ class SwarmProcessorTest
     }
 
     /**
-     * A store of today's format, {@code trackerd-store 4} with shards of the bloat factor 1.5 and no sizing file,
-     * opens, is copied into growable files, and keeps everything.
+     * A store of the format before spare slots, {@code trackerd-store 4} with shards of the bloat factor 1.5 and no
+     * sizing file, opens, is copied into growable files, keeps everything, and says format 5 after.
      */
     @Test
     void aStoreOfFormatFourIsMigratedWithNothingLost() throws Exception
@@ -876,13 +964,62 @@ class SwarmProcessorTest
         }
         java.nio.file.Files.delete(store.resolve(StoreSizing.FILE));
         SwarmStore.writeLengths(store.resolve(SwarmStore.LENGTHS), files);
-        assertEquals(SwarmStore.FORMAT, java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+        java.nio.file.Files.writeString(store.resolve("FORMAT"), "trackerd-store 4\n");
 
         final Harness migrated = harness("{}", store);
         assertNotNull(StoreSizing.read(store));
         assertEquals(StoreSizing.MAX_BLOAT, StoreSizing.read(store).maxBloat());
+        assertEquals("trackerd-store 5", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
         assertMixed(migrated);
         assertNoResizeLeftovers(store);
+    }
+
+    /**
+     * A store of format 4 as the growing code wrote it (growable files with a sizing file, exact pages) opens as it
+     * is, keeps everything and says format 5; a start that dies copying a format-4 store into resized files leaves
+     * it format 4 (an older tracker still reads it), and the next start finishes the job.
+     */
+    @Test
+    void aGrowableStoreOfFormatFourOpensAsItIsAndSaysFormatFive() throws Exception
+    {
+        final Path store = dir.resolve("format4grown");
+        final Harness h = harness("{}", store);
+        fillMixed(h);
+        h.store.close();
+        harnesses.remove(h);
+        java.nio.file.Files.writeString(store.resolve("FORMAT"), "trackerd-store 4\n");
+        final StoreSizing sizing = StoreSizing.read(store);
+        // Killed mid-copy of a resize: the marker is there, the FORMAT file is untouched.
+        java.nio.file.Files.writeString(store.resolve(StoreResize.RESIZING), "pages 512 average 76 bloat 1000\n");
+        java.nio.file.Files.writeString(StoreResize.newFile(store.resolve(SwarmStore.shardFile(0))), "half");
+        assertEquals("trackerd-store 4", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+
+        final Harness reopened = harness("{}", store);
+        assertEquals(sizing, StoreSizing.read(store), "same limits: the files are kept");
+        assertEquals("trackerd-store 5", java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+        assertMixed(reopened);
+        assertNoResizeLeftovers(store);
+    }
+
+    /** A FORMAT of a later version, or not a format at all, is refused and the files are left as they are. */
+    @Test
+    void aStoreOfALaterOrUnknownFormatIsRefused() throws Exception
+    {
+        for (final String format : new String[] { "trackerd-store 6", "garbage", "" })
+        {
+            final Path store = dir.resolve("format-" + format.hashCode());
+            final Harness h = harness("{}", store);
+            fillMixed(h);
+            h.store.close();
+            harnesses.remove(h);
+            java.nio.file.Files.writeString(store.resolve("FORMAT"), format + "\n");
+            final long length = java.nio.file.Files.size(store.resolve(SwarmStore.shardFile(0)));
+            final SwarmStore.StoreException refused = assertThrows(SwarmStore.StoreException.class,
+                () -> SwarmStore.open(store, 1000, 10_000));
+            assertTrue(refused.getMessage().contains("format '" + format + "'"), refused::getMessage);
+            assertEquals(format, java.nio.file.Files.readString(store.resolve("FORMAT")).trim());
+            assertEquals(length, java.nio.file.Files.size(store.resolve(SwarmStore.shardFile(0))));
+        }
     }
 
     /**
@@ -2309,6 +2446,14 @@ class SwarmProcessorTest
         }
 
         /** Closes this store cleanly and opens a new store and processor over the same directory. */
+        /** Closes this store cleanly and opens it with another configuration. */
+        Harness reopenWith(final String otherJson)
+        {
+            store.close();
+            harnesses.remove(this);
+            return harness(otherJson, storeDir);
+        }
+
         Harness reopen(final String... dropFiles)
         {
             store.close();

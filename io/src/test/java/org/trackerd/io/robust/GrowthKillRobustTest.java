@@ -162,7 +162,8 @@ class GrowthKillRobustTest
         final Path written = new TrackerHarness(dir)
             .set("storage", "max_torrents", maxTorrents)
             .set("storage", "max_peers", maxPeers)
-            .set("storage", "max_bytes", String.valueOf(256L << 20))
+            // 16 MiB: a sixteenth of it is below the smallest first tier, so the tiny hint gets 512 pages a shard.
+            .set("storage", "max_bytes", String.valueOf(16L << 20))
             .writeConfig();
         final Path file = dir.resolve(name);
         Files.copy(written, file, StandardCopyOption.REPLACE_EXISTING);
