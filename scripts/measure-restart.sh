@@ -17,14 +17,14 @@
 #                 PEERS): no fill here; the directory is used in place (and left: delete it after use)
 #      otherwise trackerd is filled here first (LoadGenerator --shape new-peers --once true, passes of CHUNK peers)
 #      CDS="1"    with the class-data archive scripts/run-tracker.sh uses (scripts/cds-archive.sh); "0 1" both
-#      TRACKERD_JAVA_OPTS (default @tuning/jvm-shared.options), LOAD_S=5, SERVER_CPU=0 LOAD_CPU=1, PORT_OFFSET=0,
+#      TRACKERD_JAVA_OPTS (default @tuning/jvm-shared.options), LOAD_S=8, SERVER_CPU=0 LOAD_CPU=1, PORT_OFFSET=0,
 #      SKIP_BUILD=1, KEEP_WORK=1
 set -euo pipefail
 torrents=${1:-500000}
 peers=${2:-1000000}
 rounds=${3:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}; load_s=${LOAD_S:-5}; chunk=${CHUNK:-2000000}
+server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}; load_s=${LOAD_S:-8}; chunk=${CHUNK:-2000000}
 port=$((16979 + ${PORT_OFFSET:-0}))
 read -r -a td_opts <<< "${TRACKERD_JAVA_OPTS:-@$root/tuning/jvm-shared.options}"
 read -r -a cds_modes <<< "${CDS:-1}"
@@ -81,7 +81,10 @@ def scrape():
     finally:
         s.close()
 if not expected:
-    print(scrape() or "none"); sys.exit(0)
+    for _ in range(200): # up to ~10 s: the first answers of a fresh JVM on a busy host can take a while
+        got = scrape()
+        if got: break
+    print(got or "none"); sys.exit(0)
 ready = None
 for _ in range(24000):
     now = time.time()
@@ -124,10 +127,13 @@ stop_and_restart() { # case
     kill-load|sim-*)
       if [ "$c" = kill-load ]; then
         # the filled population re-announcing (pages in place) and new peers of other torrents (inserts)
-        loadgen --protocol udp --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant 50 \
+        # (java started here, not through the loadgen function: $! must be the JVM, which kill -9 stops below)
+        taskset -c "$load_cpu" java -Xms256m -Xmx2g -cp "$bench_jar" org.trackerd.jmh.loadgen.LoadGenerator \
+          --protocol udp --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant 50 \
           --scrape-ratio 0 --seeders 0.5 --sockets 8 --window 16 --duration $((load_s + 30)) >/dev/null 2>&1 &
         lg+=($!); pids+=($!)
-        loadgen --protocol udp --target "127.0.0.1:$port" --torrents 100000 --seed 99 --numwant 0 --scrape-ratio 0 \
+        taskset -c "$load_cpu" java -Xms256m -Xmx2g -cp "$bench_jar" org.trackerd.jmh.loadgen.LoadGenerator \
+          --protocol udp --target "127.0.0.1:$port" --torrents 100000 --seed 99 --numwant 0 --scrape-ratio 0 \
           --sockets 8 --window 16 --duration $((load_s + 30)) --shape new-peers >/dev/null 2>&1 &
         lg+=($!); pids+=($!)
         sleep "$load_s"
