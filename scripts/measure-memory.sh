@@ -94,7 +94,13 @@ if [ -z "${SKIP_OPENTRACKER:-}" ]; then
     >"$work/ot.log" 2>&1 &
   ot=$!; pids+=("$ot")
   for _ in $(seq 1 100); do [ -n "$(kib "$ot" VmRSS 2>/dev/null)" ] && break; sleep 0.1; done
-  sleep 1 # the whitelist is read by a thread after the start
+  # The whitelist is read by a thread after the start, through a buffer that peaks at about twice its final size
+  # (5M hashes: 194 MiB, then 97): the baseline waits until the RSS has not moved for 3 s (at most 120 s).
+  prev=-1; still=0
+  for _ in $(seq 1 120); do
+    cur=$(kib "$ot" VmRSS); if [ "$cur" = "$prev" ]; then still=$((still + 1)); else still=0; fi
+    [ "$still" -ge 3 ] && break; prev=$cur; sleep 1
+  done
   r[ot,start]=$(kib "$ot" VmRSS)
   measure ot "$ot" "$ot_port"
   kill "$ot" 2>/dev/null || true
