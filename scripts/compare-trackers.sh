@@ -28,6 +28,8 @@
 #                                compare with the same trackerd's plain http row of that mode
 #        RATE=0                  offered requests/s of every load (0: as fast as the window allows); a fixed rate
 #                                compares latency at the same offered load
+#        HTTP_RATE=$RATE         offered requests/s of the http/https loads (one connection per request tops out
+#                                far below UDP's rates on a small machine), e.g. RATE=50000 HTTP_RATE=5000
 #        SKIP_BUILD=             set to use the jars already built
 #        PORT_OFFSET=0           added to every port (16969 opentracker, 26969.. trackerds, +100 their TLS), so two
 #                                comparisons on one machine do not collide
@@ -44,7 +46,7 @@ server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
 sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-10}
 http_connections=${HTTP_CONNECTIONS:-32}
 read -r -a modes <<< "${THREADING:-dedicated}"
-rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}
+rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}; http_rate=${HTTP_RATE:-$rate}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
 churn_stop=${CHURN_STOP:-0.25}
 max_peers=$((peers * 2 + 10000))
@@ -123,15 +125,16 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
 declare -A result
 run() { # name pid port protocol mode round
-  local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 round=$6 args
+  local name=$1 pid=$2 port=$3 protocol=$4 mode=$5 round=$6 args offered=$rate
+  [ "$protocol" = udp ] || offered=$http_rate
   args=(--protocol "$protocol" --target "127.0.0.1:$port" --torrents "$torrents" --peers "$peers" --numwant "$numwant"
-        --rate "$rate")
+        --rate "$offered")
   local k="$name,$protocol$mode,$round"
   if [ "$protocol" = https ]; then
     case "$name" in trackerd-*) ;; *)
       for f in rps cpu p50 p99 p999 rss err; do result["$k,$f"]=n/a; done; return ;; esac
     args=(--protocol http --tls true --target "127.0.0.1:$((port + tls_offset))" --torrents "$torrents"
-          --peers "$peers" --numwant "$numwant" --rate "$rate" --connections "$http_connections"
+          --peers "$peers" --numwant "$numwant" --rate "$http_rate" --connections "$http_connections"
           --http-mode "${mode%-full}" --tls-resume "$([ "$mode" = close-full ] && echo false || echo true)")
   elif [ "$protocol" = udp ]; then
     args+=(--sockets "$sockets" --window "$window" --shape "${mode:-reannounce}" --churn-stop "$churn_stop")
@@ -156,6 +159,7 @@ run() { # name pid port protocol mode round
   result["$k,rps"]=$rps; result["$k,cpu"]=$cpu100k
   result["$k,p50"]=$p50; result["$k,p99"]=$p99; result["$k,p999"]=$p999
   result["$k,rss"]=$(rss_mib "$pid"); result["$k,err"]="$errors/$losses"
+  result["$k,load"]=$(cut -d' ' -f1 /proc/loadavg)
 }
 
 for round in $(seq 1 "$rounds"); do
@@ -171,16 +175,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "# $(date -u +%F) $(nproc) cores, server on cpu $server_cpu, load on cpu $load_cpu; ${duration}s per run after ${warmup}s warm-up;"
 echo "# $torrents torrents, $peers peers ($((peers / torrents)) per torrent), numwant $numwant; UDP $sockets sockets x $window in flight; HTTP $http_connections connections; trackerd max_peers $max_peers"
-echo "# $rounds round(s), interleaved; offered rate: $([ "$rate" = 0 ] && echo "unbounded (closed loop)" || echo "$rate/s"); trackerd engine: threading per name${engine_json:+, plus $engine_json}"
-printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" load round tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss"
+echo "# $rounds round(s), interleaved; offered rate: $([ "$rate" = 0 ] && echo "unbounded (closed loop)" || echo "UDP $rate/s")$([ "$http_rate" = "$rate" ] || echo ", HTTP $http_rate/s"); trackerd engine: threading per name${engine_json:+, plus $engine_json}"
+echo "# git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?); load = the host's 1-minute load average after the run"
+printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s %6s\n" load round tracker "resp/s" "cpu-s/100k" "p50 us" "p99 us" "p99.9 us" "RSS MiB" "err/loss" load
 for load in "${loads[@]}"; do
   protocol=${load%%:*}; mode=${load#*:}
   for round in $(seq 1 "$rounds"); do
     for name in "${names[@]}"; do
       k="$name,$protocol$mode,$round"
-      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s\n" "$protocol${mode:+/$mode}" "$round" "$name" \
+      printf "%-15s %-5s %-20s %12s %14s %10s %10s %10s %8s %12s %6s\n" "$protocol${mode:+/$mode}" "$round" "$name" \
         "${result[$k,rps]}" "${result[$k,cpu]}" "${result[$k,p50]}" "${result[$k,p99]}" \
-        "${result[$k,p999]}" "${result[$k,rss]}" "${result[$k,err]}"
+        "${result[$k,p999]}" "${result[$k,rss]}" "${result[$k,err]}" "${result[$k,load]}"
     done
     o="opentracker,$protocol$mode,$round"
     for name in "${names[@]:1}"; do
@@ -201,5 +206,35 @@ for load in "${loads[@]}"; do
     done
   done
 done
+# Ranges over the rounds: each tracker's figures, and the same-round ratios to opentracker (or, for https, to the
+# same trackerd's plain http), min-max.
+range() { printf '%s\n' "$@" | awk '$1 ~ /^[0-9.]+$/ {n++; if (n == 1 || $1 < lo) lo = $1; if (n == 1 || $1 > hi) hi = $1}
+  END { if (n == 0) print "n/a"; else if (lo == hi) print lo; else print lo "-" hi }'; }
+if [ "$rounds" -gt 1 ]; then
+  echo
+  echo "# ranges over $rounds rounds (min-max); ratio rows: same-round trackerd/opentracker"
+  printf "%-15s %-20s %16s %16s %18s %18s\n" load tracker "resp/s" "cpu-s/100k" "p99 us" "p99.9 us"
+  for load in "${loads[@]}"; do
+    protocol=${load%%:*}; mode=${load#*:}
+    for name in "${names[@]}"; do
+      for f in rps cpu p99 p999; do
+        vals=(); for round in $(seq 1 "$rounds"); do vals+=("${result[$name,$protocol$mode,$round,$f]}"); done
+        declare "rng_$f=$(range "${vals[@]}")"
+      done
+      printf "%-15s %-20s %16s %16s %18s %18s\n" "$protocol${mode:+/$mode}" "$name" "$rng_rps" "$rng_cpu" "$rng_p99" "$rng_p999"
+    done
+    for name in "${names[@]:1}"; do
+      for f in rps cpu p99 p999; do
+        vals=()
+        for round in $(seq 1 "$rounds"); do
+          o="opentracker,$protocol$mode,$round"; [ "$protocol" = https ] && o="$name,http${mode%-full},$round"
+          vals+=("$(ratio "${result[$name,$protocol$mode,$round,$f]}" "${result[$o,$f]:-0}")")
+        done
+        declare "rng_$f=$(range "${vals[@]}")"
+      done
+      printf "%-15s %-20s %16s %16s %18s %18s\n" "" "ratio ${name#trackerd-}/$([ "$protocol" = https ] && echo http || echo ot)" "$rng_rps" "$rng_cpu" "$rng_p99" "$rng_p999"
+    done
+  done
+fi
 echo "# ratio = trackerd / opentracker (same round). Context, not measured here: chihaya's own benchmarks report"
 echo "# per-operation costs of its storage (see its docs); aquatic publishes its own opentracker comparisons."

@@ -42,6 +42,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code --protocol ws} is WebTorrent's WebSocket announce with {@code --offers} offers ({@link WebSocketLoad}).
  *
+ * <p>{@code --shape new-peers --once true} fills a tracker to a known size: announce {@code k} is peer {@code k}
+ * of {@code 0 .. --peers - 1} (the same peer id, torrent {@code k % torrents}, port and left as {@code reannounce}
+ * gives peer {@code k}), event {@code started}, each peer answered once: an announce lost to a time-out is sent
+ * again, and the run ends when every peer has an answer (or at {@code --duration}). No scrapes. The report adds
+ * {@code peers_answered}; {@code duration_s} is then the fill time. A {@code reannounce} load of the same
+ * {@code --torrents}, {@code --peers} and {@code --seed} afterwards re-announces exactly these peers (counts
+ * unchanged: updates in place). {@code --first-peer N} starts at peer {@code N} (peers {@code N .. --peers - 1}):
+ * a fill longer than one run's 600 s goes in passes.
+ *
  * <p>Refuses any target that is not a loopback address, and any duration over 600 s.
  *
  * <pre>
@@ -73,6 +82,10 @@ public final class LoadGenerator
     String shape = "reannounce";
     /** {@code churn}: the chance that an announce of a held place is its peer's {@code stopped}. */
     double churnStop = 0.25;
+    /** {@code new-peers}: peers {@code 0 .. peers - 1} in order, each answered once, then stop (class comment). */
+    boolean once;
+    /** {@link #once}: the first peer of this run. */
+    int firstPeer;
     /** HTTP over TLS. Benchmark only: every certificate is accepted (the target is loopback, checked below). */
     boolean tls;
     /** With {@link #tls}: a reconnect resumes the session (the JDK client's cache, keyed by host and port). */
@@ -93,6 +106,8 @@ public final class LoadGenerator
     long responses;
     long errors;
     long losses;
+    /** {@link #once}: distinct peers answered (a refusal counts: it is answered, and an error). */
+    long peersAnswered;
 
     private byte[][] hashes;
 
@@ -150,6 +165,8 @@ public final class LoadGenerator
                 case "--http-mode" -> httpMode = v;
                 case "--shape" -> shape = v;
                 case "--churn-stop" -> churnStop = Double.parseDouble(v);
+                case "--once" -> once = Boolean.parseBoolean(v);
+                case "--first-peer" -> firstPeer = Integer.parseInt(v);
                 case "--tls" -> tls = Boolean.parseBoolean(v);
                 case "--tls-resume" -> tlsResume = Boolean.parseBoolean(v);
                 case "--seed" -> seed = Long.parseLong(v);
@@ -176,6 +193,14 @@ public final class LoadGenerator
         if (!shape.equals("reannounce") && !shape.equals("new-peers") && !shape.equals("churn"))
         {
             throw new IllegalArgumentException("--shape reannounce|new-peers|churn");
+        }
+        if (once && !shape.equals("new-peers"))
+        {
+            throw new IllegalArgumentException("--once true needs --shape new-peers");
+        }
+        if (firstPeer < 0 || firstPeer > peers || firstPeer > 0 && !once)
+        {
+            throw new IllegalArgumentException("--first-peer must be 0..--peers, with --once true");
         }
         if (!(churnStop >= 0 && churnStop <= 1))
         {
@@ -278,6 +303,10 @@ public final class LoadGenerator
             System.out.printf(Locale.ROOT, " server_cpu_s=%.2f server_cpu_us_per_response=%.1f", serverCpuSeconds,
                 responses == 0 ? 0.0 : serverCpuSeconds * 1e6 / responses);
         }
+        if (once)
+        {
+            System.out.printf(Locale.ROOT, " peers_answered=%d", peersAnswered);
+        }
         System.out.println();
     }
 
@@ -325,8 +354,26 @@ public final class LoadGenerator
         private final SplittableRandom random = new SplittableRandom(seed);
         /** {@code churn}: the generation of each place's peer, odd while the place is held. */
         private final int[] generation = "churn".equals(shape) ? new int[peers] : null;
+        /** {@link #once}: the peer each slot's announce carries, -1 for none. */
+        private final int[] peerOf = new int[sockets * window];
+        /** {@link #once}: peers whose announce timed out, sent again before new ones (a ring; bounded by the slots). */
+        private final int[] retry = new int[Math.max(16, sockets * window * 64)];
+        private int retryHead;
+        private int retryCount;
+        private int peerOfNext = -1;
         private int nextTxn = 1;
-        private int nextPeer;
+        private int nextPeer = firstPeer;
+
+        /** More to send: always, except in {@link #once} mode once every peer has been sent and none waits again. */
+        private boolean moreToSend()
+        {
+            return !once || retryCount > 0 || nextPeer < peers;
+        }
+
+        private boolean done()
+        {
+            return once && peersAnswered >= peers - firstPeer;
+        }
 
         void run() throws IOException
         {
@@ -344,7 +391,8 @@ public final class LoadGenerator
                 final long startNs = System.nanoTime();
                 final long endNs = startNs + TimeUnit.SECONDS.toNanos(durationSeconds);
                 long now;
-                while ((now = System.nanoTime()) < endNs)
+                java.util.Arrays.fill(peerOf, -1);
+                while ((now = System.nanoTime()) < endNs && !done())
                 {
                     for (int s = 0; s < sockets; s++)
                     {
@@ -359,7 +407,7 @@ public final class LoadGenerator
                                 continue;
                             }
                         }
-                        while (inFlight[s] < window && mayStartRequest(now, startNs))
+                        while (inFlight[s] < window && moreToSend() && mayStartRequest(now, startNs))
                         {
                             sendRequest(s, now);
                         }
@@ -446,7 +494,8 @@ public final class LoadGenerator
                 nextTxn = 1;
             }
             out.clear();
-            if (random.nextDouble() < scrapeRatio)
+            peerOfNext = -1;
+            if (!once && random.nextDouble() < scrapeRatio)
             {
                 out.putLong(connectionIds[s]).putInt(2).putInt(txn);
                 for (int i = 0; i < 10; i++)
@@ -461,6 +510,7 @@ public final class LoadGenerator
             out.flip();
             write(s);
             txnOf[slot] = txn;
+            peerOf[slot] = peerOfNext;
             sentNs[slot] = now;
             inFlight[s]++;
             sent++;
@@ -473,8 +523,27 @@ public final class LoadGenerator
             final long id;
             final int event;
             final boolean seeder;
-            switch (shape)
+            switch (once ? "once" : shape)
             {
+                case "once" ->
+                {
+                    final int peer;
+                    if (retryCount > 0)
+                    {
+                        peer = retry[retryHead];
+                        retryHead = (retryHead + 1) % retry.length;
+                        retryCount--;
+                    }
+                    else
+                    {
+                        peer = nextPeer++;
+                    }
+                    peerOfNext = peer;
+                    torrent = peerTorrent(peer);
+                    id = peer;
+                    event = 2;
+                    seeder = peerIsSeeder(peer);
+                }
                 case "new-peers" ->
                 {
                     torrent = random.nextInt(torrents);
@@ -529,6 +598,12 @@ public final class LoadGenerator
                 if (txnOf[i] != 0 && now - sentNs[i] > TIMEOUT_NS)
                 {
                     txnOf[i] = 0;
+                    if (peerOf[i] >= 0 && retryCount < retry.length)
+                    {
+                        retry[(retryHead + retryCount) % retry.length] = peerOf[i];
+                        retryCount++;
+                    }
+                    peerOf[i] = -1;
                     inFlight[s]--;
                     losses++;
                 }
@@ -555,6 +630,11 @@ public final class LoadGenerator
                 if (txnOf[i] == txn)
                 {
                     txnOf[i] = 0;
+                    if (peerOf[i] >= 0)
+                    {
+                        peersAnswered++;
+                        peerOf[i] = -1;
+                    }
                     inFlight[s]--;
                     latency.recordValue(Math.min(now - sentNs[i], latency.getHighestTrackableValue()));
                     responses++;
