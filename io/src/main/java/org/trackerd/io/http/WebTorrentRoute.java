@@ -589,11 +589,24 @@ final class WebTorrentRoute
             return;
         }
         final int jsonLength = length - Long.BYTES;
-        final int at = WebSocketFrameEncoder.payloadOffset(0);
-        out.putBytes(at, buffer, index + Long.BYTES, jsonLength);
+        final int headerLength = WebSocketFrameEncoder.headerLength(jsonLength);
         try
         {
-            writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, jsonLength));
+            if (headerLength <= Long.BYTES)
+            {
+                // the frame header goes where the correlation id was (read above): the frame is then whole in the
+                // ring record, which this thread owns until the drain returns, and goes from there straight into
+                // the connection's batch, not through out first (one copy of the SDP fewer)
+                final int frameOffset = index + Long.BYTES - headerLength;
+                WebSocketFrameEncoder.putHeader(buffer, frameOffset, WebSocketFrameDecoder.OPCODE_TEXT, jsonLength);
+                writeRaw(c, buffer, frameOffset, headerLength + jsonLength, c.ws.closeAfterWrite);
+            }
+            else
+            {
+                final int at = WebSocketFrameEncoder.payloadOffset(0);
+                out.putBytes(at, buffer, index + Long.BYTES, jsonLength);
+                writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, jsonLength));
+            }
         }
         catch (final IOException ex)
         {
@@ -699,6 +712,14 @@ final class WebTorrentRoute
      */
     private void writeRaw(final HttpConnection c, final int length, final boolean closeAfter) throws IOException
     {
+        writeRaw(c, out, 0, length, closeAfter);
+    }
+
+    /** {@link #writeRaw(HttpConnection, int, boolean)} of a frame laid out in {@code src[srcOffset, +length)}. */
+    private void writeRaw(
+        final HttpConnection c, final DirectBuffer src, final int srcOffset, final int length, final boolean closeAfter)
+        throws IOException
+    {
         final WebTorrentConnection ws = c.ws;
         if (ws != null && c.state == HttpConnection.READING)
         {
@@ -708,7 +729,7 @@ final class WebTorrentRoute
             }
             if (!closeAfter && c.state == HttpConnection.READING && length <= BATCH_BYTES && batchFor(c, ws))
             {
-                out.getBytes(0, ws.batch, ws.batch.position(), length);
+                src.getBytes(srcOffset, ws.batch, ws.batch.position(), length);
                 ws.batch.position(ws.batch.position() + length);
                 return;
             }
@@ -716,6 +737,10 @@ final class WebTorrentRoute
             {
                 return;
             }
+        }
+        if (src != out)
+        {
+            out.putBytes(0, src, srcOffset, length);
         }
         writeNow(c, length, closeAfter);
     }

@@ -590,21 +590,27 @@ public final class JsonScanner
     /** Scans a string from its opening quote at {@link #position}; checks escapes and control characters. */
     private boolean scanString()
     {
+        final DirectBuffer buffer = this.buffer;
+        final int end = this.end;
+        final int lastWord = end - 8;
         int p = position + 1;
         boolean escaped = false;
         while (p < end)
         {
-            // eight bytes at a time up to the first quote, backslash or control byte: an SDP is kilobytes
-            // with an escape on every line
-            if (p + 8 <= end)
+            // eight bytes at a time up to the first quote, backslash or control byte: an SDP is kilobytes with
+            // an escape on every line. A loop of its own, with nothing else in it, so the JIT keeps it tight.
+            long special = 0;
+            while (p <= lastWord && (special = specialBytes(buffer.getLong(p, ByteOrder.LITTLE_ENDIAN))) == 0)
             {
-                final long special = specialBytes(buffer.getLong(p, ByteOrder.LITTLE_ENDIAN));
-                if (special == 0)
-                {
-                    p += 8;
-                    continue;
-                }
+                p += 8;
+            }
+            if (special != 0)
+            {
                 p += Long.numberOfTrailingZeros(special) >>> 3;
+            }
+            else if (p >= end)
+            {
+                break;
             }
             final int c = buffer.getByte(p) & 0xFF;
             if (c == '"')

@@ -92,6 +92,8 @@ public final class WebSocketFrameDecoder
     private final boolean binaryAsText;
     private final ExpandableArrayBuffer message;
     private final UnsafeBuffer control = new UnsafeBuffer(new byte[MAX_CONTROL_PAYLOAD]);
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
     private final Utf8Validator utf8 = new Utf8Validator();
     private final Utf8Validator closeReasonUtf8 = new Utf8Validator();
 
@@ -416,12 +418,18 @@ public final class WebSocketFrameDecoder
         {
             final int at = messageLength;
             message.checkLimit(at + n);
-            unmask(buffer, position, message, at, n);
             messageLength = at + n;
-            if (validateUtf8 && !utf8.update(message, at, n))
+            if (validateUtf8)
             {
-                fail(CloseCodes.INVALID_PAYLOAD, "invalid UTF-8", 0);
-                return FAIL;
+                if (!unmaskText(buffer, position, message, at, n))
+                {
+                    fail(CloseCodes.INVALID_PAYLOAD, "invalid UTF-8", 0);
+                    return FAIL;
+                }
+            }
+            else
+            {
+                unmask(buffer, position, message, at, n);
             }
         }
         payloadRemaining -= n;
@@ -522,6 +530,43 @@ public final class WebSocketFrameDecoder
             dst.putByte(dstOffset + i, (byte)(src.getByte(srcOffset + i) ^ mask[(m + i) & 3]));
         }
         maskIndex = (m + n) & 3;
+    }
+
+    /**
+     * {@link #unmask} and the UTF-8 check in one pass over the payload (it is read once, not twice: a WebTorrent
+     * announce is kilobytes of ASCII SDP): an unmasked word of ASCII between code points is valid as it is, and
+     * only the other words, and the tail, go through the validator. Returns false at the first invalid byte (the
+     * rest of the payload is then left masked; the decoder has failed and nobody reads it).
+     */
+    private boolean unmaskText(
+        final DirectBuffer src, final int srcOffset, final MutableDirectBuffer dst, final int dstOffset, final int n)
+    {
+        final int m = maskIndex;
+        maskIndex = (m + n) & 3;
+        int i = 0;
+        if (n >= 8)
+        {
+            final int word = (mask[m] & 0xFF) |
+                ((mask[(m + 1) & 3] & 0xFF) << 8) |
+                ((mask[(m + 2) & 3] & 0xFF) << 16) |
+                ((mask[(m + 3) & 3] & 0xFF) << 24);
+            final long wide = (word & 0xFFFF_FFFFL) | ((long)word << 32);
+            for (; i + 8 <= n; i += 8)
+            {
+                final long text = src.getLong(srcOffset + i, ByteOrder.LITTLE_ENDIAN) ^ wide;
+                dst.putLong(dstOffset + i, text, ByteOrder.LITTLE_ENDIAN);
+                if (((text & HIGH_BITS) != 0 || !utf8.isComplete()) && !utf8.update(dst, dstOffset + i, 8))
+                {
+                    return false;
+                }
+            }
+        }
+        final int tail = i;
+        for (; i < n; i++)
+        {
+            dst.putByte(dstOffset + i, (byte)(src.getByte(srcOffset + i) ^ mask[(m + i) & 3]));
+        }
+        return utf8.update(dst, dstOffset + tail, n - tail);
     }
 
     private static boolean isControl(final int opcode)

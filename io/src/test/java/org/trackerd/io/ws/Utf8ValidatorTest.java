@@ -72,6 +72,52 @@ class Utf8ValidatorTest
         }
     }
 
+    /**
+     * The eight-byte ASCII skip: one non-ASCII byte or sequence, valid or not, at every offset 0..16 of ASCII
+     * text, with 0..9 ASCII bytes after it, at every alignment in the buffer, whole, and split at every byte at two alignments.
+     */
+    @Test
+    void nonAsciiAtEveryOffsetOfAWord()
+    {
+        final byte[][] pieces = {
+            {(byte)0xC3, (byte)0xA9}, {(byte)0xE2, (byte)0x82, (byte)0xAC}, {(byte)0xF0, (byte)0x9F, (byte)0x98, (byte)0x80},
+            {(byte)0x80}, {(byte)0xFF}, {(byte)0xC3}, {(byte)0xE2, (byte)0x82}, {(byte)0xC0, (byte)0xAF},
+            {(byte)0xED, (byte)0xA0, (byte)0x80}, {0x7F}, {0x00},
+        };
+        for (final byte[] piece : pieces)
+        {
+            for (int prefix = 0; prefix <= 16; prefix++)
+            {
+                for (int suffix = 0; suffix <= 9; suffix++)
+                {
+                    final byte[] text = new byte[prefix + piece.length + suffix];
+                    for (int i = 0; i < text.length; i++)
+                    {
+                        text[i] = (byte)('a' + i % 26);
+                    }
+                    System.arraycopy(piece, 0, text, prefix, piece.length);
+                    final boolean expected = jdkValid(text);
+                    for (int align = 0; align < 8; align++)
+                    {
+                        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[align + text.length]);
+                        buffer.putBytes(align, text);
+                        final Utf8Validator whole = new Utf8Validator();
+                        assertEquals(expected, whole.update(buffer, align, text.length) && whole.isComplete(),
+                            hex(text) + " align " + align);
+                        for (int cut = 0; align < 2 && cut <= text.length; cut++)
+                        {
+                            final Utf8Validator split = new Utf8Validator();
+                            final boolean first = split.update(buffer, align, cut);
+                            final boolean second = split.update(buffer, align + cut, text.length - cut);
+                            assertEquals(expected, first && second && split.isComplete(),
+                                hex(text) + " align " + align + " cut " + cut);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static String hex(final byte[] b)
     {
         final StringBuilder sb = new StringBuilder();

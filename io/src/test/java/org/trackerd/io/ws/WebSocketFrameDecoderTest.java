@@ -290,6 +290,64 @@ class WebSocketFrameDecoderTest
             frame(true, 0, new byte[] {smile[3]}))));
     }
 
+    /**
+     * Unmasking and the UTF-8 check share one eight-bytes-at-a-time pass: a non-ASCII byte or sequence, valid
+     * or not, at every offset 0..17 of a text message, with ASCII after it, received in two pieces cut at every
+     * byte (so every mask phase starts a word) and sent as two fragments cut at every byte; the JDK's strict
+     * decoder says which are valid.
+     */
+    @Test
+    void unmaskedTextIsValidatedAtEveryOffsetOfAWord()
+    {
+        final byte[][] pieces = {
+            {(byte)0xC3, (byte)0xA9}, {(byte)0xE2, (byte)0x82, (byte)0xAC}, {(byte)0xF0, (byte)0x9F, (byte)0x98, (byte)0x80},
+            {(byte)0x80}, {(byte)0xFF}, {(byte)0xE2, (byte)0x82}, {(byte)0xED, (byte)0xA0, (byte)0x80}, {0x7F},
+        };
+        for (final byte[] piece : pieces)
+        {
+            for (int prefix = 0; prefix <= 17; prefix++)
+            {
+                for (final int suffix : new int[] {0, 1, 8, 9})
+                {
+                    final byte[] text = new byte[prefix + piece.length + suffix];
+                    for (int i = 0; i < text.length; i++)
+                    {
+                        text[i] = (byte)('a' + i % 26);
+                    }
+                    System.arraycopy(piece, 0, text, prefix, piece.length);
+                    final List<Event> expected = utf8Valid(text) ? List.of(new Event(TEXT, 0, text)) : List.of(fail(1007));
+                    final byte[] stream = frame(true, 1, text);
+                    for (int cut = 0; cut <= stream.length; cut++)
+                    {
+                        // a failure repeats on the piece after it: the first event is the one that counts
+                        final List<Event> events = feed(decoder(), stream, cut);
+                        assertEquals(expected, events.subList(0, Math.min(1, events.size())),
+                            Arrays.toString(text) + " cut " + cut);
+                    }
+                    for (int at = 0; at <= text.length; at++)
+                    {
+                        final byte[] fragments = concat(frame(false, 1, Arrays.copyOfRange(text, 0, at)),
+                            frame(true, 0, Arrays.copyOfRange(text, at, text.length)));
+                        assertEquals(expected, feed(decoder(), fragments), Arrays.toString(text) + " fragment " + at);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean utf8Valid(final byte[] b)
+    {
+        try
+        {
+            StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b));
+            return true;
+        }
+        catch (final java.nio.charset.CharacterCodingException ex)
+        {
+            return false;
+        }
+    }
+
     @Test
     void binaryMessagesAreRefusedOrReadAsText()
     {
