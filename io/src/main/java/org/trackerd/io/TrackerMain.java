@@ -10,6 +10,7 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Command line entry: {@code trackerd [--config FILE] [--replay-dead-letters]}. Runs in the foreground until
@@ -70,6 +71,21 @@ public final class TrackerMain
             return;
         }
         final Tracker tracker = new Tracker(config);
+        // The handlers go in before the start prints its ready line: a SIGHUP sent as soon as that line is seen
+        // (as a supervisor or a test may) would otherwise meet the JVM's default action and end the process. One
+        // that comes during the start is kept and carried out once the tracker is started.
+        final CountDownLatch stop = new CountDownLatch(1);
+        final AtomicInteger hup = new AtomicInteger(); // 0 starting, 1 a reload waits for the start, 2 started
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        final Path reloadFrom = configFile;
+        Signal.handle(new Signal("HUP"), s ->
+        {
+            if (!hup.compareAndSet(0, 1) && hup.get() == 2)
+            {
+                reload(tracker, reloadFrom, log);
+            }
+        });
         try
         {
             tracker.start();
@@ -93,11 +109,10 @@ public final class TrackerMain
             System.exit(1);
             return;
         }
-        final CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
-        final Path reloadFrom = configFile;
-        Signal.handle(new Signal("HUP"), s -> reload(tracker, reloadFrom, log));
+        if (hup.getAndSet(2) == 1)
+        {
+            reload(tracker, reloadFrom, log);
+        }
         try
         {
             stop.await();
