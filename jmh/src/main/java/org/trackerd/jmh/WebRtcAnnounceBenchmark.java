@@ -29,13 +29,10 @@ import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.swarm.WebRtcStore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One WebTorrent announce through {@link SwarmProcessor#onEvent} on the calling thread, as the swarm processor
@@ -129,22 +126,7 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
         }
         finally
         {
-            try (Stream<Path> files = Files.walk(directory))
-            {
-                files.sorted(Comparator.reverseOrder()).forEach(WebRtcAnnounceBenchmark::delete);
-            }
-        }
-    }
-
-    private static void delete(final Path path)
-    {
-        try
-        {
-            Files.delete(path);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
+            StoreDirectories.deleteTree(directory);
         }
     }
 
