@@ -7,7 +7,9 @@ import org.agrona.BitUtil;
  * by a seeded 64-bit fingerprint of the peer id, plus its totals. Derived from the pages at start-up, kept in step
  * with every change to them; swarms of one page (nearly all of them) have none and are searched in their page.
  *
- * <p>Open addressing with linear probing and backward-shift deletion over two parallel arrays.
+ * <p>Open addressing with linear probing and backward-shift deletion over one array of (fingerprint, location)
+ * pairs: a probe reads one cache line, not one line of fingerprints and another of locations (the index of a big
+ * swarm is larger than the caches hold for a busy tracker, so each announce's look-up is a miss).
  *
  * <p>Thread: the swarm processor only.
  */
@@ -19,8 +21,8 @@ final class BigSwarm
     int leechers;
     long downloaded;
 
-    private long[] fingerprints = new long[256];
-    private int[] locations = new int[256];
+    /** Slot {@code i}: fingerprint at {@code 2i} (0: empty), location at {@code 2i + 1}. */
+    private long[] slots = new long[2 * 256];
     private int mask = 255;
     private int size;
 
@@ -52,13 +54,15 @@ final class BigSwarm
     /** Location of the peer with this fingerprint, or -1. */
     int find(final long fingerprint)
     {
-        int i = slot(fingerprint);
+        final long[] slots = this.slots;
+        final int mask = this.mask;
+        int i = slot(fingerprint, mask);
         long f;
-        while ((f = fingerprints[i]) != 0)
+        while ((f = slots[2 * i]) != 0)
         {
             if (f == fingerprint)
             {
-                return locations[i];
+                return (int)slots[2 * i + 1];
             }
             i = (i + 1) & mask;
         }
@@ -68,31 +72,33 @@ final class BigSwarm
     /** Inserts or moves a peer. */
     void put(final long fingerprint, final int location)
     {
-        int i = slot(fingerprint);
+        final long[] slots = this.slots;
+        int i = slot(fingerprint, mask);
         long f;
-        while ((f = fingerprints[i]) != 0)
+        while ((f = slots[2 * i]) != 0)
         {
             if (f == fingerprint)
             {
-                locations[i] = location;
+                slots[2 * i + 1] = location;
                 return;
             }
             i = (i + 1) & mask;
         }
-        fingerprints[i] = fingerprint;
-        locations[i] = location;
-        if (++size * 2 > fingerprints.length)
+        slots[2 * i] = fingerprint;
+        slots[2 * i + 1] = location;
+        if (++size * 2 > mask + 1)
         {
-            rehash(fingerprints.length * 2);
+            rehash(2 * (mask + 1));
         }
     }
 
     void remove(final long fingerprint)
     {
-        int i = slot(fingerprint);
-        while (fingerprints[i] != fingerprint)
+        final long[] slots = this.slots;
+        int i = slot(fingerprint, mask);
+        while (slots[2 * i] != fingerprint)
         {
-            if (fingerprints[i] == 0)
+            if (slots[2 * i] == 0)
             {
                 return;
             }
@@ -100,39 +106,39 @@ final class BigSwarm
         }
         int hole = i;
         int j = (hole + 1) & mask;
-        while (fingerprints[j] != 0)
+        long f;
+        while ((f = slots[2 * j]) != 0)
         {
-            final int home = slot(fingerprints[j]);
+            final int home = slot(f, mask);
             if (((j - home) & mask) >= ((j - hole) & mask))
             {
-                fingerprints[hole] = fingerprints[j];
-                locations[hole] = locations[j];
+                slots[2 * hole] = f;
+                slots[2 * hole + 1] = slots[2 * j + 1];
                 hole = j;
             }
             j = (j + 1) & mask;
         }
-        fingerprints[hole] = 0;
+        slots[2 * hole] = 0;
         size--;
     }
 
-    private int slot(final long fingerprint)
+    private static int slot(final long fingerprint, final int mask)
     {
         return (int)(fingerprint ^ (fingerprint >>> 32)) & mask;
     }
 
     private void rehash(final int capacity)
     {
-        final long[] oldF = fingerprints;
-        final int[] oldL = locations;
-        fingerprints = new long[BitUtil.findNextPositivePowerOfTwo(capacity)];
-        locations = new int[fingerprints.length];
-        mask = fingerprints.length - 1;
+        final long[] old = slots;
+        final int n = BitUtil.findNextPositivePowerOfTwo(capacity);
+        slots = new long[2 * n];
+        mask = n - 1;
         size = 0;
-        for (int i = 0; i < oldF.length; i++)
+        for (int i = 0; i < old.length; i += 2)
         {
-            if (oldF[i] != 0)
+            if (old[i] != 0)
             {
-                put(oldF[i], oldL[i]);
+                put(old[i], (int)old[i + 1]);
             }
         }
     }

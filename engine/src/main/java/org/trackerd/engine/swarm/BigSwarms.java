@@ -8,7 +8,6 @@ import org.trackerd.engine.event.Status;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 
 import static org.trackerd.engine.swarm.AnnounceOutcome.ANSWERED;
@@ -28,8 +27,7 @@ import static org.trackerd.engine.swarm.AnnounceOutcome.DONE;
  */
 final class BigSwarms
 {
-    private final HashMap<InfoHashKey, BigSwarm> bigSwarms = new HashMap<>();
-    private final InfoHashKey hashProbe = new InfoHashKey();
+    private final BigSwarmTable bigSwarms;
     private final long seed;
     /** {@code tracker.torrent_retention_seconds}: 0 forgets a torrent with its last peer. */
     private final long retentionSeconds;
@@ -52,6 +50,7 @@ final class BigSwarms
         final SwarmCounts counts, final EngineCounters counters)
     {
         this.seed = seed;
+        this.bigSwarms = new BigSwarmTable(seed);
         this.retentionSeconds = retentionSeconds;
         this.pages = pages;
         this.writes = writes;
@@ -65,7 +64,7 @@ final class BigSwarms
     /** The index of a swarm of several pages, or null; no hashing at all while there is none (the common case). */
     BigSwarm find(final byte[] infoHash, final int offset)
     {
-        return bigSwarms.isEmpty() ? null : bigSwarms.get(hashProbe.set(infoHash, offset, seed));
+        return bigSwarms.isEmpty() ? null : bigSwarms.get(infoHash, offset);
     }
 
     int size()
@@ -76,7 +75,9 @@ final class BigSwarms
     /** A copy of the indexes, to work through while they change. */
     List<BigSwarm> snapshot()
     {
-        return new ArrayList<>(bigSwarms.values());
+        final List<BigSwarm> list = new ArrayList<>(bigSwarms.size());
+        bigSwarms.addTo(list);
+        return list;
     }
 
     /**
@@ -89,7 +90,7 @@ final class BigSwarms
         final BigSwarm big = read(copy, false);
         if (big.pages > 1)
         {
-            bigSwarms.put(big.key, big);
+            bigSwarms.put(big);
             return big;
         }
         return null;
@@ -99,7 +100,7 @@ final class BigSwarms
     BigSwarm promote(final byte[] infoHash)
     {
         final BigSwarm big = read(infoHash, false);
-        bigSwarms.put(big.key, big);
+        bigSwarms.put(big);
         return big;
     }
 
@@ -111,7 +112,7 @@ final class BigSwarms
         counts.peers(big.size());
         if (big.pages > 1)
         {
-            bigSwarms.put(big.key, big);
+            bigSwarms.put(big);
         }
     }
 
