@@ -55,6 +55,8 @@ final class PeerSelection
     private boolean gathering;
     private int candidateCount;
     // The ranges of records of the page being read: one or two contiguous runs of buckets.
+    /** The ranges hold only records with an IPv4 address and the requester is IPv4: every peer goes out as 6 bytes. */
+    private boolean ipv4Only;
     private int fromA;
     private int toA;
     private int fromB;
@@ -105,7 +107,7 @@ final class PeerSelection
     /** A page of a swarm of {@code pages} to start reading at, at random. */
     int firstPage(final int pages)
     {
-        return random.nextInt(pages);
+        return nextInt(pages);
     }
 
     /**
@@ -180,8 +182,10 @@ final class PeerSelection
         final int family = currentFamily;
         fromB = 0;
         toB = 0;
+        ipv4Only = family == 0;
         if (bothFamilies && !request.oneFamily)
         {
+            ipv4Only = false;
             fromA = seeder ? Page.bound(buffer, Page.LEECHERS_V4) : 0;
             toA = Page.count(buffer);
         }
@@ -218,7 +222,13 @@ final class PeerSelection
         {
             return 0;
         }
-        int i = n == eligible ? 0 : random.nextInt(available);
+        int i = n == eligible ? 0 : nextInt(available);
+        if (currentCompact && !gathering && ipv4Only &&
+            (current.compact4Count + n) * ResponseEvent.COMPACT4 <= compact4.capacity())
+        {
+            runs(buffer, exclude, n, i, lengthA, available);
+            return n;
+        }
         int handedOut = 0;
         // Decided once per page, so the compact path (small enough to be inlined here) costs no call per peer.
         final boolean compactOnly = currentCompact && !gathering;
@@ -243,6 +253,80 @@ final class PeerSelection
             }
         }
         return n;
+    }
+
+    /**
+     * {@link #window} for a compact answer to an IPv4 requester whose ranges hold only records with an IPv4
+     * address (its own family's buckets: every UDP announce over IPv4, and HTTP {@code compact=1}), with room for
+     * all {@code n}: the window, from virtual position {@code i} of the ranges (wrapping), is cut into runs of
+     * consecutive records, around the requester's own, and each run is copied by {@link #copyCompact4} with no
+     * per-peer branch.
+     */
+    private void runs(final UnsafeBuffer buffer, final int exclude, final int n, final int start, final int lengthA,
+        final int available)
+    {
+        int remaining = n;
+        int i = start;
+        while (remaining > 0)
+        {
+            final boolean inA = i < lengthA;
+            final int pos = inA ? fromA + i : fromB + (i - lengthA);
+            final int end = inA ? toA : toB;
+            final int take = Math.min(end - pos, remaining);
+            final int consumed;
+            if (exclude >= pos && exclude < pos + take)
+            {
+                copyCompact4(buffer, pos, exclude);
+                final int after = Math.min(end, pos + take + 1);
+                copyCompact4(buffer, exclude + 1, after);
+                remaining -= after - pos - 1;
+                consumed = after - pos;
+            }
+            else
+            {
+                copyCompact4(buffer, pos, pos + take);
+                remaining -= take;
+                consumed = take;
+            }
+            i += consumed;
+            if (i == available)
+            {
+                i = 0;
+            }
+        }
+    }
+
+    /**
+     * Copies the IPv4 address and port of records {@code [from, to)} of the page into the answer's compact IPv4
+     * peers: positions inside the page ({@link #window}'s ranges are below its count), room checked by the caller.
+     */
+    private void copyCompact4(final UnsafeBuffer buffer, final int from, final int to)
+    {
+        final int count = to - from;
+        if (count <= 0)
+        {
+            return;
+        }
+        final ResponseEvent r = current;
+        final byte[] page = buffer.byteArray();
+        long at = buffer.addressOffset() + Page.record(from) + Page.V4_ADDRESS;
+        final byte[] out = compact4.byteArray();
+        long o = compact4.addressOffset() + (long)r.compact4Count * ResponseEvent.COMPACT4;
+        final long end = o + (long)count * ResponseEvent.COMPACT4;
+        for (; o < end; o += ResponseEvent.COMPACT4, at += Page.RECORD)
+        {
+            UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at));
+            final short port = UnsafeApi.getShort(page, at + (Page.V4_PORT - Page.V4_ADDRESS)); // native order
+            UnsafeApi.putShort(out, o + 4, NATIVE_BIG_ENDIAN ? port : Short.reverseBytes(port));
+        }
+        r.peerCount += count;
+        r.compact4Count += count;
+    }
+
+    /** A uniform int in {@code [0, bound)}: a multiply and a shift, no division (Lemire's method, bias < 2^-32 * bound). */
+    private int nextInt(final int bound)
+    {
+        return (int)(((random.nextInt() & 0xFFFF_FFFFL) * bound) >>> 32);
     }
 
     /**

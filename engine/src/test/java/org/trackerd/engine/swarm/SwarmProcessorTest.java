@@ -1320,6 +1320,59 @@ class SwarmProcessorTest
         }
     }
 
+    /**
+     * The compact IPv4 answer copies runs of consecutive records (PeerSelection's branch-free path): over a big swarm
+     * of mixed kinds and families, every answer holds numwant distinct peers the requester may get, never itself,
+     * and windows from random starts, wrapping and split around the requester's own record reach every such peer.
+     */
+    @Test
+    void compactIpv4WindowsAreDistinctNeverTheRequesterAndReachEveryone()
+    {
+        final Harness h = harness("{}");
+        final int peers = 420; // two pages
+        final java.util.Map<String, Boolean> seederByEndpoint = new java.util.HashMap<>();
+        for (int p = 1; p <= peers; p++)
+        {
+            final PeerSpec spec = peer(1, p).left(p % 3 == 0 ? 0 : 5).port(10_000 + p);
+            if (p % 7 == 0)
+            {
+                spec.alt(v6(p), 20_000 + p); // dual-stacked: still handed out over IPv4
+            }
+            assertEquals(Status.OK, h.announce(spec).status);
+            seederByEndpoint.put(hex(mapped(192, 168, p >> 8 & 0xFF, p & 0xFF)) + ":" + (10_000 + p), p % 3 == 0);
+        }
+        for (int p = 1; p <= 5; p++)
+        {
+            assertEquals(Status.OK, h.announce(peer(1, 1000 + p).left(5).address(v6(1000 + p))).status); // IPv6 only
+        }
+        for (final int requester : new int[] { 4, 9 }) // a leecher, a seeder
+        {
+            final boolean seeder = requester % 3 == 0;
+            final String own = hex(mapped(192, 168, 0, requester)) + ":" + (10_000 + requester);
+            final java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int round = 0; round < 300; round++)
+            {
+                final Reply r = h.announce(peer(1, requester).left(seeder ? 0 : 5).port(10_000 + requester)
+                    .numWant(37).compact());
+                assertEquals(Status.OK, r.status);
+                assertEquals(37, r.peers.size());
+                final java.util.Set<String> answer = new java.util.HashSet<>(r.endpoints());
+                assertEquals(37, answer.size(), "distinct");
+                assertFalse(answer.contains(own), "never the requester");
+                for (final String endpoint : answer)
+                {
+                    final Boolean isSeeder = seederByEndpoint.get(endpoint);
+                    assertTrue(isSeeder != null, "an IPv4 peer of the swarm: " + endpoint);
+                    assertTrue(!seeder || !isSeeder, "a seeder gets leechers only");
+                }
+                seen.addAll(answer);
+            }
+            final long eligible = seederByEndpoint.entrySet().stream()
+                .filter(x -> !x.getKey().equals(own) && (!seeder || !x.getValue())).count();
+            assertEquals(eligible, seen.size(), "every peer the requester may get is handed out");
+        }
+    }
+
     @Test
     void preferredSubnetPeersComeFirst()
     {
