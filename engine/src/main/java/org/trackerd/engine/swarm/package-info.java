@@ -16,6 +16,7 @@
  *                 SwapJournal         journals each swap of a mapped page; keeps a big swarm's index in step
  * announce        OnePageAnnounce     swarms of one page; re-announces and churn in place from the PageCache
  *                 BigSwarms           swarms of several pages (254 records each) and their BigSwarm indexes
+ *                 BigSwarmTable       those indexes by infohash (open addressing, the infohash in the table)
  *                 PeerWriter          writes an announce into a record and files it in its bucket
  *                 AnnounceOutcome     how an announce ended in a part (answered, refused, promote, index)
  * selection       PeerSelection       the peers an answer gets; its state is the current announce's
