@@ -18,6 +18,9 @@ import java.lang.invoke.VarHandle;
  * Page with spare slots (slack): | header (16) | record 0 | ... | record count-1 | free slot | ... | count u16 |
  *                               slots = (length - 16) / 60; length = 16 + 60 slots + 2, which is 2 mod 4
  *
+ * Compact page (1..4 IPv4-only): | header (16) | record 0 (36) | ... | record count-1 (36) | tail 0 (1) |
+ *                               count = (length - 17) / 36; length = 17 + 36 count, which is 1 mod 4
+ *
  * Header:
  *  0                                   10        12               16
  *  +-----------------------------------+---------+----------------+
@@ -29,22 +32,44 @@ import java.lang.invoke.VarHandle;
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
  *  | peer id (20) | IPv6 address | IPv4   | v6 port| v4 port| key | v6 seen s | v4 seen s |flags| -- |
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
+ *
+ * Compact record (36 bytes): an IPv4-only peer (flags: SEEDER, COMPLETED, HAS_KEY, HAS_V4; never an IPv6 bit)
+ *  0              20       24          28    32       34    35   36
+ *  +--------------+--------+-----------+-----+--------+-----+----+
+ *  | peer id (20) | IPv4   | v4 seen s | key | v4 port|flags| -- |
+ *  +--------------+--------+-----------+-----+--------+-----+----+
  * </pre>
+ *
+ * <p>Compact pages: most swarms of a public tracker are one to four peers that announce over IPv4 only, and a
+ * 60-byte record spends 24 of its bytes on an IPv6 address, port and last-seen such a peer never has. A swarm's
+ * page is compact while it holds fewer than {@link #SLACK_FROM} records and none of them has an IPv6 address:
+ * a new swarm of an IPv4 peer starts compact, a page that is copied anyway (it grows or shrinks by a record, or
+ * the sweep cuts it) becomes compact when its records fit ({@link #fitsCompact}), and a compact page becomes a page
+ * of the full layout (one replace of the entry, journaled like any change of its length) before an IPv6 address
+ * is written into it or when its fifth peer comes. Everything that reads or writes a record goes through the
+ * page's own layout ({@link #record(UnsafeBuffer, int)}, {@link #recordLength}, {@link #flagsAt}, and the field
+ * offsets {@code PeerRecord} and {@code PeerSelection} take when they wrap or read a page): the buckets, the
+ * header, the swaps and their journal, the repair are the same for both layouts. Only one-page swarms are
+ * compact; a big swarm's pages never are. The length tells the four kinds apart: exact 0 mod 4, slack 2 mod 4,
+ * compact 1 mod 4, retained 20. A tracker of {@code trackerd-store 5} would read a compact page as 60-byte
+ * records, so the {@code FORMAT} becomes {@code trackerd-store 6} at the first open, before any page is made
+ * compact; the pages of a store of format 4 or 5 are read as they are.
  *
  * <p>Spare slots make a new peer, and a peer leaving, as cheap as a re-announce: the record is written in place in
  * the mapped page, in the first free slot, and counted by the page's trailing count once it is whole; a peer that
  * leaves is walked to the end and uncounted. The map's entry changes size only when a page is full
  * ({@link #lengthFor}: about a quarter more slots; a big swarm's later pages: 64, 128, then {@link #MAX_SLOTS}) or
  * when fewer than half its slots are used ({@link #oversized}). A page of fewer than {@link #SLACK_FROM} records
- * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly what they cost before.
+ * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly their records (compact
+ * ones, when their peers are IPv4-only).
  * A page holds at most {@link #MAX_SLOTS} records before a new peer opens the next page, so the longest value
  * (254 slots and the count) stays shorter than the page of {@link #CAPACITY} records the map files were sized
  * for. Pages of the exact layout, all a store of {@code trackerd-store 4} holds (up to {@link #CAPACITY} records),
  * are read as they are: a page takes the slack layout the first time it grows past its length or is cut, and the
- * two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; a retained page:
- * 20). No page is converted; the store's {@code FORMAT} becomes {@code trackerd-store 5} at the first open, before
- * any page takes spare slots, because a tracker of format 4 would count a page's free slots as peers (its count is
- * {@code (length - 16) / 60}) and hand them out at 0.0.0.0:0: it refuses the files instead.
+ * layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; compact: 1 mod 4; a
+ * retained page: 20). No page is converted at an open; the store's {@code FORMAT} became {@code trackerd-store 5}
+ * at the first open, before any page took spare slots, because a tracker of format 4 would count a page's free
+ * slots as peers (its count is {@code (length - 16) / 60}) and hand them out at 0.0.0.0:0: it refuses the files.
  *
  * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
  * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.
