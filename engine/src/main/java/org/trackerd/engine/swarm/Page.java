@@ -347,10 +347,12 @@ final class Page
     }
 
     /**
-     * Copies the header and the first {@code count} records of {@code source} (either layout) into {@code target},
-     * a value of {@link #lengthFor}{@code (count)} or {@code (count + 1)} bytes on the heap: a target with spare
-     * slots gets {@code count} as its count and zeroed free slots (an exact target one record longer gets that
-     * record zeroed, ready for a new peer).
+     * Copies the header and the first {@code count} records of {@code source} (any layout) into {@code target},
+     * a value of {@link #lengthFor}{@code (count)} or {@code (count + 1)} bytes on the heap, or of
+     * {@link #compactLength} of either: a target with spare slots gets {@code count} as its count and zeroed free
+     * slots (an exact or compact target one record longer gets that record zeroed, ready for a new peer). Between a
+     * compact and a full layout each record is copied field by field; a compact target takes only records that
+     * {@link #fitsCompact fit} it.
      */
     static void copy(final UnsafeBuffer source, final int count, final UnsafeBuffer target)
     {
