@@ -34,7 +34,7 @@ import java.nio.file.StandardOpenOption;
  * the shard.
  *
  * <p>From offset 1024, the undo image of a swap of two records in place (valid i32, a i32, b i32, the page's key
- * (22), then both records as they were (2 x 60) at 1064): set before the swap, cleared after it. A death in the
+ * (22), then both records as they were (2 x 60; a compact page's 36-byte record at the start of its 60) at 1064): set before the swap, cleared after it. A death in the
  * middle of a swap can leave a record half one peer and half another, which no check of the page can tell; the
  * next start puts both records back first, then repairs what else is torn.
  *
@@ -224,8 +224,10 @@ final class InFlight implements AutoCloseable
         buffer.putInt(UNDO_A, a);
         buffer.putInt(UNDO_B, b);
         buffer.putBytes(UNDO_KEY, key, 0, SwarmStore.KEY_LENGTH);
-        buffer.putBytes(UNDO_RECORDS, page, Page.record(a), Page.RECORD);
-        buffer.putBytes(UNDO_RECORDS + Page.RECORD, page, Page.record(b), Page.RECORD);
+        // A compact page's records are shorter: each keeps its place of a full record's length in the image.
+        final int length = Page.recordLength(page);
+        buffer.putBytes(UNDO_RECORDS, page, Page.record(page, a), length);
+        buffer.putBytes(UNDO_RECORDS + Page.RECORD, page, Page.record(page, b), length);
         VarHandle.storeStoreFence();
         buffer.putInt(UNDO_OFFSET, 1);
         VarHandle.storeStoreFence();

@@ -22,6 +22,8 @@ final class MapWrites
     private final PageCache pageCache;
     /** New page values, one array per record count, each of {@link Page#lengthFor} its count. */
     private final byte[][] values = new byte[Page.CAPACITY + 1][];
+    /** New compact page values, one array per record count (1 .. {@link Page#SLACK_FROM} - 1). */
+    private final byte[][] compactValues = new byte[Page.SLACK_FROM][];
     private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
     /** New values of a big swarm's later pages, one array per slot count (see {@link #slotted}). */
     private final byte[][] slotted = new byte[Page.MAX_SLOTS + 1][];
@@ -38,6 +40,19 @@ final class MapWrites
         {
             values[n] = new byte[Page.lengthFor(n)];
         }
+        for (int n = 1; n < Page.SLACK_FROM; n++)
+        {
+            compactValues[n] = new byte[Page.compactLength(n)];
+        }
+    }
+
+    /**
+     * The reused array for a compact page of {@code count} records (1 .. {@link Page#SLACK_FROM} - 1, IPv4-only
+     * peers): fill it, then hand it to one of the writes below.
+     */
+    byte[] compactValue(final int count)
+    {
+        return compactValues[count];
     }
 
     /**
@@ -91,11 +106,27 @@ final class MapWrites
 
     /**
      * Replaces the entry's page with the header and first {@code count} records of {@code source} (a page cut
-     * short, or shrunk), in the layout {@link Page#lengthFor} gives {@code count} records.
+     * short, or shrunk): a compact source stays compact, any other takes the layout {@link Page#lengthFor} gives
+     * {@code count} records (a big swarm's pages are never compact).
      */
     void cut(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
     {
-        final byte[] value = values[count];
+        cut(entry, source, count, Page.isCompact(source));
+    }
+
+    /**
+     * {@link #cut} of the page of a one-page swarm: compact whenever its records {@link Page#fitsCompact fit} (a
+     * page the last IPv6 peer left, or one of a store of format 5, returns to compact as it shrinks).
+     */
+    void cutOnePage(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count)
+    {
+        cut(entry, source, count, Page.fitsCompact(source, count));
+    }
+
+    private void cut(final MapEntry<byte[], byte[]> entry, final UnsafeBuffer source, final int count,
+        final boolean compact)
+    {
+        final byte[] value = compact ? compactValues[count] : values[count];
         view.wrap(value);
         Page.copy(source, count, view);
         replace(entry, value);

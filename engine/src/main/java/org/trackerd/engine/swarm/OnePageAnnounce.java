@@ -88,7 +88,8 @@ final class OnePageAnnounce
                     r.status = Status.TRACKER_FULL;
                     return DONE;
                 }
-                final byte[] value = writes.value(1);
+                // A new swarm of an IPv4 peer starts compact: most swarms of a public tracker never hold more.
+                final byte[] value = PeerWriter.fitsCompact(e) ? writes.compactValue(1) : writes.value(1);
                 Arrays.fill(value, (byte)0);
                 scratch.wrap(value);
                 Page.pages(scratch, 1);
@@ -131,6 +132,10 @@ final class OnePageAnnounce
             }
             if (pos >= 0)
             {
+                if (Page.isCompact(page) && !PeerWriter.fitsCompact(e))
+                {
+                    makeFull(access, page);
+                }
                 pos = updateInPlace(page, pos, e, nowMs);
             }
             else
@@ -153,8 +158,11 @@ final class OnePageAnnounce
                     {
                         return PROMOTE;
                     }
-                    // Full: the page grows into a new value with spare slots (past a few records), copied once.
-                    final byte[] value = writes.value(count + 1);
+                    // Full: the page grows into a new value with spare slots (past a few records), copied once;
+                    // compact while it stays a few IPv4-only peers.
+                    final boolean compact = count + 1 < Page.SLACK_FROM && PeerWriter.fitsCompact(e) &&
+                        (Page.isCompact(page) || Page.fitsCompact(page, count));
+                    final byte[] value = compact ? writes.compactValue(count + 1) : writes.value(count + 1);
                     scratch.wrap(value);
                     Page.copy(page, count, scratch);
                     pos = writer.add(scratch, count, e, nowMs, swaps);
@@ -218,7 +226,25 @@ final class OnePageAnnounce
             pos = addInPlace(page, Page.count(page), e, nowMs);
             return select(page, e, r, pos);
         }
+        if (Page.isCompact(page) && !PeerWriter.fitsCompact(e))
+        {
+            return MISSED; // an IPv6 address for a compact page: it becomes full, a change of the map's structure
+        }
         return select(page, e, r, updateInPlace(page, pos, e, nowMs));
+    }
+
+    /**
+     * Replaces the open compact page with the same records in the full layout, before an IPv6 address is written
+     * into one of them: one replace, journaled as any, so a death leaves the compact page or the full one.
+     * {@code page} (the access's) wraps the new value after.
+     */
+    private void makeFull(final PageAccess access, final UnsafeBuffer page)
+    {
+        final int count = Page.count(page);
+        final byte[] value = writes.value(count);
+        scratch.wrap(value);
+        Page.copy(page, count, scratch);
+        access.replace(value);
     }
 
     /** A new peer written into the first free slot of the page, in place; returns its position. */
@@ -294,7 +320,7 @@ final class OnePageAnnounce
             return false;
         }
         Page.moveToEnd(page, pos, tmp, swaps);
-        access.cut(page, count - 1);
+        access.cutOnePage(page, count - 1); // compact when the peers left are a few IPv4-only ones
         return false;
     }
 

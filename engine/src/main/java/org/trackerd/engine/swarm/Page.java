@@ -18,6 +18,9 @@ import java.lang.invoke.VarHandle;
  * Page with spare slots (slack): | header (16) | record 0 | ... | record count-1 | free slot | ... | count u16 |
  *                               slots = (length - 16) / 60; length = 16 + 60 slots + 2, which is 2 mod 4
  *
+ * Compact page (1..4 IPv4-only): | header (16) | record 0 (36) | ... | record count-1 (36) | tail 0 (1) |
+ *                               count = (length - 17) / 36; length = 17 + 36 count, which is 1 mod 4
+ *
  * Header:
  *  0                                   10        12               16
  *  +-----------------------------------+---------+----------------+
@@ -29,22 +32,44 @@ import java.lang.invoke.VarHandle;
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
  *  | peer id (20) | IPv6 address | IPv4   | v6 port| v4 port| key | v6 seen s | v4 seen s |flags| -- |
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
+ *
+ * Compact record (36 bytes): an IPv4-only peer (flags: SEEDER, COMPLETED, HAS_KEY, HAS_V4; never an IPv6 bit)
+ *  0              20       24          28    32       34    35   36
+ *  +--------------+--------+-----------+-----+--------+-----+----+
+ *  | peer id (20) | IPv4   | v4 seen s | key | v4 port|flags| -- |
+ *  +--------------+--------+-----------+-----+--------+-----+----+
  * </pre>
+ *
+ * <p>Compact pages: most swarms of a public tracker are one to four peers that announce over IPv4 only, and a
+ * 60-byte record spends 24 of its bytes on an IPv6 address, port and last-seen such a peer never has. A swarm's
+ * page is compact while it holds fewer than {@link #SLACK_FROM} records and none of them has an IPv6 address:
+ * a new swarm of an IPv4 peer starts compact, a page that is copied anyway (it grows or shrinks by a record, or
+ * the sweep cuts it) becomes compact when its records fit ({@link #fitsCompact}), and a compact page becomes a page
+ * of the full layout (one replace of the entry, journaled like any change of its length) before an IPv6 address
+ * is written into it or when its fifth peer comes. Everything that reads or writes a record goes through the
+ * page's own layout ({@link #record(UnsafeBuffer, int)}, {@link #recordLength}, {@link #flagsAt}, and the field
+ * offsets {@code PeerRecord} and {@code PeerSelection} take when they wrap or read a page): the buckets, the
+ * header, the swaps and their journal, the repair are the same for both layouts. Only one-page swarms are
+ * compact; a big swarm's pages never are. The length tells the four kinds apart: exact 0 mod 4, slack 2 mod 4,
+ * compact 1 mod 4, retained 20. A tracker of {@code trackerd-store 5} would read a compact page as 60-byte
+ * records, so the {@code FORMAT} becomes {@code trackerd-store 6} at the first open, before any page is made
+ * compact; the pages of a store of format 4 or 5 are read as they are.
  *
  * <p>Spare slots make a new peer, and a peer leaving, as cheap as a re-announce: the record is written in place in
  * the mapped page, in the first free slot, and counted by the page's trailing count once it is whole; a peer that
  * leaves is walked to the end and uncounted. The map's entry changes size only when a page is full
  * ({@link #lengthFor}: about a quarter more slots; a big swarm's later pages: 64, 128, then {@link #MAX_SLOTS}) or
  * when fewer than half its slots are used ({@link #oversized}). A page of fewer than {@link #SLACK_FROM} records
- * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly what they cost before.
+ * has no spare slot: the many swarms of one to four peers of a public tracker cost exactly their records (compact
+ * ones, when their peers are IPv4-only).
  * A page holds at most {@link #MAX_SLOTS} records before a new peer opens the next page, so the longest value
  * (254 slots and the count) stays shorter than the page of {@link #CAPACITY} records the map files were sized
  * for. Pages of the exact layout, all a store of {@code trackerd-store 4} holds (up to {@link #CAPACITY} records),
  * are read as they are: a page takes the slack layout the first time it grows past its length or is cut, and the
- * two layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; a retained page:
- * 20). No page is converted; the store's {@code FORMAT} becomes {@code trackerd-store 5} at the first open, before
- * any page takes spare slots, because a tracker of format 4 would count a page's free slots as peers (its count is
- * {@code (length - 16) / 60}) and hand them out at 0.0.0.0:0: it refuses the files instead.
+ * layouts tell themselves apart by the length alone (exact: a multiple of 4; slack: 2 mod 4; compact: 1 mod 4; a
+ * retained page: 20). No page is converted at an open; the store's {@code FORMAT} became {@code trackerd-store 5}
+ * at the first open, before any page took spare slots, because a tracker of format 4 would count a page's free
+ * slots as peers (its count is {@code (length - 16) / 60}) and hand them out at 0.0.0.0:0: it refuses the files.
  *
  * <p>A <em>retained</em> torrent (its last peer left, its downloaded count, when not 0, kept for {@code
  * tracker.torrent_retention_seconds}) is a page 0 of no records with a 4-byte tail: the second its last peer left.
@@ -108,6 +133,16 @@ final class Page
     static final int V4_SEEN = 52;
     static final int FLAGS = 56;
 
+    /** A compact page's record: an IPv4-only peer's fields, no room for an IPv6 address (drawn above). */
+    static final int COMPACT_RECORD = 36;
+    /** The trailing byte of a compact page (0): makes its length 1 mod 4, a class no other layout has. */
+    static final int COMPACT_TAIL = 1;
+    static final int COMPACT_V4_ADDRESS = 20;
+    static final int COMPACT_V4_SEEN = 24;
+    static final int COMPACT_KEY = 28;
+    static final int COMPACT_V4_PORT = 32;
+    static final int COMPACT_FLAGS = 34;
+
     static final int SEEDER = 1;
     /** This peer's {@code completed} has been counted: count it once per peer. */
     static final int COMPLETED = 2;
@@ -128,9 +163,75 @@ final class Page
     {
     }
 
+    /** Length of an exact page of {@code count} records of the full layout. */
     static int length(final int count)
     {
         return HEADER + count * RECORD;
+    }
+
+    /** Length of a compact page of {@code count} records. */
+    static int compactLength(final int count)
+    {
+        return HEADER + count * COMPACT_RECORD + COMPACT_TAIL;
+    }
+
+    /** The page has the compact layout: IPv4-only records of {@link #COMPACT_RECORD} bytes (length 1 mod 4). */
+    static boolean isCompact(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 1;
+    }
+
+    /** Bytes of one record of the page: {@link #COMPACT_RECORD} in a compact page, else {@link #RECORD}. */
+    static int recordLength(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 1 ? COMPACT_RECORD : RECORD;
+    }
+
+    /** Offset of the flags byte within a record of the page's layout. */
+    static int flagsAt(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 1 ? COMPACT_FLAGS : FLAGS;
+    }
+
+    /** Offset of the IPv4 address within a record of the page's layout. */
+    static int v4AddressAt(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 1 ? COMPACT_V4_ADDRESS : V4_ADDRESS;
+    }
+
+    /** Offset of the IPv4 port within a record of the page's layout. */
+    static int v4PortAt(final UnsafeBuffer page)
+    {
+        return (page.capacity() & 3) == 1 ? COMPACT_V4_PORT : V4_PORT;
+    }
+
+    /**
+     * Length of an exact page of {@code count} records in the layout of {@code page}: compact for a compact page,
+     * else the full layout without spare slots (a heap copy being cut down is wrapped at it).
+     */
+    static int exactLengthLike(final UnsafeBuffer page, final int count)
+    {
+        return isCompact(page) ? compactLength(count) : length(count);
+    }
+
+    /**
+     * The first {@code count} records of the page fit a compact page: between 1 and {@link #SLACK_FROM} - 1 of
+     * them, none with an IPv6 address.
+     */
+    static boolean fitsCompact(final UnsafeBuffer page, final int count)
+    {
+        if (count < 1 || count >= SLACK_FROM)
+        {
+            return false;
+        }
+        for (int pos = 0; pos < count; pos++)
+        {
+            if ((flags(page, pos) & (HAS_V6 | PRIMARY_V6)) != 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -140,7 +241,7 @@ final class Page
     static int count(final UnsafeBuffer page)
     {
         final int length = page.capacity();
-        final int slots = (length - HEADER) / RECORD;
+        final int slots = (length - HEADER) / recordLength(page);
         if ((length & 3) != 2)
         {
             return slots;
@@ -157,7 +258,7 @@ final class Page
     /** Record slots of the page, used or free. */
     static int slots(final UnsafeBuffer page)
     {
-        return (page.capacity() - HEADER) / RECORD;
+        return (page.capacity() - HEADER) / recordLength(page);
     }
 
     /** The page has the layout with spare slots and a trailing count (its length is 2 mod 4). */
@@ -228,12 +329,17 @@ final class Page
         return hasSlack(page) && (count < SLACK_FROM || count * 2 < slots(page));
     }
 
-    /** Whether {@code length} is the length of a page of records of either layout. */
+    /** Whether {@code length} is the length of a page of records of any layout (exact, slack, compact). */
     static boolean isPageLength(final int length)
     {
         if (length < HEADER)
         {
             return false;
+        }
+        if ((length & 3) == 1)
+        {
+            final int records = (length - HEADER - COMPACT_TAIL) / COMPACT_RECORD;
+            return (length - HEADER - COMPACT_TAIL) % COMPACT_RECORD == 0 && records >= 1 && records < SLACK_FROM;
         }
         final int rest = (length - HEADER) % RECORD;
         final int slots = (length - HEADER) / RECORD;
@@ -241,15 +347,35 @@ final class Page
     }
 
     /**
-     * Copies the header and the first {@code count} records of {@code source} (either layout) into {@code target},
-     * a value of {@link #lengthFor}{@code (count)} or {@code (count + 1)} bytes on the heap: a target with spare
-     * slots gets {@code count} as its count and zeroed free slots (an exact target one record longer gets that
-     * record zeroed, ready for a new peer).
+     * Copies the header and the first {@code count} records of {@code source} (any layout) into {@code target},
+     * a value of {@link #lengthFor}{@code (count)} or {@code (count + 1)} bytes on the heap, or of
+     * {@link #compactLength} of either: a target with spare slots gets {@code count} as its count and zeroed free
+     * slots (an exact or compact target one record longer gets that record zeroed, ready for a new peer). Between a
+     * compact and a full layout each record is copied field by field; a compact target takes only records that
+     * {@link #fitsCompact fit} it.
      */
     static void copy(final UnsafeBuffer source, final int count, final UnsafeBuffer target)
     {
-        final int used = length(count);
-        target.putBytes(0, source, 0, used);
+        final boolean compactSource = isCompact(source);
+        final boolean compactTarget = isCompact(target);
+        final int used;
+        if (compactSource == compactTarget)
+        {
+            used = HEADER + count * recordLength(source);
+            target.putBytes(0, source, 0, used);
+        }
+        else
+        {
+            // The compact page becomes a full one (a peer with an IPv6 address, or the page grows past a few
+            // records), or the other way round (the caller checked fitsCompact): field by field.
+            used = HEADER + count * recordLength(target);
+            target.putBytes(0, source, 0, HEADER);
+            target.setMemory(HEADER, used - HEADER, (byte)0);
+            for (int pos = 0; pos < count; pos++)
+            {
+                copyRecord(source, pos, target, pos);
+            }
+        }
         target.setMemory(used, target.capacity() - used, (byte)0);
         if (hasSlack(target))
         {
@@ -257,9 +383,34 @@ final class Page
         }
     }
 
+    /**
+     * Copies the IPv4 peer's fields of a record into a zeroed record of another layout: peer id, IPv4 address and
+     * port, key, v4 last-seen and flags (a compact record has nothing else).
+     */
+    private static void copyRecord(final UnsafeBuffer source, final int from, final UnsafeBuffer target, final int to)
+    {
+        final int s = record(source, from);
+        final int t = record(target, to);
+        final boolean compactSource = isCompact(source);
+        target.putBytes(t + PEER_ID, source, s + PEER_ID, 20);
+        target.putInt(t + v4AddressAt(target), source.getInt(s + v4AddressAt(source)));
+        target.putShort(t + v4PortAt(target), source.getShort(s + v4PortAt(source)));
+        target.putInt(t + (compactSource ? KEY : COMPACT_KEY), source.getInt(s + (compactSource ? COMPACT_KEY : KEY)));
+        target.putInt(t + (compactSource ? V4_SEEN : COMPACT_V4_SEEN),
+            source.getInt(s + (compactSource ? COMPACT_V4_SEEN : V4_SEEN)));
+        target.putByte(t + flagsAt(target), source.getByte(s + flagsAt(source)));
+    }
+
+    /** Offset of the record at {@code position} of a page of the full layout (a big swarm's pages all are). */
     static int record(final int position)
     {
         return HEADER + position * RECORD;
+    }
+
+    /** Offset of the record at {@code position} of {@code page}, in its layout. */
+    static int record(final UnsafeBuffer page, final int position)
+    {
+        return HEADER + position * recordLength(page);
     }
 
     /** First position of bucket {@code k} (0..6; 6 gives the count). */
@@ -338,12 +489,12 @@ final class Page
 
     static int flags(final UnsafeBuffer page, final int position)
     {
-        return page.getByte(record(position) + FLAGS) & 0xFF;
+        return page.getByte(record(page, position) + flagsAt(page)) & 0xFF;
     }
 
     static void flags(final UnsafeBuffer page, final int position, final int flags)
     {
-        page.putByte(record(position) + FLAGS, (byte)flags);
+        page.putByte(record(page, position) + flagsAt(page), (byte)flags);
     }
 
     /** The bucket a record with these flags belongs in. */
@@ -381,28 +532,29 @@ final class Page
         final long head = peerIdBuffer.getLong(0);
         final long middle = peerIdBuffer.getLong(8);
         final int tail = peerIdBuffer.getInt(16);
-        final int first = seederFirst ? scan(base, address, 0, split, head, middle, tail) :
-            scan(base, address, split, count, head, middle, tail);
+        final int stride = recordLength(page);
+        final int first = seederFirst ? scan(base, address, stride, 0, split, head, middle, tail) :
+            scan(base, address, stride, split, count, head, middle, tail);
         if (first >= 0)
         {
             return first;
         }
-        return seederFirst ? scan(base, address, split, count, head, middle, tail) :
-            scan(base, address, 0, split, head, middle, tail);
+        return seederFirst ? scan(base, address, stride, split, count, head, middle, tail) :
+            scan(base, address, stride, 0, split, head, middle, tail);
     }
 
     /** The record at {@code position} (below {@link #count}) holds this peer id: the check of an index hit. */
     static boolean hasPeerId(final UnsafeBuffer page, final int position, final UnsafeBuffer peerIdBuffer)
     {
-        return scan(page.byteArray(), page.addressOffset(), position, position + 1, peerIdBuffer.getLong(0),
-            peerIdBuffer.getLong(8), peerIdBuffer.getInt(16)) == position;
+        return scan(page.byteArray(), page.addressOffset(), recordLength(page), position, position + 1,
+            peerIdBuffer.getLong(0), peerIdBuffer.getLong(8), peerIdBuffer.getInt(16)) == position;
     }
 
-    private static int scan(final byte[] base, final long address, final int from, final int to, final long head,
-        final long middle, final int tail)
+    private static int scan(final byte[] base, final long address, final int stride, final int from, final int to,
+        final long head, final long middle, final int tail)
     {
-        long at = address + record(from);
-        for (int p = from; p < to; p++, at += RECORD)
+        long at = address + HEADER + (long)from * stride;
+        for (int p = from; p < to; p++, at += stride)
         {
             if (UnsafeApi.getLong(base, at) == head && UnsafeApi.getLong(base, at + 8) == middle &&
                 UnsafeApi.getInt(base, at + 16) == tail)
@@ -430,15 +582,16 @@ final class Page
         {
             return;
         }
-        final int ra = record(a);
-        final int rb = record(b);
+        final int length = recordLength(page);
+        final int ra = HEADER + a * length;
+        final int rb = HEADER + b * length;
         if (listener != null)
         {
             listener.swapping(page, a, b);
         }
-        page.getBytes(ra, tmp, 0, RECORD);
-        page.putBytes(ra, page, rb, RECORD);
-        page.putBytes(rb, tmp, 0, RECORD);
+        page.getBytes(ra, tmp, 0, length);
+        page.putBytes(ra, page, rb, length);
+        page.putBytes(rb, tmp, 0, length);
         if (listener != null)
         {
             listener.swapped(page, a, b);
@@ -494,7 +647,7 @@ final class Page
         final int last = count(page) - 1;
         count(page, last);
         VarHandle.storeStoreFence();
-        page.setMemory(record(last), RECORD, (byte)0);
+        page.setMemory(record(page, last), recordLength(page), (byte)0);
     }
 
     /**
@@ -519,10 +672,11 @@ final class Page
             }
             previous = b;
         }
+        final int notHere = isCompact(page) ? HAS_V6 | PRIMARY_V6 : 0; // a compact record has no IPv6 fields
         for (int pos = 0; pos < count; pos++)
         {
             final int flags = flags(page, pos);
-            if ((flags & (HAS_V4 | HAS_V6)) == 0 || bucketFor(flags) != bucketAt(page, pos))
+            if ((flags & (HAS_V4 | HAS_V6)) == 0 || (flags & notHere) != 0 || bucketFor(flags) != bucketAt(page, pos))
             {
                 return false;
             }
@@ -546,6 +700,9 @@ final class Page
     static int rebuild(final UnsafeBuffer page, final UnsafeBuffer target)
     {
         final int count = count(page);
+        final int length = recordLength(page);
+        // A compact record has no IPv6 fields: a torn one naming IPv6 bits keeps what it has, its IPv4 address.
+        final int notHere = isCompact(page) ? HAS_V6 | PRIMARY_V6 : 0;
         target.setMemory(0, HEADER, (byte)0);
         target.putShort(PAGES_OFFSET, page.getShort(PAGES_OFFSET));
         target.putInt(DOWNLOADED_OFFSET, page.getInt(DOWNLOADED_OFFSET));
@@ -558,7 +715,7 @@ final class Page
             }
             for (int pos = 0; pos < count; pos++)
             {
-                final int flags = flags(page, pos);
+                final int flags = flags(page, pos) & ~notHere;
                 if ((flags & (HAS_V4 | HAS_V6)) == 0 || bucketFor(flags) != bucket)
                 {
                     continue;
@@ -570,7 +727,8 @@ final class Page
                 }
                 if (!duplicate)
                 {
-                    target.putBytes(record(n++), page, record(pos), RECORD);
+                    target.putBytes(HEADER + n * length, page, HEADER + pos * length, length);
+                    flags(target, n++, flags);
                 }
             }
         }
@@ -579,8 +737,8 @@ final class Page
 
     private static boolean samePeerId(final UnsafeBuffer a, final int posA, final UnsafeBuffer b, final int posB)
     {
-        final int ra = record(posA) + PEER_ID;
-        final int rb = record(posB) + PEER_ID;
+        final int ra = record(a, posA) + PEER_ID;
+        final int rb = record(b, posB) + PEER_ID;
         return a.getLong(ra) == b.getLong(rb) && a.getLong(ra + 8) == b.getLong(rb + 8) &&
             a.getInt(ra + 16) == b.getInt(rb + 16);
     }

@@ -181,6 +181,16 @@ final class PageAccess implements AutoCloseable
         rewrap();
     }
 
+    /**
+     * {@link #cut} of the page of a one-page swarm: compact when its records fit ({@link MapWrites#cutOnePage}).
+     */
+    void cutOnePage(final UnsafeBuffer source, final int count)
+    {
+        structural();
+        writes.cutOnePage(entry, source, count);
+        rewrap();
+    }
+
     /** Replaces the open page 0, its last peer gone, with the retained page keeping its downloaded count. */
     void retain(final long leftAtSeconds)
     {

@@ -7,8 +7,8 @@ import org.trackerd.engine.EngineCounters;
 /**
  * Drops what is past the peer lifetime from a page: a peer whose every address expired goes, a dual-stacked peer
  * whose one address expired lives on through the other. A one-page swarm of the exact layout is copied to the
- * heap, cut there and written back once ({@link #sweep}); one with spare slots is cut in place, written anew only
- * when left worth shrinking; a page of a big swarm is changed in place by its caller, record by record.
+ * heap, cut there and written back once ({@link #sweep}; compact when what is left is IPv4-only and few); one with
+ * spare slots is cut in place, written anew only when left worth shrinking; a page of a big swarm is changed in place by its caller, record by record.
  *
  * <p>Who is told of what went is the caller's {@link Removals}: the live sweep counts and accounts for each peer,
  * the start-up scan counts what is left afterwards.
@@ -117,7 +117,7 @@ final class PageExpiry
             return sweepInPlace(entry, page, removals);
         }
         page.getBytes(0, work, 0, page.capacity());
-        scratch.wrap(work, 0, Page.length(count));
+        scratch.wrap(work, 0, Page.exactLengthLike(page, count)); // compact or full, as the page is
         int n = count;
         for (int pos = n - 1; pos >= 0; pos--)
         {
@@ -132,7 +132,7 @@ final class PageExpiry
                 record.wrap(scratch, pos).copyIdentity(identity);
                 Page.moveToEnd(scratch, pos, tmp, swaps);
                 n--;
-                scratch.wrap(work, 0, Page.length(n));
+                scratch.wrap(work, 0, Page.exactLengthLike(scratch, n));
                 counters.peersExpired.incrementRelease();
                 removals.peerExpired(flags, identity, scratch);
             }
@@ -145,7 +145,7 @@ final class PageExpiry
         {
             return emptied(entry, scratch, removals);
         }
-        writes.cut(entry, scratch, n);
+        writes.cutOnePage(entry, scratch, n);
         return n;
     }
 
@@ -188,7 +188,7 @@ final class PageExpiry
         final int n = Page.count(page);
         if (Page.oversized(page, n))
         {
-            writes.cut(entry, page, n);
+            writes.cutOnePage(entry, page, n);
         }
         return n;
     }

@@ -4,7 +4,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.trackerd.engine.event.RequestEvent;
 
 /**
- * A flyweight over one peer's 60-byte record in a page (the layout is drawn in {@link Page}): its addresses, ports,
+ * A flyweight over one peer's record in a page, of the full layout (60 bytes) or of a compact page (36 bytes, an
+ * IPv4-only peer; both drawn in {@link Page}): its addresses, ports,
  * last-seen seconds, key and flags, and the rules that read or change them in one place: which client owns the
  * peer id ({@link #isSameClient}), how an address is recorded in the fields of its family ({@link #placeAddress}),
  * which families expired ({@link #expiredFamilies}) and what the accounting record keeps of a peer that leaves
@@ -15,6 +16,12 @@ import org.trackerd.engine.event.RequestEvent;
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
  *  | peer id (20) | IPv6 address | IPv4   | v6 port| v4 port| key | v6 seen s | v4 seen s |flags| -- |
  *  +--------------+--------------+--------+--------+--------+-----+-----------+-----------+-----+----+
+ *
+ * Compact record (36 bytes):
+ *  0              20       24          28    32       34    35   36
+ *  +--------------+--------+-----------+-----+--------+-----+----+
+ *  | peer id (20) | IPv4   | v4 seen s | key | v4 port|flags| -- |
+ *  +--------------+--------+-----------+-----+--------+-----+----+
  * </pre>
  *
  * <p>Thread: a flyweight belongs to the thread that wrapped it (the swarm processor's).
@@ -27,13 +34,40 @@ final class PeerRecord
     private UnsafeBuffer page;
     private int position;
     private int offset;
+    // The offsets of the IPv4 fields and the flags within a record of the wrapped page's layout (full or compact).
+    private int v4AddressAt;
+    private int v4PortAt;
+    private int keyAt;
+    private int v4SeenAt;
+    private int flagsAt;
 
-    /** Wraps the record at {@code position} of {@code page}. */
+    /**
+     * Wraps the record at {@code position} of {@code page}, in the page's layout: a compact page's record has no
+     * IPv6 fields, which its caller never asks for (a compact page holds IPv4-only peers; an announce with an IPv6
+     * address makes the page full first).
+     */
     PeerRecord wrap(final UnsafeBuffer page, final int position)
     {
         this.page = page;
         this.position = position;
-        this.offset = Page.record(position);
+        if (Page.isCompact(page))
+        {
+            offset = Page.HEADER + position * Page.COMPACT_RECORD;
+            v4AddressAt = Page.COMPACT_V4_ADDRESS;
+            v4PortAt = Page.COMPACT_V4_PORT;
+            keyAt = Page.COMPACT_KEY;
+            v4SeenAt = Page.COMPACT_V4_SEEN;
+            flagsAt = Page.COMPACT_FLAGS;
+        }
+        else
+        {
+            offset = Page.record(position);
+            v4AddressAt = Page.V4_ADDRESS;
+            v4PortAt = Page.V4_PORT;
+            keyAt = Page.KEY;
+            v4SeenAt = Page.V4_SEEN;
+            flagsAt = Page.FLAGS;
+        }
         return this;
     }
 
@@ -44,12 +78,12 @@ final class PeerRecord
 
     int flags()
     {
-        return page.getByte(offset + Page.FLAGS) & 0xFF;
+        return page.getByte(offset + flagsAt) & 0xFF;
     }
 
     void flags(final int flags)
     {
-        page.putByte(offset + Page.FLAGS, (byte)flags);
+        page.putByte(offset + flagsAt, (byte)flags);
     }
 
     boolean isSeeder()
@@ -64,7 +98,7 @@ final class PeerRecord
 
     void key(final int key)
     {
-        page.putInt(offset + Page.KEY, key);
+        page.putInt(offset + keyAt, key);
     }
 
     /** The seeded fingerprint of the peer id a big swarm's index files the record under. */
@@ -86,13 +120,18 @@ final class PeerRecord
         int f = flags;
         if (RequestEvent.isIpv4Mapped(address, 0))
         {
-            page.putBytes(offset + Page.V4_ADDRESS, address, 12, 4);
-            page.putShort(offset + Page.V4_PORT, (short)port);
-            page.putInt(offset + Page.V4_SEEN, nowS);
+            page.putBytes(offset + v4AddressAt, address, 12, 4);
+            page.putShort(offset + v4PortAt, (short)port);
+            page.putInt(offset + v4SeenAt, nowS);
             f |= Page.HAS_V4;
         }
         else
         {
+            if (flagsAt == Page.COMPACT_FLAGS)
+            {
+                // Its writer makes a page full before an IPv6 address goes in: this is a bug, never data.
+                throw new IllegalStateException("an IPv6 address for a record of a compact page");
+            }
             page.putBytes(offset + Page.V6_ADDRESS, address, 0, 16);
             page.putShort(offset + Page.V6_PORT, (short)port);
             page.putInt(offset + Page.V6_SEEN, nowS);
@@ -116,11 +155,11 @@ final class PeerRecord
     {
         final UnsafeBuffer page = this.page;
         final int offset = this.offset;
-        final int flags = page.getByte(offset + Page.FLAGS) & 0xFF;
+        final int flags = page.getByte(offset + flagsAt) & 0xFF;
         final UnsafeBuffer address = e.addressView;
         if (RequestEvent.isIpv4Mapped(e.address, 0))
         {
-            if ((flags & Page.HAS_V4) != 0 && page.getInt(offset + Page.V4_ADDRESS) == address.getInt(12))
+            if ((flags & Page.HAS_V4) != 0 && page.getInt(offset + v4AddressAt) == address.getInt(12))
             {
                 return true;
             }
@@ -130,7 +169,7 @@ final class PeerRecord
         {
             return true;
         }
-        return e.hasKey && (flags & Page.HAS_KEY) != 0 && page.getInt(offset + Page.KEY) == e.key;
+        return e.hasKey && (flags & Page.HAS_KEY) != 0 && page.getInt(offset + keyAt) == e.key;
     }
 
     /** The address families of the record whose last announce is older than {@code deadlineMs}. */
@@ -138,7 +177,7 @@ final class PeerRecord
     {
         final int flags = flags();
         int dead = 0;
-        if ((flags & Page.HAS_V4) != 0 && !seenSince(Page.V4_SEEN, deadlineMs))
+        if ((flags & Page.HAS_V4) != 0 && !seenSince(v4SeenAt, deadlineMs))
         {
             dead |= Page.HAS_V4;
         }
@@ -170,7 +209,7 @@ final class PeerRecord
             java.util.Arrays.fill(identity, 20, 30, (byte)0);
             identity[30] = (byte)0xFF;
             identity[31] = (byte)0xFF;
-            page.getBytes(offset + Page.V4_ADDRESS, identity, 32, 4);
+            page.getBytes(offset + v4AddressAt, identity, 32, 4);
         }
     }
 }

@@ -61,6 +61,11 @@ final class PeerSelection
     private int toA;
     private int fromB;
     private int toB;
+    // The layout of the page being read (full, or compact: IPv4-only records), set by read().
+    private int recordLength;
+    private int v4AddressAt;
+    private int v4PortAt;
+    private int flagsAt;
 
     PeerSelection(final TrackerConfig config, final long seed)
     {
@@ -116,6 +121,10 @@ final class PeerSelection
      */
     int read(final UnsafeBuffer page, final boolean seeder, final int exclude, final int budget)
     {
+        recordLength = Page.recordLength(page);
+        v4AddressAt = Page.v4AddressAt(page);
+        v4PortAt = Page.v4PortAt(page);
+        flagsAt = Page.flagsAt(page);
         ranges(page, seeder);
         return window(page, exclude, budget);
     }
@@ -335,8 +344,9 @@ final class PeerSelection
      */
     private void emit(final UnsafeBuffer buffer, final int pos)
     {
-        final int at = Page.record(pos);
-        final int flags = Page.flags(buffer, pos);
+        // A compact page's records have HAS_V6 clear: always the IPv4 branch, never a read of IPv6 fields.
+        final int at = Page.HEADER + pos * recordLength;
+        final int flags = buffer.getByte(at + flagsAt) & 0xFF;
         final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
         final UnsafeBuffer out;
         final int to;
@@ -363,8 +373,8 @@ final class PeerSelection
             out.putLong(to, 0L);
             out.putShort(to + 8, (short)0);
             out.putShort(to + 10, (short)-1);
-            out.putInt(to + 12, buffer.getInt(at + Page.V4_ADDRESS));
-            port = buffer.getShort(at + Page.V4_PORT) & 0xFFFF;
+            out.putInt(to + 12, buffer.getInt(at + v4AddressAt));
+            port = buffer.getShort(at + v4PortAt) & 0xFFFF;
         }
         else
         {
@@ -396,23 +406,24 @@ final class PeerSelection
     private void emitCompact(final UnsafeBuffer buffer, final int pos)
     {
         final byte[] page = buffer.byteArray();
-        final long at = buffer.addressOffset() + Page.record(pos);
-        final int flags = UnsafeApi.getByte(page, at + Page.FLAGS);
+        final int record = Page.HEADER + pos * recordLength;
+        final long at = buffer.addressOffset() + record;
+        final int flags = UnsafeApi.getByte(page, at + flagsAt);
         final boolean v4 = currentFamily == 0 ? (flags & Page.HAS_V4) != 0 : (flags & Page.HAS_V6) == 0;
         final ResponseEvent r = current;
         final int to = r.compact4Count * ResponseEvent.COMPACT4;
         if (!v4 || to + ResponseEvent.COMPACT4 > compact4.capacity())
         {
-            putCompact(buffer, Page.record(pos) + Page.V4_ADDRESS, Page.record(pos) + Page.V6_ADDRESS, v4,
-                buffer.getShort(Page.record(pos) + (v4 ? Page.V4_PORT : Page.V6_PORT)) & 0xFFFF);
+            putCompact(buffer, record + v4AddressAt, record + Page.V6_ADDRESS, v4,
+                buffer.getShort(record + (v4 ? v4PortAt : Page.V6_PORT)) & 0xFFFF);
             return;
         }
         r.peerCount++;
         r.compact4Count++;
         final byte[] out = compact4.byteArray();
         final long o = compact4.addressOffset() + to;
-        UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at + Page.V4_ADDRESS));
-        final short port = UnsafeApi.getShort(page, at + Page.V4_PORT); // native order in the page
+        UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at + v4AddressAt));
+        final short port = UnsafeApi.getShort(page, at + v4PortAt); // native order in the page
         UnsafeApi.putShort(out, o + 4, NATIVE_BIG_ENDIAN ? port : Short.reverseBytes(port));
     }
 

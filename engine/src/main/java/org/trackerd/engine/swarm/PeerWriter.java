@@ -60,7 +60,7 @@ final class PeerWriter
         {
             return write(page, count, e, nowMs, true, swaps);
         }
-        page.setMemory(Page.record(count), Page.RECORD, (byte)0);
+        page.setMemory(Page.record(page, count), Page.recordLength(page), (byte)0);
         final int flags = writeRecord(page, count, e, nowMs, true);
         VarHandle.storeStoreFence();
         Page.count(page, count + 1);
@@ -100,6 +100,16 @@ final class PeerWriter
         r.flags(flags);
         counts.population(flags, 1);
         return flags;
+    }
+
+    /**
+     * The announce carries no IPv6 address (nor an alternative one), so its peer fits a record of a compact page; a
+     * compact page is made full before an announce that does not is written into it.
+     */
+    static boolean fitsCompact(final RequestEvent e)
+    {
+        return RequestEvent.isIpv4Mapped(e.address, 0) &&
+            (!e.hasAltAddress || RequestEvent.isIpv4Mapped(e.altAddress, 0));
     }
 
     /** Whether the announcer owns the peer id of the record at {@code pos} (see {@link PeerRecord#isSameClient}). */

@@ -244,8 +244,10 @@ final class StartupScan implements PageExpiry.Removals
                 final boolean fits = a >= 0 && b >= 0 && a < count && b < count;
                 if (fits)
                 {
-                    page.putBytes(Page.record(a), records, 0, Page.RECORD);
-                    page.putBytes(Page.record(b), records, Page.RECORD, Page.RECORD);
+                    // The swap kept the page's length, so its layout is the one the image was taken in.
+                    final int length = Page.recordLength(page);
+                    page.putBytes(Page.record(page, a), records, 0, length);
+                    page.putBytes(Page.record(page, b), records, Page.RECORD, length);
                 }
                 LOG.warn("{} the swap of records {} and {} of page {} of swarm {}, under way when the last process " +
                     "died", fits ? "undid" : "could not undo (the page has " + count + " records)", a, b, pageNo,
@@ -283,7 +285,8 @@ final class StartupScan implements PageExpiry.Removals
                     continue;
                 }
                 final int before = Page.count(page);
-                scratch.wrap(work);
+                // Rebuilt in the page's own layout: a compact page's records stay compact.
+                scratch.wrap(work, 0, Page.isCompact(page) ? Page.compactLength(before) : work.length);
                 final int n = Page.rebuild(page, scratch);
                 if (n == 0)
                 {

@@ -70,9 +70,12 @@ record StoreSizing(long shardPages, double averageValue, double maxBloat, long l
     /**
      * Bytes the store is counted to use per torrent (its key, a page header, the hash-lookup slot and the rounding
      * to 16-byte chunks) and per peer (a 60-byte record and its share of rounding). Calibrated against the files'
-     * allocated length past their first tier (SwarmProcessorTest's 100k-peer growth): 50k torrents of two peers
-     * take 158 bytes each in the files, counted 192; one-peer torrents about 120, counted 128; a retained torrent
-     * about 56, counted 64. The count stays at or above what the files take, so the budget bounds them.
+     * allocated length past their first tier (SwarmProcessorTest's tiny store taking 160k peers): pages of the full
+     * layout, 50k torrents of two peers, took 158 bytes each in the files, counted 192; one-peer torrents about 120,
+     * counted 128; a retained torrent about 56, counted 64. Compact pages (two IPv4 peers: 80k torrents grew the
+     * files by 112 bytes each) take less, but a swarm's page is compact only while its peers are IPv4-only: the
+     * count stays at what a page of the full layout takes, at or above what the files take whatever the peers'
+     * families, so the budget bounds them.
      */
     static final long TORRENT_BYTES = 64;
     static final long PEER_BYTES = 64;

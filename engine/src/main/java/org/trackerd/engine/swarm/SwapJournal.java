@@ -46,7 +46,7 @@ final class SwapJournal implements Page.SwapListener
     void overwrite(final UnsafeBuffer page, final int pos, final byte[] record)
     {
         swapping(page, pos, pos);
-        page.putBytes(Page.record(pos), record, 0, Page.RECORD);
+        page.putBytes(Page.record(page, pos), record, 0, Page.recordLength(page));
         if (journaled)
         {
             journaled = false;
@@ -69,9 +69,9 @@ final class SwapJournal implements Page.SwapListener
     {
         if (indexed != null)
         {
-            indexed.put(PeerHash.fingerprint(buffer, Page.record(a) + Page.PEER_ID, seed),
+            indexed.put(PeerHash.fingerprint(buffer, Page.record(buffer, a) + Page.PEER_ID, seed),
                 BigSwarm.location(indexedPage, a));
-            indexed.put(PeerHash.fingerprint(buffer, Page.record(b) + Page.PEER_ID, seed),
+            indexed.put(PeerHash.fingerprint(buffer, Page.record(buffer, b) + Page.PEER_ID, seed),
                 BigSwarm.location(indexedPage, b));
         }
         if (journaled)

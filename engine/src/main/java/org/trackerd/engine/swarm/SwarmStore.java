@@ -77,10 +77,17 @@ import java.util.Arrays;
 public final class SwarmStore implements AutoCloseable
 {
     /**
-     * The format of the store's files. 5: pages may carry spare record slots ({@link Page}), which a tracker of
-     * format 4 would read as peers at 0.0.0.0:0, so it must refuse these files.
+     * The format of the store's files. 6: a page of a few IPv4-only peers may be compact (36-byte records, length
+     * 1 mod 4, {@link Page}), which a tracker of format 5 would read as 60-byte records, so it must refuse these
+     * files. 5: pages may carry spare record slots, which a tracker of format 4 would read as peers at 0.0.0.0:0.
      */
-    static final String FORMAT = "trackerd-store 5";
+    static final String FORMAT = "trackerd-store 6";
+    /**
+     * The format before compact pages: its pages (exact and with spare slots) are valid pages of this format, read
+     * as they are; the FORMAT file says {@link #FORMAT} once the open has made the store whole, before any page
+     * is written compact (a start that dies before leaves it format 5, which a tracker of format 5 still reads).
+     */
+    static final String FORMAT_5 = "trackerd-store 5";
     /**
      * The format before spare slots: its pages (exact ones only) are valid pages of this format, so such a store
      * opens as it is (resized first when it has no {@link StoreSizing#FILE}), and its FORMAT file says
@@ -228,7 +235,7 @@ public final class SwarmStore implements AutoCloseable
                 hint.write(directory);
             }
             // Only now, with the files the store keeps whole (resized if it was to be), may pages with spare
-            // slots be written: the processor writes them, after this returns.
+            // slots or compact pages be written: the processor writes them, after this returns.
             writeFormat(directory);
             writeLengths(directory.resolve(LENGTHS), shardFiles);
             inFlight = startInFlight(directory, plan, bootId);
@@ -297,7 +304,7 @@ public final class SwarmStore implements AutoCloseable
             migrate(directory, shardFiles, sizing);
             format = FORMAT;
         }
-        if (format != null && !FORMAT.equals(format) && !PREVIOUS_FORMAT.equals(format))
+        if (format != null && !FORMAT.equals(format) && !FORMAT_5.equals(format) && !PREVIOUS_FORMAT.equals(format))
         {
             throw new StoreException("storage.path '" + directory + "' holds a store of format '" + format +
                 "', this version reads '" + FORMAT + "': move it away or use another directory");
@@ -419,10 +426,10 @@ public final class SwarmStore implements AutoCloseable
         Files.writeString(tmp, FORMAT + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
             java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        if (PREVIOUS_FORMAT.equals(was))
+        if (PREVIOUS_FORMAT.equals(was) || FORMAT_5.equals(was))
         {
-            LOG.info("storage.path '{}': the store of format '{}' is now '{}' (its pages may take spare slots; a " +
-                "tracker of before refuses it)", directory, PREVIOUS_FORMAT, FORMAT);
+            LOG.info("storage.path '{}': the store of format '{}' is now '{}' (its pages may take spare slots and " +
+                "be compact; a tracker of before refuses it)", directory, was, FORMAT);
         }
     }
 

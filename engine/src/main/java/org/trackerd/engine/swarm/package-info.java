@@ -8,7 +8,8 @@
  * store           SwarmStore          the 16 shard maps; open() decides a StorePlan, then carries it out
  *                 StorePlan           what an open found: recover, unlock, undo, repair, scan (immutable)
  *                 InFlight            the mapped file telling the next start what was under way
- * pages           Page                the page layout: header, 60-byte records in six buckets, spare slots
+ * pages           Page                the page layout: header, 60-byte records in six buckets, spare slots;
+ *                                     compact pages of 36-byte records for a swarm of 1-4 IPv4-only peers
  *                 PeerRecord          flyweight over one record: addresses, ownership, expiry, identity
  *                 PageAccess          opens, locks and wraps a page (the one Chronicle query context; none for a
  *                                     page the PageCache knows, until the map's structure changes)
@@ -45,7 +46,8 @@
  * <li>Anything else (a page with no free slot, a page to shrink, a swarm not cached) opens the page through
  * {@code PageAccess} (query context, update lock, the page wrapped in place): a page with no free slot grows into a
  * value about a quarter longer, built in a reused array and put back through {@code MapWrites}, which marks the in-flight file
- * structural while the map changes. A page of 254 records hands the announce to {@code BigSwarms} (PROMOTE),
+ * structural while the map changes. A swarm of a few IPv4-only peers is a compact page (36-byte records), made a
+ * page of the full layout the same way before an IPv6 address goes in or its fifth peer comes. A page of 254 records hands the announce to {@code BigSwarms} (PROMOTE),
  * which indexes the swarm and takes one page lock at a time.</li>
  * <li>{@code PeerSelection} reads one window of the records the requester may get from each page into the
  * answer (preferred subnet: candidates first, local ones handed out first), and the swarm's counts are

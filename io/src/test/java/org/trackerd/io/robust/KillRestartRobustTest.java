@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A child tracker is killed with SIGKILL at a seeded random moment under load, three times, then stopped with
  * SIGTERM under load. After every restart each peer whose announce was acknowledged before the stop is in its
  * swarm (it comes back in an announce's peer list), and scrape counts lie between what was acknowledged and what
- * was attempted. SIGTERM ends with exit 0 and the clean-shutdown marker.
+ * was attempted. SIGTERM ends with exit 0 and the clean-shutdown marker. Half the peers go to swarms of a few
+ * peers each (three, and the verifier: compact pages, changed by a replace per new peer), the other half to eight
+ * swarms that grow past a page.
  */
 @Timeout(120)
 class KillRestartRobustTest
@@ -40,6 +42,8 @@ class KillRestartRobustTest
     private static final int LOADERS = 2;
     private static final int MAX_ANNOUNCES_PER_LOADER = Math.min(150, 3000 / (KILLS + 1));
     private static final int VERIFIER_PORT = 1;
+    /** Swarms of three peers (and the verifier) are numbered from here: compact pages all their life. */
+    private static final int SMALL_HASHES_FROM = 1000;
 
     @TempDir
     Path dir;
@@ -112,6 +116,8 @@ class KillRestartRobustTest
             " kills and a SIGTERM");
         assertTrue(total > 50, "the load actually ran: " + total);
         assertTrue(total <= 1000 * HASHES, "numwant 1000 sees every peer of a swarm");
+        final long small = acknowledged.keySet().stream().filter(h -> h >= SMALL_HASHES_FROM).count();
+        assertTrue(small > 10, "small swarms (compact pages) were written: " + small);
     }
 
     /** Announces new leechers on one keep-alive connection until stopped, the tracker dies, or the cap. */
@@ -122,7 +128,8 @@ class KillRestartRobustTest
             for (int i = 0; i < MAX_ANNOUNCES_PER_LOADER && running.get(); i++)
             {
                 final int peer = nextPeer.getAndIncrement();
-                final int h = peer % HASHES;
+                // Odd peers: three to a small swarm (peers 6s+1, 6s+3, 6s+5); even ones: the eight big swarms.
+                final int h = peer % 2 == 1 ? SMALL_HASHES_FROM + peer / 6 : peer / 2 % HASHES;
                 attempted.computeIfAbsent(h, k -> ConcurrentHashMap.newKeySet()).add(peer);
                 final RawHttpClient.Response r = client.exchange(
                     Announce.leecher(hash(h), Announce.peerId(peer), peer).event("started").target());
@@ -140,7 +147,12 @@ class KillRestartRobustTest
 
     private void verify(final int port) throws IOException
     {
+        final Set<Integer> hashes = new java.util.TreeSet<>(attempted.keySet());
         for (int h = 0; h < HASHES; h++)
+        {
+            hashes.add(h);
+        }
+        for (final int h : hashes)
         {
             final Set<Integer> acked = acknowledged.getOrDefault(h, Set.of());
             final Set<Integer> tried = attempted.getOrDefault(h, Set.of());
