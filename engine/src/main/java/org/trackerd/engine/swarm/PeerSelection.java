@@ -318,14 +318,17 @@ final class PeerSelection
         }
         final ResponseEvent r = current;
         final byte[] page = buffer.byteArray();
-        long at = buffer.addressOffset() + Page.record(from) + Page.V4_ADDRESS;
+        // The page's own layout (read() took it): full records or a compact page's shorter ones.
+        final int stride = recordLength;
+        final int portFromAddress = v4PortAt - v4AddressAt;
+        long at = buffer.addressOffset() + Page.HEADER + (long)from * stride + v4AddressAt;
         final byte[] out = compact4.byteArray();
         long o = compact4.addressOffset() + (long)r.compact4Count * ResponseEvent.COMPACT4;
         final long end = o + (long)count * ResponseEvent.COMPACT4;
-        for (; o < end; o += ResponseEvent.COMPACT4, at += Page.RECORD)
+        for (; o < end; o += ResponseEvent.COMPACT4, at += stride)
         {
             UnsafeApi.putInt(out, o, UnsafeApi.getInt(page, at));
-            final short port = UnsafeApi.getShort(page, at + (Page.V4_PORT - Page.V4_ADDRESS)); // native order
+            final short port = UnsafeApi.getShort(page, at + portFromAddress); // native order
             UnsafeApi.putShort(out, o + 4, NATIVE_BIG_ENDIAN ? port : Short.reverseBytes(port));
         }
         r.peerCount += count;
