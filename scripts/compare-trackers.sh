@@ -11,6 +11,9 @@
 #                                trackerd-<mode> in the table
 #        VARIANTS=               more trackerds in the first mode, each with extra JVM flags (commas between
 #                                flags), e.g. "single=-Dtrackerd.udp.single_io=true": named trackerd-<mode>-<name>
+#        JARS=                   more trackerds in the first mode, each from another build of trackerd.jar, e.g.
+#                                "base=/tmp/before.jar": named trackerd-<mode>-<name>, measured in the same rounds (an
+#                                A/B of two builds on a noisy host: only same-round pairs compare)
 #        TRACKERD_ENGINE_JSON=   extra keys for every trackerd's "engine" section, e.g. '"frontend_idle":"block"'
 #        ROUNDS=1                repeat every load on every tracker this many times, interleaved (tracker after
 #                                tracker within a round), to see the noise of a shared machine; one row per round
@@ -90,11 +93,13 @@ declare -A ports
 names=(opentracker); pids[opentracker]=$ot_pid; ports[opentracker]=$ot_port
 # One trackerd per threading mode, plus one per VARIANTS entry (run in the first mode with extra JVM flags).
 servers=()
-for mode in "${modes[@]}"; do servers+=("$mode||trackerd-$mode"); done
+for mode in "${modes[@]}"; do servers+=("$mode||trackerd-$mode|$tracker_jar"); done
 read -r -a variants <<< "${VARIANTS:-}"
-for v in "${variants[@]}"; do servers+=("${modes[0]}|${v#*=}|trackerd-${modes[0]}-${v%%=*}"); done
+for v in "${variants[@]}"; do servers+=("${modes[0]}|${v#*=}|trackerd-${modes[0]}-${v%%=*}|$tracker_jar"); done
+read -r -a jars <<< "${JARS:-}"
+for j in "${jars[@]}"; do servers+=("${modes[0]}||trackerd-${modes[0]}-${j%%=*}|${j#*=}"); done
 for s in "${!servers[@]}"; do
-  IFS='|' read -r mode jvm_flags name <<< "${servers[$s]}"; port=$((our_port + s))
+  IFS='|' read -r mode jvm_flags name jar <<< "${servers[$s]}"; port=$((our_port + s))
   cat > "$work/$name.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
  "tls":{"listen":["127.0.0.1:$((port + tls_offset))"],"certificate_chain_file":"$work/tls-cert.pem",
@@ -103,7 +108,7 @@ for s in "${!servers[@]}"; do
  "tracker":{"max_numwant":200},"engine":{"threading":"$mode"${engine_json:+,$engine_json}}}
 JSON
   # shellcheck disable=SC2086 # the variant's flags are words
-  taskset -c "$server_cpu" java @"$root/tuning/jvm-required.options" -Xms1g -Xmx1g -XX:+UseParallelGC ${jvm_flags//,/ } -jar "$tracker_jar" \
+  taskset -c "$server_cpu" java @"$root/tuning/jvm-required.options" -Xms1g -Xmx1g -XX:+UseParallelGC ${jvm_flags//,/ } -jar "$jar" \
     --config "$work/$name.json" > "$work/$name.log" 2>&1 &
   pids[$name]=$!; ports[$name]=$port; names+=("$name")
   for _ in $(seq 1 120); do grep -q "ready:" "$work/$name.log" 2>/dev/null && break; sleep 0.5; done

@@ -248,12 +248,17 @@ public final class Tracker implements AutoCloseable
         return this;
     }
 
-    /** Dedicated mode: one frontend on a thread of its own, idling in its own selector. */
+    /**
+     * Dedicated mode: one frontend on a thread of its own, idling in its own selector. A cycle that did work and left
+     * the frontend {@linkplain FrontendAgent#settled() settled} goes straight to select (which returns at once for a
+     * ready socket, and is woken for a response), instead of running one more cycle, a selectNow and an empty drain,
+     * to find nothing.
+     */
     private void startDedicated(final FrontendAgent frontend, final String threadName)
     {
         final IdleStrategy idle = idleStrategy(frontend.selector(), frontend.selectedKeyHandler(),
             new org.trackerd.engine.ResponseQueue[] { frontend.responseQueue() }, null, frontend::afterIdleSelect,
-            null);
+            frontend::settled);
         final StopWhenDrained stopper = new StopWhenDrained(List.of(frontend));
         startRunner(idle, new CompositeAgent(frontend, stopper), stopper, threadName, frontend.roleName());
     }

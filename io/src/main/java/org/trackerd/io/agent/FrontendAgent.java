@@ -69,6 +69,7 @@ public abstract class FrontendAgent implements Agent
         {
             final int work = drainResponses();
             endOfCycle();
+            wakeProcessorIfPublished();
             return work;
         }
 
@@ -142,17 +143,30 @@ public abstract class FrontendAgent implements Agent
             }
         }
         int work = pollInbound(stopping);
-        if (publishedSinceWake)
-        {
-            publishedSinceWake = false;
-            engine.wakeProcessor(); // once for everything this cycle published (engine.wait_strategy batch_wake)
-        }
+        wakeProcessorIfPublished();
         if (!responderInUse)
         {
             work += drainResponses();
             endOfCycle();
+            wakeProcessorIfPublished();
         }
         return work;
+    }
+
+    /**
+     * Wakes a parked processor once for everything published since the last wake (when the engine wants a wake per
+     * burst: {@code engine.wait_strategy} batch_wake, or any parking strategy on one CPU). Called after the inbound
+     * poll, and again at the end of the cycle for what writing the answers published (a pipelined request parsed
+     * once the answer before it went out): the thread may sleep in select next, and nothing else would wake the
+     * processor for it.
+     */
+    private void wakeProcessorIfPublished()
+    {
+        if (publishedSinceWake)
+        {
+            publishedSinceWake = false;
+            engine.wakeProcessor();
+        }
     }
 
     /**

@@ -1309,12 +1309,14 @@ public final class HttpFrontend extends FrontendAgent
 
     /**
      * Not settled while its relay ring holds offers or answers for its connections: a relay written by this thread
-     * (from its own responses) wakes nobody, so the next cycle must run before the thread sleeps in select.
+     * (from its own responses) wakes nobody, so the next cycle must run before the thread sleeps in select. Nor
+     * while finished TLS handshake tasks wait past the cycle's bound: their wake-ups were spent on this cycle.
      */
     @Override
     public boolean settled()
     {
-        return super.settled() && (webTorrent == null || webTorrent.relaysDrained());
+        return super.settled() && (webTorrent == null || webTorrent.relaysDrained()) &&
+            (tls == null || !tls.hasTaskDone());
     }
 
     /**

@@ -52,6 +52,12 @@ public final class TlsFrontend
         this.wakeUp = wakeUp;
     }
 
+    /** True while handshake tasks are done and not yet {@linkplain #pollTaskDone() polled}; any thread. */
+    public boolean hasTaskDone()
+    {
+        return !tasksDone.isEmpty();
+    }
+
     /** The next connection token ({@link #open}) whose handshake task is done, or {@code Long.MIN_VALUE}. */
     public long pollTaskDone()
     {
