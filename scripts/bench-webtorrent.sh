@@ -7,7 +7,7 @@
 # The figure of merit is responses (announce answers) per server CPU-second; offers_received shows that both relay
 # the same offers (about three per announce with 4 peers per torrent).
 # Needs `npm ci` in io/src/test/node; builds io/target/trackerd.jar and jmh/target/trackerd-benchmarks.jar if missing.
-#   [RUNS=3] [WARMUP=3] [SERVER_CPU=0] [LOAD_CPU=1] scripts/bench-webtorrent.sh [connections=64] [seconds=10] \
+#   [RUNS=3] [WARMUP=3] [SERVER_CPU=0] [LOAD_CPU=1] [PORT=random] scripts/bench-webtorrent.sh [connections=64] [seconds=10] \
 #       [offers=5] [torrents=16]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,7 +39,7 @@ loadgen() { # name pid port
   echo "  $line"
 }
 
-port=$((20000 + RANDOM % 20000))
+port="${PORT:-$((20000 + RANDOM % 20000))}" # a fixed PORT keeps clear of other benchmarks on the host
 cat > "$work/trackerd.json" <<JSON
 { "http": { "listen": ["127.0.0.1:$port"], "max_connections_per_ip": 100000 },
   "udp": { "listen": [] },
