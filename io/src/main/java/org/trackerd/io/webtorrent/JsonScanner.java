@@ -291,6 +291,21 @@ public final class JsonScanner
     {
         int p = tokenOffset;
         final int stringEnd = tokenOffset + tokenLength;
+        if (!tokenEscaped && tokenLength <= max)
+        {
+            // no escape: while the bytes are ASCII each is a character as it is (ids of ASCII digits and letters,
+            // as most clients' peer ids are, go without decoding character by character)
+            int ascii = 0;
+            while (ascii < tokenLength && UnsafeApi.getByte(array, base + p + ascii) >= 0)
+            {
+                dst[dstOffset + ascii] = UnsafeApi.getByte(array, base + p + ascii);
+                ascii++;
+            }
+            if (ascii == tokenLength)
+            {
+                return ascii;
+            }
+        }
         int n = 0;
         while (p < stringEnd)
         {
