@@ -7,7 +7,8 @@
 # The figure of merit is responses (announce answers) per server CPU-second; offers_received shows that both relay
 # the same offers (about three per announce with 4 peers per torrent).
 # Needs `npm ci` in io/src/test/node; builds io/target/trackerd.jar and jmh/target/trackerd-benchmarks.jar if missing.
-#   [RUNS=3] [WARMUP=3] [SERVER_CPU=0] [LOAD_CPU=1] scripts/bench-webtorrent.sh [connections=64] [seconds=10] \
+# TRACKERD_JAR: another build's trackerd.jar (a before/after with the same generator and npm server).
+#   [RUNS=3] [WARMUP=3] [SERVER_CPU=0] [LOAD_CPU=1] [PORT=random] scripts/bench-webtorrent.sh [connections=64] [seconds=10] \
 #       [offers=5] [torrents=16]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,7 +22,7 @@ if [ ! -f io/target/trackerd.jar ] || [ ! -f jmh/target/trackerd-benchmarks.jar 
 fi
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 loadgen() { # name pid port
@@ -39,14 +40,15 @@ loadgen() { # name pid port
   echo "  $line"
 }
 
-port=$((20000 + RANDOM % 20000))
+# below Linux's ephemeral range (32768+), where other load generators' client sockets would hold the port
+port="${PORT:-$((20000 + RANDOM % 12000))}"
 cat > "$work/trackerd.json" <<JSON
 { "http": { "listen": ["127.0.0.1:$port"], "max_connections_per_ip": 100000 },
   "udp": { "listen": [] },
   "storage": { "path": "$work/store", "max_torrents": 10000, "max_peers": 100000 },
   "webtorrent": { "enabled": true, "max_connections_per_ip": 100000, "max_messages_per_second": 1000000 } }
 JSON
-taskset -c "$server_cpu" java @tuning/jvm-required.options -Xms512m -Xmx512m -jar io/target/trackerd.jar \
+taskset -c "$server_cpu" java @tuning/jvm-required.options -Xms512m -Xmx512m -jar "${TRACKERD_JAR:-io/target/trackerd.jar}" \
   --config "$work/trackerd.json" > "$work/trackerd.log" 2>&1 &
 pids+=($!); tpid=$!
 (cd io/src/test/node && exec taskset -c "$server_cpu" node ref-server.mjs 0 --quiet > "$work/ref.out" 2>&1) &

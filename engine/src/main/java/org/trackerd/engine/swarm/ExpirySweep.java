@@ -88,6 +88,15 @@ final class ExpirySweep implements PageExpiry.Removals
     {
         final long nowMs = clock.time();
         deadline(nowMs);
+        if (counts.torrents() == 0)
+        {
+            // Nothing to expire or forget (retained torrents count as torrents). The walk below goes on until it has
+            // seen its share of swarms, so in an empty store it went through every segment of every shard each
+            // tick: a tenth of a core for a tracker serving only WebTorrent (whose peers are not in this store).
+            topSwarms.publish(nowMs);
+            counts.publishGauges();
+            return;
+        }
         final long share = Math.max(16, (counts.torrents() * tickMs + sweepMs - 1) / sweepMs);
         ChronicleMap<byte[], byte[]> shardMap = store.shard(sweepShard);
         int segments = shardMap.segments();

@@ -299,7 +299,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 return;
             }
             final boolean applied = webRtc.announce(e, r, nowMs);
-            if (r.status == Status.OK)
+            if (r.status == Status.OK && counts.torrents() == 0)
+            {
+                // no BitTorrent swarm to add (a WebTorrent-only tracker): no lookup of one, only the site's count
+                r.downloaded += accounting.downloaded(e.infoHash, 0, 0);
+            }
+            else if (r.status == Status.OK)
             {
                 final int complete = r.complete;
                 final int incomplete = r.incomplete;

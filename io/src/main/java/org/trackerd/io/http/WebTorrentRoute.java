@@ -100,7 +100,7 @@ final class WebTorrentRoute
     /** Frames to write: up to the largest message plus its ids and header. */
     private final ByteBuffer outBytes;
     private final UnsafeBuffer out;
-    /** A relay message being built: correlation id, then the JSON. */
+    /** The ids' part of a relay message being built (the rest is written straight into the target's ring). */
     private final UnsafeBuffer relayOut;
     /** Most bytes a connection may have queued for a slow socket before it is closed. */
     private final int maxQueuedBytes;
@@ -166,7 +166,7 @@ final class WebTorrentRoute
         final int frameBytes = maxMessageBytes + 4096 + maxScrapeHashes * 300;
         this.outBytes = ByteBuffer.allocateDirect(frameBytes);
         this.out = new UnsafeBuffer(outBytes);
-        this.relayOut = new UnsafeBuffer(new byte[maxMessageBytes + 1024]);
+        this.relayOut = new UnsafeBuffer(new byte[3 * WebTorrentResponseEncoder.MAX_ID_JSON_LENGTH + 64]);
         this.maxQueuedBytes = 4 * frameBytes;
         this.counters = new Counters(countersManager, index);
     }
@@ -510,9 +510,8 @@ final class WebTorrentRoute
         {
             if (r.relayCount == 1)
             {
-                final int end = WebTorrentResponseEncoder.answer(relayOut, Long.BYTES, ws.session.message(),
-                    ws.answerOffset, ws.answerLength, ws.answerOfferId, 0, ws.peerId, 0, ws.infoHash, 0);
-                relay(r.relayFrontend[0], r.relayCorrelation[0], end);
+                relay(r.relayFrontend[0], r.relayCorrelation[0], true, ws.answerOffset, ws.answerLength,
+                    ws.answerOfferId, 0, ws);
             }
             else if (++ws.unsolicited > config.maxUnsolicitedAnswers)
             {
@@ -545,10 +544,8 @@ final class WebTorrentRoute
                 writeFrame(c, WebSocketFrameEncoder.finishFrame(out, 0, WebSocketFrameDecoder.OPCODE_TEXT, end - at));
                 for (int i = 0; i < r.relayCount && i < ws.offerCount; i++)
                 {
-                    final int end2 = WebTorrentResponseEncoder.offer(relayOut, Long.BYTES, ws.session.message(),
-                        ws.offerOffset[i], ws.offerLength[i], ws.offerIds, i * RequestEvent.HASH_LENGTH, ws.peerId, 0,
-                        ws.infoHash, 0);
-                    relay(r.relayFrontend[i], r.relayCorrelation[i], end2);
+                    relay(r.relayFrontend[i], r.relayCorrelation[i], false, ws.offerOffset[i], ws.offerLength[i],
+                        ws.offerIds, i * RequestEvent.HASH_LENGTH, ws);
                 }
             }
         }
@@ -558,13 +555,32 @@ final class WebTorrentRoute
         }
     }
 
-    private void relay(final int targetFrontend, final long correlationId, final int end)
+    /**
+     * Writes a forwarded offer ({@code answer} false) or a relayed answer for connection {@code correlationId} of
+     * frontend {@code targetFrontend} straight into that frontend's relay ring: its length known first (the ids'
+     * part encoded aside, the value's length known), the value copied once, from this connection's message into
+     * the ring (not through a buffer of its own first).
+     */
+    private void relay(final int targetFrontend, final long correlationId, final boolean answer, final int valueOffset,
+        final int valueLength, final DirectBuffer offerIds, final int offerIdOffset, final WebTorrentConnection ws)
     {
-        relayOut.putLong(0, correlationId);
-        if (!relays.offer(targetFrontend, relayOut, 0, end, frontendId))
+        final int tailLength = WebTorrentResponseEncoder.relayTail(relayOut, 0, offerIds, offerIdOffset, ws.peerId, 0,
+            ws.infoHash, 0);
+        final int length = Long.BYTES + (answer ? WebTorrentResponseEncoder.ANSWER_HEAD_LENGTH :
+            WebTorrentResponseEncoder.OFFER_HEAD_LENGTH) + valueLength + tailLength;
+        final int index = relays.claim(targetFrontend, length);
+        if (index < 0)
         {
             counters.relaysLost.incrementRelease();
+            return;
         }
+        final MutableDirectBuffer ring = relays.buffer(targetFrontend);
+        ring.putLong(index, correlationId);
+        int p = WebTorrentResponseEncoder.relayHead(ring, index + Long.BYTES, answer);
+        ring.putBytes(p, ws.session.message(), valueOffset, valueLength);
+        p += valueLength;
+        ring.putBytes(p, relayOut, 0, tailLength);
+        relays.commit(targetFrontend, index, frontendId);
     }
 
     /** Writes the relay messages other threads (or this one) queued for this frontend's connections. */

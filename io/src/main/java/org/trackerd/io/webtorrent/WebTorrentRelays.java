@@ -1,6 +1,7 @@
 package org.trackerd.io.webtorrent;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -18,8 +19,8 @@ import java.nio.ByteBuffer;
  *
  * <p>A message: the target connection's correlation id (slot and generation, 8 bytes), then the JSON text.
  *
- * <p>Thread: {@link #register} on the launcher thread before the frontends start; {@link #offer} from any frontend
- * thread; {@link #drain} by the ring's owner only.
+ * <p>Thread: {@link #register} on the launcher thread before the frontends start; {@link #offer}, {@link #claim},
+ * {@link #buffer} and {@link #commit} from any frontend thread; {@link #drain} by the ring's owner only.
  */
 public final class WebTorrentRelays
 {
@@ -84,6 +85,38 @@ public final class WebTorrentRelays
             wakers[frontendId].run(); // its own ring the writer drains in this very duty cycle: no wake-up call
         }
         return true;
+    }
+
+    /**
+     * Claims room for a message of {@code length} bytes (the correlation id, then the JSON) in frontend
+     * {@code frontendId}'s ring, for the caller to write in place in {@link #buffer} and then {@link #commit} at
+     * once (the ring's reader waits at an uncommitted message): the index of its first byte, or -1 when there is no
+     * such ring or it is full (the message is lost, as with {@link #offer}).
+     */
+    public int claim(final int frontendId, final int length)
+    {
+        if (frontendId < 0 || frontendId >= MAX_FRONTENDS || rings[frontendId] == null)
+        {
+            return -1;
+        }
+        final int index = rings[frontendId].tryClaim(MSG_TYPE, length);
+        return index < 0 ? -1 : index;
+    }
+
+    /** The buffer of frontend {@code frontendId}'s ring, where a {@link #claim}ed message is written. */
+    public MutableDirectBuffer buffer(final int frontendId)
+    {
+        return rings[frontendId].buffer();
+    }
+
+    /** Makes a {@link #claim}ed message readable and wakes the ring's owner (unless it is the writer itself). */
+    public void commit(final int frontendId, final int index, final int fromFrontendId)
+    {
+        rings[frontendId].commit(index);
+        if (frontendId != fromFrontendId)
+        {
+            wakers[frontendId].run();
+        }
     }
 
     /** True when frontend {@code frontendId}'s ring holds no message; its owner only. */

@@ -233,7 +233,31 @@ public final class WebTorrentResponseEncoder
         int p = put(out, offset, head);
         out.putBytes(p, value, valueOffset, valueLength);
         p += valueLength;
-        p = put(out, p, OFFER_ID);
+        return relayTail(out, p, offerId, offerIdOffset, peerId, peerIdOffset, infoHash, infoHashOffset);
+    }
+
+    /** Bytes before the value of a forwarded offer ({@link #relayHead}): {@code {"action":"announce","offer":}. */
+    public static final int OFFER_HEAD_LENGTH = RELAY_OFFER.length;
+    /** Bytes before the value of a relayed answer ({@link #relayHead}). */
+    public static final int ANSWER_HEAD_LENGTH = RELAY_ANSWER.length;
+
+    /**
+     * A forwarded offer ({@code answer} false) or relayed answer in parts, for a caller that writes the message
+     * straight into a ring once it knows its length: this head, the value as received, then {@link #relayTail}.
+     */
+    public static int relayHead(final MutableDirectBuffer out, final int offset, final boolean answer)
+    {
+        return put(out, offset, answer ? RELAY_ANSWER : RELAY_OFFER);
+    }
+
+    /** What follows a relayed value: {@code ,"offer_id":..,"peer_id":..,"info_hash":..}} (see {@link #offer}). */
+    public static int relayTail(
+        final MutableDirectBuffer out, final int offset,
+        final DirectBuffer offerId, final int offerIdOffset,
+        final DirectBuffer peerId, final int peerIdOffset,
+        final DirectBuffer infoHash, final int infoHashOffset)
+    {
+        int p = put(out, offset, OFFER_ID);
         p = binaryString(out, p, offerId, offerIdOffset);
         p = put(out, p, PEER_ID);
         p = binaryString(out, p, peerId, peerIdOffset);

@@ -13,17 +13,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The edges of {@link JsonScanner}'s eight-bytes-at-a-time string scan: a quote, a backslash, a control byte
- * or a non-ASCII byte at every offset 0..16 of a string, next to bytes one above or below the ones searched
- * for (where a borrow between the bytes of a word would show), strings shorter than a word, strings that end
- * at the end of the buffer (so the last word cannot be read whole) or are cut there, at every alignment of the
- * buffer. Jackson, in the test only, says which documents are JSON.
+ * The edges of {@link JsonScanner}'s eight-bytes-at-a-time string scan: a quote, a backslash (alone and in runs
+ * of escapes), a control byte or a non-ASCII byte at every offset 0..24 of a string (either word of a two-word
+ * round), next to bytes one above or below the ones searched for (where a borrow between the bytes of a word would
+ * show), strings shorter than a word, strings that end at the end of the buffer (so the last word cannot be read
+ * whole) or are cut there, at every alignment of the buffer. Jackson, in the test only, says which documents are
+ * JSON.
  */
 class JsonScannerWordTest
 {
     /** What goes at the offset under test: raw bytes, some JSON, some not. */
     private static final byte[][] SPECIALS = {
         {'"'}, {'\\', 'n'}, {'\\', '"'}, {'\\', '\\'}, {'\\', 'u', '0', '0', 'e', '9'}, {'\\', 'x'}, {'\\'},
+        // escapes in a row (read without going back to the word loop), a bad or cut one after a good one
+        {'\\', 'r', '\\', 'n'}, {'\\', '\\', '\\', '"'}, {'\\', 'n', '\\', 'x'}, {'\\', 'n', '\\'},
+        {'\\', 't', '\\', 'u', '0', '0', 'G', '0'}, {'\\', '/', '"'},
         {0x00}, {0x01}, {0x1F}, {0x0A}, {0x20}, {0x7F}, {(byte)0xC3, (byte)0xA9}, {(byte)0xE2, (byte)0x82, (byte)0xAC},
         {(byte)0xF0, (byte)0x9F, (byte)0x98, (byte)0x80},
     };
@@ -44,7 +48,7 @@ class JsonScannerWordTest
         {
             for (final byte[] filler : FILLERS)
             {
-                for (int prefix = 0; prefix <= 16; prefix++)
+                for (int prefix = 0; prefix <= 24; prefix++) // the second word of a two-word round too
                 {
                     for (final int suffix : SUFFIXES)
                     {

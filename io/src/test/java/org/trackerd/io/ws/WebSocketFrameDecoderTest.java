@@ -292,7 +292,7 @@ class WebSocketFrameDecoderTest
 
     /**
      * Unmasking and the UTF-8 check share one eight-bytes-at-a-time pass: a non-ASCII byte or sequence, valid
-     * or not, at every offset 0..17 of a text message, with ASCII after it, received in two pieces cut at every
+     * or not, at every offset 0..33 of a text message, with ASCII after it, received in two pieces cut at every
      * byte (so every mask phase starts a word) and sent as two fragments cut at every byte; the JDK's strict
      * decoder says which are valid.
      */
@@ -305,9 +305,9 @@ class WebSocketFrameDecoderTest
         };
         for (final byte[] piece : pieces)
         {
-            for (int prefix = 0; prefix <= 17; prefix++)
+            for (int prefix = 0; prefix <= 33; prefix++) // two sixteen-byte rounds and a tail
             {
-                for (final int suffix : new int[] {0, 1, 8, 9})
+                for (final int suffix : new int[] {0, 1, 8, 9, 17})
                 {
                     final byte[] text = new byte[prefix + piece.length + suffix];
                     for (int i = 0; i < text.length; i++)
