@@ -175,6 +175,9 @@ public final class SwarmStore implements AutoCloseable
         final long maxBytes)
     {
         final long start = System.nanoTime();
+        // Before Chronicle's first class initialises: its posix API is then bound when first used, not on the way
+        // to ready (and a new tier bulk's msync leaves the processor's thread).
+        TierBulkSync.install();
         prepareDirectory(directory);
         final Path[] shardFiles = new Path[SHARDS];
         for (int s = 0; s < SHARDS; s++)

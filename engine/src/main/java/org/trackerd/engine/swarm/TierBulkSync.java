@@ -3,6 +3,8 @@ package org.trackerd.engine.swarm;
 import net.openhft.posix.MSyncFlag;
 import net.openhft.posix.PosixAPI;
 import net.openhft.posix.internal.PosixAPIHolder;
+import net.openhft.posix.internal.jnr.JNRPosixAPI;
+import net.openhft.posix.internal.noop.NoOpPosixAPI;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,8 +34,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * fails if a Chronicle or posix upgrade stops going through it (the growth of a map on a deferring thread must show
  * here as a deferred msync).
  *
- * <p>Thread: {@link #install()} once, from any thread before the maps are used ({@link SwarmStore#open} calls it);
- * {@link #deferOnThisThread()} from the thread it is for.
+ * <p>Start-up: installed before Chronicle's first class initialises, the delegate is loaded lazily. Chronicle core
+ * loads the posix API eagerly in its {@code Jvm} class initialiser (binding it through jnr-ffi, which generates
+ * classes with ASM: about a tenth of the store's opening, on the way to {@code ready:}) although opening existing
+ * map files calls none of it; here it is bound on first use, or by {@link #loadInBackground()} once the tracker
+ * answers.
+ *
+ * <p>Thread: {@link #install()} from any thread before the maps are used ({@link SwarmStore#open} calls it first);
+ * {@link #deferOnThisThread()} from the thread it is for; the API from any thread.
  */
 public final class TierBulkSync implements PosixAPI
 {
@@ -43,21 +51,59 @@ public final class TierBulkSync implements PosixAPI
     /** msyncs turned asynchronous since the start (for the test that guards the hook). */
     private static final AtomicLong DEFERRED = new AtomicLong();
 
-    private final PosixAPI delegate;
+    /** The implementation posix would have loaded; null until first needed. */
+    private volatile PosixAPI loaded;
 
-    private TierBulkSync(final PosixAPI delegate)
+    private TierBulkSync(final PosixAPI loaded)
     {
-        this.delegate = delegate;
+        this.loaded = loaded;
     }
 
-    /** Puts the delegating API in place of the one posix loaded (once; later calls do nothing). */
+    /**
+     * Puts the delegating API in place of posix's (once; later calls do nothing): around the one posix loaded
+     * already, or, when none is loaded yet, around the one it would load, loaded when first used.
+     */
     public static synchronized void install()
     {
-        final PosixAPI current = PosixAPI.posix();
+        final PosixAPI current = PosixAPIHolder.POSIX_API;
         if (!(current instanceof TierBulkSync))
         {
             PosixAPIHolder.POSIX_API = new TierBulkSync(current);
         }
+    }
+
+    /** Binds the posix API now, on a daemon thread of its own, so that its first use does not pay for it. */
+    public static void loadInBackground()
+    {
+        install();
+        final Thread t = new Thread(() -> ((TierBulkSync)PosixAPIHolder.POSIX_API).delegate(), "trackerd-posix-init");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The implementation, bound on first use as posix binds it on Linux (jnr-ffi; a no-op API if that fails). */
+    private PosixAPI delegate()
+    {
+        final PosixAPI api = loaded;
+        return api != null ? api : load();
+    }
+
+    private synchronized PosixAPI load()
+    {
+        if (loaded == null)
+        {
+            PosixAPI api;
+            try
+            {
+                api = new JNRPosixAPI();
+            }
+            catch (final Throwable ex)
+            {
+                api = new NoOpPosixAPI(ex.toString());
+            }
+            loaded = api;
+        }
+        return loaded;
     }
 
     /** From now on, a synchronous msync this thread makes (a new tier bulk's) is left to write-back. */
@@ -79,9 +125,9 @@ public final class TierBulkSync implements PosixAPI
         if ((flags & MS_SYNC) != 0 && DEFERRING.get())
         {
             DEFERRED.incrementAndGet();
-            return delegate.msync(address, length, (flags & ~MS_SYNC) | MS_ASYNC);
+            return delegate().msync(address, length, (flags & ~MS_SYNC) | MS_ASYNC);
         }
-        return delegate.msync(address, length, flags);
+        return delegate().msync(address, length, flags);
     }
 
     // Everything else as the loaded implementation does it.
@@ -89,181 +135,181 @@ public final class TierBulkSync implements PosixAPI
     @Override
     public int close(final int fd)
     {
-        return delegate.close(fd);
+        return delegate().close(fd);
     }
 
     @Override
     public int fallocate(final int fd, final int mode, final long offset, final long length)
     {
-        return delegate.fallocate(fd, mode, offset, length);
+        return delegate().fallocate(fd, mode, offset, length);
     }
 
     @Override
     public int ftruncate(final int fd, final long offset)
     {
-        return delegate.ftruncate(fd, offset);
+        return delegate().ftruncate(fd, offset);
     }
 
     @Override
     public long lseek(final int fd, final long offset, final int whence)
     {
-        return delegate.lseek(fd, offset, whence);
+        return delegate().lseek(fd, offset, whence);
     }
 
     @Override
     public int lockf(final int fd, final int cmd, final long len)
     {
-        return delegate.lockf(fd, cmd, len);
+        return delegate().lockf(fd, cmd, len);
     }
 
     @Override
     public int madvise(final long addr, final long length, final int advice)
     {
-        return delegate.madvise(addr, length, advice);
+        return delegate().madvise(addr, length, advice);
     }
 
     @Override
     public long mmap(final long addr, final long length, final int prot, final int flags, final int fd,
         final long offset)
     {
-        return delegate.mmap(addr, length, prot, flags, fd, offset);
+        return delegate().mmap(addr, length, prot, flags, fd, offset);
     }
 
     @Override
     public boolean mlock(final long addr, final long length)
     {
-        return delegate.mlock(addr, length);
+        return delegate().mlock(addr, length);
     }
 
     @Override
     public boolean mlock2(final long addr, final long length, final boolean lockOnFault)
     {
-        return delegate.mlock2(addr, length, lockOnFault);
+        return delegate().mlock2(addr, length, lockOnFault);
     }
 
     @Override
     public void mlockall(final int flags)
     {
-        delegate.mlockall(flags);
+        delegate().mlockall(flags);
     }
 
     @Override
     public int munmap(final long addr, final long length)
     {
-        return delegate.munmap(addr, length);
+        return delegate().munmap(addr, length);
     }
 
     @Override
     public int open(final CharSequence path, final int flags, final int perm)
     {
-        return delegate.open(path, flags, perm);
+        return delegate().open(path, flags, perm);
     }
 
     @Override
     public long read(final int fd, final long dst, final long len)
     {
-        return delegate.read(fd, dst, len);
+        return delegate().read(fd, dst, len);
     }
 
     @Override
     public long write(final int fd, final long src, final long len)
     {
-        return delegate.write(fd, src, len);
+        return delegate().write(fd, src, len);
     }
 
     @Override
     public long du(final String filename) throws java.io.IOException
     {
-        return delegate.du(filename);
+        return delegate().du(filename);
     }
 
     @Override
     public int gettimeofday(final long timeval)
     {
-        return delegate.gettimeofday(timeval);
+        return delegate().gettimeofday(timeval);
     }
 
     @Override
     public int sched_setaffinity(final int pid, final int cpusetsize, final long mask)
     {
-        return delegate.sched_setaffinity(pid, cpusetsize, mask);
+        return delegate().sched_setaffinity(pid, cpusetsize, mask);
     }
 
     @Override
     public int sched_getaffinity(final int pid, final int cpusetsize, final long mask)
     {
-        return delegate.sched_getaffinity(pid, cpusetsize, mask);
+        return delegate().sched_getaffinity(pid, cpusetsize, mask);
     }
 
     @Override
     public String sched_getaffinity_summary(final int pid)
     {
-        return delegate.sched_getaffinity_summary(pid);
+        return delegate().sched_getaffinity_summary(pid);
     }
 
     @Override
     public int sched_setaffinity_as(final int pid, final int cpu)
     {
-        return delegate.sched_setaffinity_as(pid, cpu);
+        return delegate().sched_setaffinity_as(pid, cpu);
     }
 
     @Override
     public int sched_setaffinity_range(final int pid, final int from, final int to)
     {
-        return delegate.sched_setaffinity_range(pid, from, to);
+        return delegate().sched_setaffinity_range(pid, from, to);
     }
 
     @Override
     public int lastError()
     {
-        return delegate.lastError();
+        return delegate().lastError();
     }
 
     @Override
     public long clock_gettime(final int clockId)
     {
-        return delegate.clock_gettime(clockId);
+        return delegate().clock_gettime(clockId);
     }
 
     @Override
     public long malloc(final long size)
     {
-        return delegate.malloc(size);
+        return delegate().malloc(size);
     }
 
     @Override
     public void free(final long ptr)
     {
-        delegate.free(ptr);
+        delegate().free(ptr);
     }
 
     @Override
     public int get_nprocs()
     {
-        return delegate.get_nprocs();
+        return delegate().get_nprocs();
     }
 
     @Override
     public int get_nprocs_conf()
     {
-        return delegate.get_nprocs_conf();
+        return delegate().get_nprocs_conf();
     }
 
     @Override
     public int getpid()
     {
-        return delegate.getpid();
+        return delegate().getpid();
     }
 
     @Override
     public int gettid()
     {
-        return delegate.gettid();
+        return delegate().gettid();
     }
 
     @Override
     public String strerror(final int errno)
     {
-        return delegate.strerror(errno);
+        return delegate().strerror(errno);
     }
 }
