@@ -19,6 +19,9 @@
 #      CDS="1"    with the class-data archive scripts/run-tracker.sh uses (scripts/cds-archive.sh); "0 1" both
 #      TRACKERD_JAVA_OPTS (default @tuning/jvm-shared.options), LOAD_S=8, SERVER_CPU=0 LOAD_CPU=1, PORT_OFFSET=0,
 #      SKIP_BUILD=1, KEEP_WORK=1
+#      PEER_LIFETIME_S  tracker.peer_lifetime_seconds for every start (default: the tracker's, 2100): a STORE kept
+#                 longer than that before (or while) it is measured loses its peers to expiry, and the restarts then
+#                 count and sweep a shrinking store; e.g. PEER_LIFETIME_S=604800 keeps all of them
 set -euo pipefail
 torrents=${1:-500000}
 peers=${2:-1000000}
@@ -53,7 +56,7 @@ fi
 cat > "$work/trackerd.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},
  "storage":{"path":"$data","max_torrents":$((torrents + torrents / 10 + 1000)),"max_peers":$((peers + peers / 10 + 10000))},
- "tracker":{"max_numwant":200}}
+ "tracker":{"max_numwant":200${PEER_LIFETIME_S:+,\"peer_lifetime_seconds\":$PEER_LIFETIME_S}}}
 JSON
 jvm=(@"$root/tuning/jvm-required.options" "${td_opts[@]}")
 td=""
