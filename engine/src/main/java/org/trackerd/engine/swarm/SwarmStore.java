@@ -71,7 +71,8 @@ import java.util.Arrays;
  * it out (opens, recovers, unlocks, resets the in-flight file); the processor's {@link StartupScan} carries out the
  * rest of it (undo, repair, scan).
  *
- * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
+ * <p>Thread: opened by the launcher (or a thread it waits for), then used only by the swarm processor; closed after
+ * the processor stops.
  */
 public final class SwarmStore implements AutoCloseable
 {
