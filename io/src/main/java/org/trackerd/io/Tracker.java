@@ -164,6 +164,12 @@ public final class Tracker implements AutoCloseable
                 throw ex;
             }
             installAccessControl();
+            if (config.tracker.isPrivate())
+            {
+                // Private mode's start-up load connects to the site's database with a short timeout that a cold JVM
+                // on a busy host can miss (it tries three times): it does not compete with the store's opening.
+                store = opening.await();
+            }
             installPrivateMode();
             final org.trackerd.io.webtorrent.WebTorrentRelays relays = config.webtorrent.enabled ?
                 new org.trackerd.io.webtorrent.WebTorrentRelays(HttpFrontend.webTorrentRelayBytes(config)) : null;
@@ -202,7 +208,10 @@ public final class Tracker implements AutoCloseable
                 LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo(),
                     udpFrontends.get(0).batchIo()));
             }
-            store = opening.await();
+            if (store == null)
+            {
+                store = opening.await();
+            }
             engine.store(store);
             registerGauges();
             engine.start();
