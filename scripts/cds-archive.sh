@@ -9,8 +9,9 @@
 #
 # Training: two starts on a throw-away store on loopback ephemeral ports. The first creates the store and is
 # killed (kill -9) with nothing in flight; its in-flight file is then marked "died inside a structural change",
-# so the second start runs Chronicle's recovery of a shard as well as the plain open; it is stopped with SIGTERM
-# and the JVM writes the archive as it exits. The archive belongs to this JDK and this jar: rebuild it after either
+# so the second start runs Chronicle's recovery of a shard as well as the plain open; it then answers a UDP connect,
+# announce and scrape and an HTTP announce and scrape (the classes of the first answers after a restart), is stopped
+# with SIGTERM, and the JVM writes the archive as it exits. The archive belongs to this JDK and this jar: rebuild it after either
 # changes (a stale or missing archive only costs the speed-up: the JVM warns and loads classes as usual).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -42,6 +43,25 @@ printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=8 conv=notrun
 printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=144 conv=notrunc status=none
 rm -f "$archive.tmp"
 start -XX:ArchiveClassesAtExit="$archive.tmp"
+# The request paths too (a start's first answers load them): UDP connect, announce, scrape; HTTP announce, scrape.
+udp=$(sed -n 's/.*ready:.* udp=\[\([^]]*\)\].*/\1/p' "$work/log" | head -1)
+http=$(sed -n 's/.*ready:.* http=\[\([^],]*\).*/\1/p' "$work/log" | head -1)
+python3 - "$udp" <<'PY' || echo "cds-archive.sh: the UDP training requests got no answer (the archive misses those classes)" >&2
+import os, socket, struct, sys
+host, port = sys.argv[1].rsplit(':', 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+t = int.from_bytes(os.urandom(4), 'big'); h = os.urandom(20)
+s.sendto(struct.pack('>QII', 0x41727101980, 0, t), (host, int(port)))
+cid = struct.unpack('>Q', s.recv(64)[8:16])[0]
+s.sendto(struct.pack('>QII', cid, 1, t) + h + os.urandom(20) + struct.pack('>QQQIIIiH', 0, 0, 0, 2, 0, 0, -1, 6881), (host, int(port)))
+s.recv(2048)
+s.sendto(struct.pack('>QII', cid, 2, t) + h, (host, int(port)))
+s.recv(64)
+PY
+for q in "announce?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&peer_id=-TR3000-000000000000&port=6881&uploaded=0&downloaded=0&left=1&compact=1&event=started" \
+         "scrape?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14"; do
+  curl -s -o /dev/null --max-time 5 "http://$http/$q" || echo "cds-archive.sh: no answer to the HTTP training request" >&2
+done
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 [ -s "$archive.tmp" ] || { echo "the JVM wrote no archive:" >&2; cat "$work/log" >&2; exit 1; }
 mv -f "$archive.tmp" "$archive"

@@ -50,7 +50,8 @@ public final class TrackerEngine implements AutoCloseable
     private static final EventTranslatorOneArg<RequestEvent, RequestEvent> COPY = (slot, sequence, src) -> slot.copyFrom(src);
 
     private final TrackerConfig config;
-    private final SwarmStore store;
+    /** Given to the constructor, or by {@link #store(SwarmStore)} before {@link #start()}. */
+    private SwarmStore store;
     private final CountersManager countersManager;
     private final EngineCounters counters;
     private final AgentErrors processorErrors;
@@ -309,6 +310,20 @@ public final class TrackerEngine implements AutoCloseable
     public SwarmStore store()
     {
         return store;
+    }
+
+    /**
+     * The store the processor will work on, when the constructor was given none: a launcher builds the rings and the
+     * frontends while another thread opens the store (they need nothing of each other), then hands it over here,
+     * before {@link #start()}. Launcher thread.
+     */
+    public void store(final SwarmStore store)
+    {
+        if (processor != null || this.store != null)
+        {
+            throw new IllegalStateException("the store is given once, before start()");
+        }
+        this.store = store;
     }
 
     /**

@@ -114,14 +114,18 @@ public final class Tracker implements AutoCloseable
         this.processorDecorator = processorDecorator;
     }
 
-    /** Opens the store, binds every listener and starts all threads; returns once the tracker serves. */
+    /**
+     * Opens the store, binds every listener and starts all threads; returns once the tracker serves. The store opens
+     * on a thread of its own while this one builds the rings and the frontends and binds the listeners (neither needs
+     * the other: about half a second each on the way to {@code ready:} with 10M peers); the processor starts once
+     * both are done.
+     */
     public Tracker start() throws IOException
     {
-        store = SwarmStore.open(config.storage.path, config.storage.maxTorrents, config.storage.maxPeers,
-            config.storage.maxBytes);
+        final StoreOpening opening = new StoreOpening(config);
         try
         {
-            engine = new TrackerEngine(config, store, metrics.countersManager(), processorDecorator);
+            engine = new TrackerEngine(config, null, metrics.countersManager(), processorDecorator);
             if (config.engine.isShared())
             {
                 sharedSelector = Selector.open();
@@ -160,6 +164,12 @@ public final class Tracker implements AutoCloseable
                 throw ex;
             }
             installAccessControl();
+            if (config.tracker.isPrivate())
+            {
+                // Private mode's start-up load connects to the site's database with a short timeout that a cold JVM
+                // on a busy host can miss (it tries three times): it does not compete with the store's opening.
+                store = opening.await();
+            }
             installPrivateMode();
             final org.trackerd.io.webtorrent.WebTorrentRelays relays = config.webtorrent.enabled ?
                 new org.trackerd.io.webtorrent.WebTorrentRelays(HttpFrontend.webTorrentRelayBytes(config)) : null;
@@ -198,6 +208,11 @@ public final class Tracker implements AutoCloseable
                 LOG.info("udp io: {}", UdpFrontend.describeIo(udpFrontends.get(0).nativeIo(),
                     udpFrontends.get(0).batchIo()));
             }
+            if (store == null)
+            {
+                store = opening.await();
+            }
+            engine.store(store);
             registerGauges();
             engine.start();
             if (sharedSelector != null)
@@ -218,6 +233,10 @@ public final class Tracker implements AutoCloseable
         }
         catch (final IOException | RuntimeException ex)
         {
+            if (store == null)
+            {
+                store = opening.awaitQuietly(); // opened meanwhile: closed below as any store
+            }
             close();
             throw ex;
         }
@@ -239,6 +258,8 @@ public final class Tracker implements AutoCloseable
             // JNA for the UDP batches takes ~0.2 s to load: after the tracker answers, not before.
             UdpFrontend.prepareBatchIo();
         }
+        // The store's posix calls (a new tier bulk's), bound now rather than in the processor's first growth step.
+        org.trackerd.engine.swarm.TierBulkSync.loadInBackground();
         LOG.info("ready: http={} https={} udp={} metrics={} storage={} torrents={} peers={}",
             httpAddresses.stream().map(HostPort::format).collect(Collectors.toList()),
             tlsAddresses.stream().map(HostPort::format).collect(Collectors.toList()),

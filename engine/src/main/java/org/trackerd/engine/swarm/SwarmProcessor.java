@@ -65,6 +65,8 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     /** The wall clock, read once per batch into {@link #clock}: every peer of a batch is seen at the same time. */
     private final EpochClock epochClock;
     private final CachedEpochClock clock = new CachedEpochClock();
+    /** The processor's thread leaves the msync of a new tier bulk to write-back ({@link TierBulkSync}). */
+    private boolean tierSyncDeferred;
 
     private final PageAccess pages;
     private final SwapJournal swaps;
@@ -186,6 +188,12 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
     @Override
     public void onBatchStart(final long batchSize, final long queueDepth)
     {
+        if (!tierSyncDeferred)
+        {
+            // The thread that drives this processor is known only now (the launcher built it).
+            TierBulkSync.deferOnThisThread();
+            tierSyncDeferred = true;
+        }
         clock.update(epochClock.time());
     }
 

@@ -39,10 +39,9 @@ import java.util.Arrays;
  * shard in every lookup, iteration, recovery and page-cache path, and its crash safety is Chronicle's own. Its cost,
  * measured on one shard (2-core host under load, StoreGrowthMeasurement, 1.28M one-peer pages into a first tier of
  * 20k against a shard laid out for all of them): inserts past the first tier 25–190 k/s against 140–570 k/s; a
- * growth step (Chronicle maps one more tier bulk, zeroes it and msyncs it with MS_SYNC before the insert goes on)
- * median 5.6 ms, worst 120 ms (2.3 ms median with a first tier of 2k pages: the synchronous msync is most of it), so
- * the p99.9 of inserts past the first tier is 2.2–7.9 ms against 0.02–0.3 ms: over the few-ms goal while a shard
- * grows fast; lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the first
+ * growth step (Chronicle maps one more tier bulk and zeroes it) median 0.67 ms, and the p99.9 of inserts past the
+ * first tier 2.6 ms against 0.3 ms right-sized, on a host at load 11, since the processor's thread leaves the bulk's
+ * MS_SYNC to write-back ({@link TierBulkSync}; without: median 5.3 ms, worst 112 ms, p99.9 4.9 ms); lookups at 64 tiers deep 0.10 M/s against 1.21 M/s (a lookup walks the segment's chain). So the first
  * tier is at least a sixteenth of what the budget holds (a store at its budget chains about 16 tiers), the hint should
  * be near the expected population, and a start re-sizes the files only when it must
  * ({@link StoreSizing#resizeReason}): the limits changed so that the files do not fit them, or the shards chain
@@ -72,7 +71,8 @@ import java.util.Arrays;
  * it out (opens, recovers, unlocks, resets the in-flight file); the processor's {@link StartupScan} carries out the
  * rest of it (undo, repair, scan).
  *
- * <p>Thread: opened by the launcher, then used only by the swarm processor; closed after the processor stops.
+ * <p>Thread: opened by the launcher (or a thread it waits for), then used only by the swarm processor; closed after
+ * the processor stops.
  */
 public final class SwarmStore implements AutoCloseable
 {
@@ -182,6 +182,9 @@ public final class SwarmStore implements AutoCloseable
         final long maxBytes)
     {
         final long start = System.nanoTime();
+        // Before Chronicle's first class initialises: its posix API is then bound when first used, not on the way
+        // to ready (and a new tier bulk's msync leaves the processor's thread).
+        TierBulkSync.install();
         prepareDirectory(directory);
         final Path[] shardFiles = new Path[SHARDS];
         for (int s = 0; s < SHARDS; s++)

@@ -31,6 +31,28 @@ class StoreGrowthMeasurement
         final int times = Integer.getInteger("trackerd.measure.times", 64);
         run("extra tiers (first tier " + base + " pages, bloat 1000)", dir.resolve("tiers.dat"),
             new StoreSizing(base, Page.length(1), StoreSizing.MAX_BLOAT), base, times);
+        // The processor's thread leaves the msync of a new tier bulk to write-back (TierBulkSync): so here.
+        final Throwable[] failed = new Throwable[1];
+        final Thread deferring = new Thread(() ->
+        {
+            try
+            {
+                TierBulkSync.deferOnThisThread();
+                run("extra tiers, tier msync deferred (first tier " + base + " pages, bloat 1000)",
+                    dir.resolve("deferred.dat"), new StoreSizing(base, Page.length(1), StoreSizing.MAX_BLOAT), base,
+                    times);
+            }
+            catch (final Throwable ex)
+            {
+                failed[0] = ex;
+            }
+        }, "deferring");
+        deferring.start();
+        deferring.join();
+        if (failed[0] != null)
+        {
+            throw new AssertionError(failed[0]);
+        }
         run("right-sized (first tier " + base * times + " pages)", dir.resolve("sized.dat"),
             new StoreSizing(base * times, Page.length(1), StoreSizing.MAX_BLOAT), base, times);
     }
