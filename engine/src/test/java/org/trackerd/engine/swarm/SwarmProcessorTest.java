@@ -463,10 +463,7 @@ class SwarmProcessorTest
         h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
         h.announce(peer(1, 1).left(0).event(RequestEvent.EVENT_STOPPED));
         h.announce(peer(2, 1).left(5));
-        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
-        h.store.inFlight.busy();
-        h.store.inFlight.swarm(hash(1), 0);
-        h.store.inFlight.structuralBegin();
+        final byte[] key = inFlightOn(h, 1, true);
         final Harness k;
         try (var c = h.store.map(key, 0).queryContext(key))
         {
@@ -1952,9 +1949,7 @@ class SwarmProcessorTest
      */
     private Harness killMidChange(final Harness h, final java.util.function.Consumer<UnsafeBuffer> change)
     {
-        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
-        h.store.inFlight.busy();
-        h.store.inFlight.swarm(hash(1), 0);
+        final byte[] key = inFlightOn(h, 1, false);
         try (var c = h.store.map(key, 0).queryContext(key))
         {
             c.updateLock().lock();
@@ -2137,10 +2132,7 @@ class SwarmProcessorTest
             h.announce(peer(1, 1).left(0).port(7001).key(1));
             h.announce(peer(1, 2).left(5).port(7002).key(2));
             h.announce(peer(1, 3).left(5).port(7003).key(3));
-            final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
-            h.store.inFlight.busy();
-            h.store.inFlight.swarm(hash(1), 0);
-            h.store.inFlight.structuralBegin();
+            final byte[] key = inFlightOn(h, 1, true);
             final Harness k;
             try (var c = h.store.map(key, 0).queryContext(key))
             {
@@ -2445,9 +2437,7 @@ class SwarmProcessorTest
         h.announce(peer(1, 1).left(0).port(7001));
         h.announce(peer(1, 2).left(5).port(7002));
         h.announce(peer(1, 3).left(5).port(7003));
-        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
-        h.store.inFlight.busy();
-        h.store.inFlight.swarm(hash(1), 0);
+        final byte[] key = inFlightOn(h, 1, false);
         final Harness k;
         try (var c = h.store.map(key, 0).queryContext(key))
         {
@@ -2491,9 +2481,7 @@ class SwarmProcessorTest
         h.announce(peer(1, 2).left(5));
         h.announce(peer(1, 3).left(5));
         h.announce(peer(2, 1).left(5));
-        final byte[] key = Arrays.copyOf(hash(1), SwarmStore.KEY_LENGTH);
-        h.store.inFlight.busy();
-        h.store.inFlight.swarm(hash(1), 0);
+        final byte[] key = inFlightOn(h, 1, false);
         if (structural)
         {
             h.store.inFlight.structuralBegin();
@@ -3038,6 +3026,21 @@ class SwarmProcessorTest
             e.wantPeerIds = !compact;
             e.scrapeCount = 0;
         }
+    }
+
+    /**
+     * Marks the in-flight file busy on page 0 of torrent {@code n}, as the processor does before changing it (and
+     * structural when {@code structural}), so a test can stop "in the middle" of a change; returns the page's key.
+     */
+    private static byte[] inFlightOn(final Harness h, final int n, final boolean structural)
+    {
+        h.store.inFlight.busy();
+        h.store.inFlight.swarm(hash(n), 0);
+        if (structural)
+        {
+            h.store.inFlight.structuralBegin();
+        }
+        return Arrays.copyOf(hash(n), SwarmStore.KEY_LENGTH);
     }
 
     private static byte[] hash(final int n)
