@@ -2,9 +2,7 @@ package org.trackerd.jmh;
 
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
-import org.agrona.concurrent.status.CountersReader;
 import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
@@ -15,7 +13,6 @@ import org.trackerd.engine.swarm.SwarmProcessor;
 import org.trackerd.engine.swarm.SwarmStore;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -61,9 +58,7 @@ public final class RetainedTorrentFootprint
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}}");
         store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers,
             config.storage.maxBytes);
-        final CountersManager counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+        final CountersManager counters = BenchCounters.of(1024);
         engine = new TrackerEngine(config, store, counters);
         final ResponseQueue queue = engine.addFrontend(() -> {});
         responses = queue.ring();

@@ -3,9 +3,7 @@ package org.trackerd.jmh;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
-import org.agrona.concurrent.status.CountersReader;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -22,7 +20,6 @@ import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,9 +72,7 @@ public class RingRoundTripBenchmark extends ForkedBenchmark
             "{\"engine\": {\"threading\": \"dedicated\", \"wait_strategy\": \"" + waitStrategy + "\", " +
             "\"request_ring_size\": 16384, " +
             "\"response_ring_size\": 1024}}");
-        final CountersManager counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+        final CountersManager counters = BenchCounters.of(1024);
         return new TrackerEngine(config, null, counters);
     }
 

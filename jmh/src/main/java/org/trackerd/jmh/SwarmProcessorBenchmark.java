@@ -2,9 +2,7 @@ package org.trackerd.jmh;
 
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
-import org.agrona.concurrent.status.CountersReader;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -25,7 +23,6 @@ import org.trackerd.engine.swarm.SwarmProcessor;
 import org.trackerd.engine.swarm.SwarmStore;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -86,9 +83,7 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}" +
             "}");
         store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
-        final CountersManager counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+        final CountersManager counters = BenchCounters.of(1024);
         engine = new TrackerEngine(config, store, counters);
         final ResponseQueue queue = engine.addFrontend(() -> {});
         responses = queue.ring();

@@ -1,8 +1,6 @@
 package org.trackerd.jmh;
 
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
-import org.agrona.concurrent.status.CountersReader;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -82,9 +80,7 @@ public class TlsRecordBenchmark extends ForkedBenchmark
         final TrackerConfig config = TrackerConfig.parse("{\"tls\":{\"listen\":[\"127.0.0.1:0\"]," +
             "\"certificate_chain_file\":\"" + dir.resolve("cert.pem") + "\",\"private_key_file\":\"" +
             dir.resolve("key.pem") + "\",\"reload_check_seconds\":0,\"handshake_threads\":0},\"http\":{\"defer_accept_s\":0}}");
-        final CountersManager counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.COUNTER_LENGTH)));
+        final CountersManager counters = BenchCounters.of(64);
         holder = TlsContextHolder.start(config.tls, counters);
         final TlsFrontend frontend = new TlsFrontend(holder, config.tls, 0, counters, 0);
 

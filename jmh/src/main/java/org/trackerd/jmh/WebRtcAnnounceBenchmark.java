@@ -4,9 +4,7 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
-import org.agrona.concurrent.status.CountersReader;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -29,7 +27,6 @@ import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.swarm.WebRtcStore;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -85,9 +82,7 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
         store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
         webRtcStore = persisted ?
             WebRtcStore.open(directory, config.webtorrent.maxPeers, config.webtorrent.maxTorrents) : null;
-        final CountersManager counters = new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.METADATA_LENGTH)),
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1024 * CountersReader.COUNTER_LENGTH)));
+        final CountersManager counters = BenchCounters.of(1024);
         engine = new TrackerEngine(config, store, counters);
         final ResponseQueue queue = engine.addFrontend(() -> {});
         responses = queue.ring();
