@@ -17,10 +17,12 @@ final class Scrape
     private final BigSwarms bigSwarms;
     private final SwarmAccounting accounting;
     private final WebRtcSwarms webRtc;
+    private final SwarmCounts counts;
 
     Scrape(final PageAccess pages, final BigSwarms bigSwarms, final SwarmAccounting accounting,
-        final WebRtcSwarms webRtc)
+        final WebRtcSwarms webRtc, final SwarmCounts counts)
     {
+        this.counts = counts;
         this.pages = pages;
         this.bigSwarms = bigSwarms;
         this.accounting = accounting;
@@ -53,8 +55,9 @@ final class Scrape
             r.scrapeComplete[i] = 0;
             r.scrapeIncomplete[i] = 0;
             r.scrapeDownloaded[i] = 0;
-            BigSwarm big = bigSwarms.find(hashes, offset);
-            if (big == null)
+            // An empty store (a WebTorrent-only tracker: its peers are not in it) has no swarm to look up.
+            BigSwarm big = counts.torrents() == 0 ? null : bigSwarms.find(hashes, offset);
+            if (big == null && counts.torrents() != 0)
             {
                 boolean unindexed = false;
                 try (PageAccess access = pages.read(hashes, offset, 0))

@@ -138,7 +138,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
         webRtc = new WebRtcSwarms(config.webtorrent.maxPeersPerTorrent, config.webtorrent.maxTorrents,
             config.webtorrent.maxPeers, config.tracker.peerLifetimeSeconds * 1000L, retentionSeconds * 1000L,
             webRtcStore, accounting, counters.webRtc, seed);
-        scrape = new Scrape(pages, bigSwarms, accounting, webRtc);
+        scrape = new Scrape(pages, bigSwarms, accounting, webRtc, counts);
         final PageExpiry expiry = new PageExpiry(writes, swaps, counters, retentionSeconds);
         expirySweep = new ExpirySweep(store, seed, config.tracker.peerLifetimeSeconds * 1000L,
             config.engine.expiryTickMs, config.engine.expirySweepSeconds * 1000L, pages, expiry, swaps, bigSwarms,
@@ -307,12 +307,7 @@ public final class SwarmProcessor implements EventHandler<RequestEvent>
                 return;
             }
             final boolean applied = webRtc.announce(e, r, nowMs);
-            if (r.status == Status.OK && counts.torrents() == 0)
-            {
-                // no BitTorrent swarm to add (a WebTorrent-only tracker): no lookup of one, only the site's count
-                r.downloaded += accounting.downloaded(e.infoHash, 0, 0);
-            }
-            else if (r.status == Status.OK)
+            if (r.status == Status.OK)
             {
                 final int complete = r.complete;
                 final int incomplete = r.incomplete;
