@@ -6,7 +6,7 @@
 #
 #   scripts/compare-trackers.sh [DURATION_S] [TORRENTS] [PEERS]        (defaults 10 1000 100000)
 #   env: SERVER_CPU=0 LOAD_CPU=1 SOCKETS=16 WINDOW=8 NUMWANT=50 WARMUP_S=10 HTTP_CONNECTIONS=32
-#        THREADING="dedicated"   trackerd engine.threading modes to compare, e.g. "dedicated shared": one
+#        THREADING="shared"      trackerd engine.threading modes to compare, e.g. "dedicated shared": one
 #                                trackerd per mode (each on its own port, all pinned to SERVER_CPU), named
 #                                trackerd-<mode> in the table
 #        VARIANTS=               more trackerds in the first mode, each with extra JVM flags (commas between
@@ -48,7 +48,9 @@ duration=${1:-10}; torrents=${2:-1000}; peers=${3:-100000}
 server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
 sockets=${SOCKETS:-16}; window=${WINDOW:-8}; numwant=${NUMWANT:-50}; warmup=${WARMUP_S:-10}
 http_connections=${HTTP_CONNECTIONS:-32}
-read -r -a modes <<< "${THREADING:-dedicated}"
+# shared by default: what example_config.json's "auto" resolves to (one HTTP and one UDP thread), and the mode for a
+# server held to one CPU (no hand-off between threads on it).
+read -r -a modes <<< "${THREADING:-shared}"
 rounds=${ROUNDS:-1}; engine_json=${TRACKERD_ENGINE_JSON:-}; rate=${RATE:-0}; http_rate=${HTTP_RATE:-$rate}
 read -r -a loads <<< "${LOADS:-udp: http:keepalive http:close}"
 churn_stop=${CHURN_STOP:-0.25}

@@ -8,7 +8,7 @@
 #
 #   scripts/latency-split.sh [MODE keepalive|close] [RATE] [DURATION_S] [ROUNDS]     (defaults keepalive 1500 10 3)
 #   env: SERVER_CPU=0 LOAD_CPU=1 WARMUP_S=15 HTTP_CONNECTIONS=32 TORRENTS=200 PEERS=100000 NUMWANT=50
-#        THREADING=dedicated JAR=io/target/trackerd.jar PORT_OFFSET=0 SKIP_BUILD=
+#        THREADING=shared JAR=io/target/trackerd.jar PORT_OFFSET=0 SKIP_BUILD=
 # Only loopback is used; every run is bounded by DURATION_S.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -24,7 +24,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; sleep 1; rm -rf "$work"; }
 trap cleanup EXIT
 cat > "$work/trackerd.json" <<JSON
 {"http":{"listen":["127.0.0.1:$port"]},"udp":{"listen":["127.0.0.1:$port"]},"metrics":{"listen":"127.0.0.1:$metrics_port"},
- "storage":{"path":"$work/data"},"tracker":{"max_numwant":200},"engine":{"threading":"${THREADING:-dedicated}"}}
+ "storage":{"path":"$work/data"},"tracker":{"max_numwant":200},"engine":{"threading":"${THREADING:-shared}"}}
 JSON
 taskset -c "$server_cpu" java @"$root/tuning/jvm-required.options" -Xms1g -Xmx1g -XX:+UseParallelGC \
   -Xlog:gc,safepoint:file="$work/jvm.log":uptime -jar "$jar" --config "$work/trackerd.json" > "$work/log" 2>&1 &
@@ -42,7 +42,7 @@ quantile() { sed -n "s/^trackerd_request_latency_seconds{action=\"announce\",pro
 loadgen --duration "${WARMUP_S:-15}" > /dev/null
 clk=$(getconf CLK_TCK)
 started_s=$(awk -v hz="$clk" '{print $22 / hz}' "/proc/$pid/stat")
-echo "# $(date -u +%F) http/$mode at $rate/s, ${duration}s per round, trackerd ${THREADING:-dedicated} on cpu $server_cpu, load on cpu $load_cpu; us"
+echo "# $(date -u +%F) http/$mode at $rate/s, ${duration}s per round, trackerd ${THREADING:-shared} on cpu $server_cpu, load on cpu $load_cpu; us"
 printf "%-5s %9s %10s %10s %11s %10s %10s %11s %10s %11s %9s %6s\n" round "resp/s" "client p50" "client p99" \
   "client p99.9" "server p50" "server p99" "server p99.9" "server max" "safepoints" "GC pauses" load
 for round in $(seq 1 "$rounds"); do
