@@ -1,18 +1,15 @@
 package org.trackerd.engine.site;
 
-import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.trackerd.engine.swarm.MarkedMapFile;
 import org.trackerd.engine.swarm.ReusedByteArrayDataAccess;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * What each peer last reported, the baseline of its next delta, in a Chronicle Map persisted to
@@ -43,6 +40,7 @@ public final class PeerBaselines implements AutoCloseable
     static final int TORRENT_ID_OFFSET = 4;
     static final int UPLOADED_OFFSET = 8;
     static final int DOWNLOADED_OFFSET = 16;
+    static final String FILE = "baselines.dat";
     static final String MARKER = "baselines.clean";
 
     private static final Logger LOG = LoggerFactory.getLogger(PeerBaselines.class);
@@ -63,29 +61,14 @@ public final class PeerBaselines implements AutoCloseable
     /** Creates, opens or recovers {@code directory/baselines.dat}, sized for {@code maxPeers} peers. */
     public static PeerBaselines open(final Path directory, final int maxPeers) throws IOException
     {
-        Files.createDirectories(directory);
-        final Path file = directory.resolve("baselines.dat");
-        final Path marker = directory.resolve(MARKER);
-        final boolean exists = Files.exists(file) && Files.size(file) > 0;
-        final boolean recover = exists && !Files.exists(marker);
-        final var builder = ChronicleMap.of(byte[].class, byte[].class)
-            .name("peer-baselines")
-            .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-            .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-            .constantKeySizeBySample(new byte[KEY_LENGTH])
-            .constantValueSizeBySample(new byte[VALUE_LENGTH])
+        final var builder = MarkedMapFile.builder("peer-baselines", KEY_LENGTH, VALUE_LENGTH)
             .entries(maxPeers + maxPeers / 8L + 64)
             // storage.max_peers is a sizing hint, no longer a limit: a new file grows (extra tiers) as far as the
             // swarm store does. A file made before keeps the factor it was created with (1.5).
-            .maxBloatFactor(1000.0)
-            .putReturnsNull(true)
-            .removeReturnsNull(true);
-        final ChronicleMap<byte[], byte[]> map = recover ? builder.recoverPersistedTo(file.toFile(), true) :
-            builder.createPersistedTo(file.toFile());
-        Files.deleteIfExists(marker);
-        LOG.info("peer baselines {} at {}: {} peers", !exists ? "created" : recover ? "recovered" : "opened", file,
-            map.longSize());
-        return new PeerBaselines(directory, map);
+            .maxBloatFactor(1000.0);
+        final MarkedMapFile.Opened opened = MarkedMapFile.open(directory, FILE, MARKER, builder);
+        LOG.info("peer baselines {} at {}: {} peers", opened.verb(), directory.resolve(FILE), opened.map().longSize());
+        return new PeerBaselines(directory, opened.map());
     }
 
     /** Points at the peer {@code infoHash} + {@code peerId} and loads its baseline; false if it has none. */
@@ -162,16 +145,6 @@ public final class PeerBaselines implements AutoCloseable
             return;
         }
         closed = true;
-        map.close();
-        try
-        {
-            Files.writeString(directory.resolve(MARKER), "closed cleanly\n", StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("could not write {} in {}: {} (the next start will run recovery)", MARKER, directory,
-                ex.toString());
-        }
+        MarkedMapFile.closeClean(map, directory, MARKER);
     }
 }

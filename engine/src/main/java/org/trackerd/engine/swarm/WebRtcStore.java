@@ -1,6 +1,5 @@
 package org.trackerd.engine.swarm;
 
-import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -9,8 +8,6 @@ import org.trackerd.engine.event.RequestEvent;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -90,31 +87,17 @@ public final class WebRtcStore implements AutoCloseable
      */
     public static WebRtcStore open(final Path directory, final int maxPeers, final int maxTorrents)
     {
-        final Path file = directory.resolve(FILE);
-        final Path marker = directory.resolve(CLEAN);
         try
         {
-            Files.createDirectories(directory);
-            final boolean exists = Files.exists(file);
-            final boolean recover = exists && !Files.exists(marker);
             final long start = System.nanoTime();
-            final var builder = ChronicleMap.of(byte[].class, byte[].class)
-                .name("webrtc")
-                .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-                .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayDataAccess())
-                .constantKeySizeBySample(new byte[KEY_LENGTH])
-                .constantValueSizeBySample(new byte[VALUE_LENGTH])
+            final var builder = MarkedMapFile.builder("webrtc", KEY_LENGTH, VALUE_LENGTH)
                 .checksumEntries(false)
                 .entries((long)maxPeers + Math.min(maxTorrents, maxPeers))
-                .maxBloatFactor(2.0)
-                .putReturnsNull(true)
-                .removeReturnsNull(true);
-            final ChronicleMap<byte[], byte[]> map = recover ? builder.recoverPersistedTo(file.toFile(), true) :
-                builder.createPersistedTo(file.toFile());
-            Files.deleteIfExists(marker);
-            LOG.info("{} {} in {} ms: {} entries", recover ? "recovered" : exists ? "opened" : "created", file,
-                (System.nanoTime() - start) / 1_000_000, map.longSize());
-            return new WebRtcStore(directory, map, recover);
+                .maxBloatFactor(2.0);
+            final MarkedMapFile.Opened opened = MarkedMapFile.open(directory, FILE, CLEAN, builder);
+            LOG.info("{} {} in {} ms: {} entries", opened.verb(), directory.resolve(FILE),
+                (System.nanoTime() - start) / 1_000_000, opened.map().longSize());
+            return new WebRtcStore(directory, opened.map(), opened.recovered());
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -220,15 +203,6 @@ public final class WebRtcStore implements AutoCloseable
             return;
         }
         closed = true;
-        map.close();
-        try
-        {
-            Files.writeString(directory.resolve(CLEAN), "closed cleanly\n", StandardCharsets.UTF_8);
-        }
-        catch (final IOException ex)
-        {
-            LOG.warn("could not write {} in {}: {} (the next start recovers {})", CLEAN, directory, ex.toString(),
-                FILE);
-        }
+        MarkedMapFile.closeClean(map, directory, CLEAN);
     }
 }
