@@ -40,6 +40,17 @@ public final class BencodeTestDecoder
         return decode(data, 0, data.length);
     }
 
+    /** Decodes exactly one value spanning {@code data}, which must be a dictionary. */
+    public static Map<String, Object> decodeDict(final byte[] data)
+    {
+        final Object value = decode(data);
+        if (!(value instanceof Map))
+        {
+            throw new IllegalArgumentException("expected a dictionary, got " + value);
+        }
+        return dict(value);
+    }
+
     @SuppressWarnings("unchecked")
     public static Map<String, Object> dict(final Object value)
     {
@@ -55,6 +66,12 @@ public final class BencodeTestDecoder
     public static String string(final Object value)
     {
         return new String((byte[])value, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The bytes as ISO-8859-1 characters, one per byte (how raw hashes are keyed and compared). */
+    public static String latin1(final byte[] bytes)
+    {
+        return key(bytes);
     }
 
     public static String key(final byte[] bytes)

@@ -1,5 +1,6 @@
 package org.trackerd.io.e2e;
 
+import org.trackerd.io.BencodeTestDecoder;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -82,7 +83,7 @@ public final class RawHttpClient implements AutoCloseable
 
         public Map<String, Object> bencoded()
         {
-            return Bencode.decodeDict(body);
+            return BencodeTestDecoder.decodeDict(body);
         }
 
         @Override

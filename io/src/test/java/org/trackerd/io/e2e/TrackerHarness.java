@@ -1,6 +1,7 @@
 package org.trackerd.io.e2e;
 
 import com.lmax.disruptor.EventHandler;
+import org.trackerd.io.BencodeTestDecoder;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.io.Tracker;
@@ -158,7 +159,7 @@ public final class TrackerHarness implements AutoCloseable
         {
             throw new AssertionError("scrape without files: " + response);
         }
-        final Map<String, Object> entry = (Map<String, Object>)files.get(Bencode.latin1(infoHash));
+        final Map<String, Object> entry = (Map<String, Object>)files.get(BencodeTestDecoder.latin1(infoHash));
         if (entry == null)
         {
             throw new AssertionError("scrape without an entry for the hash: " + files.keySet());

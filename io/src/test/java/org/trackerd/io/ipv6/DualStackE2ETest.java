@@ -3,10 +3,10 @@ package org.trackerd.io.ipv6;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.BencodeTestDecoder;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.io.Tracker;
 import org.trackerd.io.e2e.Announce;
-import org.trackerd.io.e2e.Bencode;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -113,7 +113,7 @@ class DualStackE2ETest
             final String text = new String(bytes, StandardCharsets.ISO_8859_1);
             assertTrue(text.startsWith("HTTP/1.1 200") || text.startsWith("HTTP/1.0 200"), text);
             final int body = text.indexOf("\r\n\r\n") + 4;
-            return Bencode.decodeDict(java.util.Arrays.copyOfRange(bytes, body, bytes.length));
+            return BencodeTestDecoder.decodeDict(java.util.Arrays.copyOfRange(bytes, body, bytes.length));
         }
     }
 
@@ -127,7 +127,7 @@ class DualStackE2ETest
     private Map<String, Object> announce(final InetSocketAddress to, final Announce a) throws IOException
     {
         final Map<String, Object> r = announce(to, a, "", "");
-        assertNull(r.get("failure reason"), () -> "failure: " + Bencode.latin1((byte[])r.get("failure reason")));
+        assertNull(r.get("failure reason"), () -> "failure: " + BencodeTestDecoder.latin1((byte[])r.get("failure reason")));
         return r;
     }
 
@@ -263,7 +263,7 @@ class DualStackE2ETest
         final Set<String> ips = new HashSet<>();
         for (final Map<String, Object> p : dict)
         {
-            ips.add(Bencode.latin1((byte[])p.get("ip")));
+            ips.add(BencodeTestDecoder.latin1((byte[])p.get("ip")));
         }
         assertEquals(Set.of("127.0.0.1", V6), ips);
         // UDP still answers with the sender's family only, and fills it from that family.
@@ -293,7 +293,7 @@ class DualStackE2ETest
         final Map<String, Object> scrape = get(http6, Announce.scrapeTarget(t), "");
         @SuppressWarnings("unchecked")
         final Map<String, Object> entry = (Map<String, Object>)((Map<String, Object>)scrape.get("files"))
-            .get(Bencode.latin1(t));
+            .get(BencodeTestDecoder.latin1(t));
         assertEquals(1, count(entry, "complete"));
         assertEquals(4, count(entry, "incomplete"));
 

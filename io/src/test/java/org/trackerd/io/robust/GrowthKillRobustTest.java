@@ -3,8 +3,8 @@ package org.trackerd.io.robust;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.BencodeTestDecoder;
 import org.trackerd.io.e2e.Announce;
-import org.trackerd.io.e2e.Bencode;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.e2e.TrackerProcess;
@@ -211,7 +211,7 @@ class GrowthKillRobustTest
             for (int i = 0; i < hashes.length; i++)
             {
                 final Map<String, Object> entry = files == null ? null :
-                    (Map<String, Object>)files.get(Bencode.latin1(hashes[i]));
+                    (Map<String, Object>)files.get(BencodeTestDecoder.latin1(hashes[i]));
                 final long incomplete = entry == null ? 0 : ((Number)entry.get("incomplete")).longValue();
                 assertEquals(1, incomplete, "acknowledged torrent " + batch.get(i) + " lost (" + acked.size() +
                     " acknowledged, " + attempted.size() + " attempted)");

@@ -4,8 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.BencodeTestDecoder;
 import org.trackerd.io.e2e.Announce;
-import org.trackerd.io.e2e.Bencode;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.udp.UdpProtocol;
@@ -92,7 +92,7 @@ class RingFullRobustTest
                 if (body.containsKey("failure reason"))
                 {
                     assertEquals("tracker is busy, try again shortly",
-                        Bencode.latin1((byte[])body.get("failure reason")));
+                        BencodeTestDecoder.latin1((byte[])body.get("failure reason")));
                     assertEquals(1L, body.get("retry in"), "BEP 31 retry hint");
                     busy++;
                 }

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.trackerd.io.e2e.Announce;
-import org.trackerd.io.e2e.Bencode;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
 
