@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NpmReferenceTrackerTest
 {
-    private static final Path FIXTURE = Path.of("src/test/node");
+    private static final Path FIXTURE = NodeScenario.FIXTURE;
     private static final long TIMEOUT_S = 60;
 
     @Test
@@ -98,30 +98,7 @@ class NpmReferenceTrackerTest
     /** Runs ws-client.mjs against the port; asserts the scenario completed; returns every line it printed. */
     private static List<JsonNode> runClientScenario(final int port) throws Exception
     {
-        final Process client = new ProcessBuilder("node", "ws-client.mjs", "--url",
-            "ws://127.0.0.1:" + port + "/announce", "--timeout-ms", "30000", "--raw")
-            .directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        final List<JsonNode> seen = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(
-            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
-        {
-            for (String line; (line = out.readLine()) != null; )
-            {
-                seen.add(WebTorrentCodecTest.MAPPER.readTree(line));
-            }
-        }
-        finally
-        {
-            if (!client.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
-            {
-                client.destroyForcibly();
-                fail("client did not exit");
-            }
-        }
-        final JsonNode done = seen.stream().filter(n -> n.has("done")).findFirst().orElseThrow();
-        assertTrue(done.get("done").asBoolean(), "client scenario incomplete: " + done);
-        assertEquals(0, client.exitValue());
-        return seen;
+        return NodeScenario.run(NodeScenario.client("ws://127.0.0.1:" + port + "/announce", "--raw"));
     }
 
     private static void checkCodecAgainst(final List<JsonNode> seen) throws IOException

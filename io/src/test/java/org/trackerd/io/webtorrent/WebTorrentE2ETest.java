@@ -10,14 +10,10 @@ import org.trackerd.io.Tracker;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.tls.TestCa;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class WebTorrentE2ETest
 {
-    private static final Path FIXTURE = Path.of("src/test/node");
+    private static final Path FIXTURE = NodeScenario.FIXTURE;
     private static final long TIMEOUT_S = 60;
 
     @TempDir
@@ -87,33 +83,12 @@ class WebTorrentE2ETest
 
     private void runNpmScenario(final String url, final Path extraCa) throws Exception
     {
-        final ProcessBuilder builder = new ProcessBuilder("node", "ws-client.mjs", "--url", url, "--timeout-ms",
-            "30000").directory(FIXTURE.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
+        final ProcessBuilder builder = NodeScenario.client(url);
         if (extraCa != null)
         {
             builder.environment().put("NODE_EXTRA_CA_CERTS", extraCa.toString());
         }
-        final Process client = builder.start();
-        final List<JsonNode> seen = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(
-            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8)))
-        {
-            for (String line; (line = out.readLine()) != null; )
-            {
-                seen.add(WebTorrentCodecTest.MAPPER.readTree(line));
-            }
-        }
-        finally
-        {
-            if (!client.waitFor(TIMEOUT_S, TimeUnit.SECONDS))
-            {
-                client.destroyForcibly();
-                fail("client did not exit");
-            }
-        }
-        final JsonNode done = seen.stream().filter(n -> n.has("done")).findFirst().orElseThrow();
-        assertTrue(done.get("done").asBoolean(), "client scenario incomplete: " + done + "\n" + seen);
-        assertEquals(0, client.exitValue());
+        NodeScenario.run(builder);
         final Tracker tracker = harness.tracker();
         assertTrue(counter(tracker, "webtorrent_offers_relayed") >= 1);
         assertTrue(counter(tracker, "webtorrent_answers_relayed") >= 1);
