@@ -91,7 +91,8 @@ final class StartupScan implements PageExpiry.Removals
             counts.publishGauges();
             LOG.info("{} torrents and {} peers in the store, counted {}", counts.torrents(), counts.peers(),
                 plan.crashedIdle() ? "by the last process up to its death (nothing was in flight)" :
-                "at the last clean shutdown");
+                plan.crashedSweeping() ? "by the last process up to its death (in an expiry slice that had changed " +
+                "nothing)" : "at the last clean shutdown");
             return;
         }
         sweep.deadline(nowMs);
@@ -226,6 +227,12 @@ final class StartupScan implements PageExpiry.Removals
     @Override
     public void swarmGone()
     {
+    }
+
+    @Override
+    public void changing()
+    {
+        // The scan's in-flight state is busy throughout.
     }
 
     /**

@@ -9,21 +9,30 @@ import java.util.Arrays;
  * known). Decided by {@link #decide} alone, from the files' state; immutable (arrays are copied in and out).
  *
  * <pre>
- * files              last process                         recover        unlock   scan            counts from
- * none               -                                    -              -        -               zero (new store)
- * present            closed cleanly (marker)              -              -        -               counts file
- * present            died idle, this boot (in-flight)     -              -        -               in-flight file
- * present            died busy, this boot, not structural -              its shard its shard (*)  in-flight per shard
- * present            died busy, this boot, structural     its shard      -        its shard (*)   in-flight per shard
- * present            anything else (other boot, no file)  every shard    -        every shard     the scan
- *                                                          (*) every shard if the per-shard counts are not valid
+ * files    last process                                  recover          unlock    scan           counts from
+ * none     -                                             -                -         -              zero (new store)
+ * present  closed cleanly (marker)                       -                -         -              counts file
+ * present  died idle, this boot (in-flight)              -                -         -              in-flight file
+ * present  died in a sweep that changed nothing, this    -                its shard -              in-flight file
+ *          boot (version 4)
+ * present  died busy, this boot, not structural          -                its shard its shard (*)  in-flight per shard
+ * present  died busy, this boot, structural, segment     its segment (**) its shard its shard (*)  in-flight per shard
+ *          recorded (version 4)
+ * present  died busy, this boot, structural, no segment  its shard        -         its shard (*)  in-flight per shard
+ * present  anything else (other boot, no file)           every shard      -         every shard    the scan
+ *                                             (*) every shard if the per-shard counts are not valid
+ *                                             (**) {@link SegmentRecovery}; its whole shard if it refuses
  * </pre>
  *
  * @param created        no map files were there: new maps are created
  * @param clean          the last process closed the store cleanly (the marker was there)
  * @param crashedIdle    the last process died with no update in flight, on this boot: opened as it is
+ * @param crashedSweeping the last process died in an expiry slice that had changed nothing, on this boot: opened
+ *                       as it is, the swept shard's locks reset, the counts known
  * @param recoverShards  bit {@code s}: Chronicle's recovery runs on shard {@code s}
  * @param unlockedShard  the shard whose segment locks are reset instead of recovered, or -1
+ * @param recoveredSegment the segment of {@code unlockedShard}'s map recovered alone ({@link SegmentRecovery}: the
+ *                       last process died inside a change of its structure), or -1
  * @param scanShards     bit {@code s}: the start-up scan counts shard {@code s} (0: the counts are known)
  * @param counts         the counts the store starts from: {@code torrents peers leechers-v4 leechers-v6 seeders-v4
  *                       seeders-v6}, all of them when known, else those of the shards not scanned
@@ -32,8 +41,9 @@ import java.util.Arrays;
  * @param tornSwarm      the swarm an update was in flight on when the process died (its pages may be torn, in a
  *                       shard the scan counts), or null
  */
-record StorePlan(boolean created, boolean clean, boolean crashedIdle, int recoverShards, int unlockedShard,
-    int scanShards, long[] counts, boolean shardCountsKept, SwapUndo undo, byte[] tornSwarm)
+record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean crashedSweeping, int recoverShards,
+    int unlockedShard, int recoveredSegment, int scanShards, long[] counts, boolean shardCountsKept, SwapUndo undo,
+    byte[] tornSwarm)
 {
     /** The page, the two positions and their records as they were before the swap (2 x 60 bytes). */
     record SwapUndo(byte[] pageKey, int a, int b, byte[] records)
@@ -82,11 +92,19 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, int recove
         final boolean recover = exists && !clean && !idleCrash;
         // Died mid-update on this boot: only the shard it was changing can hold a lock or a half-done change.
         final int busyShard = recover ? last.busyShard(bootId) : -1;
+        // Died in an expiry slice before it changed anything: the map is whole but for the swept shard's locks, and
+        // the counts of the last idle mark are its counts.
+        final boolean sweepCrash = busyShard >= 0 && last.diedSweepingUnchanged(bootId) &&
+            validCounts(last.counts());
+        // Died inside a change of the map's structure in a segment the file names: that segment alone is recovered.
+        final int segment = busyShard >= 0 && !sweepCrash && last.diedStructural() ? last.structuralSegment() :
+            InFlight.NO_SEGMENT;
         // Died with no change of the map's structure under way (reading, or writing a page in place): the shard is
         // whole but for the segment locks the process held; they are reset instead of recovered.
-        final boolean unlockOnly = busyShard >= 0 && !last.diedStructural();
+        final boolean unlockOnly = busyShard >= 0 && (sweepCrash || !last.diedStructural() || segment >= 0);
         final int recoverShards = !recover || unlockOnly ? 0 : busyShard < 0 ? ALL_SHARDS : 1 << busyShard;
-        final long[] known = clean ? cleanCounts : idleCrash ? last.counts() : !exists ? new long[6] : null;
+        final long[] known = clean ? cleanCounts : idleCrash || sweepCrash ? last.counts() : !exists ? new long[6] :
+            null;
         // Which shards the start-up scan must count: none when the counts are known; after a crash mid-update on
         // this boot, with the per-shard counts kept, the recovered shard alone; otherwise all.
         int scanShards = 0;
@@ -112,13 +130,13 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, int recove
         }
         final boolean shardCountsKept = known != null && exists && last.shardCountsValid() &&
             Arrays.equals(known, sumShardCounts(last));
-        final byte[] torn = recover && last.magic() && !last.idle() ? last.swarm() : null;
+        final byte[] torn = recover && !sweepCrash && last.magic() && !last.idle() ? last.swarm() : null;
         // A swap of two records in place was under way (this boot: its undo image is as current as the page).
-        final byte[] undoKey = busyShard >= 0 ? last.undoKey() : null;
+        final byte[] undoKey = busyShard >= 0 && !sweepCrash ? last.undoKey() : null;
         final SwapUndo undo = undoKey == null ? null :
             new SwapUndo(undoKey, last.undoA(), last.undoB(), last.undoRecords());
-        return new StorePlan(!exists, clean, idleCrash, recoverShards, unlockOnly ? busyShard : -1, scanShards,
-            counts, shardCountsKept, undo,
+        return new StorePlan(!exists, clean, idleCrash, sweepCrash, recoverShards, unlockOnly ? busyShard : -1,
+            segment, scanShards, counts, shardCountsKept, undo,
             torn != null && (scanShards & (1 << SwarmStore.shard(torn, 0))) != 0 ? torn : null);
     }
 
@@ -155,8 +173,18 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, int recove
      */
     StorePlan recoveringEveryShard()
     {
-        return new StorePlan(created, false, false, ALL_SHARDS, -1, ALL_SHARDS, new long[6], false, undo,
+        return new StorePlan(created, false, false, false, ALL_SHARDS, -1, -1, ALL_SHARDS, new long[6], false, undo,
             tornSwarm);
+    }
+
+    /**
+     * This plan with Chronicle's recovery of the whole of the shard whose segment {@link SegmentRecovery} refused
+     * to recover alone (the scan of that shard and the rest stay).
+     */
+    StorePlan recoveringShardOfSegment()
+    {
+        return new StorePlan(created, clean, crashedIdle, crashedSweeping, recoverShards | 1 << unlockedShard, -1,
+            -1, scanShards, counts, shardCountsKept, undo, tornSwarm);
     }
 
     @Override

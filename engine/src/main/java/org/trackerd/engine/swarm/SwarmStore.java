@@ -60,7 +60,10 @@ import java.util.Arrays;
  * can be held, no update half-done) and the counts are that file's. If it died mid-update on this boot, only the
  * shard the file names can hold a lock or a half-done change: if the file says no change of the map's structure
  * was under way (the processor was reading, or writing a page in place), that shard's segment locks are reset and
- * nothing else; otherwise Chronicle's recovery runs on that shard alone. Either way the others are opened as they
+ * nothing else; inside a change of the structure in a segment the file names, that segment is recovered alone
+ * ({@link SegmentRecovery}: milliseconds, against seconds for Chronicle's recovery of the shard, which runs when
+ * the file names no segment or the segment cannot be recovered alone). A death in an expiry slice that had changed
+ * nothing yet costs a reset of the swept shard's locks, and no scan: the counts are those of the last idle mark. Either way the others are opened as they
  * are, and the start-up scan counts that shard alone (the others' counts are the file's). After a host crash, or
  * with no readable in-flight file, every shard is recovered (in parallel, on min(shards, processors) threads) and
  * scanned. Either way the processor rebuilds the pages of the swarm that was being changed if they are torn. A store
@@ -207,11 +210,33 @@ public final class SwarmStore implements AutoCloseable
             final InFlight last = InFlight.read(directory);
             final StorePlan decided = StorePlan.decide(exists, clean, clean ? readCounts(directory.resolve(COUNTS)) :
                 null, last, bootId);
-            final StorePlan plan = copyCutShort && exists ? decided.recoveringEveryShard() : decided;
+            StorePlan plan = copyCutShort && exists ? decided.recoveringEveryShard() : decided;
             maps = openMaps(shardFiles, hint, plan.recovering());
             if (plan.unlockedShard() >= 0)
             {
                 resetLocks(maps[plan.unlockedShard()]);
+            }
+            if (plan.recoveredSegment() >= 0)
+            {
+                final int shard = plan.unlockedShard();
+                final long recoveryStart = System.nanoTime();
+                final SegmentRecovery.Outcome outcome = SegmentRecovery.recover(maps[shard], plan.recoveredSegment());
+                final long recoveryUs = (System.nanoTime() - recoveryStart) / 1000;
+                if (outcome.refused() == null)
+                {
+                    LOG.info("recovered segment {} of shard {} alone in {} us (the last process died changing its " +
+                        "structure){}", plan.recoveredSegment(), shard, recoveryUs, outcome.fixes().isEmpty() ? "" :
+                        ": " + String.join("; ", outcome.fixes()));
+                }
+                else
+                {
+                    LOG.warn("segment {} of shard {} cannot be recovered alone ({}): Chronicle's recovery of the " +
+                        "whole shard runs", plan.recoveredSegment(), shard, outcome.refused());
+                    maps[shard].close();
+                    maps[shard] = null;
+                    plan = plan.recoveringShardOfSegment();
+                    maps[shard] = openMap(shardFiles[shard].toFile(), "swarms-" + shard, hint, true);
+                }
             }
             if (exists)
             {
@@ -399,6 +424,11 @@ public final class SwarmStore implements AutoCloseable
         final int recovered = plan.recoveredShardCount();
         final String how = plan.created() ? "created" : recovered > 0 ? "recovered" : "opened";
         final String why = plan.crashedIdle() ? " (the last process died with no update in flight: no recovery)" :
+            plan.crashedSweeping() ? " (the last process died in an expiry slice that had changed nothing, in shard " +
+            plan.unlockedShard() + ": that shard's locks reset, no recovery, no scan)" :
+            plan.recoveredSegment() >= 0 ? " (the last process died changing the structure of segment " +
+            plan.recoveredSegment() + " of shard " + plan.unlockedShard() + ": that shard's locks reset, that " +
+            "segment recovered alone)" :
             plan.unlockedShard() >= 0 ? " (the last process died reading or writing in place a swarm of shard " +
             plan.unlockedShard() + ": that shard's locks reset, no recovery)" :
             recovered == 1 ? " (the last process died changing the structure of shard " +
@@ -825,6 +855,12 @@ public final class SwarmStore implements AutoCloseable
     public int unlockedShard()
     {
         return plan.unlockedShard();
+    }
+
+    /** The segment of {@link #unlockedShard} recovered alone at this open ({@link SegmentRecovery}), or -1. */
+    public int recoveredSegment()
+    {
+        return plan.recoveredSegment();
     }
 
     /** True when Chronicle's recovery ran on some shard at this open. */

@@ -2484,7 +2484,7 @@ class SwarmProcessorTest
         final byte[] key = inFlightOn(h, 1, false);
         if (structural)
         {
-            h.store.inFlight.structuralBegin();
+            h.store.inFlight.structuralBegin(InFlight.NO_SEGMENT); // a change the file names no segment of
         }
         final Harness k;
         try (var c = h.store.map(key, 0).queryContext(key))
@@ -3038,7 +3038,7 @@ class SwarmProcessorTest
         h.store.inFlight.swarm(hash(n), 0);
         if (structural)
         {
-            h.store.inFlight.structuralBegin();
+            h.store.inFlight.structuralBegin(InFlight.NO_SEGMENT);
         }
         return Arrays.copyOf(hash(n), SwarmStore.KEY_LENGTH);
     }
