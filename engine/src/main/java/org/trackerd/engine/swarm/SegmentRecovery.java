@@ -31,8 +31,9 @@ import java.util.List;
  * steps its whole-file recovery runs on every tier;</li>
  * <li>a growth step ({@code allocateTier} under the map's global lock, then the link of the new tier into the
  * segment's chain): the global lock reset, the global tier counters set consistent (a new bulk is counted in the
- * data store size, the first free tier follows the tiers in use), and a new tier the segment had not linked yet, or
- * linked without its own counters written, linked and written as {@code nextTier} does.</li>
+ * data store size, the first free tier follows the tiers in use), and a new tier the segment had not linked yet,
+ * had linked without its own counters written, or had linked but not yet put the entry in, given back (it is
+ * empty): as if the step had not happened.</li>
  * </ul>
  * Tiers are taken in order and never given back, so the extra tiers in use are the first {@code extraTiersInUse}
  * of the file and a new one is the last of them; the chain of every other segment is left as it is. Anything that
@@ -95,7 +96,7 @@ final class SegmentRecovery
     private String run() throws ReflectiveOperationException
     {
         resetGlobalLock();
-        final String global = globalState();
+        final String global = globalCounters();
         if (global != null)
         {
             return global;
@@ -137,7 +138,13 @@ final class SegmentRecovery
                 }
                 c.prevTier();
             }
+            final String released = releaseNewestIfEmpty(c);
+            if (released != null)
+            {
+                return released;
+            }
         }
+        firstFreeTier();
         return null;
     }
 
@@ -153,9 +160,10 @@ final class SegmentRecovery
     /**
      * The global tier counters as a growth step leaves them at each of its stores: {@code allocateTierBulk} zeroes
      * and links the new bulk, then counts it (bulks, first free tier, data store size, in that order);
-     * {@code allocateTier} then counts the tier in use and moves the first free tier past it.
+     * {@code allocateTier} then counts the tier in use and moves the first free tier past it (set right by
+     * {@link #firstFreeTier} at the end).
      */
-    private String globalState() throws ReflectiveOperationException
+    private String globalCounters() throws ReflectiveOperationException
     {
         final VanillaGlobalMutableState state = h.globalMutableState();
         final Field bulkSizeField = net.openhft.chronicle.hash.impl.VanillaChronicleHash.class.getDeclaredField(
@@ -163,11 +171,10 @@ final class SegmentRecovery
         bulkSizeField.setAccessible(true);
         final long bulkBytes = bulkSizeField.getLong(h);
         final int bulks = state.getAllocatedExtraTierBulks();
-        final long allocatedTiers = bulks * h.tiersInBulk;
         final long inUse = state.getExtraTiersInUse();
         final long base = h.sizeInBytesWithoutTiers();
         final long size = state.getDataStoreSize();
-        if (bulks < 0 || inUse < 0 || inUse > allocatedTiers)
+        if (bulks < 0 || inUse < 0 || inUse > bulks * h.tiersInBulk)
         {
             return "global tier counters out of range: " + bulks + " bulks, " + inUse + " tiers in use";
         }
@@ -183,23 +190,44 @@ final class SegmentRecovery
                 return "data store size " + size + " fits no count of bulks of " + bulkBytes + " bytes";
             }
         }
-        final long firstFree = inUse < allocatedTiers ? h.extraTierIndexToTierIndex(inUse) : 0;
+        return null;
+    }
+
+    /** The first free tier is the one after the tiers in use (0 when every allocated tier is in use). */
+    private void firstFreeTier()
+    {
+        final VanillaGlobalMutableState state = h.globalMutableState();
+        final long inUse = state.getExtraTiersInUse();
+        final long firstFree = inUse < state.getAllocatedExtraTierBulks() * h.tiersInBulk ?
+            h.extraTierIndexToTierIndex(inUse) : 0;
         if (state.getFirstFreeTierIndex() != firstFree)
         {
             fixes.add("first free tier " + state.getFirstFreeTierIndex() + " -> " + firstFree);
             state.setFirstFreeTierIndex(firstFree);
         }
-        return null;
+    }
+
+    /** The newest extra tier in use (the one a growth step allocated last), or 0 when none is. */
+    private long newestTier()
+    {
+        final long inUse = h.globalMutableState().getExtraTiersInUse();
+        return inUse > 0 ? h.extraTierIndexToTierIndex(inUse - 1) : 0;
+    }
+
+    private long counters(final long tierIndex)
+    {
+        return h.tierIndexToBaseAddr(tierIndex) + h.tierHashLookupOuterSize;
     }
 
     /**
-     * Walks the segment's chain of tiers, checking each link; completes the link of the tier a growth step
-     * allocated last when the death came before the link was whole.
+     * Walks the segment's chain of tiers, checking each link. A link to the newest tier whose own counters were
+     * never written (nextTier died between its two writes) is cut here: that tier is empty, and
+     * {@link #releaseNewestIfEmpty} gives it back.
      */
     private String chain(final CompiledMapIterationContext<?, ?, ?> c)
     {
         final long inUse = h.globalMutableState().getExtraTiersInUse();
-        final long newest = inUse > 0 ? h.extraTierIndexToTierIndex(inUse - 1) : 0;
+        final long newest = newestTier();
         c.initSegmentIndex(segment);
         c.initSegmentTier();
         // The first tier's own counters say "first tier of its segment", as Chronicle's recovery sets them.
@@ -213,7 +241,7 @@ final class SegmentRecovery
             final long next = c.nextTierIndex();
             if (next == 0)
             {
-                return linkNewest(c, newest, previous);
+                return null;
             }
             final long extra = next - h.extraTierIndexToTierIndex(0);
             if (extra < 0 || extra >= inUse)
@@ -221,20 +249,20 @@ final class SegmentRecovery
                 return "tier " + previous + " links to " + next + ", not a tier in use";
             }
             final int tier = c.tier() + 1;
-            final long counters = h.tierIndexToBaseAddr(next) + h.tierHashLookupOuterSize;
+            final long counters = counters(next);
             if (TierCountersArea.prevTierIndex(counters) != previous ||
                 TierCountersArea.segmentIndex(counters) != segment || TierCountersArea.tier(counters) != tier)
             {
-                if (next != newest || TierCountersArea.prevTierIndex(counters) != 0)
+                if (next == newest && TierCountersArea.prevTierIndex(counters) == 0 &&
+                    TierCountersArea.entries(counters) == 0)
                 {
-                    return "tier " + next + " in the chain of segment " + segment + " says segment " +
-                        TierCountersArea.segmentIndex(counters) + ", tier " + TierCountersArea.tier(counters) +
-                        ", previous " + TierCountersArea.prevTierIndex(counters);
+                    c.nextTierIndex(0);
+                    fixes.add("cut the link to new tier " + next + " whose counters were not written");
+                    return null;
                 }
-                // Linked by nextTier, which died before it wrote the new tier's own counters (its next is still
-                // the free list's).
-                writeCounters(counters, tier, previous);
-                fixes.add("completed the link of new tier " + next + " of segment " + segment);
+                return "tier " + next + " in the chain of segment " + segment + " says segment " +
+                    TierCountersArea.segmentIndex(counters) + ", tier " + TierCountersArea.tier(counters) +
+                    ", previous " + TierCountersArea.prevTierIndex(counters);
             }
             c.initSegmentTier(tier, next);
             previous = next;
@@ -243,37 +271,49 @@ final class SegmentRecovery
     }
 
     /**
-     * At the end of the segment's chain: the newest tier in use, when no chain has linked it yet (a growth step
-     * died between {@code allocateTier} and the link), is this segment's and is linked here, empty.
+     * Gives the newest tier back when a growth step of this segment died with it empty: taken by
+     * {@code allocateTier} but linked by no chain, or the last of this segment's chain with no entry (the insert
+     * it was taken for never got there). As if the step had not happened: it is the first free tier again,
+     * zeroed and linked to the free tiers after it. So no empty tier is left inside the tiers in use, where
+     * Chronicle's recovery of the whole file (after a host crash) would take it for the first free one and drop
+     * every tier after it.
      */
-    private String linkNewest(final CompiledMapIterationContext<?, ?, ?> c, final long newest, final long last)
+    private String releaseNewestIfEmpty(final CompiledMapIterationContext<?, ?, ?> c)
     {
-        if (newest == 0 || newest == last)
+        final long newest = newestTier();
+        if (newest == 0)
         {
             return null;
         }
-        final long counters = h.tierIndexToBaseAddr(newest) + h.tierHashLookupOuterSize;
-        if (TierCountersArea.prevTierIndex(counters) != 0)
+        final long counters = counters(newest);
+        c.initSegmentIndex(segment);
+        c.initSegmentTier();
+        c.goToLastTier();
+        final boolean lastOfChain = c.tier() > 0 && c.tierIndex() == newest;
+        if (lastOfChain)
         {
-            return null; // linked, by this segment's chain or another's
+            if (c.tierEntries() != 0)
+            {
+                return null;
+            }
+            c.prevTier();
+            c.nextTierIndex(0);
         }
-        if (TierCountersArea.entries(counters) != 0 || TierCountersArea.segmentIndex(counters) != 0 ||
+        else if (TierCountersArea.prevTierIndex(counters) != 0)
+        {
+            return null; // linked by another segment's chain: grown by an earlier change, not this one
+        }
+        else if (TierCountersArea.entries(counters) != 0 || TierCountersArea.segmentIndex(counters) != 0 ||
             TierCountersArea.tier(counters) != 0)
         {
             return "the newest tier " + newest + " is linked by no chain but is not a new one";
         }
-        final int tier = c.tier() + 1;
-        c.nextTierIndex(newest);
-        writeCounters(counters, tier, last);
-        fixes.add("linked new tier " + newest + " to segment " + segment + " as tier " + tier);
+        final VanillaGlobalMutableState state = h.globalMutableState();
+        state.setExtraTiersInUse(state.getExtraTiersInUse() - 1);
+        h.linkAndZeroOutFreeTiers(newest, h.extraTierIndexToTierIndex(
+            state.getAllocatedExtraTierBulks() * h.tiersInBulk - 1));
+        fixes.add("gave back new tier " + newest + (lastOfChain ? ", empty at the end of segment " + segment :
+            ", linked by no segment"));
         return null;
-    }
-
-    private void writeCounters(final long counters, final int tier, final long previous)
-    {
-        TierCountersArea.segmentIndex(counters, segment);
-        TierCountersArea.tier(counters, tier);
-        TierCountersArea.nextTierIndex(counters, 0);
-        TierCountersArea.prevTierIndex(counters, previous);
     }
 }
