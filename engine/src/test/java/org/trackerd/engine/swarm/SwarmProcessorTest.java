@@ -2587,6 +2587,75 @@ class SwarmProcessorTest
     }
 
     /**
+     * A {@code kill -9} in an expiry slice before it changed anything (the in-flight state {@link InFlight#SWEEPING},
+     * as the slice leaves it from its start to its first change), a segment of the swept shard locked: the next
+     * start resets that shard's locks, recovers nothing and scans nothing (the counts are the last idle mark's),
+     * and every swarm is there and writable. A slice that did change (its first change marks the file busy) is
+     * counted by the scan, as any death mid-update; a tick that expired nothing leaves the file idle.
+     */
+    @Test
+    void killInASweepThatChangedNothingNeedsNoScan()
+    {
+        final Harness h = harness("{}");
+        for (int t = 1; t <= 40; t++)
+        {
+            h.announce(peer(t, 1).left(0));
+            h.announce(peer(t, 2).left(5).address(v6(t)));
+        }
+        h.tick();
+        assertTrue(InFlightState.idle(h), "a tick that expired nothing leaves the file idle");
+        final int swept = SwarmStore.shard(hash(3), 0);
+        final Harness k;
+        h.store.inFlight.busy();
+        h.store.inFlight.sweeping();
+        h.store.inFlight.shard(swept);
+        h.store.inFlight.swarm(hash(3), 0);
+        try (var c = h.store.map(hash(3), 0).queryContext(Arrays.copyOf(hash(3), SwarmStore.KEY_LENGTH)))
+        {
+            c.updateLock().lock();
+            k = h.killedCopy();
+        }
+        assertTrue(k.store.plan().crashedSweeping());
+        assertEquals(0, k.store.recoveredShardCount());
+        assertEquals(swept, k.store.unlockedShard());
+        assertEquals(0, k.store.scannedShardCount(), "no scan: the counts are the last idle mark's");
+        assertEquals(40, k.processor.torrentCount());
+        assertEquals(80, k.processor.peerCount());
+        assertEquals(40, k.counters.seedersIpv4.get());
+        assertEquals(40, k.counters.leechersIpv6.get());
+        for (int t = 1; t <= 40; t++)
+        {
+            assertEquals(Status.OK, k.announce(peer(t, 3).left(5)).status, "swarm " + t);
+        }
+        assertEquals(120, k.processor.peerCount());
+
+        // The slice changed something: busy, the swept shard counted afresh.
+        h.store.inFlight.changing();
+        final Harness k2 = h.killedCopy();
+        h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
+        assertFalse(k2.store.plan().crashedSweeping());
+        assertEquals(swept, k2.store.unlockedShard());
+        assertEquals(1, k2.store.scannedShardCount());
+        assertEquals(80, k2.processor.peerCount());
+    }
+
+    /** Reads the state word of a harness's in-flight file as the next start would. */
+    private static final class InFlightState
+    {
+        static boolean idle(final Harness h)
+        {
+            try
+            {
+                return InFlight.read(h.storeDir).idle();
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
+    }
+
+    /**
      * A store of the single-file format ({@code trackerd-store 3}, {@code swarms.dat}) is migrated into the
      * shards at the first start, after a clean shutdown (its counts are kept) or a crash (recovered and counted);
      * the old file is kept as {@code swarms.dat.migrated}, and every swarm, the big one too, is there.
