@@ -83,6 +83,11 @@ final class InFlight implements AutoCloseable
     static final int SWEEPING = 2;
     /** {@link #structuralSegment}: no segment recorded. */
     static final int NO_SEGMENT = -1;
+    /**
+     * Or'ed into the segment of {@link #structuralBegin}: the change is a replace by a value of another size, which
+     * may move the entry to another tier of its segment (a death in the middle may leave the key in both).
+     */
+    static final int REPLACE = 1 << 30;
 
     private static final int LENGTH = 4096;
     private static final int MAGIC_OFFSET = 0;
@@ -238,13 +243,21 @@ final class InFlight implements AutoCloseable
      */
     int structuralSegment()
     {
-        return valid() && version() == VERSION && buffer.getInt(STRUCTURAL_OFFSET) != 0 ?
-            buffer.getInt(SEGMENT_OFFSET) : NO_SEGMENT;
+        final int segment = buffer.getInt(SEGMENT_OFFSET);
+        return valid() && version() == VERSION && buffer.getInt(STRUCTURAL_OFFSET) != 0 && segment != NO_SEGMENT ?
+            segment & ~REPLACE : NO_SEGMENT;
+    }
+
+    /** The structural change of {@link #structuralSegment} was a replace ({@link #REPLACE}), or is not known. */
+    boolean diedInReplace()
+    {
+        return version() != VERSION || (buffer.getInt(SEGMENT_OFFSET) & REPLACE) != 0;
     }
 
     /**
      * Before a change of the map's structure (insert, remove, replace by another size) in {@code segment} of the
-     * recorded shard's map ({@link #NO_SEGMENT} when not known): every store after it. The segment is written
+     * recorded shard's map ({@link #NO_SEGMENT} when not known; or'ed with {@link #REPLACE} for a replace): every
+     * store after it. The segment is written
      * before the word that makes it count, in order (a release store).
      */
     void structuralBegin(final int segment)

@@ -103,7 +103,7 @@ final class MapWrites
     {
         final Data<byte[]> data = entry.context().wrapValueAsData(value);
         forget(entry);
-        inFlight.structuralBegin(segment(entry.context()));
+        inFlight.structuralBegin(segment(entry.context()) | InFlight.REPLACE);
         entry.doReplaceValue(data);
         inFlight.structuralEnd();
     }

@@ -54,33 +54,47 @@ final class SegmentRecovery
     private final ChronicleHashCorruptionImpl corruption = new ChronicleHashCorruptionImpl();
     private final VanillaChronicleMap<?, ?, ?> h;
     private final int segment;
+    private final boolean duplicatesPossible;
+    private int tiers;
+    private long entries;
 
-    private SegmentRecovery(final VanillaChronicleMap<?, ?, ?> h, final int segment)
+    private SegmentRecovery(final VanillaChronicleMap<?, ?, ?> h, final int segment,
+        final boolean duplicatesPossible)
     {
         this.h = h;
         this.segment = segment;
+        this.duplicatesPossible = duplicatesPossible;
     }
 
-    /** The result of {@link #recover}: null {@code refused} when done. */
-    record Outcome(String refused, List<String> fixes)
+    /**
+     * The result of {@link #recover}: null {@code refused} when done; {@code walked} says how many tiers and
+     * entries (for the log).
+     */
+    record Outcome(String refused, List<String> fixes, String walked)
     {
     }
 
     /**
      * Recovers {@code segment} of {@code map} (opened without recovery; its segment locks already reset), or
      * refuses, having changed nothing that Chronicle's whole-file recovery does not redo.
+     *
+     * @param duplicatesPossible the change was a replace, which may move an entry to another tier: a death in the
+     *                           middle may leave its key in both, and every entry is then looked up once
+     *                           (Chronicle's {@code removeDuplicatesInSegment}); otherwise each tier's entries are
+     *                           counted from its hash lookup
      */
-    static Outcome recover(final ChronicleMap<byte[], byte[]> map, final int segment)
+    static Outcome recover(final ChronicleMap<byte[], byte[]> map, final int segment,
+        final boolean duplicatesPossible)
     {
         if (!(map instanceof VanillaChronicleMap<?, ?, ?> h))
         {
-            return new Outcome("not a map of the vanilla kind", List.of());
+            return new Outcome("not a map of the vanilla kind", List.of(), "");
         }
         if (segment < 0 || segment >= h.actualSegments)
         {
-            return new Outcome("segment " + segment + " out of 0.." + (h.actualSegments - 1), List.of());
+            return new Outcome("segment " + segment + " out of 0.." + (h.actualSegments - 1), List.of(), "");
         }
-        final SegmentRecovery recovery = new SegmentRecovery(h, segment);
+        final SegmentRecovery recovery = new SegmentRecovery(h, segment, duplicatesPossible);
         String refused;
         try
         {
@@ -90,7 +104,8 @@ final class SegmentRecovery
         {
             refused = ex.toString();
         }
-        return new Outcome(refused, List.copyOf(recovery.fixes));
+        return new Outcome(refused, List.copyOf(recovery.fixes), recovery.tiers + " tiers, " + recovery.entries +
+            " entries" + (duplicatesPossible ? ", each looked up for a duplicate" : ""));
     }
 
     private String run() throws ReflectiveOperationException
@@ -120,23 +135,32 @@ final class SegmentRecovery
             while (true)
             {
                 c.recoverTier(segment, listener, corruption);
+                tiers++;
+                if (!duplicatesPossible)
+                {
+                    recount(c);
+                }
                 if (!c.hasNextTier())
                 {
                     break;
                 }
                 c.initSegmentTier(c.tier() + 1, c.nextTierIndex());
             }
-            c.initSegmentIndex(segment);
-            c.initSegmentTier();
-            c.goToLastTier();
-            while (true)
+            if (duplicatesPossible)
             {
-                c.removeDuplicatesInSegment(listener, corruption);
-                if (c.tier() == 0)
+                c.initSegmentIndex(segment);
+                c.initSegmentTier();
+                c.goToLastTier();
+                while (true)
                 {
-                    break;
+                    c.removeDuplicatesInSegment(listener, corruption);
+                    entries += c.tierEntries();
+                    if (c.tier() == 0)
+                    {
+                        break;
+                    }
+                    c.prevTier();
                 }
-                c.prevTier();
             }
             final String released = releaseNewestIfEmpty(c);
             if (released != null)
@@ -146,6 +170,43 @@ final class SegmentRecovery
         }
         firstFreeTier();
         return null;
+    }
+
+    /**
+     * The tier's entry count and lowest free chunk from its hash lookup and free list as {@code recoverTier} left
+     * them (what {@code removeDuplicatesInSegment} sets too, without a lookup per entry): an insert or a remove
+     * stays in its tier, so no key can be in two.
+     */
+    private void recount(final CompiledMapIterationContext<?, ?, ?> c)
+    {
+        final net.openhft.chronicle.hash.impl.CompactOffHeapLinearHashTable lookup = h.hashLookup;
+        final long address = c.tierBaseAddr();
+        long count = 0;
+        long pos = 0;
+        do
+        {
+            if (!lookup.empty(lookup.readEntry(address, pos)))
+            {
+                count++;
+            }
+            pos = lookup.step(pos);
+        }
+        while (pos != 0);
+        if (c.tierEntries() != count)
+        {
+            fixes.add("entries of tier " + c.tierIndex() + " " + c.tierEntries() + " -> " + count);
+            c.tierEntries(count);
+        }
+        long lowestFree = c.freeList().nextClearBit(0);
+        if (lowestFree == -1)
+        {
+            lowestFree = h.actualChunksPerSegmentTier;
+        }
+        if (c.lowestPossiblyFreeChunk() != lowestFree)
+        {
+            c.lowestPossiblyFreeChunk(lowestFree);
+        }
+        entries += count;
     }
 
     /** A growth step dies holding the map's global lock: reset it as Chronicle's recovery does. */

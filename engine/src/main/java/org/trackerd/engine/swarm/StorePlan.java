@@ -33,6 +33,8 @@ import java.util.Arrays;
  * @param unlockedShard  the shard whose segment locks are reset instead of recovered, or -1
  * @param recoveredSegment the segment of {@code unlockedShard}'s map recovered alone ({@link SegmentRecovery}: the
  *                       last process died inside a change of its structure), or -1
+ * @param segmentReplace the change in {@code recoveredSegment} was a replace, which may have left its key in two
+ *                       tiers of the segment
  * @param scanShards     bit {@code s}: the start-up scan counts shard {@code s} (0: the counts are known)
  * @param counts         the counts the store starts from: {@code torrents peers leechers-v4 leechers-v6 seeders-v4
  *                       seeders-v6}, all of them when known, else those of the shards not scanned
@@ -42,7 +44,7 @@ import java.util.Arrays;
  *                       shard the scan counts), or null
  */
 record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean crashedSweeping, int recoverShards,
-    int unlockedShard, int recoveredSegment, int scanShards, long[] counts, boolean shardCountsKept, SwapUndo undo,
+    int unlockedShard, int recoveredSegment, boolean segmentReplace, int scanShards, long[] counts, boolean shardCountsKept, SwapUndo undo,
     byte[] tornSwarm)
 {
     /** The page, the two positions and their records as they were before the swap (2 x 60 bytes). */
@@ -136,7 +138,7 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
         final SwapUndo undo = undoKey == null ? null :
             new SwapUndo(undoKey, last.undoA(), last.undoB(), last.undoRecords());
         return new StorePlan(!exists, clean, idleCrash, sweepCrash, recoverShards, unlockOnly ? busyShard : -1,
-            segment, scanShards, counts, shardCountsKept, undo,
+            segment, segment >= 0 && last.diedInReplace(), scanShards, counts, shardCountsKept, undo,
             torn != null && (scanShards & (1 << SwarmStore.shard(torn, 0))) != 0 ? torn : null);
     }
 
@@ -173,8 +175,8 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
      */
     StorePlan recoveringEveryShard()
     {
-        return new StorePlan(created, false, false, false, ALL_SHARDS, -1, -1, ALL_SHARDS, new long[6], false, undo,
-            tornSwarm);
+        return new StorePlan(created, false, false, false, ALL_SHARDS, -1, -1, false, ALL_SHARDS, new long[6], false,
+            undo, tornSwarm);
     }
 
     /**
@@ -184,7 +186,7 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
     StorePlan recoveringShardOfSegment()
     {
         return new StorePlan(created, clean, crashedIdle, crashedSweeping, recoverShards | 1 << unlockedShard, -1,
-            -1, scanShards, counts, shardCountsKept, undo, tornSwarm);
+            -1, false, scanShards, counts, shardCountsKept, undo, tornSwarm);
     }
 
     @Override

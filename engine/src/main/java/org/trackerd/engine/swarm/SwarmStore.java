@@ -220,13 +220,14 @@ public final class SwarmStore implements AutoCloseable
             {
                 final int shard = plan.unlockedShard();
                 final long recoveryStart = System.nanoTime();
-                final SegmentRecovery.Outcome outcome = SegmentRecovery.recover(maps[shard], plan.recoveredSegment());
+                final SegmentRecovery.Outcome outcome = SegmentRecovery.recover(maps[shard], plan.recoveredSegment(),
+                    plan.segmentReplace());
                 final long recoveryUs = (System.nanoTime() - recoveryStart) / 1000;
                 if (outcome.refused() == null)
                 {
-                    LOG.info("recovered segment {} of shard {} alone in {} us (the last process died changing its " +
-                        "structure){}", plan.recoveredSegment(), shard, recoveryUs, outcome.fixes().isEmpty() ? "" :
-                        ": " + String.join("; ", outcome.fixes()));
+                    LOG.info("recovered segment {} of shard {} alone in {} us ({}; the last process died changing " +
+                        "its structure){}", plan.recoveredSegment(), shard, recoveryUs, outcome.walked(),
+                        outcome.fixes().isEmpty() ? "" : ": " + String.join("; ", outcome.fixes()));
                 }
                 else
                 {

@@ -55,10 +55,15 @@ class SegmentRecoveryTest
         LINKED_EMPTY
     }
 
-    @Test
-    void aTornInsertIsRecoveredInItsSegmentAlone() throws Exception
+    /**
+     * Also as the death inside a replace (which may move an entry to another tier): then every entry of the segment
+     * is looked up for a duplicate, Chronicle's step.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = { false, true })
+    void aTornInsertIsRecoveredInItsSegmentAlone(final boolean replace) throws Exception
     {
-        final Path original = dir.resolve("a");
+        final Path original = dir.resolve("a" + replace);
         final byte[] k;
         final int segment;
         final Path killed;
@@ -68,7 +73,7 @@ class SegmentRecoveryTest
             fill(map, 0, ENTRIES);
             k = key(700);
             segment = segmentOf(map, k);
-            inFlightStructural(store, k, segment);
+            inFlightStructural(store, k, segment | (replace ? InFlight.REPLACE : 0));
             try (IterationContext<?, ?, ?> context = ((VanillaChronicleMap<?, ?, ?>)map).iterationContext())
             {
                 final CompiledMapIterationContext<?, ?, ?> c = (CompiledMapIterationContext<?, ?, ?>)context;
@@ -102,6 +107,7 @@ class SegmentRecoveryTest
         try (SwarmStore store = open(killed))
         {
             assertEquals(segment, store.recoveredSegment());
+            assertEquals(replace, store.plan().segmentReplace());
             assertEquals(SHARD, store.unlockedShard());
             assertEquals(0, store.recoveredShardCount(), "no shard recovered whole");
             final ChronicleMap<byte[], byte[]> map = store.shard(SHARD);

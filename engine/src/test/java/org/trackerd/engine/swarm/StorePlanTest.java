@@ -171,6 +171,7 @@ class StorePlanTest
         assertEquals(0, plan.recoverShards());
         assertEquals(shard, plan.unlockedShard());
         assertEquals(7, plan.recoveredSegment());
+        assertFalse(plan.segmentReplace(), "an insert or a remove: no key in two tiers");
         assertEquals(1 << shard, plan.scanShards());
         assertArrayEquals(new long[] { 4, 9, 1, 2, 3, 3 }, plan.counts(), "the other shards' counts are kept");
         assertArrayEquals(hash, plan.tornSwarm());
@@ -180,6 +181,15 @@ class StorePlanTest
         assertEquals(-1, whole.unlockedShard());
         assertEquals(1 << shard, whole.scanShards());
         assertArrayEquals(hash, whole.tornSwarm());
+
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.structuralEnd();
+            f.structuralBegin(7 | InFlight.REPLACE);
+        }
+        final StorePlan replace = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(7, replace.recoveredSegment());
+        assertTrue(replace.segmentReplace(), "a replace may have moved its entry to another tier");
 
         // The structural change over (the word back at 0): the segment no longer counts, the shard is unlocked.
         try (InFlight f = InFlight.open(dir))
