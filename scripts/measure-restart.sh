@@ -127,14 +127,16 @@ expected=$(probe 0 "")
 [ "$expected" != none ] || { echo "no scrape answer from the filled tracker"; exit 1; }
 
 declare -A res
+new_seed=$((100 + $(date +%s) % 1000))
 stop_and_restart() { # case
   local c=$1 lg=()
   case "$c" in
     term) kill -TERM "$td" ;;
     kill) kill -9 "$td" ;;
     kill-new)
+      new_seed=$((new_seed + 1)) # other torrents each time
       taskset -c "$load_cpu" java -Xms256m -Xmx2g -cp "$bench_jar" org.trackerd.jmh.loadgen.LoadGenerator \
-        --protocol udp --target "127.0.0.1:$port" --torrents 1000000 --seed $((100 + ${#res[@]})) --numwant 0 \
+        --protocol udp --target "127.0.0.1:$port" --torrents 1000000 --seed "$new_seed" --numwant 0 \
         --scrape-ratio 0 --sockets 16 --window 32 --duration $((load_s + 30)) --shape new-peers >/dev/null 2>&1 &
       lg+=($!); pids+=($!)
       sleep "$load_s"
