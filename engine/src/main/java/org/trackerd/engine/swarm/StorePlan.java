@@ -41,11 +41,14 @@ import java.util.Arrays;
  * @param shardCountsKept the in-flight file's per-shard counts still add up to the counts (when they are known)
  * @param undo           the swap of two records in place the last process died in, to put back first, or null
  * @param tornSwarm      the swarm an update was in flight on when the process died (its pages may be torn, in a
- *                       shard the scan counts), or null
+ *                       shard the scan counts, or in the shard counted at the opening), or null
+ * @param countedShard   the one shard to count, counted by the opening ({@link ShardCount}) instead of the scan,
+ *                       but for {@code tornSwarm}, which the start-up scan repairs and counts alone; or -1
+ * @param countedShardCounts its counts (in {@code counts} too), without {@code tornSwarm}'s
  */
 record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean crashedSweeping, int recoverShards,
-    int unlockedShard, int recoveredSegment, boolean segmentReplace, int scanShards, long[] counts, boolean shardCountsKept, SwapUndo undo,
-    byte[] tornSwarm)
+    int unlockedShard, int recoveredSegment, boolean segmentReplace, int scanShards, long[] counts,
+    boolean shardCountsKept, SwapUndo undo, byte[] tornSwarm, int countedShard, long[] countedShardCounts)
 {
     /** The page, the two positions and their records as they were before the swap (2 x 60 bytes). */
     record SwapUndo(byte[] pageKey, int a, int b, byte[] records)
@@ -75,6 +78,7 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
     {
         counts = counts.clone();
         tornSwarm = tornSwarm == null ? null : tornSwarm.clone();
+        countedShardCounts = countedShardCounts.clone();
     }
 
     /**
@@ -139,7 +143,7 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
             new SwapUndo(undoKey, last.undoA(), last.undoB(), last.undoRecords());
         return new StorePlan(!exists, clean, idleCrash, sweepCrash, recoverShards, unlockOnly ? busyShard : -1,
             segment, segment >= 0 && last.diedInReplace(), scanShards, counts, shardCountsKept, undo,
-            torn != null && (scanShards & (1 << SwarmStore.shard(torn, 0))) != 0 ? torn : null);
+            torn != null && (scanShards & (1 << SwarmStore.shard(torn, 0))) != 0 ? torn : null, -1, new long[6]);
     }
 
     private static boolean validCounts(final long[] counts)
@@ -176,7 +180,7 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
     StorePlan recoveringEveryShard()
     {
         return new StorePlan(created, false, false, false, ALL_SHARDS, -1, -1, false, ALL_SHARDS, new long[6], false,
-            undo, tornSwarm);
+            undo, tornSwarm, -1, new long[6]);
     }
 
     /**
@@ -186,7 +190,34 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
     StorePlan recoveringShardOfSegment()
     {
         return new StorePlan(created, clean, crashedIdle, crashedSweeping, recoverShards | 1 << unlockedShard, -1,
-            -1, false, scanShards, counts, shardCountsKept, undo, tornSwarm);
+            -1, false, scanShards, counts, shardCountsKept, undo, tornSwarm, -1, new long[6]);
+    }
+
+    /** The one shard the scan would count, when it is one, else -1: the opening may count it ({@link ShardCount}). */
+    int shardToCount()
+    {
+        return Integer.bitCount(scanShards) == 1 ? Integer.numberOfTrailingZeros(scanShards) : -1;
+    }
+
+    /**
+     * This plan with {@link #shardToCount}'s counts, but for the torn swarm's, read by the opening: nothing left for
+     * the scan but that swarm.
+     */
+    StorePlan countedAtOpen(final long[] shardCounts)
+    {
+        final long[] total = counts.clone();
+        for (int i = 0; i < 6; i++)
+        {
+            total[i] += shardCounts[i];
+        }
+        return new StorePlan(created, clean, crashedIdle, crashedSweeping, recoverShards, unlockedShard,
+            recoveredSegment, segmentReplace, 0, total, shardCountsKept, undo, tornSwarm, shardToCount(), shardCounts);
+    }
+
+    @Override
+    public long[] countedShardCounts()
+    {
+        return countedShardCounts.clone();
     }
 
     @Override
@@ -201,10 +232,13 @@ record StorePlan(boolean created, boolean clean, boolean crashedIdle, boolean cr
         return tornSwarm == null ? null : tornSwarm.clone();
     }
 
-    /** The counts are known (no shard to scan): from a clean close, an idle death or a new store. */
+    /**
+     * The counts are known and nothing is left for the start-up scan: a clean close, an idle death, a death in a
+     * sweep that changed nothing, a new store (not a shard counted at the opening: its torn swarm is the scan's).
+     */
     boolean countsKnown()
     {
-        return scanShards == 0;
+        return scanShards == 0 && countedShard < 0;
     }
 
     /** Chronicle's recovery runs on this shard. */

@@ -239,6 +239,17 @@ public final class SwarmStore implements AutoCloseable
                     maps[shard] = openMap(shardFiles[shard].toFile(), "swarms-" + shard, hint, true);
                 }
             }
+            final int toCount = plan.shardToCount();
+            if (toCount >= 0)
+            {
+                // The one shard a process died changing: its pages counted here, beside the launcher's work, but
+                // for the swarm it was changing (the start-up scan repairs and counts that one).
+                final long countStart = System.nanoTime();
+                final long[] shardCounts = ShardCount.count(maps[toCount], plan.tornSwarm());
+                plan = plan.countedAtOpen(shardCounts);
+                LOG.info("counted shard {} in {} ms at the opening: {} torrents, {} peers (the swarm in flight " +
+                    "aside)", toCount, (System.nanoTime() - countStart) / 1_000_000, shardCounts[0], shardCounts[1]);
+            }
             if (exists)
             {
                 final StoreSizing current = StoreSizing.read(directory);
