@@ -187,7 +187,7 @@ for cds in "${cds_modes[@]}"; do
       stop_and_restart "$c" # (not in a subshell: it sets td)
       res[$cds,$c,$round]=$(cat "$work/times")
       res[$cds,$c,$round,load]=$(cut -d' ' -f1 /proc/loadavg)
-      res[$cds,$c,$round,log]=$(grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|the last process died[^:)]*|recovered segment [0-9]+ of shard [0-9]+ alone in [0-9]+ us|cannot be recovered alone|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+|loaded [0-9]+ torrents and [0-9]+ peers from the store in [0-9]+ ms \([0-9]+ of [0-9]+ shards scanned)" "$work/trackerd.log" | sed "s| at $data||" | tr '\n' ';' | sed 's/;$//')
+      res[$cds,$c,$round,log]=$(grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|the last process died[^:)]*|recovered segment [0-9]+ of shard [0-9]+ alone in [0-9]+ us \([0-9]+ tiers, [0-9]+ entries|cannot be recovered alone|counted shard [0-9]+ in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+|loaded [0-9]+ torrents and [0-9]+ peers from the store in [0-9]+ ms \([0-9]+ of [0-9]+ shards scanned)" "$work/trackerd.log" | sed "s| at $data||" | tr '\n' ';' | sed 's/;$//')
     done
   done
 done
