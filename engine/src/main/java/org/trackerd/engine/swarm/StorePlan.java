@@ -20,7 +20,10 @@ import java.util.Arrays;
  *          recorded (version 4)
  * present  died busy, this boot, structural, no segment  its shard        -         its shard (*)  in-flight per shard
  * present  anything else (other boot, no file)           every shard      -         every shard    the scan
- *                                             (*) every shard if the per-shard counts are not valid
+ *                                             (*) every shard if the per-shard counts are not valid; when it
+ *                                                 is the one shard, the opening counts it off its pages
+ *                                                 ({@link #countedAtOpen}) and the scan counts its swarm in
+ *                                                 flight alone
  *                                             (**) {@link SegmentRecovery}; its whole shard if it refuses
  * </pre>
  *
