@@ -110,9 +110,17 @@ final class InFlight implements AutoCloseable
     private static final int UNDO_RECORDS = UNDO_OFFSET + 40;
     private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    /**
+     * Tests only: the processor stops inside its N-th change of the map's structure of this run, its segment locked
+     * and the file saying so, for a test to {@code kill -9} it there (0, the default: never; a constant the JIT
+     * folds away).
+     */
+    private static final long PAUSE_INSIDE_STRUCTURAL = Long.getLong("trackerd.test.pauseInsideStructuralChange", 0);
 
     private final MappedByteBuffer mapped;
     private final UnsafeBuffer buffer;
+    /** Structural changes begun in this run (counted only for {@link #PAUSE_INSIDE_STRUCTURAL}). */
+    private long structuralChanges;
 
     private InFlight(final MappedByteBuffer mapped, final UnsafeBuffer buffer)
     {
@@ -265,6 +273,30 @@ final class InFlight implements AutoCloseable
         buffer.putInt(SEGMENT_OFFSET, segment);
         buffer.putIntRelease(STRUCTURAL_OFFSET, 1);
         VarHandle.storeStoreFence();
+        if (PAUSE_INSIDE_STRUCTURAL > 0 && ++structuralChanges == PAUSE_INSIDE_STRUCTURAL)
+        {
+            pauseForTest(segment);
+        }
+    }
+
+    /** See {@link #PAUSE_INSIDE_STRUCTURAL}: says so on stderr, then waits (ten minutes at most) to be killed. */
+    private void pauseForTest(final int segment)
+    {
+        System.err.println("in-flight: paused inside structural change " + structuralChanges + " (segment " +
+            (segment & ~REPLACE) + " of shard " + buffer.getInt(SHARD_OFFSET) + ") for a test");
+        final long until = System.nanoTime() + 600_000_000_000L;
+        while (System.nanoTime() < until)
+        {
+            try
+            {
+                Thread.sleep(100);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** After the change returned: every store of it before this one. */
