@@ -110,7 +110,7 @@ class GrowthKillRobustTest
         {
             createdBytes = shardBytes(new TrackerHarness(dir).storagePath());
         }
-        checkStart(port, child.log());
+        checkStart(port, child);
         verify(port);
         final AtomicBoolean running = new AtomicBoolean(true);
         final List<Thread> loaders = new ArrayList<>();
@@ -200,11 +200,10 @@ class GrowthKillRobustTest
      * mid-change had to be handed to Chronicle's recovery of its whole shard.
      */
     @SuppressWarnings("unchecked")
-    private void checkStart(final int port, final String log) throws IOException
+    private void checkStart(final int port, final TrackerProcess started) throws IOException
     {
-        final java.util.regex.Matcher m =
-            java.util.regex.Pattern.compile("ready: .* torrents=(\\d+) peers=(\\d+)").matcher(log);
-        assertTrue(m.find(), () -> "no counts in the ready line; log:\n" + log);
+        final String log = started.log();
+        final long[] counts = started.readyCounts();
         final List<Integer> tried = new ArrayList<>(attempted);
         long present = 0;
         for (int from = 0; from < tried.size(); from += 74)
@@ -224,8 +223,8 @@ class GrowthKillRobustTest
             }
         }
         final long found = present;
-        assertEquals(found, Long.parseLong(m.group(1)), () -> "torrents at start; log:\n" + log);
-        assertEquals(found, Long.parseLong(m.group(2)), () -> "peers at start; log:\n" + log);
+        assertEquals(found, counts[0], () -> "torrents at start; log:\n" + log);
+        assertEquals(found, counts[1], () -> "peers at start; log:\n" + log);
         assertTrue(!log.contains("cannot be recovered alone"), () -> "segment recovery refused; log:\n" + log);
         if (log.contains("recovered segment"))
         {
