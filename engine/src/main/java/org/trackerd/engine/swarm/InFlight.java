@@ -50,7 +50,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>From offset 256: the counts of each shard (6 x i64 each, as the global counts), kept by the processor as it
  * changes a shard (after each event and each swept segment), valid when the word at 140 is 1. After a crash
- * mid-update only the recorded shard's counts may be stale: the next start scans that shard alone and takes the
+ * mid-update only the recorded shard's counts may be stale: the next start counts that shard alone (off its pages
+ * at the opening, {@link ShardCount}, and the swarm in flight in the start-up scan) and takes the
  * others' counts from here.
  *
  * <p>A {@code kill -9} (or any death of the process alone) loses no write to a shared mapping: the page cache
