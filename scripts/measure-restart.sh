@@ -7,6 +7,10 @@
 #   kill-load kill -9 after LOAD_S seconds of load, updates in flight: the filled population re-announcing (pages
 #             written in place) and, beside it, new peers of other torrents (entries inserted, the store growing);
 #             the load stops with the process. After the restart the known torrent must still answer right.
+#   kill-new  kill -9 after LOAD_S seconds of new peers only (entries inserted and replaced by larger ones: changes
+#             of the map's structure, with growth steps once the first tiers are full): the kill lands inside one
+#             often; the "store opened" column says what the start did (a segment recovered alone, a shard's locks
+#             reset, a sweep that had changed nothing, ...) and how long its recovery and its scan took
 # Each case ROUNDS times, interleaved. With SIMULATED=1 also today's two simulated mid-update crashes (the
 # in-flight file's state word at offset 8, then also 144, set to 1 before the start, as if the process died
 # holding an entry's lock writing in place / inside an insert or removal): they write into the format of
@@ -19,6 +23,7 @@
 #      CDS="1"    with the class-data archive scripts/run-tracker.sh uses (scripts/cds-archive.sh); "0 1" both
 #      TRACKERD_JAVA_OPTS (default @tuning/jvm-shared.options), LOAD_S=8, SERVER_CPU=0 LOAD_CPU=1, PORT_OFFSET=0,
 #      SKIP_BUILD=1, KEEP_WORK=1
+#      CASES="term kill kill-load kill-new"  the cases, in this order each round (default: all four)
 #      PEER_LIFETIME_S  tracker.peer_lifetime_seconds for every start (default: the tracker's, 2100): a STORE kept
 #                 longer than that before (or while) it is measured loses its peers to expiry, and the restarts then
 #                 count and sweep a shrinking store; e.g. PEER_LIFETIME_S=604800 keeps all of them
@@ -122,11 +127,20 @@ expected=$(probe 0 "")
 [ "$expected" != none ] || { echo "no scrape answer from the filled tracker"; exit 1; }
 
 declare -A res
+new_seed=$((100 + $(date +%s) % 1000))
 stop_and_restart() { # case
   local c=$1 lg=()
   case "$c" in
     term) kill -TERM "$td" ;;
     kill) kill -9 "$td" ;;
+    kill-new)
+      new_seed=$((new_seed + 1)) # other torrents each time
+      taskset -c "$load_cpu" java -Xms256m -Xmx2g -cp "$bench_jar" org.trackerd.jmh.loadgen.LoadGenerator \
+        --protocol udp --target "127.0.0.1:$port" --torrents 1000000 --seed "$new_seed" --numwant 0 \
+        --scrape-ratio 0 --sockets 16 --window 32 --duration $((load_s + 30)) --shape new-peers >/dev/null 2>&1 &
+      lg+=($!); pids+=($!)
+      sleep "$load_s"
+      kill -9 "$td" ;;
     kill-load|sim-*)
       if [ "$c" = kill-load ]; then
         # the filled population re-announcing (pages in place) and new peers of other torrents (inserts)
@@ -159,7 +173,7 @@ stop_and_restart() { # case
   local cpu; cpu=$(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$td/stat")
   echo "$(cat "$work/times") $cpu" > "$work/times"
 }
-cases=(term kill kill-load)
+read -r -a cases <<< "${CASES:-term kill kill-load kill-new}"
 [ -z "${SIMULATED:-}" ] || cases+=(sim-place sim-struct)
 for cds in "${cds_modes[@]}"; do
   if [ "$cds" = 1 ]; then
@@ -173,7 +187,7 @@ for cds in "${cds_modes[@]}"; do
       stop_and_restart "$c" # (not in a subshell: it sets td)
       res[$cds,$c,$round]=$(cat "$work/times")
       res[$cds,$c,$round,load]=$(cut -d' ' -f1 /proc/loadavg)
-      res[$cds,$c,$round,log]=$(grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+|loaded [0-9]+ torrents and [0-9]+ peers from the store in [0-9]+ ms)" "$work/trackerd.log" | tr '\n' ';' | sed 's/;$//')
+      res[$cds,$c,$round,log]=$(grep -Eo "(store [a-z]+ at [^ ]+ in [0-9]+ ms|the last process died[^:)]*|recovered segment [0-9]+ of shard [0-9]+ alone in [0-9]+ us \([0-9]+ tiers, [0-9]+ entries|cannot be recovered alone|counted shard [0-9]+ in [0-9]+ ms|[0-9]+ torrents and [0-9]+ peers in the store, counted [a-z ]+|loaded [0-9]+ torrents and [0-9]+ peers from the store in [0-9]+ ms \([0-9]+ of [0-9]+ shards scanned)" "$work/trackerd.log" | sed "s| at $data||" | tr '\n' ';' | sed 's/;$//')
     done
   done
 done
@@ -189,6 +203,10 @@ for cds in "${cds_modes[@]}"; do
       printf "%-4s %-11s %-6s %8s %9s %6s %6s  %s\n" "$cds" "$c" "$round" "$rs" "$as" "${cs:-?}" "${res[$cds,$c,$round,load]}" "${res[$cds,$c,$round,log]}"
     done
   done
+done
+for c in "${cases[@]}"; do
+  worst=$(for cds in "${cds_modes[@]}"; do for round in $(seq 1 "$rounds"); do echo "${res[$cds,$c,$round]}" | cut -d' ' -f2; done; done | sort -g | tail -n1)
+  echo "# worst answer s, $c: $worst"
 done
 echo "# ready s: launch to the ready: line; answer s: launch to the first scrape answered with the counts above (goal <= 2 s);" \
   "cpu s: CPU time (user + system, every thread) the JVM had used by then"

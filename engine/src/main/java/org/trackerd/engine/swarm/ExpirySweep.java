@@ -97,6 +97,23 @@ final class ExpirySweep implements PageExpiry.Removals
             counts.publishGauges();
             return;
         }
+        // Nothing changed yet: a death from here to the first change (most slices change nothing) costs the next
+        // start a reset of the swept shard's locks, neither recovery nor a scan.
+        inFlight.sweeping();
+        try
+        {
+            sweepShare(nowMs);
+        }
+        finally
+        {
+            inFlight.changing(); // what runs after the slice in the same event may change the map
+        }
+        counts.publishGauges();
+    }
+
+    /** Whole segments of the shards in turn until the slice has seen its share of swarms. */
+    private void sweepShare(final long nowMs)
+    {
         final long share = Math.max(16, (counts.torrents() * tickMs + sweepMs - 1) / sweepMs);
         ChronicleMap<byte[], byte[]> shardMap = store.shard(sweepShard);
         int segments = shardMap.segments();
@@ -136,7 +153,6 @@ final class ExpirySweep implements PageExpiry.Removals
                 segments = shardMap.segments();
             }
         }
-        counts.publishGauges();
     }
 
     /** One map entry of the sweep: a one-page swarm is swept here and now, a big swarm after the segment. */
@@ -193,6 +209,7 @@ final class ExpirySweep implements PageExpiry.Removals
                     {
                         continue;
                     }
+                    inFlight.changing();
                     if ((Page.flags(page, pos) & (Page.HAS_V4 | Page.HAS_V6) & ~families) == 0)
                     {
                         deadFingerprints[dead++] = record.wrap(page, pos).fingerprint(seed);
@@ -243,5 +260,11 @@ final class ExpirySweep implements PageExpiry.Removals
     {
         counts.torrents(-1);
         counters.torrentsRemoved.incrementRelease();
+    }
+
+    @Override
+    public void changing()
+    {
+        inFlight.changing();
     }
 }

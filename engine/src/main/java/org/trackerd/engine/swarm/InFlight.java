@@ -23,7 +23,7 @@ import java.nio.file.StandardOpenOption;
  *  | magic  | state | version | boot id (48)  | counts: torrents, peers, | swarm (20)  | has   |     | shard |
  *  |        |       |         |               | population[4] (6 x i64)  |             | swarm |     | (i32) |
  *  +--------+-------+---------+---------------+--------------------------+-------------+-------+-----+-------+
- *  140: per-shard counts valid (i32); 144: structural (i32)
+ *  140: per-shard counts valid (i32); 144: structural (i32); 148: segment of the structural change (i32)
  * </pre>
  *
  * <p>Structural: 1 while a change of the map's own structure is under way (an entry inserted, removed or
@@ -31,7 +31,13 @@ import java.nio.file.StandardOpenOption;
  * the processor only reads entries or writes a page in place. A process that died mid-update with the word at 0
  * left the map whole but for the locks it held, all of one shard: the next start resets that shard's segment locks
  * instead of running Chronicle's recovery (which reads every entry of the shard); with the word at 1 it recovers
- * the shard.
+ * the shard's segment the change was in (version 4 records it at 148 before the change: {@link SegmentRecovery}), or
+ * the whole shard (an older file, or a segment not recorded).
+ *
+ * <p>State {@link #SWEEPING} (version 4): busy in an expiry slice that has changed nothing yet. The slice sets it
+ * when it starts and sets {@link #BUSY} before its first change; a process that died in it held segment locks of
+ * the recorded shard and nothing else: its counts are those of the last idle mark, and the next start resets that
+ * shard's locks without recovery nor scan.
  *
  * <p>From offset 1024, the undo image of a swap of two records in place (valid i32, a i32, b i32, the page's key
  * (22), then both records as they were (2 x 60; a compact page's 36-byte record at the start of its 60) at 1064): set before the swap, cleared after it. A death in the
@@ -44,7 +50,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>From offset 256: the counts of each shard (6 x i64 each, as the global counts), kept by the processor as it
  * changes a shard (after each event and each swept segment), valid when the word at 140 is 1. After a crash
- * mid-update only the recorded shard's counts may be stale: the next start scans that shard alone and takes the
+ * mid-update only the recorded shard's counts may be stale: the next start counts that shard alone (off its pages
+ * at the opening, {@link ShardCount}, and the swarm in flight in the start-up scan) and takes the
  * others' counts from here.
  *
  * <p>A {@code kill -9} (or any death of the process alone) loses no write to a shared mapping: the page cache
@@ -66,10 +73,22 @@ final class InFlight implements AutoCloseable
 {
     static final String FILE = "in-flight";
     static final long MAGIC = 0x5452_4B44_494E_464CL; // "TRKDINFL"
-    /** 3: the structural word (a file of version 2 mid-update is recovered as if structural). */
-    static final int VERSION = 3;
+    /**
+     * 4: the segment of the structural change and the state {@link #SWEEPING}. 3: the structural word (a file of
+     * version 2 mid-update is recovered as if structural; one of version 3 structural recovers its whole shard).
+     */
+    static final int VERSION = 4;
     static final int IDLE = 0;
     static final int BUSY = 1;
+    /** Busy in an expiry slice that has changed nothing yet (see the class comment). */
+    static final int SWEEPING = 2;
+    /** {@link #structuralSegment}: no segment recorded. */
+    static final int NO_SEGMENT = -1;
+    /**
+     * Or'ed into the segment of {@link #structuralBegin}: the change is a replace by a value of another size, which
+     * may move the entry to another tier of its segment (a death in the middle may leave the key in both).
+     */
+    static final int REPLACE = 1 << 30;
 
     private static final int LENGTH = 4096;
     private static final int MAGIC_OFFSET = 0;
@@ -83,6 +102,7 @@ final class InFlight implements AutoCloseable
     private static final int SHARD_OFFSET = 136;
     private static final int SHARD_COUNTS_VALID_OFFSET = 140;
     private static final int STRUCTURAL_OFFSET = 144;
+    private static final int SEGMENT_OFFSET = 148;
     /** The undo image of the swap of two records under way (see {@link #swapping}). */
     private static final int UNDO_OFFSET = 1024;
     private static final int UNDO_A = UNDO_OFFSET + 4;
@@ -91,9 +111,17 @@ final class InFlight implements AutoCloseable
     private static final int UNDO_RECORDS = UNDO_OFFSET + 40;
     private static final int SHARD_COUNTS_OFFSET = 256;
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    /**
+     * Tests only: the processor stops inside its N-th change of the map's structure of this run, its segment locked
+     * and the file saying so, for a test to {@code kill -9} it there (0, the default: never; a constant the JIT
+     * folds away).
+     */
+    private static final long PAUSE_INSIDE_STRUCTURAL = Long.getLong("trackerd.test.pauseInsideStructuralChange", 0);
 
     private final MappedByteBuffer mapped;
     private final UnsafeBuffer buffer;
+    /** Structural changes begun in this run (counted only for {@link #PAUSE_INSIDE_STRUCTURAL}). */
+    private long structuralChanges;
 
     private InFlight(final MappedByteBuffer mapped, final UnsafeBuffer buffer)
     {
@@ -144,11 +172,19 @@ final class InFlight implements AutoCloseable
         return buffer.getLong(MAGIC_OFFSET) == MAGIC;
     }
 
-    /** Of this version, or of version 2 (the same but for the structural word, which it did not write). */
+    /**
+     * Of this version, or of version 3 (no segment word, no {@link #SWEEPING} state) or 2 (no structural word
+     * either): the same layout for what they wrote.
+     */
     boolean valid()
     {
-        final int version = buffer.getInt(VERSION_OFFSET);
-        return buffer.getLong(MAGIC_OFFSET) == MAGIC && (version == VERSION || version == 2);
+        final int version = version();
+        return buffer.getLong(MAGIC_OFFSET) == MAGIC && (version == VERSION || version == 3 || version == 2);
+    }
+
+    int version()
+    {
+        return buffer.getInt(VERSION_OFFSET);
     }
 
     boolean idle()
@@ -197,14 +233,71 @@ final class InFlight implements AutoCloseable
      */
     boolean diedStructural()
     {
-        return !valid() || buffer.getInt(VERSION_OFFSET) != VERSION || buffer.getInt(STRUCTURAL_OFFSET) != 0;
+        return !valid() || version() == 2 || buffer.getInt(STRUCTURAL_OFFSET) != 0;
     }
 
-    /** Before a change of the map's structure (insert, remove, replace by another size): every store after it. */
-    void structuralBegin()
+    /**
+     * True when the last process died, on this boot, in an expiry slice that had changed nothing yet: it held
+     * segment locks of {@link #busyShard}'s shard, nothing else, and {@link #counts} are the map's.
+     */
+    boolean diedSweepingUnchanged(final String bootId)
     {
-        buffer.putInt(STRUCTURAL_OFFSET, 1);
+        return busyShard(bootId) >= 0 && version() == VERSION && buffer.getInt(STATE_OFFSET) == SWEEPING &&
+            buffer.getInt(STRUCTURAL_OFFSET) == 0;
+    }
+
+    /**
+     * The segment (of {@link #busyShard}'s map) of the structural change the last process died in, when this
+     * version recorded it; {@link #NO_SEGMENT} otherwise (then its whole shard is recovered).
+     */
+    int structuralSegment()
+    {
+        final int segment = buffer.getInt(SEGMENT_OFFSET);
+        return valid() && version() == VERSION && buffer.getInt(STRUCTURAL_OFFSET) != 0 && segment != NO_SEGMENT ?
+            segment & ~REPLACE : NO_SEGMENT;
+    }
+
+    /** The structural change of {@link #structuralSegment} was a replace ({@link #REPLACE}), or is not known. */
+    boolean diedInReplace()
+    {
+        return version() != VERSION || (buffer.getInt(SEGMENT_OFFSET) & REPLACE) != 0;
+    }
+
+    /**
+     * Before a change of the map's structure (insert, remove, replace by another size) in {@code segment} of the
+     * recorded shard's map ({@link #NO_SEGMENT} when not known; or'ed with {@link #REPLACE} for a replace): every
+     * store after it. The segment is written
+     * before the word that makes it count, in order (a release store).
+     */
+    void structuralBegin(final int segment)
+    {
+        buffer.putInt(SEGMENT_OFFSET, segment);
+        buffer.putIntRelease(STRUCTURAL_OFFSET, 1);
         VarHandle.storeStoreFence();
+        if (PAUSE_INSIDE_STRUCTURAL > 0 && ++structuralChanges == PAUSE_INSIDE_STRUCTURAL)
+        {
+            pauseForTest(segment);
+        }
+    }
+
+    /** See {@link #PAUSE_INSIDE_STRUCTURAL}: says so on stderr, then waits (ten minutes at most) to be killed. */
+    private void pauseForTest(final int segment)
+    {
+        System.err.println("in-flight: paused inside structural change " + structuralChanges + " (segment " +
+            (segment & ~REPLACE) + " of shard " + buffer.getInt(SHARD_OFFSET) + ") for a test");
+        final long until = System.nanoTime() + 600_000_000_000L;
+        while (System.nanoTime() < until)
+        {
+            try
+            {
+                Thread.sleep(100);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** After the change returned: every store of it before this one. */
@@ -243,7 +336,7 @@ final class InFlight implements AutoCloseable
     /** The key (infohash + page number) of the page a swap was under way in when the process died, or null. */
     byte[] undoKey()
     {
-        if (!valid() || idle() || buffer.getInt(VERSION_OFFSET) != VERSION || buffer.getInt(UNDO_OFFSET) != 1)
+        if (!valid() || idle() || version() == 2 || buffer.getInt(UNDO_OFFSET) != 1)
         {
             return null;
         }
@@ -352,6 +445,7 @@ final class InFlight implements AutoCloseable
         }
         writeCounts(torrents, peers, population);
         buffer.putInt(STRUCTURAL_OFFSET, 0);
+        buffer.putInt(SEGMENT_OFFSET, NO_SEGMENT);
         if (state == IDLE)
         {
             buffer.putInt(UNDO_OFFSET, 0); // busy: kept until the processor has undone that swap
@@ -366,6 +460,26 @@ final class InFlight implements AutoCloseable
     {
         buffer.putInt(STATE_OFFSET, BUSY);
         VarHandle.storeStoreFence();
+    }
+
+    /**
+     * At the start of an expiry slice (after {@link #busy}): nothing changed yet. {@link #changing} before the
+     * slice's first change, and {@link #busy} at its end (what runs after it in the same event may change).
+     */
+    void sweeping()
+    {
+        buffer.putInt(STATE_OFFSET, SWEEPING);
+        VarHandle.storeStoreFence();
+    }
+
+    /** Before the first change of an expiry slice: from here its death needs what any busy one needs. */
+    void changing()
+    {
+        if (buffer.getInt(STATE_OFFSET) == SWEEPING)
+        {
+            buffer.putInt(STATE_OFFSET, BUSY);
+            VarHandle.storeStoreFence();
+        }
     }
 
     /** The swarm about to be read or changed, and so its shard (called before its entry is locked). */

@@ -1,15 +1,19 @@
 package org.trackerd.engine.swarm;
 
 import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.hash.HashQueryContext;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapContext;
 import net.openhft.chronicle.map.MapEntry;
+import net.openhft.chronicle.map.impl.CompiledMapIterationContext;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The only changes of a map's structure: an entry inserted, replaced by a value of another length, or removed. Each
- * is journaled in the {@link InFlight in-flight} file while it runs (a death inside one needs Chronicle's recovery
- * of the shard; anywhere else only the shard's locks are reset at the next start), and each first makes the
+ * is journaled in the {@link InFlight in-flight} file while it runs, with the segment of the shard's map it is in
+ * (a death inside one needs the recovery of that segment, {@link SegmentRecovery}; anywhere else only the shard's
+ * locks are reset at the next start), and each first makes the
  * {@link PageCache} forget the swarm whose page is about to move or go.
  *
  * <p>New values are written into one reused array per record count (the map copies them in): nothing is allocated.
@@ -89,7 +93,7 @@ final class MapWrites
     void insert(final ExternalMapQueryContext<byte[], byte[], ?> c, final byte[] value)
     {
         final Data<byte[]> data = c.wrapValueAsData(value);
-        inFlight.structuralBegin();
+        inFlight.structuralBegin(c.segmentIndex());
         c.absentEntry().doInsert(data);
         inFlight.structuralEnd();
     }
@@ -99,7 +103,7 @@ final class MapWrites
     {
         final Data<byte[]> data = entry.context().wrapValueAsData(value);
         forget(entry);
-        inFlight.structuralBegin();
+        inFlight.structuralBegin(segment(entry.context()) | InFlight.REPLACE);
         entry.doReplaceValue(data);
         inFlight.structuralEnd();
     }
@@ -146,7 +150,7 @@ final class MapWrites
     void remove(final MapEntry<byte[], byte[]> entry)
     {
         forget(entry);
-        inFlight.structuralBegin();
+        inFlight.structuralBegin(segment(entry.context()));
         entry.doRemove();
         inFlight.structuralEnd();
     }
@@ -155,9 +159,34 @@ final class MapWrites
     void remove(final ChronicleMap<byte[], byte[]> map, final byte[] key)
     {
         pageCache.forget(key, 0);
-        inFlight.structuralBegin();
-        map.remove(key);
-        inFlight.structuralEnd();
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key))
+        {
+            c.updateLock().lock();
+            final MapEntry<byte[], byte[]> entry = c.entry();
+            if (entry != null)
+            {
+                inFlight.structuralBegin(c.segmentIndex());
+                entry.doRemove();
+                inFlight.structuralEnd();
+            }
+        }
+    }
+
+    /**
+     * The segment of the shard's map a context works in: a query's (the segment of its key's hash) or a segment
+     * iteration's; {@link InFlight#NO_SEGMENT} for any other (the next start then recovers the whole shard).
+     */
+    static int segment(final MapContext<byte[], byte[], ?> context)
+    {
+        if (context instanceof HashQueryContext<?> query)
+        {
+            return query.segmentIndex();
+        }
+        if (context instanceof CompiledMapIterationContext<?, ?, ?> iteration)
+        {
+            return iteration.segmentIndex();
+        }
+        return InFlight.NO_SEGMENT;
     }
 
     /** The entry's page is about to move or go: the page cache must not hand out its old place. */

@@ -31,6 +31,12 @@ final class PageExpiry
 
         /** The swarm's last peer expired: its page is gone. */
         void swarmGone();
+
+        /**
+         * Before the first change of the page (the map's, in place or by a write): the live sweep marks its slice
+         * busy in the in-flight file ({@link InFlight#changing}); until then a death in it changed nothing.
+         */
+        void changing();
     }
 
     /** {@link #sweep}: the entry went. */
@@ -96,6 +102,7 @@ final class PageExpiry
             {
                 return 0;
             }
+            removals.changing();
             writes.remove(entry);
             if (retained)
             {
@@ -112,6 +119,7 @@ final class PageExpiry
         {
             return count;
         }
+        removals.changing();
         if (Page.hasSlack(page))
         {
             return sweepInPlace(entry, page, removals);

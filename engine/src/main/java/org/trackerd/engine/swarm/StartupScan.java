@@ -91,7 +91,8 @@ final class StartupScan implements PageExpiry.Removals
             counts.publishGauges();
             LOG.info("{} torrents and {} peers in the store, counted {}", counts.torrents(), counts.peers(),
                 plan.crashedIdle() ? "by the last process up to its death (nothing was in flight)" :
-                "at the last clean shutdown");
+                plan.crashedSweeping() ? "by the last process up to its death (in an expiry slice that had changed " +
+                "nothing)" : "at the last clean shutdown");
             return;
         }
         sweep.deadline(nowMs);
@@ -114,8 +115,23 @@ final class StartupScan implements PageExpiry.Removals
             // page of the swarm may hold a half-done update. Rebuild any page that is not whole.
             repairPages(torn);
         }
+        final int counted = plan.countedShard();
+        if (counted >= 0)
+        {
+            // The opening counted that shard but for the swarm in flight: its counts in the in-flight file are those,
+            // and the torn swarm's are added as it is counted below.
+            inFlight.clearShardCounts(counted);
+            final long[] shardCounts = plan.countedShardCounts();
+            inFlight.addShardCounts(counted, shardCounts[0], shardCounts[1], java.util.Arrays.copyOfRange(shardCounts,
+                2, 6));
+        }
         // The counts of the shards not scanned are the in-flight file's (SwarmStore put their sum in the store).
         counts.markCounted();
+        if (counted >= 0 && torn != null)
+        {
+            countSwarm(torn);
+            counts.flush(counted);
+        }
         for (int shard = 0; shard < SwarmStore.SHARDS; shard++)
         {
             if (plan.scans(shard))
@@ -134,9 +150,10 @@ final class StartupScan implements PageExpiry.Removals
             inFlight.shardCountsValid(true);
         }
         counts.idle();
-        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned, the others' " +
+        LOG.info("loaded {} torrents and {} peers from the store in {} ms ({} of {} shards scanned{}, the others' " +
             "counts kept; {} peers had expired, {} swarms span several pages)", counts.torrents(), counts.peers(),
-            (nanoClock.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS,
+            (nanoClock.nanoTime() - start) / 1_000_000, scanned, SwarmStore.SHARDS, counted >= 0 ? ", shard " +
+            counted + " counted at the opening" + (torn != null ? " and its swarm in flight here" : "") : "",
             counters.peersExpired.get() - expiredBefore, bigSwarms.size());
     }
 
@@ -176,6 +193,50 @@ final class StartupScan implements PageExpiry.Removals
             laterPageKeys.clear();
         }
         counts.flush(shard);
+    }
+
+    /**
+     * Counts one swarm (the one in flight, repaired) as the scan of its shard would: its page 0 swept and counted,
+     * or indexed and counted with every page when it spans several; a later page past its last (left by a death
+     * while peers moved between pages) goes.
+     */
+    private void countSwarm(final byte[] infoHash)
+    {
+        final int shard = SwarmStore.shard(infoHash, 0);
+        final ChronicleMap<byte[], byte[]> shardMap = store.shard(shard);
+        final byte[] key = java.util.Arrays.copyOf(infoHash, SwarmStore.KEY_LENGTH);
+        try
+        {
+            try (var c = shardMap.queryContext(key))
+            {
+                c.updateLock().lock();
+                final MapEntry<byte[], byte[]> entry = c.entry();
+                if (entry != null)
+                {
+                    scanEntry(entry);
+                }
+            }
+            for (final byte[] big : bigSwarmHashes)
+            {
+                bigSwarms.load(big);
+            }
+            final BigSwarm big = bigSwarms.find(infoHash, 0);
+            for (int p = big == null ? 1 : Math.max(1, big.pages); p < 0xFFFF; p++)
+            {
+                key[20] = (byte)(p >> 8);
+                key[21] = (byte)p;
+                if (!shardMap.containsKey(key))
+                {
+                    break;
+                }
+                pages.remove(infoHash, 0, p);
+            }
+        }
+        finally
+        {
+            bigSwarmHashes.clear();
+            laterPageKeys.clear();
+        }
     }
 
     /** One map entry of the scan: a one-page swarm is swept and counted here and now, the others later. */
@@ -226,6 +287,12 @@ final class StartupScan implements PageExpiry.Removals
     @Override
     public void swarmGone()
     {
+    }
+
+    @Override
+    public void changing()
+    {
+        // The scan's in-flight state is busy throughout.
     }
 
     /**

@@ -110,7 +110,13 @@ final class SwarmCounts
     /** Counts a peer with these flags in (+1) or out (-1) of the population: by kind and the family it is under. */
     void population(final int flags, final int delta)
     {
-        population[((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0)] += delta;
+        population[populationIndex(flags)] += delta;
+    }
+
+    /** The population a peer with these flags is counted in: leechers v4, leechers v6, seeders v4, seeders v6. */
+    static int populationIndex(final int flags)
+    {
+        return ((flags & Page.SEEDER) != 0 ? 2 : 0) + ((flags & Page.PRIMARY_V6) != 0 ? 1 : 0);
     }
 
     void publishGauges()

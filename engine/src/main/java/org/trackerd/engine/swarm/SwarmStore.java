@@ -60,7 +60,10 @@ import java.util.Arrays;
  * can be held, no update half-done) and the counts are that file's. If it died mid-update on this boot, only the
  * shard the file names can hold a lock or a half-done change: if the file says no change of the map's structure
  * was under way (the processor was reading, or writing a page in place), that shard's segment locks are reset and
- * nothing else; otherwise Chronicle's recovery runs on that shard alone. Either way the others are opened as they
+ * nothing else; inside a change of the structure in a segment the file names, that segment is recovered alone
+ * ({@link SegmentRecovery}: milliseconds, against seconds for Chronicle's recovery of the shard, which runs when
+ * the file names no segment or the segment cannot be recovered alone). A death in an expiry slice that had changed
+ * nothing yet costs a reset of the swept shard's locks, and no scan: the counts are those of the last idle mark. Either way the others are opened as they
  * are, and the start-up scan counts that shard alone (the others' counts are the file's). After a host crash, or
  * with no readable in-flight file, every shard is recovered (in parallel, on min(shards, processors) threads) and
  * scanned. Either way the processor rebuilds the pages of the swarm that was being changed if they are torn. A store
@@ -207,12 +210,12 @@ public final class SwarmStore implements AutoCloseable
             final InFlight last = InFlight.read(directory);
             final StorePlan decided = StorePlan.decide(exists, clean, clean ? readCounts(directory.resolve(COUNTS)) :
                 null, last, bootId);
-            final StorePlan plan = copyCutShort && exists ? decided.recoveringEveryShard() : decided;
-            maps = openMaps(shardFiles, hint, plan.recovering());
-            if (plan.unlockedShard() >= 0)
-            {
-                resetLocks(maps[plan.unlockedShard()]);
-            }
+            StorePlan plan = copyCutShort && exists ? decided.recoveringEveryShard() : decided;
+            // The shard a process died changing is made whole and counted in the pool task that opened it, first,
+            // while the other shards open.
+            final BusyShard busy = new BusyShard(plan, shardFiles, hint);
+            maps = openMaps(shardFiles, hint, plan.recovering(), busy.shard(), busy);
+            plan = busy.carriedOut(plan);
             if (exists)
             {
                 final StoreSizing current = StoreSizing.read(directory);
@@ -399,6 +402,11 @@ public final class SwarmStore implements AutoCloseable
         final int recovered = plan.recoveredShardCount();
         final String how = plan.created() ? "created" : recovered > 0 ? "recovered" : "opened";
         final String why = plan.crashedIdle() ? " (the last process died with no update in flight: no recovery)" :
+            plan.crashedSweeping() ? " (the last process died in an expiry slice that had changed nothing, in shard " +
+            plan.unlockedShard() + ": that shard's locks reset, no recovery, no scan)" :
+            plan.recoveredSegment() >= 0 ? " (the last process died changing the structure of segment " +
+            plan.recoveredSegment() + " of shard " + plan.unlockedShard() + ": that shard's locks reset, that " +
+            "segment recovered alone)" :
             plan.unlockedShard() >= 0 ? " (the last process died reading or writing in place a swarm of shard " +
             plan.unlockedShard() + ": that shard's locks reset, no recovery)" :
             recovered == 1 ? " (the last process died changing the structure of shard " +
@@ -743,9 +751,26 @@ public final class SwarmStore implements AutoCloseable
      * Opens (creates, or recovers where {@code recover} says so) every shard, on a small pool of min(shards,
      * processors) threads joined before this returns: recoveries and opens of different files run in parallel.
      */
-    @SuppressWarnings("unchecked")
     static ChronicleMap<byte[], byte[]>[] openMaps(final Path[] files, final StoreSizing sizing,
         final boolean[] recover) throws IOException
+    {
+        return openMaps(files, sizing, recover, -1, null);
+    }
+
+    /** What is done with one shard in the pool task that opened it, before the others are all open. */
+    interface AfterOpen
+    {
+        /** Returns the map to keep (another, when it had to be opened again). */
+        ChronicleMap<byte[], byte[]> opened(int shard, ChronicleMap<byte[], byte[]> map) throws IOException;
+    }
+
+    /**
+     * {@link #openMaps(Path[], StoreSizing, boolean[])}, shard {@code first} submitted before the others (after the
+     * recoveries) and handed to {@code after} (when not null) in the task that opened it.
+     */
+    @SuppressWarnings("unchecked")
+    static ChronicleMap<byte[], byte[]>[] openMaps(final Path[] files, final StoreSizing sizing,
+        final boolean[] recover, final int first, final AfterOpen after) throws IOException
     {
         final ChronicleMap<byte[], byte[]>[] maps = new ChronicleMap[files.length];
         final int threads = Math.max(1, Math.min(files.length, Runtime.getRuntime().availableProcessors()));
@@ -757,12 +782,14 @@ public final class SwarmStore implements AutoCloseable
                 return t;
             });
         final java.util.List<java.util.concurrent.Future<?>> opens = new java.util.ArrayList<>();
-        // Recoveries first: they are the long ones.
-        for (int pass = 0; pass < 2; pass++)
+        // Recoveries first: they are the long ones; then the shard to work on after its open.
+        for (int pass = 0; pass < 3; pass++)
         {
             for (int s = 0; s < files.length; s++)
             {
-                if (recover[s] != (pass == 0))
+                final boolean inPass = pass == 0 ? recover[s] : pass == 1 ? !recover[s] && s == first :
+                    !recover[s] && s != first;
+                if (!inPass)
                 {
                     continue;
                 }
@@ -770,6 +797,10 @@ public final class SwarmStore implements AutoCloseable
                 opens.add(pool.submit(() ->
                 {
                     maps[shard] = openMap(files[shard].toFile(), "swarms-" + shard, sizing, recover[shard]);
+                    if (after != null && shard == first)
+                    {
+                        maps[shard] = after.opened(shard, maps[shard]);
+                    }
                     return null;
                 }));
             }
@@ -825,6 +856,12 @@ public final class SwarmStore implements AutoCloseable
     public int unlockedShard()
     {
         return plan.unlockedShard();
+    }
+
+    /** The segment of {@link #unlockedShard} recovered alone at this open ({@link SegmentRecovery}), or -1. */
+    public int recoveredSegment()
+    {
+        return plan.recoveredSegment();
     }
 
     /** True when Chronicle's recovery ran on some shard at this open. */
@@ -987,6 +1024,82 @@ public final class SwarmStore implements AutoCloseable
         {
             LOG.warn("could not write the clean-shutdown marker in {}: {} (the next start will run recovery)",
                 directory, ex.toString());
+        }
+    }
+
+    /**
+     * The plan's work on the one shard a process died changing, in the pool task that opened it: its segment locks
+     * reset, the segment of a structural change recovered alone ({@link SegmentRecovery}; the whole shard by
+     * Chronicle when that refuses), then its pages counted ({@link ShardCount}) but for the swarm in flight.
+     */
+    private static final class BusyShard implements AfterOpen
+    {
+        private final StorePlan plan;
+        private final Path[] files;
+        private final StoreSizing sizing;
+        private boolean refused;
+        private long[] counted;
+
+        BusyShard(final StorePlan plan, final Path[] files, final StoreSizing sizing)
+        {
+            this.plan = plan;
+            this.files = files;
+            this.sizing = sizing;
+        }
+
+        /** The shard to work on, or -1. */
+        int shard()
+        {
+            return plan.unlockedShard() >= 0 ? plan.unlockedShard() : plan.shardToCount();
+        }
+
+        @Override
+        public ChronicleMap<byte[], byte[]> opened(final int shard, final ChronicleMap<byte[], byte[]> opened)
+            throws IOException
+        {
+            ChronicleMap<byte[], byte[]> map = opened;
+            if (plan.unlockedShard() == shard)
+            {
+                resetLocks(map);
+            }
+            if (plan.recoveredSegment() >= 0 && plan.unlockedShard() == shard)
+            {
+                final long recoveryStart = System.nanoTime();
+                final SegmentRecovery.Outcome outcome = SegmentRecovery.recover(map, plan.recoveredSegment(),
+                    plan.segmentReplace());
+                final long recoveryUs = (System.nanoTime() - recoveryStart) / 1000;
+                if (outcome.refused() == null)
+                {
+                    LOG.info("recovered segment {} of shard {} alone in {} us ({}; the last process died changing " +
+                        "its structure){}", plan.recoveredSegment(), shard, recoveryUs, outcome.walked(),
+                        outcome.fixes().isEmpty() ? "" : ": " + String.join("; ", outcome.fixes()));
+                }
+                else
+                {
+                    LOG.warn("segment {} of shard {} cannot be recovered alone ({}): Chronicle's recovery of the " +
+                        "whole shard runs", plan.recoveredSegment(), shard, outcome.refused());
+                    map.close();
+                    refused = true;
+                    map = openMap(files[shard].toFile(), "swarms-" + shard, sizing, true);
+                }
+            }
+            if (plan.shardToCount() == shard)
+            {
+                // Its pages counted here, beside the other shards' opens and the launcher's work, but for the swarm
+                // it was changing (the start-up scan repairs and counts that one).
+                final long countStart = System.nanoTime();
+                counted = ShardCount.count(map, plan.tornSwarm());
+                LOG.info("counted shard {} in {} ms at the opening: {} torrents, {} peers (the swarm in flight " +
+                    "aside)", shard, (System.nanoTime() - countStart) / 1_000_000, counted[0], counted[1]);
+            }
+            return map;
+        }
+
+        /** The plan as carried out: the whole shard recovered if its segment could not be, its counts taken. */
+        StorePlan carriedOut(final StorePlan decided)
+        {
+            final StorePlan recovered = refused ? decided.recoveringShardOfSegment() : decided;
+            return counted != null ? recovered.countedAtOpen(counted) : recovered;
         }
     }
 

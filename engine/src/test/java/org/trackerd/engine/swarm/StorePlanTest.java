@@ -136,7 +136,7 @@ class StorePlanTest
             f.busy();
             f.swarm(hash, 0);
             f.swapping(key, page, 1, 2);
-            f.structuralBegin();
+            f.structuralBegin(InFlight.NO_SEGMENT);
         }
         final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
         assertEquals(1 << shard, plan.recoverShards());
@@ -149,6 +149,152 @@ class StorePlanTest
         assertEquals(2, undo.b());
         assertEquals(11, undo.records()[0]);
         assertEquals(22, undo.records()[Page.RECORD]);
+    }
+
+    /**
+     * Version 4 names the segment of the structural change: that segment is recovered alone, the shard's locks
+     * reset, no shard recovered; the shard is still counted. If that recovery refuses, the whole shard is.
+     */
+    @Test
+    void aBusyDeathInAStructuralChangeOfANamedSegmentRecoversThatSegmentOnly() throws Exception
+    {
+        final byte[] hash = hash(9);
+        final int shard = SwarmStore.shard(hash, 0);
+        try (InFlight f = InFlight.open(dir))
+        {
+            keptShardCounts(f, shard);
+            f.busy();
+            f.swarm(hash, 0);
+            f.structuralBegin(7);
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(0, plan.recoverShards());
+        assertEquals(shard, plan.unlockedShard());
+        assertEquals(7, plan.recoveredSegment());
+        assertFalse(plan.segmentReplace(), "an insert or a remove: no key in two tiers");
+        assertEquals(1 << shard, plan.scanShards());
+        assertArrayEquals(new long[] { 4, 9, 1, 2, 3, 3 }, plan.counts(), "the other shards' counts are kept");
+        assertArrayEquals(hash, plan.tornSwarm());
+        final StorePlan whole = plan.recoveringShardOfSegment();
+        assertEquals(1 << shard, whole.recoverShards());
+        assertEquals(-1, whole.recoveredSegment());
+        assertEquals(-1, whole.unlockedShard());
+        assertEquals(1 << shard, whole.scanShards());
+        assertArrayEquals(hash, whole.tornSwarm());
+
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.structuralEnd();
+            f.structuralBegin(7 | InFlight.REPLACE);
+        }
+        final StorePlan replace = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(7, replace.recoveredSegment());
+        assertTrue(replace.segmentReplace(), "a replace may have moved its entry to another tier");
+
+        // The structural change over (the word back at 0): the segment no longer counts, the shard is unlocked.
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.structuralEnd();
+        }
+        final StorePlan after = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(-1, after.recoveredSegment());
+        assertEquals(shard, after.unlockedShard());
+        assertEquals(0, after.recoverShards());
+    }
+
+    /** A file of version 3 (no segment word) that died structural: the whole shard, as that version did. */
+    @Test
+    void aStructuralDeathInAVersion3FileRecoversItsWholeShard() throws Exception
+    {
+        final byte[] hash = hash(9);
+        final int shard = SwarmStore.shard(hash, 0);
+        try (InFlight f = InFlight.open(dir))
+        {
+            keptShardCounts(f, shard);
+            f.busy();
+            f.swarm(hash, 0);
+            f.structuralBegin(7);
+        }
+        writeVersion(3);
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertEquals(1 << shard, plan.recoverShards());
+        assertEquals(-1, plan.recoveredSegment());
+        assertEquals(-1, plan.unlockedShard());
+        assertEquals(1 << shard, plan.scanShards());
+    }
+
+    /**
+     * A death in an expiry slice before its first change: the counts of the last idle mark, the swept shard's locks
+     * reset, nothing recovered, nothing scanned, no swarm repaired. After the slice's first change: as any busy
+     * death outside a structural change. A version-3 file never says sweeping: the state word is busy there.
+     */
+    @Test
+    void aDeathInASweepThatChangedNothingNeedsNoScan() throws Exception
+    {
+        final byte[] hash = hash(5);
+        final int shard = SwarmStore.shard(hash, 0);
+        try (InFlight f = InFlight.open(dir))
+        {
+            keptShardCounts(f, shard);
+            f.idle(4 + 2, 9 + 5, new long[] { 1 + 1, 2 + 1, 3 + 2, 3 + 1 });
+            f.busy();
+            f.sweeping();
+            f.shard(shard);
+            f.swarm(hash, 0);
+        }
+        final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertTrue(plan.crashedSweeping());
+        assertFalse(plan.crashedIdle());
+        assertTrue(plan.countsKnown());
+        assertEquals(0, plan.recoverShards());
+        assertEquals(shard, plan.unlockedShard());
+        assertEquals(-1, plan.recoveredSegment());
+        assertArrayEquals(new long[] { 6, 14, 2, 3, 5, 4 }, plan.counts(), "the last idle mark's counts");
+        assertNull(plan.tornSwarm());
+        assertNull(plan.undo());
+
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.changing();
+        }
+        final StorePlan changed = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
+        assertFalse(changed.crashedSweeping());
+        assertEquals(shard, changed.unlockedShard());
+        assertEquals(1 << shard, changed.scanShards());
+        assertArrayEquals(hash, changed.tornSwarm());
+
+        try (InFlight f = InFlight.open(dir))
+        {
+            f.sweeping();
+        }
+        assertTrue(StorePlan.decide(true, false, null, InFlight.read(dir), "boot-other").recoverShards() == ALL,
+            "another boot: every shard");
+        writeVersion(3);
+        assertFalse(StorePlan.decide(true, false, null, InFlight.read(dir), BOOT).crashedSweeping());
+    }
+
+    /** Per-shard counts kept: 4 torrents 9 peers in a shard other than {@code shard}, 2 and 5 in {@code shard}. */
+    private static void keptShardCounts(final InFlight f, final int shard)
+    {
+        f.reset(BOOT, InFlight.IDLE, 0, 0, new long[4]);
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            f.clearShardCounts(s);
+        }
+        f.addShardCounts(shard == 0 ? 1 : 0, 4, 9, new long[] { 1, 2, 3, 3 });
+        f.addShardCounts(shard, 2, 5, new long[] { 1, 1, 2, 1 });
+        f.shardCountsValid(true);
+    }
+
+    private void writeVersion(final int version) throws Exception
+    {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve(InFlight.FILE),
+            java.nio.file.StandardOpenOption.WRITE))
+        {
+            final java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder());
+            b.putInt(0, version);
+            channel.write(b, 12);
+        }
     }
 
     @Test

@@ -2484,7 +2484,7 @@ class SwarmProcessorTest
         final byte[] key = inFlightOn(h, 1, false);
         if (structural)
         {
-            h.store.inFlight.structuralBegin();
+            h.store.inFlight.structuralBegin(InFlight.NO_SEGMENT); // a change the file names no segment of
         }
         final Harness k;
         try (var c = h.store.map(key, 0).queryContext(key))
@@ -2513,7 +2513,9 @@ class SwarmProcessorTest
             assertFalse(k.store.recovered(), "nothing structural was in flight: no recovery");
             assertEquals(SwarmStore.shard(hash(1), 0), k.store.unlockedShard());
         }
-        assertEquals(1, k.store.scannedShardCount(), "only that shard is counted, the others' counts are kept");
+        assertEquals(0, k.store.scannedShardCount(), "no scan: that shard is counted at the opening");
+        assertEquals(SwarmStore.shard(hash(1), 0), k.store.plan().countedShard(),
+            "only that shard is counted (the torn swarm by the start-up scan), the others' counts are kept");
         assertNotEquals(SwarmStore.shard(hash(1), 0), SwarmStore.shard(hash(2), 0));
         assertEquals(2, k.processor.torrentCount());
         assertEquals(3, k.processor.peerCount(), "peer 1, peer 3 once, and swarm 2's peer");
@@ -2554,7 +2556,7 @@ class SwarmProcessorTest
         h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
         assertEquals(0, k.store.recoveredShardCount(), "a sweep between entries changes no structure");
         assertEquals(swept, k.store.unlockedShard());
-        assertFalse(k.store.plan().countsKnown(), "a crash mid-update: the start-up scan counts");
+        assertFalse(k.store.plan().countsKnown(), "a crash mid-update: that shard is counted afresh");
         assertEquals(40, k.processor.torrentCount());
         assertEquals(80, k.processor.peerCount());
         for (int t = 1; t <= 40; t++)
@@ -2574,7 +2576,8 @@ class SwarmProcessorTest
         final Harness k2 = k.killedCopy();
         k.store.inFlight.idle(k.store.torrents, k.store.peers, k.store.population);
         assertEquals(other, k2.store.unlockedShard());
-        assertEquals(1, k2.store.scannedShardCount());
+        assertEquals(0, k2.store.scannedShardCount());
+        assertEquals(other, k2.store.plan().countedShard());
         assertEquals(40, k2.processor.torrentCount());
         assertEquals(120, k2.processor.peerCount());
         assertEquals(40, k2.counters.seedersIpv4.get());
@@ -2584,6 +2587,128 @@ class SwarmProcessorTest
         final Harness r = k2.reopen();
         assertEquals(121, r.processor.peerCount());
         assertEquals(0, r.store.scannedShardCount());
+    }
+
+    /**
+     * A {@code kill -9} in an expiry slice before it changed anything (the in-flight state {@link InFlight#SWEEPING},
+     * as the slice leaves it from its start to its first change), a segment of the swept shard locked: the next
+     * start resets that shard's locks, recovers nothing and scans nothing (the counts are the last idle mark's),
+     * and every swarm is there and writable. A slice that did change (its first change marks the file busy) is
+     * counted by the scan, as any death mid-update; a tick that expired nothing leaves the file idle.
+     */
+    @Test
+    void killInASweepThatChangedNothingNeedsNoScan()
+    {
+        final Harness h = harness("{}");
+        for (int t = 1; t <= 40; t++)
+        {
+            h.announce(peer(t, 1).left(0));
+            h.announce(peer(t, 2).left(5).address(v6(t)));
+        }
+        h.tick();
+        assertTrue(InFlightState.idle(h), "a tick that expired nothing leaves the file idle");
+        final int swept = SwarmStore.shard(hash(3), 0);
+        final Harness k;
+        h.store.inFlight.busy();
+        h.store.inFlight.sweeping();
+        h.store.inFlight.shard(swept);
+        h.store.inFlight.swarm(hash(3), 0);
+        try (var c = h.store.map(hash(3), 0).queryContext(Arrays.copyOf(hash(3), SwarmStore.KEY_LENGTH)))
+        {
+            c.updateLock().lock();
+            k = h.killedCopy();
+        }
+        assertTrue(k.store.plan().crashedSweeping());
+        assertEquals(0, k.store.recoveredShardCount());
+        assertEquals(swept, k.store.unlockedShard());
+        assertEquals(0, k.store.scannedShardCount(), "no scan: the counts are the last idle mark's");
+        assertEquals(40, k.processor.torrentCount());
+        assertEquals(80, k.processor.peerCount());
+        assertEquals(40, k.counters.seedersIpv4.get());
+        assertEquals(40, k.counters.leechersIpv6.get());
+        for (int t = 1; t <= 40; t++)
+        {
+            assertEquals(Status.OK, k.announce(peer(t, 3).left(5)).status, "swarm " + t);
+        }
+        assertEquals(120, k.processor.peerCount());
+
+        // The slice changed something: busy, the swept shard counted afresh.
+        h.store.inFlight.changing();
+        final Harness k2 = h.killedCopy();
+        h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
+        assertFalse(k2.store.plan().crashedSweeping());
+        assertEquals(swept, k2.store.unlockedShard());
+        assertEquals(swept, k2.store.plan().countedShard());
+        assertEquals(80, k2.processor.peerCount());
+    }
+
+    /**
+     * The shard a process died changing is counted at the opening, off its pages ({@link ShardCount}), but for the
+     * swarm in flight, which the start-up scan repairs and counts: the counts are those a full recovery and scan of
+     * every shard finds, with one-page swarms of IPv4, IPv6 and both, a retained torrent and a swarm of several pages
+     * in that shard, the big one in flight; and the in-flight file's per-shard counts add up to them.
+     */
+    @Test
+    void aShardCountedAtTheOpeningCountsAsAFullScanWould() throws Exception
+    {
+        final Harness h = harness(RETAINED);
+        final int shard = SwarmStore.shard(hash(1), 0);
+        for (int i = 0; i < 12; i++)
+        {
+            final int t = 1 + 16 * i; // all in one shard
+            h.announce(peer(t, 1).left(0));
+            h.announce(peer(t, 2).left(5).address(v6(t)));
+            h.announce(peer(t + 1, 1).left(i % 2)); // and another shard
+        }
+        final int retained = 1 + 16 * 20;
+        h.announce(peer(retained, 1).left(0).event(RequestEvent.EVENT_COMPLETED));
+        h.announce(peer(retained, 1).left(0).event(RequestEvent.EVENT_STOPPED));
+        final int big = 1 + 16 * 21;
+        assertEquals(shard, SwarmStore.shard(hash(big), 0));
+        for (int n = 1; n <= Page.CAPACITY + 20; n++)
+        {
+            h.announce(peer(big, n).left(n % 3).numWant(0));
+        }
+        inFlightOn(h, big, false);
+        final Harness k = h.killedCopy();
+        h.store.inFlight.idle(h.store.torrents, h.store.peers, h.store.population);
+        assertEquals(shard, k.store.plan().countedShard());
+        assertEquals(0, k.store.scannedShardCount());
+        final long[] counted = { k.processor.torrentCount(), k.processor.peerCount(), k.counters.leechersIpv4.get(),
+            k.counters.leechersIpv6.get(), k.counters.seedersIpv4.get(), k.counters.seedersIpv6.get() };
+        final InFlight file = InFlight.read(k.storeDir);
+        final long[] sum = new long[6];
+        for (int s = 0; s < SwarmStore.SHARDS; s++)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                sum[i] += file.shardCounts(s)[i];
+            }
+        }
+        assertTrue(file.shardCountsValid());
+        assertArrayEquals(counted, sum, "the per-shard counts add up to the counts");
+        final Harness full = k.reopenAfterCrash();
+        assertEquals(SwarmStore.SHARDS, full.store.scannedShardCount());
+        assertArrayEquals(new long[] { full.processor.torrentCount(), full.processor.peerCount(),
+            full.counters.leechersIpv4.get(), full.counters.leechersIpv6.get(), full.counters.seedersIpv4.get(),
+            full.counters.seedersIpv6.get() }, counted);
+        assertEquals(12 * 2 + 1 + 1, counted[0]);
+    }
+
+    /** Reads the state word of a harness's in-flight file as the next start would. */
+    private static final class InFlightState
+    {
+        static boolean idle(final Harness h)
+        {
+            try
+            {
+                return InFlight.read(h.storeDir).idle();
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
     }
 
     /**
@@ -3038,7 +3163,7 @@ class SwarmProcessorTest
         h.store.inFlight.swarm(hash(n), 0);
         if (structural)
         {
-            h.store.inFlight.structuralBegin();
+            h.store.inFlight.structuralBegin(InFlight.NO_SEGMENT);
         }
         return Arrays.copyOf(hash(n), SwarmStore.KEY_LENGTH);
     }

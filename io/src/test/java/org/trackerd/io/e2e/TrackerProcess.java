@@ -164,6 +164,24 @@ public final class TrackerProcess implements AutoCloseable
         return log.toString();
     }
 
+    /**
+     * The torrents and peers the start's {@code ready:} line reports (the store's counts when it began to answer);
+     * fails when there is no such line.
+     */
+    public long[] readyCounts()
+    {
+        final String text = log.toString();
+        final java.util.regex.Matcher m = READY_COUNTS.matcher(text);
+        if (!m.find())
+        {
+            throw new AssertionError("no counts in a ready: line; log:\n" + text);
+        }
+        return new long[] { Long.parseLong(m.group(1)), Long.parseLong(m.group(2)) };
+    }
+
+    private static final java.util.regex.Pattern READY_COUNTS =
+        java.util.regex.Pattern.compile("ready: .* torrents=(\\d+) peers=(\\d+)");
+
     public long pid()
     {
         return process.pid();

@@ -79,7 +79,8 @@ class KillRestartRobustTest
         {
             child = TrackerProcess.start(configFile, dir);
             final int port = child.awaitReady(60, TimeUnit.SECONDS);
-            verify(port);
+            final long[] expected = verify(port);
+            checkStart(child, expected);
             final AtomicBoolean running = new AtomicBoolean(true);
             final Thread[] loaders = new Thread[LOADERS];
             for (int l = 0; l < LOADERS; l++)
@@ -109,7 +110,7 @@ class KillRestartRobustTest
         // The last check in this JVM: a child start costs a JVM boot, and the store is the same.
         try (TrackerHarness restarted = config.start())
         {
-            verify(restarted.port());
+            verify(restarted.port()); // (its counts are checked at the child starts: this start logs elsewhere)
         }
         final int total = acknowledged.values().stream().mapToInt(Set::size).sum();
         System.out.println("KillRestartRobustTest: " + total + " acknowledged peers verified after " + KILLS +
@@ -145,8 +146,35 @@ class KillRestartRobustTest
         }
     }
 
-    private void verify(final int port) throws IOException
+    /**
+     * The start's counts (its {@code ready:} line) are exactly what the store held, whatever the kill interrupted
+     * (an insert, a growth step, a sweep: the in-flight file's plan); and no segment a kill left mid-change had to
+     * be handed to Chronicle's recovery of its whole shard.
+     */
+    private static void checkStart(final TrackerProcess started, final long[] expected)
     {
+        final String log = started.log();
+        final long[] counts = started.readyCounts();
+        assertEquals(expected[0], counts[0], () -> "torrents at start; log:\n" + log);
+        assertEquals(expected[1], counts[1], () -> "peers at start; log:\n" + log);
+        assertTrue(!log.contains("cannot be recovered alone"), () -> "segment recovery refused; log:\n" + log);
+        if (log.contains("recovered segment"))
+        {
+            System.out.println("KillRestartRobustTest: a start recovered the segment a kill left mid-change");
+        }
+    }
+
+    /** Hashes the verifier announced to: its peer is in their swarms from then on. */
+    private final Set<Integer> verified = new HashSet<>();
+
+    /**
+     * Checks every swarm; returns the torrents and peers the store held before this check's own announces (the
+     * peers found, and the verifier's peer in the swarms it announced to before).
+     */
+    private long[] verify(final int port) throws IOException
+    {
+        long torrents = 0;
+        long peers = 0;
         final Set<Integer> hashes = new java.util.TreeSet<>(attempted.keySet());
         for (int h = 0; h < HASHES; h++)
         {
@@ -160,6 +188,9 @@ class KillRestartRobustTest
                 Announce.leecher(hash(h), Announce.peerId(1), VERIFIER_PORT).numWant(1000).target());
             final Set<Integer> present = new HashSet<>(Announce.compactPorts(r));
             present.remove(VERIFIER_PORT);
+            final boolean verifierThere = !verified.add(h);
+            peers += present.size() + (verifierThere ? 1 : 0);
+            torrents += present.isEmpty() && !verifierThere ? 0 : 1;
             for (final int peer : acked)
             {
                 assertTrue(present.contains(peer), "acknowledged peer " + peer + " of hash " + h + " lost; present " +
@@ -173,5 +204,6 @@ class KillRestartRobustTest
                     tried.size());
             assertEquals(present.size(), incomplete, "scrape agrees with the peer list");
         }
+        return new long[] { torrents, peers };
     }
 }
