@@ -506,6 +506,16 @@ final class InFlight implements AutoCloseable
         buffer.putInt(STATE_OFFSET, IDLE);
     }
 
+    /**
+     * {@link #idle(long, long, long[])} for an event that changed no count: the file holds them already (the last
+     * idle wrote them), so only the state word is stored, not the six counts (most announces are re-announces).
+     */
+    void markIdle()
+    {
+        VarHandle.storeStoreFence();
+        buffer.putInt(STATE_OFFSET, IDLE);
+    }
+
     private void writeCounts(final long torrents, final long peers, final long[] population)
     {
         buffer.putLong(COUNTS_OFFSET, torrents);

@@ -241,8 +241,15 @@ final class Page
     static int count(final UnsafeBuffer page)
     {
         final int length = page.capacity();
-        final int slots = (length - HEADER) / recordLength(page);
-        if ((length & 3) != 2)
+        final int kind = length & 3;
+        if (kind == 1)
+        {
+            return (length - HEADER) / COMPACT_RECORD;
+        }
+        // Divisions by constants (a multiply each), not by the layout's record length: this runs several times
+        // per announce.
+        final int slots = (length - HEADER) / RECORD;
+        if (kind != 2)
         {
             return slots;
         }
@@ -258,7 +265,8 @@ final class Page
     /** Record slots of the page, used or free. */
     static int slots(final UnsafeBuffer page)
     {
-        return (page.capacity() - HEADER) / recordLength(page);
+        final int length = page.capacity();
+        return (length & 3) == 1 ? (length - HEADER) / COMPACT_RECORD : (length - HEADER) / RECORD;
     }
 
     /** The page has the layout with spare slots and a trailing count (its length is 2 mod 4). */

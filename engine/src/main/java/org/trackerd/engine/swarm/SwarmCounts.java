@@ -24,6 +24,10 @@ final class SwarmCounts
     private long countedPeers;
     private final long[] countedPopulation = new long[4];
     private final long[] countDelta = new long[4];
+    /** The counts the last {@link #idle} wrote to the in-flight file (-1: none yet, so the first one writes). */
+    private long idleTorrents = -1;
+    private long idlePeers = -1;
+    private final long[] idleWritten = new long[4];
     private static final Logger LOG = LoggerFactory.getLogger(SwarmCounts.class);
     /** {@code storage.max_bytes}, or the default the store worked out. */
     private final long budgetBytes;
@@ -160,9 +164,23 @@ final class SwarmCounts
         markCounted();
     }
 
-    /** Marks the in-flight file idle with the counts as of now: every map context of the event is closed. */
+    /**
+     * Marks the in-flight file idle with the counts as of now: every map context of the event is closed. The counts
+     * are written only when they differ from those the last mark wrote (a re-announce changes none).
+     */
     void idle()
     {
-        inFlight.idle(store.torrents, store.peers, population);
+        final long[] p = population;
+        final long[] w = idleWritten;
+        if (store.torrents == idleTorrents && store.peers == idlePeers && p[0] == w[0] && p[1] == w[1] &&
+            p[2] == w[2] && p[3] == w[3])
+        {
+            inFlight.markIdle();
+            return;
+        }
+        inFlight.idle(store.torrents, store.peers, p);
+        idleTorrents = store.torrents;
+        idlePeers = store.peers;
+        System.arraycopy(p, 0, w, 0, 4);
     }
 }

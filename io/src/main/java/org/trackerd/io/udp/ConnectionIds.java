@@ -26,8 +26,20 @@ public final class ConnectionIds
 {
     public static final int KEY_LENGTH = 16;
 
+    /** Slots of {@link #verified}: a power of two. */
+    private static final int VERIFIED_SLOTS = 1024;
+    private static final int VERIFIED_MASK = VERIFIED_SLOTS - 1;
+    private static final int VERIFIED_STRIDE = 4;
+
     private final SipHash24 mac;
     private final long lifetimeSeconds;
+    /**
+     * Ids verified lately, direct-mapped by the id's bits (a keyed MAC: uniform, and a client cannot aim at a slot
+     * without the key): slot {@code s} holds at {@code 4s} the id, then the two address words and the
+     * {@code window << 16 | port} word it was the MAC of. Only a verified id is stored, so a hit accepts exactly
+     * what hashing would; a miss (another id took the slot) only costs the hash.
+     */
+    private final long[] verified = new long[VERIFIED_SLOTS * VERIFIED_STRIDE];
 
     public ConnectionIds(final byte[] key, final long lifetimeSeconds)
     {
@@ -82,10 +94,41 @@ public final class ConnectionIds
             (window << 16) | (port & 0xFFFF));
     }
 
-    /** True when {@code id} was issued to this address and port in the current or the previous window. */
+    /**
+     * True when {@code id} was issued to this address and port in the current or the previous window. An id this
+     * instance verified before for the same address, port and window is found in {@link #verified} without hashing
+     * again: a client keeps its id for a minute or two and announces many torrents with it.
+     */
     public boolean isValid(final long id, final byte[] address16, final int port, final long epochSeconds)
     {
         final long window = window(epochSeconds);
-        return id == forWindow(address16, port, window) || id == forWindow(address16, port, window - 1);
+        final long a0 = SipHash24.readLongLe(address16, 0);
+        final long a1 = SipHash24.readLongLe(address16, 8);
+        final long[] memo = verified;
+        final int i = ((int)(id ^ (id >>> 32)) & VERIFIED_MASK) * VERIFIED_STRIDE;
+        if (memo[i] == id && memo[i + 1] == a0 && memo[i + 2] == a1)
+        {
+            final long tail = memo[i + 3];
+            final long issuedIn = tail >> 16;
+            // tail 0 is an empty slot (window 0 and port 0 are only ever hashed, never remembered)
+            if (tail != 0 && (tail & 0xFFFF) == (port & 0xFFFF) && (issuedIn == window || issuedIn == window - 1))
+            {
+                return true;
+            }
+        }
+        for (long w = window; w >= window - 1; w--)
+        {
+            final long tail = (w << 16) | (port & 0xFFFF);
+            if (id == mac.hash(a0, a1, tail))
+            {
+                // a later check of this id skips the hash
+                memo[i] = id;
+                memo[i + 1] = a0;
+                memo[i + 2] = a1;
+                memo[i + 3] = tail;
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -50,12 +50,12 @@ final class DatagramBatch
 
     /**
      * @param capacity   messages per call
-     * @param dataStride bytes of each message's data area (rounded up to a cache line)
+     * @param dataStride bytes of each message's data area at least (see {@link #stride})
      */
     DatagramBatch(final int capacity, final int dataStride)
     {
         this.capacity = capacity;
-        this.dataStride = BitUtil.align(dataStride, BitUtil.CACHE_LINE_LENGTH);
+        this.dataStride = stride(dataStride);
         this.iovecs = capacity * HEADER_BYTES;
         this.names = iovecs + capacity * IOVEC_BYTES;
         this.data = BitUtil.align(names + capacity * NAME_STRIDE, BitUtil.CACHE_LINE_LENGTH);
@@ -73,6 +73,18 @@ final class DatagramBatch
             memory.putLong(iovec, address + dataOffset(i));
             memory.putLong(iovec + IOV_LENGTH, this.dataStride);
         }
+    }
+
+    /**
+     * A data area of at least {@code dataBytes}, a whole number of cache lines, and not a multiple of 4 KiB: areas
+     * a power of two apart (8 KiB for the receive batch) would start in the same few cache sets, so the first lines
+     * of a batch's datagrams, the only ones a request fills, would evict each other between the kernel's copy and
+     * the frontend's read. One more line per area spreads them over the sets.
+     */
+    static int stride(final int dataBytes)
+    {
+        final int aligned = BitUtil.align(dataBytes, BitUtil.CACHE_LINE_LENGTH);
+        return (aligned & 4095) == 0 ? aligned + BitUtil.CACHE_LINE_LENGTH : aligned;
     }
 
     int capacity()

@@ -129,6 +129,9 @@ public final class UdpFrontend extends FrontendAgent
     private int freeCount;
 
     private long epochSeconds;
+    /** {@link #answerClockNs()}: the clock of the drain under way, and whether the next answer starts a new one. */
+    private long answerNs;
+    private boolean answerClockStale = true;
     /** The last cycle took a full batch from some channel. */
     private boolean moreQueued;
     /**
@@ -561,6 +564,27 @@ public final class UdpFrontend extends FrontendAgent
             LOG.warn("udp frontend {}: response failed", index, ex);
             return true;
         }
+        finally
+        {
+            if (endOfBatch)
+            {
+                answerClockStale = true;
+            }
+        }
+    }
+
+    /**
+     * The time the answers of one drain of the response queue are encoded, for their latency: read at the drain's
+     * first answer, not once per answer (a drain encodes in microseconds what its one {@code sendmmsg} then sends).
+     */
+    private long answerClockNs()
+    {
+        if (answerClockStale)
+        {
+            answerClockStale = false;
+            answerNs = System.nanoTime();
+        }
+        return answerNs;
     }
 
     private boolean answer(final ResponseEvent r)
@@ -603,7 +627,7 @@ public final class UdpFrontend extends FrontendAgent
             length = encoder.scrape(out, transactionId, r);
         }
         send(channelIndex, slot, to, length);
-        (announce ? announceLatency : scrapeLatency).recordNs(System.nanoTime() - r.receivedNs);
+        (announce ? announceLatency : scrapeLatency).recordNs(answerClockNs() - r.receivedNs);
         return true;
     }
 

@@ -35,6 +35,33 @@ class DatagramBatchTest
     }
 
     @Test
+    void dataAreasAreWholeCacheLinesAndNeverAPageMultipleApart() throws IOException
+    {
+        for (final int bytes : new int[] { 1, 64, 100, 256, 4096, 8192, 8193, 16384 })
+        {
+            final int stride = DatagramBatch.stride(bytes);
+            assertTrue(stride >= bytes, "room for " + bytes);
+            assertEquals(0, stride % 64, "whole lines for " + bytes);
+            assertTrue(stride % 4096 != 0, "not a multiple of 4 KiB for " + bytes + ": " + stride);
+        }
+        // The frontend's receive batch (8 KiB areas): a datagram of the full 8 KiB still arrives whole.
+        try (DatagramChannel server = server("127.0.0.1", StandardProtocolFamily.INET);
+            DatagramChannel a = client("127.0.0.1"))
+        {
+            final byte[] payload = new byte[8192];
+            java.util.Arrays.fill(payload, (byte)'x');
+            a.send(ByteBuffer.wrap(payload), server.getLocalAddress());
+            final DatagramBatch batch = new DatagramBatch(4, 8192);
+            final int fd = BatchNatives.fdVal(DatagramNatives.fd(server));
+            assertEquals(1, batch.receive(fd));
+            assertEquals(8192, batch.length(0));
+            assertFalse(batch.truncated(0));
+            assertEquals(0, batch.dataOffset(0) % 64);
+            assertEquals(DatagramBatch.stride(8192), batch.dataOffset(1) - batch.dataOffset(0));
+        }
+    }
+
+    @Test
     void receivesDatagramsOfManySendersInOneCall() throws IOException
     {
         try (DatagramChannel server = server("127.0.0.1", StandardProtocolFamily.INET);

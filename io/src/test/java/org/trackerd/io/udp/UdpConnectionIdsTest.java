@@ -63,4 +63,38 @@ class UdpConnectionIdsTest
         assertEquals(id, new ConnectionIds(ConnectionIds.keyFromSecret("s3cret"), 120).issue(a, 6881, t),
             "a configured secret gives the same ids after a restart");
     }
+
+    @Test
+    void idsVerifiedBeforeAreJudgedAsHashingWouldJudgeThem()
+    {
+        // One instance remembers the ids it verified; a new instance per check hashes every time: both must agree
+        // for every id, address, port and time, the remembered window expiring like any other.
+        final byte[] key = ConnectionIds.keyFromSecret("s3cret");
+        final ConnectionIds remembering = new ConnectionIds(key, 120);
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        final byte[][] addresses = { new byte[16], sequence(16), { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 10, 0, 0, 1 } };
+        final long[] times = { 0, 119, 120, 239, 240, 1_700_000_040L, 1_700_000_159L, 1_700_000_279L, 1_700_000_280L };
+        for (int round = 0; round < 2000; round++)
+        {
+            final byte[] address = addresses[random.nextInt(addresses.length)];
+            final int port = random.nextInt(3) == 0 ? 0 : 6881 + random.nextInt(2);
+            final long issuedAt = times[random.nextInt(times.length)];
+            final long checkedAt = times[random.nextInt(times.length)];
+            final long id = switch (random.nextInt(3))
+            {
+                case 0 -> 0L;
+                case 1 -> random.nextLong();
+                default -> remembering.issue(address, port, issuedAt);
+            };
+            assertEquals(new ConnectionIds(key, 120).isValid(id, address, port, checkedAt),
+                remembering.isValid(id, address, port, checkedAt),
+                "id " + id + " issued at " + issuedAt + " checked at " + checkedAt + " port " + port);
+        }
+        final long id = remembering.issue(addresses[2], 6881, 1_700_000_040L);
+        assertTrue(remembering.isValid(id, addresses[2], 6881, 1_700_000_040L));
+        assertTrue(remembering.isValid(id, addresses[2], 6881, 1_700_000_279L), "remembered, in the next window");
+        assertFalse(remembering.isValid(id, addresses[2], 6881, 1_700_000_280L), "remembered, but two windows on");
+        assertFalse(remembering.isValid(id, addresses[2], 6882, 1_700_000_040L), "remembered for another port");
+        assertFalse(remembering.isValid(id, addresses[1], 6881, 1_700_000_040L), "remembered for another address");
+    }
 }
