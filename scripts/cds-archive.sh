@@ -8,8 +8,8 @@
 #   then: java -XX:SharedArchiveFile=ARCHIVE ... -jar JAR ...
 #
 # Training: two starts on a throw-away store on loopback ephemeral ports. The first creates the store and is
-# killed (kill -9) with nothing in flight; its in-flight file is then marked "died inside a structural change",
-# so the second start runs Chronicle's recovery of a shard as well as the plain open; it then answers a UDP connect,
+# killed (kill -9) with nothing in flight; its in-flight file is then marked "died inside a structural change of
+# segment 0 of shard 0", so the second start runs the recovery of one segment as well as the plain open; it then answers a UDP connect,
 # announce and scrape and an HTTP announce and scrape (the classes of the first answers after a restart), is stopped
 # with SIGTERM, and the JVM writes the archive as it exits. The archive belongs to this JDK and this jar: rebuild it after either
 # changes (a stale or missing archive only costs the speed-up: the JVM warns and loads classes as usual).
@@ -38,9 +38,14 @@ start() { # extra JVM options...; waits for the ready: line
 }
 start
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-# in-flight: state word (offset 8) busy, structural word (offset 144) set: the next start recovers a shard.
-printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=8 conv=notrunc status=none
-printf '\x01\x00\x00\x00' | dd of="$work/data/in-flight" bs=1 seek=144 conv=notrunc status=none
+# in-flight (version 4): state word (offset 8) busy, shard (136) 0, structural word (144) set, segment (148) 0 with
+# the replace bit: the next start recovers that one segment alone (SegmentRecovery, Chronicle's per-tier steps and
+# its duplicate removal) and counts shard 0 off its pages (ShardCount): the path of a kill -9 inside an insert.
+put_i32() { printf "$2" | dd of="$work/data/in-flight" bs=1 seek="$1" conv=notrunc status=none; }
+put_i32 8 '\x01\x00\x00\x00'
+put_i32 136 '\x00\x00\x00\x00'
+put_i32 144 '\x01\x00\x00\x00'
+put_i32 148 '\x00\x00\x00\x40'
 rm -f "$archive.tmp"
 start -XX:ArchiveClassesAtExit="$archive.tmp"
 # The request paths too (a start's first answers load them): UDP connect, announce, scrape; HTTP announce, scrape.

@@ -218,7 +218,7 @@ class GrowthKillRobustTest
                 Announce.scrapeTarget(hashes)).get("files");
             for (int i = 0; files != null && i < hashes.length; i++)
             {
-                final Map<String, Object> entry = (Map<String, Object>)files.get(Bencode.latin1(hashes[i]));
+                final Map<String, Object> entry = (Map<String, Object>)files.get(BencodeTestDecoder.latin1(hashes[i]));
                 present += entry == null ? 0 : ((Number)entry.get("incomplete")).longValue();
             }
         }

@@ -4,8 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.trackerd.io.BencodeTestDecoder;
 import org.trackerd.io.e2e.Announce;
-import org.trackerd.io.e2e.Bencode;
 import org.trackerd.io.e2e.RawHttpClient;
 import org.trackerd.io.e2e.TrackerHarness;
 import org.trackerd.io.e2e.TrackerProcess;
@@ -125,7 +125,7 @@ class StructuralKillTest
         final Map<String, Object> files = (Map<String, Object>)TrackerHarness.get(port,
             Announce.scrapeTarget(hash(t))).get("files");
         final Map<String, Object> entry = files == null ? null : (Map<String, Object>)files.get(
-            Bencode.latin1(hash(t)));
+            BencodeTestDecoder.latin1(hash(t)));
         return entry == null ? 0 : ((Number)entry.get("incomplete")).longValue();
     }
 }
