@@ -1,16 +1,11 @@
 package org.trackerd.jmh;
 
-import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.Sequence;
-import org.agrona.concurrent.status.CountersManager;
-import org.trackerd.engine.ResponseQueue;
 import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
 import org.trackerd.engine.swarm.SwarmProcessor;
-import org.trackerd.engine.swarm.SwarmStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,32 +34,21 @@ import java.util.stream.Stream;
  */
 public final class RetainedTorrentFootprint
 {
-    private final Path directory;
-    private final SwarmStore store;
-    private final TrackerEngine engine;
+    private final ProcessorFixture fixture;
     private final SwarmProcessor processor;
-    private final RingBuffer<ResponseEvent> responses;
-    private final Sequence consumed;
+    private final TrackerEngine engine;
     private final RequestEvent request = new RequestEvent(1);
-    private long sequence;
 
     private RetainedTorrentFootprint(final Path directory, final int maxTorrents, final int maxPeers,
         final long maxBytes) throws IOException
     {
-        this.directory = directory;
         final TrackerConfig config = TrackerConfig.parse("{\"storage\": {\"path\": \"" + directory.toAbsolutePath() +
             "\", \"max_torrents\": " + maxTorrents + ", \"max_peers\": " + maxPeers + ", \"max_bytes\": " + maxBytes +
             "}," +
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}}");
-        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers,
-            config.storage.maxBytes);
-        final CountersManager counters = BenchCounters.of(1024);
-        engine = new TrackerEngine(config, store, counters);
-        final ResponseQueue queue = engine.addFrontend(() -> {});
-        responses = queue.ring();
-        consumed = queue.poller().getSequence();
-        processor = new SwarmProcessor(config, store, new ResponseQueue[] {queue}, engine.counters(), 42);
-        processor.loadFromStore();
+        fixture = new ProcessorFixture(directory, config, false);
+        processor = fixture.processor;
+        engine = fixture.engine;
     }
 
     public static void main(final String[] args) throws Exception
@@ -164,7 +148,7 @@ public final class RetainedTorrentFootprint
         final RequestEvent e = request;
         e.kind = RequestEvent.KIND_ANNOUNCE;
         e.frontendId = 0;
-        e.correlationId = sequence;
+        e.correlationId = fixture.sequence();
         e.context = 1;
         Wire.id20(e.infoHash, 0, -1, t);
         Wire.id20(e.peerId, 0, t, k);
@@ -183,13 +167,9 @@ public final class RetainedTorrentFootprint
         e.oneFamily = true;
         e.hasKey = false;
         e.scrapeCount = 0;
-        processor.onBatchStart(1, 0);
-        processor.onEvent(e, sequence++, true);
-        final long cursor = responses.getCursor();
-        final ResponseEvent r = responses.get(cursor);
+        final ResponseEvent r = fixture.submit(e);
         final String answer = r.status + " complete=" + r.complete + " incomplete=" + r.incomplete +
             " downloaded=" + r.downloaded;
-        consumed.set(cursor);
         if (mustSucceed && r.status != Status.OK)
         {
             throw new IllegalStateException("announce refused: " + answer);
@@ -199,8 +179,7 @@ public final class RetainedTorrentFootprint
 
     private void close()
     {
-        engine.close();
-        store.close();
+        fixture.close();
     }
 
     /** This process's file-backed resident memory ({@code RssFile} of {@code /proc/self/status}), in bytes. */

@@ -1,8 +1,5 @@
 package org.trackerd.jmh;
 
-import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.Sequence;
-import org.agrona.concurrent.status.CountersManager;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -13,14 +10,11 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.trackerd.engine.ResponseQueue;
-import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
 import org.trackerd.engine.swarm.SwarmProcessor;
-import org.trackerd.engine.swarm.SwarmStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,15 +54,11 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
     public int churnPercent;
 
     private Path directory;
-    private SwarmStore store;
-    private TrackerEngine engine;
+    private ProcessorFixture fixture;
     private SwarmProcessor processor;
-    private RingBuffer<ResponseEvent> responses;
-    private Sequence consumed;
     private final RequestEvent request = new RequestEvent(1);
 
     private boolean[] churnPeerPresent;
-    private long sequence;
     private long random = 0x2545F4914F6CDD1DL;
     private long failures;
 
@@ -82,14 +72,8 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
             ", \"max_peers\": " + maxPeers + "}," +
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}" +
             "}");
-        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
-        final CountersManager counters = BenchCounters.of(1024);
-        engine = new TrackerEngine(config, store, counters);
-        final ResponseQueue queue = engine.addFrontend(() -> {});
-        responses = queue.ring();
-        consumed = queue.poller().getSequence();
-        processor = new SwarmProcessor(config, store, new ResponseQueue[] {queue}, engine.counters(), 42);
-        processor.loadFromStore();
+        fixture = new ProcessorFixture(directory, config, false);
+        processor = fixture.processor;
 
         churnPeerPresent = new boolean[torrents];
         for (int t = 0; t < torrents; t++)
@@ -116,8 +100,7 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
             {
                 System.err.println("WARNING: " + failures + " announces were refused: the figures are not valid");
             }
-            engine.close();
-            store.close();
+            fixture.close();
         }
         finally
         {
@@ -154,7 +137,7 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
         final RequestEvent e = request;
         e.kind = RequestEvent.KIND_ANNOUNCE;
         e.frontendId = 0;
-        e.correlationId = sequence;
+        e.correlationId = fixture.sequence();
         e.context = 1;
         Wire.id20(e.infoHash, 0, -1, t);
         Wire.id20(e.peerId, 0, t, k);
@@ -179,17 +162,11 @@ public class SwarmProcessorBenchmark extends ForkedBenchmark
         e.key = (int)(a >>> 32);
         e.scrapeCount = 0;
 
-        processor.onBatchStart(1, 0);
-        processor.onEvent(e, sequence++, true);
-
-        // Be the frontend: consume the response so the ring never fills.
-        final long cursor = responses.getCursor();
-        final ResponseEvent r = responses.get(cursor);
+        final ResponseEvent r = fixture.submit(e);
         if (r.status != Status.OK)
         {
             failures++;
         }
-        consumed.set(cursor);
         return r.peerCount;
     }
 }

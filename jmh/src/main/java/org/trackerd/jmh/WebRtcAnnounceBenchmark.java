@@ -1,10 +1,5 @@
 package org.trackerd.jmh;
 
-import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.Sequence;
-import org.agrona.concurrent.SystemEpochClock;
-import org.agrona.concurrent.SystemNanoClock;
-import org.agrona.concurrent.status.CountersManager;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -15,15 +10,11 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.trackerd.engine.ResponseQueue;
-import org.trackerd.engine.TrackerEngine;
 import org.trackerd.engine.config.TrackerConfig;
 import org.trackerd.engine.event.RequestEvent;
 import org.trackerd.engine.event.ResponseEvent;
 import org.trackerd.engine.event.Status;
-import org.trackerd.engine.swarm.SwarmAccounting;
 import org.trackerd.engine.swarm.SwarmProcessor;
-import org.trackerd.engine.swarm.SwarmStore;
 import org.trackerd.engine.swarm.WebRtcStore;
 
 import java.io.IOException;
@@ -58,14 +49,8 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
     public boolean persisted;
 
     private Path directory;
-    private SwarmStore store;
-    private WebRtcStore webRtcStore;
-    private TrackerEngine engine;
-    private SwarmProcessor processor;
-    private RingBuffer<ResponseEvent> responses;
-    private Sequence consumed;
+    private ProcessorFixture fixture;
     private final RequestEvent request = new RequestEvent(1);
-    private long sequence;
     private long random = 0x2545F4914F6CDD1DL;
     private long failures;
 
@@ -79,17 +64,7 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
             "\"webtorrent\": {\"enabled\": true, \"max_peers\": " + (torrents * peersPerTorrent + 64) + "}," +
             "\"engine\": {\"request_ring_size\": 64, \"response_ring_size\": 64}" +
             "}");
-        store = SwarmStore.open(directory, config.storage.maxTorrents, config.storage.maxPeers);
-        webRtcStore = persisted ?
-            WebRtcStore.open(directory, config.webtorrent.maxPeers, config.webtorrent.maxTorrents) : null;
-        final CountersManager counters = BenchCounters.of(1024);
-        engine = new TrackerEngine(config, store, counters);
-        final ResponseQueue queue = engine.addFrontend(() -> {});
-        responses = queue.ring();
-        consumed = queue.poller().getSequence();
-        processor = new SwarmProcessor(config, store, webRtcStore, new ResponseQueue[] {queue}, engine.counters(),
-            42, SwarmAccounting.NONE, SystemEpochClock.INSTANCE, SystemNanoClock.INSTANCE);
-        processor.loadFromStore();
+        fixture = new ProcessorFixture(directory, config, persisted);
         for (int t = 0; t < torrents; t++)
         {
             for (int k = 0; k < peersPerTorrent; k++)
@@ -112,12 +87,7 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
             {
                 System.err.println("WARNING: " + failures + " announces were refused: the figures are not valid");
             }
-            engine.close();
-            if (webRtcStore != null)
-            {
-                webRtcStore.close();
-            }
-            store.close();
+            fixture.close();
         }
         finally
         {
@@ -160,20 +130,15 @@ public class WebRtcAnnounceBenchmark extends ForkedBenchmark
         e.offerCount = offerCount;
         for (int i = 0; i < offerCount; i++)
         {
-            Wire.id20(e.offerIds, i * RequestEvent.HASH_LENGTH, (int)sequence, i);
+            Wire.id20(e.offerIds, i * RequestEvent.HASH_LENGTH, (int)fixture.sequence(), i);
         }
         e.scrapeCount = 0;
 
-        processor.onBatchStart(1, 0);
-        processor.onEvent(e, sequence++, true);
-
-        final long cursor = responses.getCursor();
-        final ResponseEvent r = responses.get(cursor);
+        final ResponseEvent r = fixture.submit(e);
         if (r.status != Status.OK)
         {
             failures++;
         }
-        consumed.set(cursor);
         return r.relayCount;
     }
 }
