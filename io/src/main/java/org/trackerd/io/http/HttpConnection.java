@@ -34,7 +34,16 @@ final class HttpConnection
     java.io.FileDescriptor fd;
     /** What {@link TcpNatives#adopt} builds the channel with. */
     java.net.ProtocolFamily protocolFamily;
+    /** Built when first needed (adoption into a channel): a bare accept leaves it null. */
     java.net.InetSocketAddress remoteSocket;
+    int remotePort;
+    /**
+     * The slot's descriptor object, pointed at each bare connection's socket in turn, so an accept allocates none;
+     * null once a channel adopted it (the channel owns it then), and a new one is made for the slot's next socket.
+     */
+    java.io.FileDescriptor spareFd;
+    /** Counted in the frontend's per-address connections (under {@link #address}). */
+    boolean ipCounted;
     /**
      * The bare socket is still in the blocking mode {@code accept} gave it. It takes one read, of bytes already
      * waiting, while {@link #firstRead}, and one small write into its empty send buffer while {@link #firstWrite};
@@ -58,7 +67,7 @@ final class HttpConnection
     /** When the first byte of a not yet complete request arrived; 0 when none is pending. */
     long partialSinceNs;
     ByteBuffer pending;
-    /** The client's address, the key of the per-address connection count; null once closed. */
+    /** The client's address as an object, made only when the WebSocket route needs it; null once closed. */
     java.net.InetAddress remote;
     /** TCP_NODELAY is set (only once the connection turns out to carry several requests). */
     boolean noDelay;

@@ -1,5 +1,7 @@
 package org.trackerd.io.http;
 
+import org.agrona.concurrent.UnsafeBuffer;
+
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
@@ -39,6 +41,7 @@ import java.nio.channels.spi.SelectorProvider;
  */
 final class TcpNatives
 {
+
     /** {@code IOStatus.EOF}. */
     static final int EOF = -1;
     /** {@code IOStatus.UNAVAILABLE}: nothing to accept or read, or the socket would block. */
@@ -73,7 +76,13 @@ final class TcpNatives
     private static final MethodHandle CLOSE;
     /** {@code (SelectorProvider, ProtocolFamily, FileDescriptor, SocketAddress) SocketChannel}. */
     private static final MethodHandle NEW_CHANNEL;
+    /** {@code (FileDescriptor) int}: the descriptor's number. */
+    private static final MethodHandle FD_VAL;
+    /** {@code (FileDescriptor, int) void}: sets the descriptor's number. */
+    private static final MethodHandle SET_FD_VAL;
     private static final String UNAVAILABLE_REASON;
+    /** Why {@link #accept4Available()} is false, or null. */
+    private static final String ACCEPT4_UNAVAILABLE_REASON;
 
     static
     {
@@ -114,6 +123,8 @@ final class TcpNatives
         MethodHandle write = null;
         MethodHandle close = null;
         MethodHandle newChannel = null;
+        MethodHandle fdVal = null;
+        MethodHandle setFdVal = null;
         String reason = optionsReason;
         try
         {
@@ -127,6 +138,9 @@ final class TcpNatives
                 int.class, FileDescriptor.class, FileDescriptor.class, InetSocketAddress[].class));
             available = lookup(net).findStatic(net, "available", MethodType.methodType(int.class, FileDescriptor.class));
             final Class<?> ioUtil = Class.forName("sun.nio.ch.IOUtil");
+            fdVal = lookup(ioUtil).findStatic(ioUtil, "fdVal", MethodType.methodType(int.class, FileDescriptor.class));
+            setFdVal = lookup(ioUtil).findStatic(ioUtil, "setfdVal",
+                MethodType.methodType(void.class, FileDescriptor.class, int.class));
             blocking = lookup(ioUtil).findStatic(ioUtil, "configureBlocking",
                 MethodType.methodType(void.class, FileDescriptor.class, boolean.class));
             final Class<?> socketDispatcher = Class.forName("sun.nio.ch.SocketDispatcher");
@@ -167,8 +181,57 @@ final class TcpNatives
         WRITE = write;
         CLOSE = close;
         NEW_CHANNEL = newChannel;
+        FD_VAL = fdVal;
+        SET_FD_VAL = setFdVal;
         UNAVAILABLE_REASON = reason;
+
+        String accept4Reason = reason;
+        if (accept4Reason == null)
+        {
+            try
+            {
+                Accept4.bind();
+            }
+            catch (final Exception | LinkageError ex)
+            {
+                accept4Reason = "accept4 through JNA: " + ex.getClass().getSimpleName() + ": " + ex.getMessage();
+            }
+        }
+        ACCEPT4_UNAVAILABLE_REASON = accept4Reason;
     }
+
+    /**
+     * Linux's {@code accept4(2)}, bound from the C library with JNA's direct mapping (a registered native method, as
+     * the UDP frontend binds {@code recvmmsg}): the new socket is non-blocking from the start ({@code SOCK_NONBLOCK},
+     * so no {@code ioctl FIONREAD} guards its first read and no {@code fcntl} is needed later) and its address is
+     * written into a buffer of ours, not into objects the JDK builds for every connection.
+     */
+    private static final class Accept4
+    {
+        static void bind()
+        {
+            com.sun.jna.Native.register(Accept4.class, com.sun.jna.Platform.C_LIBRARY_NAME);
+        }
+
+        /** {@code int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags)}. */
+        static native int accept4(int fd, long address, long addressLength, int flags);
+    }
+
+    /** {@code SOCK_NONBLOCK | SOCK_CLOEXEC} (x86-64 and arm64 Linux values). */
+    private static final int ACCEPT4_FLAGS = 0x800 | 0x80000;
+    static final int EAGAIN = 11;
+    static final int EINTR = 4;
+    static final int ECONNABORTED = 103;
+    static final int EMFILE = 24;
+    static final int ENFILE = 23;
+    /** Bytes {@link #accept4} may write at a {@code sockaddr} address: a {@code sockaddr_in6} (28) and some room. */
+    static final int SOCKADDR_CAPACITY = 32;
+    /** Where {@link #accept4} keeps the {@code socklen_t}: right after the address. */
+    static final int SOCKADDR_LENGTH_OFFSET = SOCKADDR_CAPACITY;
+    /** The scratch a caller gives {@link #accept4}: the address and its length. */
+    static final int ACCEPT4_SCRATCH_BYTES = SOCKADDR_CAPACITY + 8;
+    static final int AF_INET = 2;
+    static final int AF_INET6 = 10;
 
     private static void requireLinux()
     {
@@ -212,6 +275,95 @@ final class TcpNatives
 
     private TcpNatives()
     {
+    }
+
+    /** True when connections can be accepted with {@link #accept4} (needs {@link #available()} and JNA's stub). */
+    static boolean accept4Available()
+    {
+        return ACCEPT4_UNAVAILABLE_REASON == null;
+    }
+
+    /** Why {@link #accept4Available()} is false, or null. */
+    static String accept4UnavailableReason()
+    {
+        return ACCEPT4_UNAVAILABLE_REASON;
+    }
+
+    /**
+     * One {@code accept4} with {@code SOCK_NONBLOCK | SOCK_CLOEXEC} on a non-blocking listener: the new socket's
+     * number, its peer's {@code sockaddr} written at {@code scratch} (at most {@link #SOCKADDR_CAPACITY} bytes, read
+     * it with {@link #sockaddrFamily} and friends); or, when none was accepted, {@code -errno} ({@code -EAGAIN} when
+     * nothing waits). Nothing is allocated.
+     *
+     * @param scratch {@link #ACCEPT4_SCRATCH_BYTES} bytes of native memory (a direct buffer's view)
+     */
+    static int accept4(final int listener, final UnsafeBuffer scratch)
+    {
+        scratch.putInt(SOCKADDR_LENGTH_OFFSET, SOCKADDR_CAPACITY);
+        final long address = scratch.addressOffset();
+        final int fd = Accept4.accept4(listener, address, address + SOCKADDR_LENGTH_OFFSET, ACCEPT4_FLAGS);
+        if (fd >= 0)
+        {
+            return fd;
+        }
+        final int errno = com.sun.jna.Native.getLastError(); // JNA keeps the errno of the call it just made
+        return errno > 0 ? -errno : -EAGAIN;
+    }
+
+    /**
+     * The peer address {@link #accept4} wrote, as the 16 bytes trackerd keeps addresses in (IPv4 as
+     * {@code ::ffff:a.b.c.d}, as a dual-stack listener reports it anyway); its port, or -1 when the family is
+     * neither IPv4 nor IPv6.
+     *
+     * <pre>
+     *   sockaddr_in:  family (2, host order) | port (2, network order) | address (4)
+     *   sockaddr_in6: family (2, host order) | port (2, network order) | flow info (4) | address (16) | scope (4)
+     * </pre>
+     */
+    static int sockaddr(final UnsafeBuffer scratch, final byte[] address16)
+    {
+        final int family = scratch.getShort(0, java.nio.ByteOrder.nativeOrder()) & 0xFFFF;
+        final int port = scratch.getShort(2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (family == AF_INET6)
+        {
+            scratch.getBytes(8, address16, 0, 16);
+            return port;
+        }
+        if (family == AF_INET)
+        {
+            java.util.Arrays.fill(address16, 0, 10, (byte)0);
+            address16[10] = (byte)0xFF;
+            address16[11] = (byte)0xFF;
+            scratch.getBytes(4, address16, 12, 4);
+            return port;
+        }
+        return -1;
+    }
+
+    /** The descriptor's number. */
+    static int fdVal(final FileDescriptor fd)
+    {
+        try
+        {
+            return (int)FD_VAL.invokeExact(fd);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** Points a descriptor object at a socket's number (a slot's object, reused from one bare connection to the next). */
+    static void fdVal(final FileDescriptor fd, final int value)
+    {
+        try
+        {
+            SET_FD_VAL.invokeExact(fd, value);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /** True when the connection natives were found and may be used. */
