@@ -55,6 +55,8 @@ final class HttpConnection
     boolean firstRead;
     boolean firstWrite;
     SelectionKey key;
+    /** The interest set last given to {@link #key} (only through {@code HttpFrontend.interest}). */
+    int ops;
     final ByteBuffer in;
     final UnsafeBuffer inView;
     final byte[] address = new byte[16];

@@ -673,11 +673,17 @@ public final class HttpFrontend extends FrontendAgent
     {
         if (c.key != null)
         {
-            c.key.interestOps(ops);
+            if (c.ops != ops)
+            {
+                // Only a change goes to the key: every keep-alive answer asks for OP_READ again, which it has.
+                c.key.interestOps(ops);
+                c.ops = ops;
+            }
         }
         else if (ops != 0)
         {
             c.key = channel(c).register(selector, ops, c);
+            c.ops = ops;
         }
     }
 

@@ -516,7 +516,18 @@ final class TcpNatives
      */
     static int read(final FileDescriptor fd, final long address, final int length) throws IOException
     {
-        return io(READ, fd, address, length);
+        // The handle is named here, not passed in: a static final handle at the call site is a constant the JIT
+        // inlines through; one passed as an argument is invoked through its generic (slower) path.
+        final int n;
+        try
+        {
+            n = (int)READ.invokeExact(fd, address, length);
+        }
+        catch (final Throwable ex)
+        {
+            throw rethrown(ex);
+        }
+        return n == -3 ? UNAVAILABLE : n; // IOStatus.INTERRUPTED: nothing done, try again later
     }
 
     /**
@@ -526,21 +537,16 @@ final class TcpNatives
      */
     static int write(final FileDescriptor fd, final long address, final int length) throws IOException
     {
-        return io(WRITE, fd, address, length);
-    }
-
-    private static int io(final MethodHandle call, final FileDescriptor fd, final long address, final int length)
-        throws IOException
-    {
+        final int n;
         try
         {
-            final int n = (int)call.invokeExact(fd, address, length);
-            return n == -3 ? UNAVAILABLE : n; // IOStatus.INTERRUPTED: nothing done, try again later
+            n = (int)WRITE.invokeExact(fd, address, length);
         }
         catch (final Throwable ex)
         {
             throw rethrown(ex);
         }
+        return n == -3 ? UNAVAILABLE : n;
     }
 
     /** Closes a socket that was never adopted; a failure to close is not reported (nothing is left to do). */
