@@ -601,10 +601,12 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
-    /** An accept that failed for a reason other than an empty queue (out of descriptors, say): logged, rate-bound. */
+    /**
+     * An accept that failed for a reason other than an empty queue (out of descriptors, say): logged at most every
+     * ten seconds, as the channel path logs its IOException (not a bug, so not an internal error).
+     */
     private void acceptFailed(final int minusErrno)
     {
-        counters.internalErrors.incrementRelease();
         if (nowNs - lastAcceptWarningNs > ACCEPT_WARNING_INTERVAL_NS || lastAcceptWarningNs == 0)
         {
             lastAcceptWarningNs = nowNs;
