@@ -45,9 +45,9 @@ final class HttpConnection
     /** Counted in the frontend's per-address connections (under {@link #address}). */
     boolean ipCounted;
     /**
-     * The bare socket is still in the blocking mode {@code accept} gave it. It takes one read, of bytes already
-     * waiting, while {@link #firstRead}, and one small write into its empty send buffer while {@link #firstWrite};
-     * anything else makes it non-blocking first.
+     * The bare socket is still in the blocking mode the JDK's {@code accept} gave it (never after {@code accept4},
+     * which makes it non-blocking). It takes one read, of bytes already waiting, while {@link #firstRead}, and one
+     * small write into its empty send buffer while {@link #firstWrite}; anything else makes it non-blocking first.
      */
     boolean blocking;
     /** Accepted from a corked listener: a partial segment waits for the FIN until {@code TcpNatives.sendPromptly}. */
