@@ -158,6 +158,10 @@ public final class HttpFrontend extends FrontendAgent
             nativeIo &= listener.fd != null;
             if (listener.fd != null)
             {
+                bareListeners.add(listener);
+            }
+            if (listener.fd != null)
+            {
                 // One-request connections (most clients): answer and FIN in one segment. A connection that turns
                 // out to carry several answers is uncorked before its first (write below).
                 try
@@ -196,8 +200,11 @@ public final class HttpFrontend extends FrontendAgent
         /** A TLS listener: its connections take the channel path and read and write through a TlsSession. */
         final boolean tls;
 
-        /** The listener's descriptor number when connections are taken with {@code accept4}; else -1. */
-        final int fdNum;
+        /**
+         * The listener's descriptor number once connections are taken with {@code accept4} (bound after start, see
+         * {@link TcpNatives#prepareAccept4}); -1 until then, or for good on the channel path.
+         */
+        int fdNum = -1;
 
         Listener(final ServerSocketChannel server)
         {
@@ -206,7 +213,6 @@ public final class HttpFrontend extends FrontendAgent
             this.fd = family != null ? TcpNatives.listenerFd(server) : null;
             this.family = family;
             this.tls = false;
-            this.fdNum = fd != null && TcpNatives.accept4Available() ? TcpNatives.fdVal(fd) : -1;
         }
 
         Listener(final ServerSocketChannel server, final boolean tls)
@@ -215,7 +221,6 @@ public final class HttpFrontend extends FrontendAgent
             this.fd = null;
             this.family = null;
             this.tls = tls;
-            this.fdNum = -1;
         }
     }
 
@@ -270,6 +275,46 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    /** The listeners that accept bare descriptors: they move to {@code accept4} once it is bound. */
+    private final java.util.ArrayList<Listener> bareListeners = new java.util.ArrayList<>();
+    /** True until {@code accept4} is bound or known unavailable (a volatile read per cycle until then). */
+    private boolean accept4Pending = true;
+
+    @Override
+    public void onStart()
+    {
+        if (!bareListeners.isEmpty())
+        {
+            TcpNatives.prepareAccept4();
+        }
+    }
+
+    /** Moves the bare listeners to {@code accept4} once it is bound. */
+    private void checkAccept4()
+    {
+        final int state = TcpNatives.accept4State();
+        if (state == TcpNatives.ACCEPT4_READY)
+        {
+            for (final Listener listener : bareListeners)
+            {
+                listener.fdNum = TcpNatives.fdVal(listener.fd);
+            }
+            accept4Pending = false;
+            if (index == 0)
+            {
+                LOG.info("http io: {}", describeIo(nativeIo));
+            }
+        }
+        else if (state == TcpNatives.ACCEPT4_UNAVAILABLE)
+        {
+            accept4Pending = false;
+            if (index == 0)
+            {
+                LOG.info("http io: {}", describeIo(nativeIo));
+            }
+        }
+    }
+
     /** Every listener of this frontend accepts bare descriptors ({@link TcpNatives}). */
     private boolean nativeIo = true;
 
@@ -282,16 +327,22 @@ public final class HttpFrontend extends FrontendAgent
     /** The one-line description of the HTTP I/O path {@link #nativeIo()} reports: what the launcher logs at start. */
     public static String describeIo(final boolean nativeIo)
     {
-        if (nativeIo && TcpNatives.accept4Available())
+        if (nativeIo && TcpNatives.accept4State() == TcpNatives.ACCEPT4_READY)
         {
             return "bare descriptors (accept4 through JNA, then read, write and close through the JDK's natives: four "
                 + "system calls and no object allocated for a one-request connection)";
         }
-        if (nativeIo)
+        if (nativeIo && TcpNatives.accept4State() == TcpNatives.ACCEPT4_UNAVAILABLE)
         {
             return "bare descriptors (accept, FIONREAD, read, write and close through the JDK's natives: five system "
                 + "calls and no channel object for a one-request connection; accept4 unavailable: "
                 + TcpNatives.accept4UnavailableReason() + ")";
+        }
+        if (nativeIo)
+        {
+            return "bare descriptors (accept, FIONREAD, read, write and close through the JDK's natives: five system "
+                + "calls and no channel object for a one-request connection; accept4 through JNA, four and no object, "
+                + "once JNA is loaded, after start)";
         }
         return "connections accepted through the channel API (" + (TcpNatives.available() ?
             "a listener that is not the JDK's own)" : "natives unavailable: " + TcpNatives.unavailableReason() +
@@ -338,6 +389,10 @@ public final class HttpFrontend extends FrontendAgent
     {
         // Even while stopping: answers still waiting for a writable socket go out through the selector.
         int work = 0;
+        if (accept4Pending)
+        {
+            checkAccept4();
+        }
         if (selectedWhileIdle)
         {
             // A key turning ready since is met by the next cycle's selectNow, or the next sleep's select (level-

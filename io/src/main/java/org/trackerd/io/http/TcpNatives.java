@@ -85,8 +85,14 @@ final class TcpNatives
     /** {@code (FileDescriptor, int) void}: sets the descriptor's number. */
     private static final MethodHandle SET_FD_VAL;
     private static final String UNAVAILABLE_REASON;
-    /** Why {@link #accept4Available()} is false, or null. */
-    private static final String ACCEPT4_UNAVAILABLE_REASON;
+    private static final int ACCEPT4_NOT_LOADED = 0;
+    private static final int ACCEPT4_LOADING = 1;
+    static final int ACCEPT4_READY = 2;
+    static final int ACCEPT4_UNAVAILABLE = 3;
+    /** Where binding {@code accept4} stands: bound once, off the start path ({@link #prepareAccept4}). */
+    private static volatile int accept4State = ACCEPT4_NOT_LOADED;
+    /** Why {@code accept4} is unavailable, or null. */
+    private static volatile String accept4Reason;
 
     static
     {
@@ -188,9 +194,38 @@ final class TcpNatives
         FD_VAL = fdVal;
         SET_FD_VAL = setFdVal;
         UNAVAILABLE_REASON = reason;
+    }
 
-        String accept4Reason = reason;
-        if (accept4Reason == null)
+    /**
+     * Binds {@code accept4} (JNA's class initialisation and native library: about 0.2 s of one core) on a short-lived
+     * thread of its own, once, so that a start is not made slower by it (as the UDP frontend binds its batch calls).
+     * Until it is bound the frontends accept through the JDK ({@code accept} and {@code FIONREAD}); each moves to
+     * {@code accept4} at its next cycle after ({@link #accept4State}). Any thread; only the first call does anything.
+     */
+    static void prepareAccept4()
+    {
+        synchronized (TcpNatives.class)
+        {
+            if (accept4State != ACCEPT4_NOT_LOADED)
+            {
+                return;
+            }
+            accept4State = ACCEPT4_LOADING;
+        }
+        final Thread t = new Thread(TcpNatives::bindAccept4, "trackerd-accept4-init");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Binds {@code accept4} now, on the calling thread, unless that is decided already; the verdict. */
+    static synchronized boolean bindAccept4()
+    {
+        if (accept4State == ACCEPT4_READY || accept4State == ACCEPT4_UNAVAILABLE)
+        {
+            return accept4State == ACCEPT4_READY;
+        }
+        String reason = UNAVAILABLE_REASON;
+        if (reason == null)
         {
             try
             {
@@ -198,10 +233,18 @@ final class TcpNatives
             }
             catch (final Exception | LinkageError ex)
             {
-                accept4Reason = "accept4 through JNA: " + ex.getClass().getSimpleName() + ": " + ex.getMessage();
+                reason = "accept4 through JNA: " + ex.getClass().getSimpleName() + ": " + ex.getMessage();
             }
         }
-        ACCEPT4_UNAVAILABLE_REASON = accept4Reason;
+        accept4Reason = reason;
+        accept4State = reason == null ? ACCEPT4_READY : ACCEPT4_UNAVAILABLE;
+        return reason == null;
+    }
+
+    /** {@link #ACCEPT4_READY}, {@link #ACCEPT4_UNAVAILABLE}, or another value while not decided yet. */
+    static int accept4State()
+    {
+        return accept4State;
     }
 
     /**
@@ -281,16 +324,10 @@ final class TcpNatives
     {
     }
 
-    /** True when connections can be accepted with {@link #accept4} (needs {@link #available()} and JNA's stub). */
-    static boolean accept4Available()
-    {
-        return ACCEPT4_UNAVAILABLE_REASON == null;
-    }
-
-    /** Why {@link #accept4Available()} is false, or null. */
+    /** Why {@code accept4} is unavailable (needs {@link #available()} and JNA's stub), or null (bound or not tried). */
     static String accept4UnavailableReason()
     {
-        return ACCEPT4_UNAVAILABLE_REASON;
+        return accept4Reason;
     }
 
     /**

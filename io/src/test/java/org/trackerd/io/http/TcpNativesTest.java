@@ -85,7 +85,7 @@ class TcpNativesTest
     @Test
     void accept4TakesANonBlockingSocketAndItsAddressWithoutObjects() throws Exception
     {
-        assertTrue(TcpNatives.accept4Available(), TcpNatives.accept4UnavailableReason());
+        assertTrue(TcpNatives.bindAccept4(), TcpNatives.accept4UnavailableReason());
         for (final String host : new String[] {"127.0.0.1", "::1"})
         {
             try (ServerSocketChannel server = ServerSocketChannel.open())
