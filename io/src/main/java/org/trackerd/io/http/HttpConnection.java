@@ -34,11 +34,20 @@ final class HttpConnection
     java.io.FileDescriptor fd;
     /** What {@link TcpNatives#adopt} builds the channel with. */
     java.net.ProtocolFamily protocolFamily;
+    /** Built when first needed (adoption into a channel): a bare accept leaves it null. */
     java.net.InetSocketAddress remoteSocket;
+    int remotePort;
     /**
-     * The bare socket is still in the blocking mode {@code accept} gave it. It takes one read, of bytes already
-     * waiting, while {@link #firstRead}, and one small write into its empty send buffer while {@link #firstWrite};
-     * anything else makes it non-blocking first.
+     * The slot's descriptor object, pointed at each bare connection's socket in turn, so an accept allocates none;
+     * null once a channel adopted it (the channel owns it then), and a new one is made for the slot's next socket.
+     */
+    java.io.FileDescriptor spareFd;
+    /** Counted in the frontend's per-address connections (under {@link #address}). */
+    boolean ipCounted;
+    /**
+     * The bare socket is still in the blocking mode the JDK's {@code accept} gave it (never after {@code accept4},
+     * which makes it non-blocking). It takes one read, of bytes already waiting, while {@link #firstRead}, and one
+     * small write into its empty send buffer while {@link #firstWrite}; anything else makes it non-blocking first.
      */
     boolean blocking;
     /** Accepted from a corked listener: a partial segment waits for the FIN until {@code TcpNatives.sendPromptly}. */
@@ -46,6 +55,8 @@ final class HttpConnection
     boolean firstRead;
     boolean firstWrite;
     SelectionKey key;
+    /** The interest set last given to {@link #key} (only through {@code HttpFrontend.interest}). */
+    int ops;
     final ByteBuffer in;
     final UnsafeBuffer inView;
     final byte[] address = new byte[16];
@@ -58,7 +69,7 @@ final class HttpConnection
     /** When the first byte of a not yet complete request arrived; 0 when none is pending. */
     long partialSinceNs;
     ByteBuffer pending;
-    /** The client's address, the key of the per-address connection count; null once closed. */
+    /** The client's address as an object, made only when the WebSocket route needs it; null once closed. */
     java.net.InetAddress remote;
     /** TCP_NODELAY is set (only once the connection turns out to carry several requests). */
     boolean noDelay;

@@ -42,7 +42,9 @@ import java.util.concurrent.TimeUnit;
  * handles only its own keys: listeners carry this frontend as attachment, connections their
  * {@link HttpConnection}. A new connection is read at once and joins the selector only if it has to wait (for
  * its request, a writable socket, or its next request), so a one-request client that sent its request with the
- * handshake costs accept, read, write and close and nothing more.
+ * handshake costs accept, read, write and close and nothing more: four system calls (accept4 makes the socket
+ * non-blocking, see {@link TcpNatives#accept4}) and no object, its address counted per client in an
+ * {@link AddressCounts} keyed by its 16 bytes.
  *
  * <p>Thread: the agent's thread (its own, or the shared one); {@link #requestStop} from any thread.
  */
@@ -80,7 +82,14 @@ public final class HttpFrontend extends FrontendAgent
     private final int maxConnections;
     private final int maxConnectionsPerIp;
     /** Open connections per client address on this thread; touched only on accept and close. */
-    private final java.util.HashMap<java.net.InetAddress, int[]> perIp = new java.util.HashMap<>();
+    private final AddressCounts perIp = new AddressCounts(64);
+    /** The peer address of the connection being accepted, 16 bytes (IPv4 mapped). */
+    private final byte[] acceptedAddress = new byte[16];
+    /** Where {@code accept4} writes the peer's {@code sockaddr}. */
+    private final UnsafeBuffer acceptScratch = new UnsafeBuffer(
+        ByteBuffer.allocateDirect(TcpNatives.ACCEPT4_SCRATCH_BYTES));
+    private static final long ACCEPT_WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
+    private long lastAcceptWarningNs;
     private final long lingerNs;
     private final int maxRequestBytes;
     private final long idleTimeoutNs;
@@ -149,6 +158,10 @@ public final class HttpFrontend extends FrontendAgent
             nativeIo &= listener.fd != null;
             if (listener.fd != null)
             {
+                bareListeners.add(listener);
+            }
+            if (listener.fd != null)
+            {
                 // One-request connections (most clients): answer and FIN in one segment. A connection that turns
                 // out to carry several answers is uncorked before its first (write below).
                 try
@@ -186,6 +199,12 @@ public final class HttpFrontend extends FrontendAgent
         final ProtocolFamily family;
         /** A TLS listener: its connections take the channel path and read and write through a TlsSession. */
         final boolean tls;
+
+        /**
+         * The listener's descriptor number once connections are taken with {@code accept4} (bound after start, see
+         * {@link TcpNatives#prepareAccept4}); -1 until then, or for good on the channel path.
+         */
+        int fdNum = -1;
 
         Listener(final ServerSocketChannel server)
         {
@@ -256,6 +275,46 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
+    /** The listeners that accept bare descriptors: they move to {@code accept4} once it is bound. */
+    private final java.util.ArrayList<Listener> bareListeners = new java.util.ArrayList<>();
+    /** True until {@code accept4} is bound or known unavailable (a volatile read per cycle until then). */
+    private boolean accept4Pending = true;
+
+    @Override
+    public void onStart()
+    {
+        if (!bareListeners.isEmpty())
+        {
+            TcpNatives.prepareAccept4();
+        }
+    }
+
+    /** Moves the bare listeners to {@code accept4} once it is bound. */
+    private void checkAccept4()
+    {
+        final int state = TcpNatives.accept4State();
+        if (state == TcpNatives.ACCEPT4_READY)
+        {
+            for (final Listener listener : bareListeners)
+            {
+                listener.fdNum = TcpNatives.fdVal(listener.fd);
+            }
+            accept4Pending = false;
+            if (index == 0)
+            {
+                LOG.info("http io: {}", describeIo(nativeIo));
+            }
+        }
+        else if (state == TcpNatives.ACCEPT4_UNAVAILABLE)
+        {
+            accept4Pending = false;
+            if (index == 0)
+            {
+                LOG.info("http io: {}", describeIo(nativeIo));
+            }
+        }
+    }
+
     /** Every listener of this frontend accepts bare descriptors ({@link TcpNatives}). */
     private boolean nativeIo = true;
 
@@ -268,10 +327,22 @@ public final class HttpFrontend extends FrontendAgent
     /** The one-line description of the HTTP I/O path {@link #nativeIo()} reports: what the launcher logs at start. */
     public static String describeIo(final boolean nativeIo)
     {
+        if (nativeIo && TcpNatives.accept4State() == TcpNatives.ACCEPT4_READY)
+        {
+            return "bare descriptors (accept4 through JNA, then read, write and close through the JDK's natives: four "
+                + "system calls and no object allocated for a one-request connection)";
+        }
+        if (nativeIo && TcpNatives.accept4State() == TcpNatives.ACCEPT4_UNAVAILABLE)
+        {
+            return "bare descriptors (accept, FIONREAD, read, write and close through the JDK's natives: five system "
+                + "calls and no channel object for a one-request connection; accept4 unavailable: "
+                + TcpNatives.accept4UnavailableReason() + ")";
+        }
         if (nativeIo)
         {
             return "bare descriptors (accept, FIONREAD, read, write and close through the JDK's natives: five system "
-                + "calls and no channel object for a one-request connection)";
+                + "calls and no channel object for a one-request connection; accept4 through JNA, four and no object, "
+                + "once JNA is loaded, after start)";
         }
         return "connections accepted through the channel API (" + (TcpNatives.available() ?
             "a listener that is not the JDK's own)" : "natives unavailable: " + TcpNatives.unavailableReason() +
@@ -318,6 +389,10 @@ public final class HttpFrontend extends FrontendAgent
     {
         // Even while stopping: answers still waiting for a writable socket go out through the selector.
         int work = 0;
+        if (accept4Pending)
+        {
+            checkAccept4();
+        }
         if (selectedWhileIdle)
         {
             // A key turning ready since is met by the next cycle's selectNow, or the next sleep's select (level-
@@ -453,40 +528,70 @@ public final class HttpFrontend extends FrontendAgent
         {
             SocketChannel channel = null;
             FileDescriptor fd = null;
-            final InetSocketAddress remote;
-            try
+            InetSocketAddress remote = null;
+            final int remotePort;
+            if (listener.fdNum >= 0)
             {
-                if (listener.fd != null)
+                final int accepted = TcpNatives.accept4(listener.fdNum, acceptScratch);
+                if (accepted < 0)
                 {
-                    if (!TcpNatives.accept(listener.fd, acceptedFd, acceptedRemote))
+                    if (accepted == -TcpNatives.ECONNABORTED || accepted == -TcpNatives.EINTR)
                     {
-                        return;
+                        continue; // that client gave up before we took it; others may wait behind it
                     }
-                    fd = acceptedFd;
-                    acceptedFd = new FileDescriptor();
-                    remote = acceptedRemote[0];
-                    acceptedRemote[0] = null;
-                }
-                else
-                {
-                    channel = listener.server.accept();
-                    if (channel == null)
+                    if (accepted != -TcpNatives.EAGAIN)
                     {
-                        return;
+                        acceptFailed(accepted);
                     }
-                    channel.configureBlocking(false);
-                    remote = (InetSocketAddress)channel.getRemoteAddress();
+                    return;
                 }
-            }
-            catch (final IOException ex)
-            {
-                if (channel != null)
+                remotePort = TcpNatives.sockaddr(acceptScratch, acceptedAddress);
+                TcpNatives.fdVal(acceptedFd, accepted);
+                fd = acceptedFd;
+                if (remotePort < 0)
                 {
-                    closeQuietly(channel);
+                    TcpNatives.close(fd); // neither IPv4 nor IPv6: nothing trackerd can answer
                     continue;
                 }
-                LOG.warn("accept failed: {}", ex.toString());
-                return;
+            }
+            else
+            {
+                try
+                {
+                    if (listener.fd != null)
+                    {
+                        if (!TcpNatives.accept(listener.fd, acceptedFd, acceptedRemote))
+                        {
+                            return;
+                        }
+                        fd = acceptedFd;
+                        acceptedFd = new FileDescriptor(); // this one is the connection's now
+                        remote = acceptedRemote[0];
+                        acceptedRemote[0] = null;
+                    }
+                    else
+                    {
+                        channel = listener.server.accept();
+                        if (channel == null)
+                        {
+                            return;
+                        }
+                        channel.configureBlocking(false);
+                        remote = (InetSocketAddress)channel.getRemoteAddress();
+                    }
+                }
+                catch (final IOException ex)
+                {
+                    if (channel != null)
+                    {
+                        closeQuietly(channel);
+                        continue;
+                    }
+                    LOG.warn("accept failed: {}", ex.toString());
+                    return;
+                }
+                toAddress16(remote.getAddress().getAddress(), acceptedAddress);
+                remotePort = remote.getPort();
             }
             if (open >= maxConnections || isStopRequested())
             {
@@ -494,8 +599,7 @@ public final class HttpFrontend extends FrontendAgent
                 closeAccepted(channel, fd);
                 continue;
             }
-            final int[] sameIp = perIp.computeIfAbsent(remote.getAddress(), a -> new int[1]);
-            if (sameIp[0] >= maxConnectionsPerIp)
+            if (!perIp.tryIncrement(acceptedAddress, maxConnectionsPerIp))
             {
                 counters.connectionsRejectedPerIp.incrementRelease();
                 closeAccepted(channel, fd);
@@ -505,22 +609,32 @@ public final class HttpFrontend extends FrontendAgent
             if (listener.tls && !startTls(c, channel, remote))
             {
                 freeSlots[freeCount++] = c.slot;
-                if (sameIp[0] == 0)
-                {
-                    perIp.remove(remote.getAddress());
-                }
+                perIp.decrement(acceptedAddress);
                 closeAccepted(channel, fd);
                 continue;
+            }
+            if (fd != null && listener.fdNum >= 0)
+            {
+                // The slot's own descriptor object takes the socket (one per slot, reused until a channel adopts
+                // it); the scratch one serves the next accept.
+                if (c.spareFd == null)
+                {
+                    c.spareFd = new FileDescriptor();
+                }
+                TcpNatives.fdVal(c.spareFd, TcpNatives.fdVal(fd));
+                fd = c.spareFd;
             }
             c.channel = channel;
             c.fd = fd;
             c.protocolFamily = listener.family;
             c.corked = listener.fd != null;
             c.remoteSocket = remote;
-            c.blocking = fd != null;
+            c.remotePort = remotePort;
+            c.blocking = fd != null && listener.fdNum < 0;
             c.firstRead = true;
             c.firstWrite = true;
-            toAddress16(remote.getAddress().getAddress(), c.address);
+            System.arraycopy(acceptedAddress, 0, c.address, 0, 16);
+            c.ipCounted = true;
             c.family = RequestEvent.isIpv4Mapped(c.address, 0) ? RequestCounters.FAMILY_IPV4 :
                 RequestCounters.FAMILY_IPV6;
             c.state = HttpConnection.READING;
@@ -535,12 +649,25 @@ public final class HttpFrontend extends FrontendAgent
             }
             c.noDelay = c.tls != null;
             c.lastRequestOfClient = false;
-            sameIp[0]++;
-            c.remote = remote.getAddress();
             open++;
             counters.connectionsAccepted.incrementRelease();
             counters.connectionsOpen.setRelease(open);
             firstRead(c);
+        }
+    }
+
+    /**
+     * An accept that failed for a reason other than an empty queue (out of descriptors, say): logged at most every
+     * ten seconds, as the channel path logs its IOException (not a bug, so not an internal error).
+     */
+    private void acceptFailed(final int minusErrno)
+    {
+        if (nowNs - lastAcceptWarningNs > ACCEPT_WARNING_INTERVAL_NS || lastAcceptWarningNs == 0)
+        {
+            lastAcceptWarningNs = nowNs;
+            LOG.warn("http frontend {}: accept4 failed, errno {}{}", index, -minusErrno,
+                -minusErrno == TcpNatives.EMFILE || -minusErrno == TcpNatives.ENFILE ?
+                " (out of file descriptors: raise the limit, or lower http.max_connections)" : "");
         }
     }
 
@@ -603,11 +730,17 @@ public final class HttpFrontend extends FrontendAgent
     {
         if (c.key != null)
         {
-            c.key.interestOps(ops);
+            if (c.ops != ops)
+            {
+                // Only a change goes to the key: every keep-alive answer asks for OP_READ again, which it has.
+                c.key.interestOps(ops);
+                c.ops = ops;
+            }
         }
         else if (ops != 0)
         {
             c.key = channel(c).register(selector, ops, c);
+            c.ops = ops;
         }
     }
 
@@ -1232,15 +1365,6 @@ public final class HttpFrontend extends FrontendAgent
         }
     }
 
-    private void releaseIp(final java.net.InetAddress address)
-    {
-        final int[] count = perIp.get(address);
-        if (count != null && --count[0] <= 0)
-        {
-            perIp.remove(address);
-        }
-    }
-
     private void close(final HttpConnection c)
     {
         if (!c.isOpen())
@@ -1251,11 +1375,12 @@ public final class HttpFrontend extends FrontendAgent
         {
             webTorrent.onClose(c);
         }
-        if (c.remote != null)
+        if (c.ipCounted)
         {
-            releaseIp(c.remote);
-            c.remote = null;
+            perIp.decrement(c.address);
+            c.ipCounted = false;
         }
+        c.remote = null;
         if (c.key != null)
         {
             c.key.cancel();
@@ -1355,12 +1480,41 @@ public final class HttpFrontend extends FrontendAgent
     {
         if (c.channel == null)
         {
-            final SocketChannel channel = TcpNatives.adopt(c.fd, c.protocolFamily, c.remoteSocket);
+            final SocketChannel channel = TcpNatives.adopt(c.fd, c.protocolFamily, remoteSocket(c));
+            if (c.fd == c.spareFd)
+            {
+                c.spareFd = null; // the channel owns that object now (and may close it later, from the selector)
+            }
             c.channel = channel; // it owns the descriptor now; c.fd stays for the TCP options the JDK has no name for
             c.blocking = false;
             channel.configureBlocking(false); // the new channel object believes it blocks, whatever the socket does
         }
         return c.channel;
+    }
+
+    /** The client's socket address, built from its 16 bytes when first needed (a bare accept builds none). */
+    private static InetSocketAddress remoteSocket(final HttpConnection c) throws IOException
+    {
+        if (c.remoteSocket == null)
+        {
+            c.remoteSocket = new InetSocketAddress(remoteAddress(c), c.remotePort);
+        }
+        return c.remoteSocket;
+    }
+
+    /**
+     * The client's address as an object (IPv4 as {@code Inet4Address}, as the JDK reports a mapped address), built
+     * when first needed: the WebSocket route counts upgraded connections per address with it.
+     */
+    static java.net.InetAddress remoteAddress(final HttpConnection c) throws java.net.UnknownHostException
+    {
+        if (c.remote == null)
+        {
+            c.remote = RequestEvent.isIpv4Mapped(c.address, 0) ?
+                java.net.InetAddress.getByAddress(java.util.Arrays.copyOfRange(c.address, 12, 16)) :
+                java.net.InetAddress.getByAddress(c.address.clone());
+        }
+        return c.remote;
     }
 
     /**

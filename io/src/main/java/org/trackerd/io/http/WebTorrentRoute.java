@@ -207,7 +207,7 @@ final class WebTorrentRoute
             writeRaw(c, n, true);
             return true;
         }
-        final int[] sameIp = perIp.computeIfAbsent(c.remote, a -> new int[1]);
+        final int[] sameIp = perIp.computeIfAbsent(HttpFrontend.remoteAddress(c), a -> new int[1]);
         if (sameIp[0] >= config.maxConnectionsPerIp)
         {
             counters.upgradesRefused.incrementRelease();

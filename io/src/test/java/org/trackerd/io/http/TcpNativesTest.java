@@ -83,6 +83,52 @@ class TcpNativesTest
     }
 
     @Test
+    void accept4TakesANonBlockingSocketAndItsAddressWithoutObjects() throws Exception
+    {
+        assertTrue(TcpNatives.bindAccept4(), TcpNatives.accept4UnavailableReason());
+        for (final String host : new String[] {"127.0.0.1", "::1"})
+        {
+            try (ServerSocketChannel server = ServerSocketChannel.open())
+            {
+                server.bind(new InetSocketAddress(host, 0));
+                server.configureBlocking(false);
+                final int listener = TcpNatives.fdVal(TcpNatives.listenerFd(server));
+                final org.agrona.concurrent.UnsafeBuffer scratch = new org.agrona.concurrent.UnsafeBuffer(
+                    ByteBuffer.allocateDirect(TcpNatives.ACCEPT4_SCRATCH_BYTES));
+                assertEquals(-TcpNatives.EAGAIN, TcpNatives.accept4(listener, scratch), "nothing waiting");
+                try (Socket client = new Socket(host, server.socket().getLocalPort()))
+                {
+                    int fd = -TcpNatives.EAGAIN;
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (fd == -TcpNatives.EAGAIN && System.nanoTime() < deadline)
+                    {
+                        fd = TcpNatives.accept4(listener, scratch);
+                    }
+                    assertTrue(fd >= 0, "accepted: " + fd);
+                    final byte[] address = new byte[16];
+                    assertEquals(client.getLocalPort(), TcpNatives.sockaddr(scratch, address));
+                    final byte[] expected = new byte[16];
+                    HttpFrontend.toAddress16(client.getLocalAddress().getAddress(), expected);
+                    assertArrayEquals(expected, address, host);
+
+                    final FileDescriptor descriptor = new FileDescriptor();
+                    TcpNatives.fdVal(descriptor, fd);
+                    assertEquals(fd, TcpNatives.fdVal(descriptor));
+                    final ByteBuffer buffer = ByteBuffer.allocateDirect(64);
+                    assertEquals(TcpNatives.UNAVAILABLE, TcpNatives.read(descriptor, BufferUtil.address(buffer), 64),
+                        "non-blocking from the start: a read with nothing there returns at once");
+                    buffer.put("pong".getBytes(StandardCharsets.US_ASCII));
+                    assertEquals(4, TcpNatives.write(descriptor, BufferUtil.address(buffer), 4));
+                    TcpNatives.close(descriptor);
+                    final InputStream in = client.getInputStream();
+                    assertArrayEquals("pong".getBytes(StandardCharsets.US_ASCII), in.readNBytes(4));
+                    assertEquals(-1, in.read());
+                }
+            }
+        }
+    }
+
+    @Test
     void anAdoptedSocketIsAnOrdinaryChannel() throws Exception
     {
         try (ServerSocketChannel server = listener(); Selector selector = Selector.open())
