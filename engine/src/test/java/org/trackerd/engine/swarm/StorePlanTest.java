@@ -160,13 +160,7 @@ class StorePlanTest
     {
         final byte[] hash = hash(9);
         final int shard = SwarmStore.shard(hash, 0);
-        try (InFlight f = InFlight.open(dir))
-        {
-            keptShardCounts(f, shard);
-            f.busy();
-            f.swarm(hash, 0);
-            f.structuralBegin(7);
-        }
+        diedInStructuralChangeOfSegment7(hash, shard);
         final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
         assertEquals(0, plan.recoverShards());
         assertEquals(shard, plan.unlockedShard());
@@ -208,13 +202,7 @@ class StorePlanTest
     {
         final byte[] hash = hash(9);
         final int shard = SwarmStore.shard(hash, 0);
-        try (InFlight f = InFlight.open(dir))
-        {
-            keptShardCounts(f, shard);
-            f.busy();
-            f.swarm(hash, 0);
-            f.structuralBegin(7);
-        }
+        diedInStructuralChangeOfSegment7(hash, shard);
         writeVersion(3);
         final StorePlan plan = StorePlan.decide(true, false, null, InFlight.read(dir), BOOT);
         assertEquals(1 << shard, plan.recoverShards());
@@ -274,6 +262,18 @@ class StorePlanTest
     }
 
     /** Per-shard counts kept: 4 torrents 9 peers in a shard other than {@code shard}, 2 and 5 in {@code shard}. */
+    /** The in-flight file as a process leaves it when it dies inside a structural change of segment 7. */
+    private void diedInStructuralChangeOfSegment7(final byte[] hash, final int shard) throws Exception
+    {
+        try (InFlight f = InFlight.open(dir))
+        {
+            keptShardCounts(f, shard);
+            f.busy();
+            f.swarm(hash, 0);
+            f.structuralBegin(7);
+        }
+    }
+
     private static void keptShardCounts(final InFlight f, final int shard)
     {
         f.reset(BOOT, InFlight.IDLE, 0, 0, new long[4]);
