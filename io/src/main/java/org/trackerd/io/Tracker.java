@@ -80,6 +80,8 @@ public final class Tracker implements AutoCloseable
     private final TrackerMetrics metrics = new TrackerMetrics();
     private MetricsServer metricsServer;
     private SwarmStore store;
+    /** Held from the start of {@link #start} until the store is closed. */
+    private StorageLock storageLock;
     private TrackerEngine engine;
     private PolicyReloader access;
     /** Null in public mode. */
@@ -122,6 +124,8 @@ public final class Tracker implements AutoCloseable
      */
     public Tracker start() throws IOException
     {
+        // Before the store's files are touched: a second tracker on the same directory stops here.
+        storageLock = StorageLock.acquire(config.storage.path);
         final StoreOpening opening = new StoreOpening(config);
         try
         {
@@ -688,6 +692,17 @@ public final class Tracker implements AutoCloseable
         if (store != null)
         {
             store.close();
+        }
+        if (storageLock != null)
+        {
+            try
+            {
+                storageLock.close();
+            }
+            catch (final IOException ex)
+            {
+                LOG.warn("could not release {}: {}", StorageLock.FILE, ex.toString());
+            }
         }
         LOG.info("stopped");
     }
